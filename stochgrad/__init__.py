@@ -1,0 +1,38 @@
+"""stochgrad: gradients of programs that make discrete random decisions.
+
+Recipe: make each discrete decision a traced stochastic choice, then estimate
+``∇θ E[f]`` with the estimator of your choice.
+"""
+
+# recording primitives
+from ._trace import Choice, Outcome, bernoulli, categorical, one_hot, select, seed, stochastic, StochasticFunction
+
+# entry points and results
+from ._api import grad, value_and_grad
+from ._estimate import Estimate
+from ._run import BiasWarning
+
+# estimators
+from .estimators import (
+    Estimator,
+    Exact,
+    FiniteDifference,
+    GumbelSTE,
+    ScoreFunction,
+    StochasticDerivative,
+    TooManyTraces,
+)
+
+# vectorised simulators
+from ._batched import BatchedProgram, BatchSamples, Want, batched
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Choice", "Outcome", "bernoulli", "categorical", "one_hot", "select", "seed", "stochastic",
+    "StochasticFunction",
+    "grad", "value_and_grad", "Estimate", "BiasWarning",
+    "Estimator", "Exact", "FiniteDifference", "GumbelSTE", "ScoreFunction", "StochasticDerivative",
+    "TooManyTraces",
+    "BatchedProgram", "BatchSamples", "Want", "batched",
+]

@@ -1,0 +1,109 @@
+"""The one entry point: ``value_and_grad`` / ``grad`` for any estimator and program."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Callable
+
+import numpy as np
+
+from ._batched import BatchedProgram
+from ._estimate import Estimate
+from ._trace import StochasticFunction, stochastic
+from .estimators import Estimator, Exact, FiniteDifference, GumbelSTE, ScoreFunction, StochasticDerivative
+
+__all__ = ["value_and_grad", "grad", "resolve_estimator"]
+
+_BY_NAME: dict[str, Callable[[], Estimator]] = {
+    "score": ScoreFunction,
+    "score_function": ScoreFunction,
+    "reinforce": ScoreFunction,
+    "fd": FiniteDifference,
+    "finite_difference": FiniteDifference,
+    "gumbel": GumbelSTE,
+    "gs-ste": GumbelSTE,
+    "exact": Exact,
+    "stochastic_derivative": StochasticDerivative,
+    "sd": StochasticDerivative,
+}
+
+
+def resolve_estimator(estimator) -> Estimator:
+    """An :class:`Estimator` from an instance, its class, or a name such as ``"score"``.
+
+    Raises:
+        ValueError: unknown name or object.
+    """
+    if isinstance(estimator, Estimator):
+        return estimator
+    if isinstance(estimator, type) and issubclass(estimator, Estimator):
+        return estimator()
+    if isinstance(estimator, str) and estimator.lower() in _BY_NAME:
+        return _BY_NAME[estimator.lower()]()
+    raise ValueError(
+        f"unknown estimator {estimator!r}; pass one of stochgrad.ScoreFunction(...), "
+        "FiniteDifference(...), GumbelSTE(...), StochasticDerivative(...), Exact(), "
+        f"or a name in {sorted(_BY_NAME)}"
+    )
+
+
+def _theta(theta):
+    a = np.asarray(theta, dtype=float) if not hasattr(theta, "__cuda_array_interface__") else None
+    if a is None:
+        raise TypeError("θ must be a host value (float or numpy array); programs may move it to the GPU")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"θ must be finite, got {theta!r}")
+    return float(a) if a.ndim == 0 else a
+
+
+def value_and_grad(f, estimator="score", n: int = 1000, seed=None) -> Callable[..., Estimate]:
+    """Build ``θ ↦ Estimate`` of ``E[f(θ)]`` and ``∇θ E[f(θ)]``.
+
+    Args:
+        f: a :func:`~stochgrad.stochastic` function ``f(theta, *args, **kwargs) -> scalar``
+            (a plain function is wrapped), or a :class:`~stochgrad.BatchedProgram`.
+        estimator: an estimator object (``ScoreFunction()``, ...) or its name.
+        n: number of samples (ignored by :class:`~stochgrad.Exact`).
+        seed: integer seed or ``numpy.random.Generator``. The same seed gives the
+            same estimate. ``None`` draws fresh entropy.
+
+    Returns:
+        A function of ``(theta, *args, **kwargs)`` returning an
+        :class:`~stochgrad.Estimate` (``.value``, ``.grad``, ``.grad_stderr``,
+        ``.samples`` of shape ``(n, *θ.shape)``).
+
+    Raises:
+        ValueError: unknown estimator, ``n < 1``.
+        TypeError: ``f`` is not callable.
+    """
+    est = resolve_estimator(estimator)
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"n must be a positive integer number of samples, got {n!r}")
+    n = int(n)
+    if not callable(f):
+        raise TypeError(f"f must be a stochastic function or batched program, got {type(f).__name__}")
+    if not isinstance(f, (StochasticFunction, BatchedProgram)):
+        f = stochastic(f)
+
+    def estimate(theta, *args, **kwargs) -> Estimate:
+        th = _theta(theta)
+        if isinstance(f, BatchedProgram):
+            if args or kwargs:
+                raise TypeError("batched programs take θ only; bind other arguments in the program")
+            s = seed.integers(2**63) if isinstance(seed, np.random.Generator) else seed
+            return est.batched(f, th, n, s)
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        return est.traced(f, th, args, kwargs, n, rng)
+
+    estimate.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
+    return estimate
+
+
+def grad(f, estimator="score", n: int = 1000, seed=None):
+    """Like :func:`value_and_grad`, returning the gradient estimate alone (shaped like θ)."""
+    vg = value_and_grad(f, estimator, n=n, seed=seed)
+
+    def g(theta, *args, **kwargs):
+        return vg(theta, *args, **kwargs).grad
+
+    return g

@@ -1,0 +1,70 @@
+"""The result type shared by every estimator: value, gradient, standard errors, samples."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from .backend import array_module, to_numpy
+
+__all__ = ["Estimate", "summarise"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Estimate:
+    """A Monte-Carlo (or exact) estimate of ``E[f]`` and ``∇θ E[f]``.
+
+    Attributes:
+        value: estimate of ``E[f(θ)]`` (float).
+        value_stderr: its standard error (0 for :class:`~stochgrad.Exact`).
+        grad: estimate of ``∇θ E[f]``, shaped like θ (numpy).
+        grad_stderr: standard error of each gradient component (numpy).
+        samples: per-sample gradient estimates, shape ``(n, *θ.shape)``; they stay
+            on the device they were computed on (numpy or cupy).
+        values: per-sample values ``f``, shape ``(n,)``.
+        n: number of samples.
+        estimator: the estimator's ``repr``.
+        info: estimator-specific extras (e.g. runs per sample).
+    """
+
+    value: float
+    value_stderr: float
+    grad: Any
+    grad_stderr: Any
+    samples: Any
+    values: Any
+    n: int
+    estimator: str
+    info: dict = dataclasses.field(default_factory=dict)
+
+    def __repr__(self):
+        g = np.array2string(np.asarray(self.grad), precision=5)
+        e = np.array2string(np.asarray(self.grad_stderr), precision=2)
+        return (
+            f"Estimate(value={self.value:.6g} ± {self.value_stderr:.2g}, grad={g} ± {e}, "
+            f"n={self.n}, estimator={self.estimator})"
+        )
+
+
+def _stderr(xp, a):
+    n = a.shape[0]
+    if n < 2:
+        return xp.full(a.shape[1:], np.nan)
+    return xp.std(a, axis=0, ddof=1) / np.sqrt(n)
+
+
+def summarise(values, samples, theta_shape, estimator, info=None) -> Estimate:
+    """Build an :class:`Estimate` from per-sample values ``(n,)`` and gradients ``(n, *θ)``."""
+    xp = array_module(values, samples)
+    values = xp.asarray(values, dtype=float)
+    samples = xp.asarray(samples, dtype=float).reshape((values.shape[0],) + tuple(theta_shape))
+    grad = to_numpy(xp.mean(samples, axis=0))
+    grad_se = to_numpy(_stderr(xp, samples))
+    value = float(to_numpy(xp.mean(values)))
+    value_se = float(to_numpy(_stderr(xp, values[:, None])[0]))
+    if theta_shape == ():
+        grad, grad_se = float(grad), float(grad_se)
+    return Estimate(value, value_se, grad, grad_se, samples, values, int(values.shape[0]),
+                    repr(estimator), dict(info or {}))

@@ -1,0 +1,150 @@
+"""Run a stochastic function once inside a trace, optionally with θ boxed by autograd.
+
+This is the only module that touches autograd's tracer internals (``trace_stack``,
+``new_box``, ``backward_pass``): running the program once with θ boxed lets the
+estimators take several reverse passes from *different* end nodes (the value, the
+log-probability of the trace, each choice's parameters) without re-running it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import warnings
+
+import numpy as np
+from autograd.core import VJPNode, backward_pass
+from autograd.numpy.numpy_boxes import ArrayBox
+from autograd.tracer import getval, isbox, new_box, toposort, trace_stack
+
+from ._trace import Trace
+
+__all__ = ["BiasWarning", "Run", "run_plain", "run_boxed", "check_value"]
+
+
+class BiasWarning(UserWarning):
+    """The program does something that makes a pathwise-based estimate biased.
+
+    Raised as a warning (turn it into an error with
+    ``warnings.simplefilter("error", stochgrad.BiasWarning)``) when a θ-dependent
+    continuous value is compared (``<``, ``>``, ...) inside the program: the jump
+    this creates in θ is invisible to autograd, to the score function's pathwise
+    term, to GS-STE and to the stochastic derivative. Make the comparison a
+    stochastic choice (e.g. ``bernoulli(sigmoid((x - c) / s))``) instead.
+    """
+
+
+def check_value(out, where: str) -> float:
+    """Return ``out`` as a float, or raise a clear error for non-scalar / non-finite output."""
+    v = getval(out)
+    if np.ndim(v) != 0:
+        raise ValueError(
+            f"the stochastic function must return a scalar, got shape {np.shape(v)} ({where}); "
+            "reduce it (sum, mean, a loss) or differentiate each component separately."
+        )
+    v = float(v)
+    if not np.isfinite(v):
+        raise ValueError(
+            f"the stochastic function returned {v} ({where}); the estimate would be meaningless. "
+            "Guard the computation (e.g. a log of zero) so every trace gives a finite value."
+        )
+    return v
+
+
+class Run:
+    """The outcome of one traced run: value, records and reverse-mode handles."""
+
+    __slots__ = ("value", "trace", "out", "_t", "_start_shape", "comparisons")
+
+    def __init__(self, value, trace, out=None, t=None, start_shape=(), comparisons=None):
+        self.value = value
+        self.trace = trace
+        self.out = out
+        self._t = t
+        self._start_shape = start_shape
+        self.comparisons = comparisons or []
+
+    @property
+    def records(self):
+        return self.trace.records
+
+    def owns(self, x) -> bool:
+        """Whether ``x`` is a box of this run's θ (so it depends on θ)."""
+        return self._t is not None and isbox(x) and x._trace == self._t
+
+    def grad_of(self, x, cotangent=None) -> np.ndarray:
+        """Gradient wrt θ of ``<cotangent, x>`` for a value ``x`` computed in this run."""
+        if not self.owns(x):
+            return np.zeros(self._start_shape)
+        g = np.ones(np.shape(x._value)) if cotangent is None else cotangent
+        if np.ndim(x._value) == 0:
+            g = float(np.sum(g))
+        return np.reshape(np.asarray(backward_pass(g, x._node), dtype=float), self._start_shape)
+
+    def depends_on(self, x) -> bool:
+        """Whether the run's output depends on the value ``x`` (an ancestor node)."""
+        if not (self.owns(self.out) and self.owns(x)):
+            return False
+        target = x._node
+        return any(node is target for node in toposort(self.out._node))
+
+
+def run_plain(fn, theta, args, kwargs, trace: Trace, where: str) -> Run:
+    """Run ``fn`` inside ``trace`` with θ as plain numbers (no autograd)."""
+    with trace.active():
+        out = fn(theta, *args, **kwargs)
+    return Run(check_value(out, where), trace)
+
+
+_CMP = ("__lt__", "__le__", "__gt__", "__ge__")
+
+
+@contextlib.contextmanager
+def _watch_comparisons(t, found: list):
+    originals = {name: getattr(ArrayBox, name) for name in _CMP}
+
+    def wrap(name):
+        orig = originals[name]
+
+        def cmp(self, other):
+            if self._trace == t or (isbox(other) and other._trace == t):
+                f = sys._getframe(1)
+                found.append(f"{f.f_code.co_filename}:{f.f_lineno}")
+            return orig(self, other)
+
+        return cmp
+
+    for name in _CMP:
+        setattr(ArrayBox, name, wrap(name))
+    try:
+        yield
+    finally:
+        for name, orig in originals.items():
+            setattr(ArrayBox, name, orig)
+
+
+def run_boxed(fn, theta, args, kwargs, trace: Trace, where: str) -> Run:
+    """Run ``fn`` inside ``trace`` with θ boxed, keeping the tape for reverse passes."""
+    theta = np.asarray(theta, dtype=float)
+    start = float(theta) if theta.ndim == 0 else theta
+    comparisons: list = []
+    with trace_stack.new_trace() as t:
+        box = new_box(start, t, VJPNode.new_root())
+        with trace.active(), _watch_comparisons(t, comparisons):
+            out = fn(box, *args, **kwargs)
+    return Run(check_value(out, where), trace, out, t, theta.shape, comparisons)
+
+
+def warn_comparisons(runs_with_cmp: list, estimator: str) -> None:
+    """Emit one :class:`BiasWarning` naming where θ-dependent values were compared."""
+    if not runs_with_cmp:
+        return
+    where = ", ".join(sorted(set(runs_with_cmp))[:3])
+    warnings.warn(
+        f"{estimator}: the program compares a θ-dependent continuous value ({where}). "
+        "That creates a jump in θ that this estimator cannot see, so its estimate is biased. "
+        "Make the decision a stochastic choice (stochgrad.bernoulli of a sigmoid) or use "
+        "FiniteDifference.",
+        BiasWarning,
+        stacklevel=4,
+    )

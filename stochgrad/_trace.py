@@ -1,0 +1,415 @@
+"""Traced discrete choices: the recording primitives and the trace they write to.
+
+Inside a trace (opened by an estimator), :func:`bernoulli` and :func:`categorical`
+sample *and* append an immutable :class:`Choice` record: site, distribution,
+parameters (autograd values, so their θ-dependence can be differentiated), the
+sampled value and the noise used.  The noise is what makes a run replayable:
+finite differences replay it at θ ± h (common random numbers) and the stochastic
+derivative replays it with one choice moved to a neighbouring value.
+
+Outside any trace the same calls just sample, so user code runs unchanged.
+
+Sampling conventions (the coupling every estimator relies on):
+
+* ``bernoulli(p)`` with uniform noise ``u``: the value is ``1`` iff ``u < p``.
+* ``categorical(...)`` with uniform noise ``u``: inverse CDF, the value is the
+  first ``k`` with ``u < F_k`` where ``F_k = p_0 + ... + p_k``.
+* Under :class:`~stochgrad.GumbelSTE` the same Bernoulli uniform is used through
+  the logistic transform (so the hard sample is the same), and a categorical
+  draws one Gumbel per category (Gumbel-max).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import threading
+from typing import Any, Callable
+
+import autograd.numpy as anp
+import numpy as np
+from autograd.tracer import getval, isbox
+
+__all__ = [
+    "Choice",
+    "Outcome",
+    "bernoulli",
+    "categorical",
+    "one_hot",
+    "select",
+    "stochastic",
+    "StochasticFunction",
+    "seed",
+]
+
+_state = threading.local()
+_default_rng = np.random.default_rng()
+
+
+def seed(value: int | None) -> None:
+    """Seed the generator used by choices made *outside* any trace.
+
+    Estimators never use it: they take ``seed=`` explicitly.
+
+    Args:
+        value: an integer seed (or ``None`` for fresh OS entropy).
+    """
+    global _default_rng
+    _default_rng = np.random.default_rng(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Choice:
+    """One recorded discrete choice (immutable).
+
+    Attributes:
+        site: position of the choice in the run (0, 1, 2, ...).
+        kind: ``"bernoulli"`` or ``"categorical"``.
+        params: ``p`` (Bernoulli) or the probability vector (categorical), possibly
+            an autograd box carrying its dependence on θ.
+        value: the sampled outcome (0/1 or a category index).
+        noise: the uniform (inverse-CDF coupling) or the Gumbel vector used.
+        n_outcomes: 2 for a Bernoulli, K for a categorical.
+    """
+
+    site: int
+    kind: str
+    params: Any
+    value: int
+    noise: Any
+    n_outcomes: int
+
+
+class Outcome(int):
+    """An ``int`` sampled by :func:`categorical` that remembers its trace site.
+
+    It behaves exactly like the integer (indexing, comparisons, ``if``); the site
+    lets :func:`one_hot` / :func:`select` find the relaxed one-hot vector under
+    :class:`~stochgrad.GumbelSTE`.
+    """
+
+    site: int
+    n_outcomes: int
+
+    def __new__(cls, value: int, site: int, n_outcomes: int):
+        obj = super().__new__(cls, value)
+        obj.site = site
+        obj.n_outcomes = n_outcomes
+        return obj
+
+
+class NoiseTape:
+    """Per-sample noise, drawn lazily from a generator and replayable by site."""
+
+    __slots__ = ("rng", "entries")
+
+    def __init__(self, rng: np.random.Generator):
+        self.rng = rng
+        self.entries: list = []
+
+    def uniform(self, site: int) -> float:
+        while len(self.entries) <= site:
+            self.entries.append(self.rng.random())
+        u = self.entries[site]
+        if not isinstance(u, float):  # a Gumbel vector recorded at this site
+            u = float(np.exp(-np.exp(-u[0])))
+            self.entries[site] = u
+        return u
+
+    def gumbel(self, site: int, k: int) -> np.ndarray:
+        while len(self.entries) <= site:
+            self.entries.append(self.rng.random())
+        g = self.entries[site]
+        if isinstance(g, float) or len(g) != k:
+            g = self.rng.gumbel(size=k)
+            self.entries[site] = g
+        return g
+
+
+class Trace:
+    """The recording context of one run of a stochastic function.
+
+    Args:
+        tape: noise source (:class:`NoiseTape`).
+        mode: ``"uniform"`` (inverse-CDF coupling), ``"gumbel"`` (GS-STE) or
+            ``"enumerate"`` (values forced by ``forced``; unforced sites take 0).
+        forced: ``{site: value}`` overriding the sampled value at those sites.
+        temperature: the GS-STE temperature (mode ``"gumbel"``).
+    """
+
+    def __init__(self, tape=None, mode="uniform", forced=None, temperature=None):
+        self.tape = tape
+        self.mode = mode
+        self.forced = forced or {}
+        self.temperature = temperature
+        self.records: list[Choice] = []
+        self.logp = 0.0  # Σ log p(value), an autograd value
+        self.relaxed: dict[int, Any] = {}  # GS-STE straight-through values by site
+        self.boundaries: list = []  # (site, lower F, upper F) for the stochastic derivative
+
+    @contextlib.contextmanager
+    def active(self):
+        stack = _stack()
+        stack.append(self)
+        try:
+            yield self
+        finally:
+            stack.pop()
+
+
+def _stack() -> list:
+    s = getattr(_state, "stack", None)
+    if s is None:
+        s = _state.stack = []
+    return s
+
+
+def current_trace() -> Trace | None:
+    """The innermost active trace, or ``None`` outside any estimator run."""
+    s = _stack()
+    return s[-1] if s else None
+
+
+def _check_p(p) -> float:
+    pv = getval(p)
+    if np.ndim(pv) != 0:
+        raise ValueError(
+            f"bernoulli: p must be a scalar probability, got an array of shape {np.shape(pv)}; "
+            "call bernoulli once per element."
+        )
+    pv = float(pv)
+    if not (0.0 <= pv <= 1.0):  # also catches NaN
+        raise ValueError(
+            f"bernoulli: p must lie in [0, 1], got {pv!r}. Map an unconstrained parameter "
+            "through a sigmoid (e.g. 1 / (1 + np.exp(-x))) or clip it."
+        )
+    return pv
+
+
+def bernoulli(p, *, rng: np.random.Generator | None = None):
+    """Sample ``k ~ Bernoulli(p)``: 1 with probability ``p``, else 0.
+
+    Inside a trace the choice is recorded (site, ``p`` with its θ-dependence, value,
+    uniform noise). ``if k:`` works. Under :class:`~stochgrad.GumbelSTE` the returned
+    value is a float 0.0/1.0 carrying the straight-through relaxed gradient, so it
+    must enter the result arithmetically (``k * a + (1 - k) * b``) to be
+    differentiated.
+
+    Args:
+        p: probability in [0, 1]; may depend on θ through autograd operations.
+        rng: generator used outside a trace (default: the module generator, see
+            :func:`seed`). Ignored inside a trace.
+
+    Returns:
+        ``0`` or ``1`` (an ``int``; a float box under GS-STE).
+
+    Raises:
+        ValueError: ``p`` is NaN, outside [0, 1], or not a scalar.
+    """
+    pv = _check_p(p)
+    tr = current_trace()
+    if tr is None:
+        return int((rng or _default_rng).random() < pv)
+    site = len(tr.records)
+    if tr.mode == "enumerate":
+        u = None
+        k = int(tr.forced.get(site, 0 if pv < 1.0 else 1))
+    else:
+        u = tr.tape.uniform(site)
+        k = int(u < pv)
+        if site in tr.forced:
+            k = int(tr.forced[site])
+    tr.records.append(Choice(site, "bernoulli", p, k, u, 2))
+    if isbox(p):
+        tr.logp = tr.logp + (anp.log(p) if k else anp.log1p(-p))
+    # boundary between the categories ordered [1, 0]: F = p
+    tr.boundaries.append((site, p))
+    if tr.mode == "gumbel":
+        return _relaxed_bernoulli(tr, site, p, pv, u, k)
+    return k
+
+
+def _relaxed_bernoulli(tr: Trace, site, p, pv, u, k):
+    if not isbox(p):
+        return float(k)
+    eps = 1e-12
+    logistic = np.log1p(-u + eps) - np.log(u + eps)  # k = 1 iff logit(p) + logistic > 0
+    logit = anp.log(p + eps) - anp.log1p(-p + eps)
+    s = 1.0 / (1.0 + anp.exp(-(logit + logistic) / tr.temperature))
+    value = k + (s - getval(s))
+    tr.relaxed[site] = value
+    return value
+
+
+def _probs_from(logits, probs):
+    if (logits is None) == (probs is None):
+        raise ValueError("categorical: give exactly one of logits=... or probs=...")
+    if logits is not None:
+        lv = np.asarray(getval(logits), dtype=float)
+        if lv.ndim != 1 or lv.size < 1:
+            raise ValueError(f"categorical: logits must be a non-empty 1-d vector, got shape {lv.shape}")
+        if not np.all(np.isfinite(lv)):
+            raise ValueError(
+                f"categorical: logits must be finite, got {lv.tolist()}. For an impossible "
+                "outcome pass probs= with a zero instead of a -inf logit."
+            )
+        z = logits - anp.max(lv)
+        e = anp.exp(z)
+        return e / anp.sum(e), lv.size
+    pv = np.asarray(getval(probs), dtype=float)
+    if pv.ndim != 1 or pv.size < 1:
+        raise ValueError(f"categorical: probs must be a non-empty 1-d vector, got shape {pv.shape}")
+    if not np.all(np.isfinite(pv)) or np.any(pv < 0) or abs(pv.sum() - 1.0) > 1e-6:
+        raise ValueError(
+            f"categorical: probs must be finite, non-negative and sum to 1, got {pv.tolist()} "
+            f"(sum {pv.sum()!r}); normalise them or pass logits= instead."
+        )
+    return probs, pv.size
+
+
+def categorical(logits=None, *, probs=None, rng: np.random.Generator | None = None) -> Outcome:
+    """Sample an index ``k`` in ``0..K-1`` with probabilities ``softmax(logits)`` or ``probs``.
+
+    Inside a trace the choice is recorded with its inverse-CDF uniform (or Gumbel
+    noise under GS-STE). The result is an ``int`` subclass; use
+    :func:`select` / :func:`one_hot` when the outcome must enter the value
+    arithmetically (needed for GS-STE).
+
+    Args:
+        logits: unnormalised log-probabilities, shape ``(K,)``, finite.
+        probs: probabilities, shape ``(K,)``, non-negative, summing to 1.
+        rng: generator used outside a trace.
+
+    Returns:
+        The sampled index as an :class:`Outcome`.
+
+    Raises:
+        ValueError: both or neither of ``logits``/``probs``; non-finite logits;
+            probabilities that are negative or do not sum to 1.
+    """
+    probs, K = _probs_from(logits, probs)
+    pv = np.asarray(getval(probs), dtype=float)
+    tr = current_trace()
+    if tr is None:
+        u = (rng or _default_rng).random()
+        return Outcome(_inverse_cdf(pv, u), -1, K)
+    site = len(tr.records)
+    noise = None
+    if tr.mode == "enumerate":
+        k = int(tr.forced.get(site, int(np.argmax(pv > 0))))
+    elif tr.mode == "gumbel":
+        noise = tr.tape.gumbel(site, K)
+        with np.errstate(divide="ignore"):
+            k = int(np.argmax(np.log(pv) + noise))
+    else:
+        noise = tr.tape.uniform(site)
+        k = _inverse_cdf(pv, noise)
+    if site in tr.forced:
+        k = int(tr.forced[site])
+    tr.records.append(Choice(site, "categorical", probs, k, noise, K))
+    if isbox(probs):
+        tr.logp = tr.logp + anp.log(probs[k])
+    tr.boundaries.append((site, probs))
+    if tr.mode == "gumbel" and isbox(probs):
+        eps = 1e-300
+        s_logits = (anp.log(probs + eps) + noise) / tr.temperature
+        s_logits = s_logits - anp.max(getval(s_logits))
+        e = anp.exp(s_logits)
+        s = e / anp.sum(e)
+        tr.relaxed[site] = np.eye(K)[k] + (s - getval(s))
+    return Outcome(k, site, K)
+
+
+def _inverse_cdf(pv: np.ndarray, u: float) -> int:
+    c = np.cumsum(pv)
+    k = int(np.searchsorted(c, u, side="right"))
+    k = min(k, len(pv) - 1)
+    while pv[k] == 0 and k > 0:  # rounding at the top end: never return an impossible outcome
+        k -= 1
+    return k
+
+
+def one_hot(k):
+    """The one-hot vector of a categorical outcome ``k``.
+
+    Under :class:`~stochgrad.GumbelSTE` it carries the straight-through gradient
+    (hard one-hot forward, softmax relaxation backward); elsewhere it is a plain
+    one-hot ``numpy`` vector.
+
+    Args:
+        k: an :class:`Outcome` returned by :func:`categorical`.
+
+    Returns:
+        Array of shape ``(K,)``.
+
+    Raises:
+        TypeError: ``k`` is not an outcome of :func:`categorical`.
+    """
+    if not isinstance(k, Outcome):
+        raise TypeError(
+            "one_hot needs the value returned by stochgrad.categorical(...), "
+            f"got {type(k).__name__}"
+        )
+    tr = current_trace()
+    if tr is not None and k.site in tr.relaxed:
+        return tr.relaxed[k.site]
+    return np.eye(k.n_outcomes)[int(k)]
+
+
+def select(k, options):
+    """``options[k]`` written so that GS-STE can differentiate through the choice.
+
+    Equal to ``options[k]`` in value; under GS-STE it is ``one_hot(k) @ options``.
+
+    Args:
+        k: an :class:`Outcome` of :func:`categorical`, or a Bernoulli value (then
+            ``options`` is ``(value_if_0, value_if_1)``).
+        options: a sequence or array of length K (its items may depend on θ).
+
+    Returns:
+        The selected option.
+    """
+    if isinstance(k, Outcome):
+        tr = current_trace()
+        if tr is not None and k.site in tr.relaxed:
+            return anp.dot(tr.relaxed[k.site], anp.stack(list(options)) if not hasattr(options, "shape") else options)
+        return options[int(k)]
+    if isbox(k) or isinstance(k, float):  # relaxed Bernoulli value
+        return k * options[1] + (1 - k) * options[0]
+    return options[int(k)]
+
+
+class StochasticFunction:
+    """A function ``f(theta, *args, **kwargs) -> scalar`` that makes traced choices.
+
+    Calling it runs ``f`` once (choices sampled from the module generator, or the
+    trace of an enclosing estimator). Pass it to :func:`stochgrad.value_and_grad`.
+    """
+
+    def __init__(self, fn: Callable):
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+
+    def __call__(self, theta, *args, **kwargs):
+        return self.fn(theta, *args, **kwargs)
+
+    def __repr__(self):
+        return f"<stochastic function {getattr(self.fn, '__qualname__', self.fn)!r}>"
+
+
+def stochastic(fn: Callable) -> StochasticFunction:
+    """Mark ``fn(theta, ...) -> scalar`` as a stochastic function with traced choices.
+
+    Args:
+        fn: a Python function using :func:`bernoulli` / :func:`categorical`; use
+            ``autograd.numpy`` for arithmetic on θ so pathwise derivatives exist.
+
+    Returns:
+        A :class:`StochasticFunction` wrapping ``fn``.
+    """
+    if isinstance(fn, StochasticFunction):
+        return fn
+    if not callable(fn):
+        raise TypeError(f"stochastic expects a function, got {type(fn).__name__}")
+    return StochasticFunction(fn)

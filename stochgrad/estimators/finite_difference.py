@@ -1,0 +1,82 @@
+"""Central finite differences of the expectation, with common random numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._batched import Want
+from .._estimate import summarise
+from .._run import run_plain
+from .._trace import NoiseTape, Trace
+from ..backend import array_module
+from .base import Estimator, sample_tapes
+
+__all__ = ["FiniteDifference"]
+
+
+class FiniteDifference(Estimator):
+    """Central finite difference ``(f(θ + h e_j) − f(θ − h e_j)) / 2h`` per sample.
+
+    With ``common_random_numbers=True`` both sides of a sample replay the same
+    noise (same uniforms for the same choice sites), so most samples take the same
+    discrete path on both sides and the variance stays O(1/h) instead of O(1/h²).
+
+    Bias: ``O(h²)`` for smooth ``E[f]``; it vanishes only as ``h → 0`` (while the
+    variance grows as ``1/h``). Costs ``2·dim(θ) + 1`` runs per sample; needs no
+    autograd and works on any program, including ones that compare θ-dependent
+    values.
+
+    Args:
+        step: the step ``h > 0``.
+        common_random_numbers: replay the same noise on both sides.
+    """
+
+    unbiased = False
+
+    def __init__(self, step=1e-2, common_random_numbers=True):
+        if not (isinstance(step, (int, float)) and np.isfinite(step) and step > 0):
+            raise ValueError(f"FiniteDifference: step must be a positive number, got {step!r}")
+        self.step = float(step)
+        self.common_random_numbers = bool(common_random_numbers)
+
+    def _directions(self, theta):
+        theta = np.asarray(theta, dtype=float)
+        for j in range(theta.size):
+            e = np.zeros(theta.size)
+            e[j] = self.step
+            e = e.reshape(theta.shape)
+            yield j, theta + e, theta - e
+
+    def traced(self, fn, theta, args, kwargs, n, rng):
+        theta = np.asarray(theta, dtype=float)
+        values = np.empty(n)
+        grads = np.empty((n, theta.size))
+        for i, tape in enumerate(sample_tapes(rng, n)):
+            values[i] = run_plain(fn, _scalar(theta), args, kwargs, Trace(tape), f"sample {i}").value
+            for j, tp, tm in self._directions(theta):
+                t2 = tape if self.common_random_numbers else NoiseTape(tape.rng)
+                fp = run_plain(fn, _scalar(tp), args, kwargs, Trace(tape), f"sample {i}, θ+h").value
+                fm = run_plain(fn, _scalar(tm), args, kwargs, Trace(t2), f"sample {i}, θ−h").value
+                grads[i, j] = (fp - fm) / (2 * self.step)
+        return summarise(values, grads, theta.shape, self, {"runs_per_sample": 2 * theta.size + 1})
+
+    def batched(self, program, theta, n, seed):
+        theta = np.asarray(theta, dtype=float)
+        value = program(_scalar(theta), n, seed, Want()).value
+        xp = array_module(value)
+        cols = []
+        for j, tp, tm in self._directions(theta):
+            s2 = seed if self.common_random_numbers else _other_seed(seed, j)
+            fp = program(_scalar(tp), n, seed, Want()).value
+            fm = program(_scalar(tm), n, s2, Want()).value
+            cols.append((fp - fm) / (2 * self.step))
+        grads = xp.stack(cols, axis=1)
+        return summarise(value, grads, theta.shape, self, {"runs_per_sample": 2 * theta.size + 1})
+
+
+def _scalar(theta):
+    return float(theta) if np.ndim(theta) == 0 else theta
+
+
+def _other_seed(seed, j):
+    return int(np.random.SeedSequence([0 if seed is None else int(seed), 7919, j]).generate_state(1)[0])
