@@ -26,6 +26,8 @@ from .estimators import (
 # vectorised simulators
 from ._batched import BatchedProgram, BatchSamples, Want, batched
 
+from . import backend, examples, optim, testing  # noqa: E402  (submodules users reach for)
+
 __version__ = "0.1.0"
 
 __all__ = [

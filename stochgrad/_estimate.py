@@ -40,8 +40,8 @@ class Estimate:
     info: dict = dataclasses.field(default_factory=dict)
 
     def __repr__(self):
-        g = np.array2string(np.asarray(self.grad), precision=5)
-        e = np.array2string(np.asarray(self.grad_stderr), precision=2)
+        g = np.array2string(np.asarray(self.grad), formatter={"float_kind": "{:.6g}".format})
+        e = np.array2string(np.asarray(self.grad_stderr), formatter={"float_kind": "{:.2g}".format})
         return (
             f"Estimate(value={self.value:.6g} ± {self.value_stderr:.2g}, grad={g} ± {e}, "
             f"n={self.n}, estimator={self.estimator})"

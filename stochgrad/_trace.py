@@ -22,10 +22,9 @@ Sampling conventions (the coupling every estimator relies on):
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import autograd.numpy as anp
 import numpy as np
@@ -59,8 +58,7 @@ def seed(value: int | None) -> None:
     _default_rng = np.random.default_rng(value)
 
 
-@dataclasses.dataclass(frozen=True)
-class Choice:
+class Choice(NamedTuple):
     """One recorded discrete choice (immutable).
 
     Attributes:
@@ -138,15 +136,15 @@ class Trace:
         temperature: the GS-STE temperature (mode ``"gumbel"``).
     """
 
-    def __init__(self, tape=None, mode="uniform", forced=None, temperature=None):
+    def __init__(self, tape=None, mode="uniform", forced=None, temperature=None, score=False):
         self.tape = tape
+        self.score = score
         self.mode = mode
         self.forced = forced or {}
         self.temperature = temperature
         self.records: list[Choice] = []
-        self.logp = 0.0  # Σ log p(value), an autograd value
+        self.logp = 0.0  # Σ log p(value) when ``score`` is set, an autograd value
         self.relaxed: dict[int, Any] = {}  # GS-STE straight-through values by site
-        self.boundaries: list = []  # (site, lower F, upper F) for the stochastic derivative
 
     @contextlib.contextmanager
     def active(self):
@@ -172,6 +170,8 @@ def current_trace() -> Trace | None:
 
 
 def _check_p(p) -> float:
+    if type(p) is float and 0.0 <= p <= 1.0:
+        return p
     pv = getval(p)
     if np.ndim(pv) != 0:
         raise ValueError(
@@ -221,10 +221,9 @@ def bernoulli(p, *, rng: np.random.Generator | None = None):
         if site in tr.forced:
             k = int(tr.forced[site])
     tr.records.append(Choice(site, "bernoulli", p, k, u, 2))
-    if isbox(p):
+    if tr.score and isbox(p):
         tr.logp = tr.logp + (anp.log(p) if k else anp.log1p(-p))
     # boundary between the categories ordered [1, 0]: F = p
-    tr.boundaries.append((site, p))
     if tr.mode == "gumbel":
         return _relaxed_bernoulli(tr, site, p, pv, u, k)
     return k
@@ -308,9 +307,8 @@ def categorical(logits=None, *, probs=None, rng: np.random.Generator | None = No
     if site in tr.forced:
         k = int(tr.forced[site])
     tr.records.append(Choice(site, "categorical", probs, k, noise, K))
-    if isbox(probs):
+    if tr.score and isbox(probs):
         tr.logp = tr.logp + anp.log(probs[k])
-    tr.boundaries.append((site, probs))
     if tr.mode == "gumbel" and isbox(probs):
         eps = 1e-300
         s_logits = (anp.log(probs + eps) + noise) / tr.temperature
