@@ -13,7 +13,7 @@ import sys
 import warnings
 
 import numpy as np
-from autograd.core import VJPNode, backward_pass
+from autograd.core import JVPNode, VJPNode, backward_pass
 from autograd.numpy.numpy_boxes import ArrayBox
 from autograd.tracer import getval, isbox, new_box, toposort, trace_stack
 
@@ -54,9 +54,10 @@ def check_value(out, where: str) -> float:
 class Run:
     """The outcome of one traced run: value, records and reverse-mode handles."""
 
-    __slots__ = ("value", "trace", "out", "_t", "_start_shape", "comparisons")
+    __slots__ = ("value", "trace", "out", "_t", "_start_shape", "comparisons", "forward")
 
-    def __init__(self, value, trace, out=None, t=None, start_shape=(), comparisons=None):
+    def __init__(self, value, trace, out=None, t=None, start_shape=(), comparisons=None, forward=False):
+        self.forward = forward
         self.value = value
         self.trace = trace
         self.out = out
@@ -76,6 +77,10 @@ class Run:
         """Gradient wrt θ of ``<cotangent, x>`` for a value ``x`` computed in this run."""
         if not self.owns(x):
             return np.zeros(self._start_shape)
+        if self.forward:  # forward mode: the node already holds dx/dθ (θ has one element)
+            d = x._node.g
+            val = float(np.sum(d if cotangent is None else np.asarray(cotangent) * d))
+            return np.full(self._start_shape, val)
         g = np.ones(np.shape(x._value)) if cotangent is None else cotangent
         if np.ndim(x._value) == 0:
             g = float(np.sum(g))
@@ -83,6 +88,8 @@ class Run:
 
     def depends_on(self, x) -> bool:
         """Whether the run's output depends on the value ``x`` (an ancestor node)."""
+        if self.forward:
+            raise RuntimeError("depends_on needs a reverse-mode run (forward=False)")
         if not (self.owns(self.out) and self.owns(x)):
             return False
         target = x._node
@@ -123,16 +130,25 @@ def _watch_comparisons(t, found: list):
             setattr(ArrayBox, name, orig)
 
 
-def run_boxed(fn, theta, args, kwargs, trace: Trace, where: str) -> Run:
-    """Run ``fn`` inside ``trace`` with θ boxed, keeping the tape for reverse passes."""
+def run_boxed(fn, theta, args, kwargs, trace: Trace, where: str, forward=None) -> Run:
+    """Run ``fn`` inside ``trace`` with θ boxed.
+
+    With ``forward`` (the default when θ has a single element) every intermediate
+    carries its derivative (autograd forward mode): no reverse pass is needed, and
+    derivatives of many intermediates (each choice's parameters) come for free.
+    Otherwise the tape is kept for reverse passes from any intermediate.
+    """
     theta = np.asarray(theta, dtype=float)
     start = float(theta) if theta.ndim == 0 else theta
+    if forward is None:
+        forward = theta.size == 1
+    root = JVPNode.new_root(np.ones_like(theta) if theta.ndim else 1.0) if forward else VJPNode.new_root()
     comparisons: list = []
     with trace_stack.new_trace() as t:
-        box = new_box(start, t, VJPNode.new_root())
+        box = new_box(start, t, root)
         with trace.active(), _watch_comparisons(t, comparisons):
             out = fn(box, *args, **kwargs)
-    return Run(check_value(out, where), trace, out, t, theta.shape, comparisons)
+    return Run(check_value(out, where), trace, out, t, theta.shape, comparisons, forward)
 
 
 def warn_comparisons(runs_with_cmp: list, estimator: str) -> None:

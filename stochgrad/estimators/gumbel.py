@@ -48,7 +48,8 @@ class GumbelSTE(Estimator):
         any_relaxed = False
         for i, tape in enumerate(sample_tapes(rng, n)):
             tr = Trace(tape, mode="gumbel", temperature=self.temperature)
-            run = run_boxed(fn, theta, args, kwargs, tr, f"sample {i}")
+            # reverse mode until some run shows that a relaxed choice reaches f
+            run = run_boxed(fn, theta, args, kwargs, tr, f"sample {i}", forward=None if used else False)
             values[i] = run.value
             grads.append(run.grad_of(run.out))
             cmp += run.comparisons
