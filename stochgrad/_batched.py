@@ -15,7 +15,10 @@ that simulates ``n`` independent samples at θ and returns arrays (numpy or cupy
   derivative, shapes ``(n, [m,] *θ.shape)`` and ``(n, [m])``: the per-sample
   derivative is ``pathwise + Σ_m alt_weight · alt_delta``;
 * under GS-STE (``want.temperature`` set): ``pathwise`` must be the relaxed
-  straight-through gradient.
+  straight-through gradient;
+* ``group`` (optional): an integer id per sample. Samples of one group share a
+  context (e.g. the same event clustered many times); score-function baselines
+  are then computed within each group, which removes the between-group variance.
 
 The same ``seed`` must give the same random numbers (finite differences rely on
 it for common random numbers). Estimators combine the arrays with array
@@ -57,6 +60,7 @@ class BatchSamples:
     score: Any = None
     alt_weight: Any = None
     alt_delta: Any = None
+    group: Any = None
 
 
 class BatchedProgram:

@@ -44,19 +44,30 @@ class ScoreFunction(Estimator):
     def unbiased(self):
         return self.baseline != "mean"
 
-    def combine(self, value, pathwise, score):
-        """Per-sample gradients from per-sample value ``(n,)``, pathwise and score ``(n, d)``."""
+    def combine(self, value, pathwise, score, group=None):
+        """Per-sample gradients from per-sample value ``(n,)``, pathwise and score ``(n, *θ)``.
+
+        With ``group`` (integer ids, shape ``(n,)``) the ``"mean"`` and
+        ``"leave_one_out"`` baselines are computed within each group.
+        """
         xp = array_module(value, pathwise, score)
         n = value.shape[0]
         b = self.baseline
-        if b == "none":
+        if b in ("mean", "leave_one_out"):
+            if group is None:
+                total, count = xp.sum(value), n
+            else:
+                sums = xp.bincount(group, weights=value)
+                counts = xp.bincount(group)
+                total, count = sums[group], counts[group]
+            if b == "mean":
+                centred = value - total / count
+            else:
+                if int(xp.min(xp.asarray(count))) < 2:
+                    raise ValueError("ScoreFunction(baseline='leave_one_out') needs >= 2 samples (per group)")
+                centred = value - (total - value) / (count - 1)
+        elif b == "none":
             centred = value
-        elif b == "mean":
-            centred = value - xp.mean(value)
-        elif b == "leave_one_out":
-            if n < 2:
-                raise ValueError("ScoreFunction(baseline='leave_one_out') needs n >= 2 samples")
-            centred = (value - (xp.sum(value) - value) / (n - 1))
         else:
             centred = value - float(b)
         shape = (n,) + (1,) * (score.ndim - 1)
@@ -82,4 +93,4 @@ class ScoreFunction(Estimator):
     def batched(self, program, theta, n, seed):
         out = program(theta, n, seed, Want(score=True, pathwise=True))
         d = np.shape(theta)
-        return summarise(out.value, self.combine(out.value, out.pathwise, out.score), d, self)
+        return summarise(out.value, self.combine(out.value, out.pathwise, out.score, out.group), d, self)
