@@ -157,21 +157,25 @@ class Trace:
 
 
 def _stack() -> list:
-    s = getattr(_state, "stack", None)
-    if s is None:
-        s = _state.stack = []
-    return s
+    try:
+        return _state.stack
+    except AttributeError:
+        _state.stack = []
+        return _state.stack
 
 
 def current_trace() -> Trace | None:
     """The innermost active trace, or ``None`` outside any estimator run."""
-    s = _stack()
+    try:
+        s = _state.stack
+    except AttributeError:
+        return None
     return s[-1] if s else None
 
 
 def _check_p(p) -> float:
-    if type(p) is float and 0.0 <= p <= 1.0:
-        return p
+    if (type(p) is float or type(p) is np.float64) and 0.0 <= p <= 1.0:
+        return float(p)
     pv = getval(p)
     if np.ndim(pv) != 0:
         raise ValueError(

@@ -1,0 +1,315 @@
+"""The R-optimisation subcommands of ``stochgrad-jets``: optimize, scan, compare-estimators, widths."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+import stochgrad as sg
+
+from . import optimize as opt
+
+__all__ = ["register", "resonance_width"]
+
+
+def _events(args):
+    from apps.jets import load_default_events, load_events
+
+    ev = load_default_events() if args.events in (None, "default") else load_events(args.events)
+    n = getattr(args, "n_events", None)
+    if n is not None:
+        if n < 1:
+            raise SystemExit(f"--n-events must be >= 1, got {n}")
+        if n > len(ev.counts):
+            print(f"note: {args.events or 'default'} holds {len(ev.counts)} events; using all", file=sys.stderr)
+        ev = ev.subset(slice(0, n)) if hasattr(ev, "subset") else _slice(ev, n)
+    return ev
+
+
+def _slice(ev, n):
+    import copy
+
+    out = copy.copy(ev)
+    out.p4, out.counts = ev.p4[:n], ev.counts[:n]
+    if getattr(ev, "bquarks", None) is not None:
+        out.bquarks = ev.bquarks[:n]
+    return out
+
+
+def _out_dir(path):
+    d = os.path.dirname(os.path.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _common(p):
+    p.add_argument("--events", default="default", help="events file (.npz/.parquet) or 'default' (embedded sample)")
+    p.add_argument("--n-events", type=int, default=None, help="use the first N events")
+    p.add_argument("--alpha", type=float, default=1.0, help="Qanti-kT α (> 0)")
+    p.add_argument("--samples", type=int, default=16, help="sampled histories per event and step")
+    p.add_argument("--loss", choices=opt.LOSSES, default="window")
+    p.add_argument("--width", type=float, default=15.0, help="window loss width in GeV")
+    p.add_argument("--ptmin", type=float, default=20.0, help="jet pT threshold in GeV")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def cmd_optimize(args):
+    ev = _events(args)
+    est = opt.make_estimator(args.estimator, args.fd_step)
+    fn = opt.optimize_per_event if args.per_event else opt.optimize_global
+    res, secs = opt.timed(fn, ev, r0=args.r0, steps=args.steps, lr=args.lr, estimator=est, loss=args.loss,
+                          alpha=args.alpha, samples=args.samples, seed=args.seed, optimizer=args.optimizer,
+                          progress=not args.quiet, ptmin=args.ptmin, width=args.width)
+    R = np.exp(np.asarray(res.theta))
+    tail = max(1, len(res.history) // 5)
+    settings = {k: v for k, v in vars(args).items() if k not in ("func",)}
+    out = {"R": R.tolist() if args.per_event else float(R),
+           "R_tail_mean": float(np.mean([np.exp(h["theta"]) for h in res.history[-tail:]]))
+           if not args.per_event else None,
+           "loss_history": res.column("value").tolist(),
+           "loss_stderr_history": res.column("value_stderr").tolist(),
+           "grad_history": [h["grad"] for h in res.history] if not args.per_event else None,
+           "grad_stderr_history": [h["grad_stderr"] for h in res.history] if not args.per_event else None,
+           "R_history": [float(np.exp(h["theta"])) for h in res.history] if not args.per_event else None,
+           "seconds": secs, "n_events": int(len(ev.counts)), "settings": settings}
+    d = _out_dir(args.json)
+    with open(args.json, "w") as fh:
+        json.dump(out, fh, indent=1)
+    plt = _plt()
+    fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
+    ax[0].errorbar(np.arange(len(res.history)), out["loss_history"], yerr=out["loss_stderr_history"], fmt=".-")
+    ax[0].set(xlabel="step", ylabel=f"{args.loss} loss")
+    if args.per_event:
+        ax[1].hist(R, bins=30)
+        ax[1].set(xlabel="optimised R per event", ylabel="events")
+    else:
+        ax[1].plot(out["R_history"], ".-")
+        ax[1].set(xlabel="step", ylabel="R")
+    fig.tight_layout()
+    stem = os.path.splitext(os.path.basename(args.json))[0]
+    png = os.path.join(d, f"{stem}.png")
+    fig.savefig(png, dpi=110)
+    summary = f"R per event: median {np.median(R):.3f}" if args.per_event else f"R* = {float(R):.4f}"
+    print(f"{summary}  final loss {out['loss_history'][-1]:.5g}  ({secs:.1f} s)  -> {args.json}, {png}")
+    return 0
+
+
+def cmd_scan(args):
+    ev = _events(args)
+    radii = np.round(np.arange(args.r_min, args.r_max + 1e-9, args.r_step), 6)
+    rows, secs = opt.timed(opt.scan, ev, radii, args.loss, args.alpha, args.samples, args.seed, args.ptmin, args.width)
+    best = min(rows, key=lambda r: r["loss"])
+    print(f"| R | expected {args.loss} loss ± MC stderr | two-jet fraction | |mjj−125|<{args.width:g} fraction |")
+    print("|---:|---|---:|---:|")
+    for r in rows:
+        mark = " ←" if r is best else ""
+        print(f"| {r['R']:.2f} | {r['loss']:.5g} ± {r['stderr']:.2g}{mark} | {r['frac_two_jets']:.3f} | {r['frac_window']:.3f} |")
+    print(f"minimum at R = {best['R']:.2f} (grid step {args.r_step:g}); {secs:.1f} s")
+    if args.json:
+        d = _out_dir(args.json)
+        with open(args.json, "w") as fh:
+            json.dump({"rows": rows, "R_min": best["R"], "grid_step": args.r_step, "seconds": secs,
+                       "settings": {k: v for k, v in vars(args).items() if k != "func"}}, fh, indent=1)
+        plt = _plt()
+        fig, ax = plt.subplots(figsize=(5, 3.6))
+        ax.errorbar([r["R"] for r in rows], [r["loss"] for r in rows], yerr=[r["stderr"] for r in rows], fmt="o-")
+        ax.set(xlabel="R", ylabel=f"expected {args.loss} loss (α = {args.alpha:g})")
+        fig.tight_layout()
+        fig.savefig(os.path.join(d, os.path.splitext(os.path.basename(args.json))[0] + ".png"), dpi=110)
+    return 0
+
+
+def cmd_compare(args):
+    """Gradient mean ± stderr against the number of samples, per estimator, on one event."""
+    ev = _events(args)
+    e = args.event
+    if not 0 <= e < len(ev.counts):
+        raise SystemExit(f"--event must be in [0, {len(ev.counts)}), got {e}")
+    one = _slice_event(ev, e)
+    names = args.estimators.split(",")
+    rows = []
+    for name in names:
+        est = opt.make_estimator(name, args.fd_step)
+        for n in args.n:
+            try:
+                v, g, se = opt.per_event_estimate(one, [np.log(args.R)], est, args.loss, args.alpha, n, args.seed,
+                                                  args.ptmin, args.width)
+            except ValueError as err:
+                print(f"{name}: {err}", file=sys.stderr)
+                break
+            rows.append({"estimator": name, "n": n, "dL_dlogR": float(g[0]), "stderr": float(se[0])})
+    exact = None
+    if int(one.counts[0]) <= args.exact_max_particles:
+        exact = _exact_gradient(one, args)
+    print(f"event {e} ({int(one.counts[0])} particles), R = {args.R}, α = {args.alpha}, {args.loss} loss"
+          + (f"; exact d/dlogR = {exact:.6g}" if exact is not None else ""))
+    print("| estimator | n | dL/dlogR ± stderr |" + (" (est − exact)/stderr |" if exact is not None else ""))
+    print("|---|---:|---|" + ("---:|" if exact is not None else ""))
+    for r in rows:
+        z = f" {(r['dL_dlogR'] - exact) / r['stderr']:+.1f} |" if exact is not None and r["stderr"] > 0 else ""
+        print(f"| {r['estimator']} | {r['n']} | {r['dL_dlogR']:.5g} ± {r['stderr']:.2g} |{z}")
+    if args.json:
+        _out_dir(args.json)
+        with open(args.json, "w") as fh:
+            json.dump({"rows": rows, "exact": exact, "event": e,
+                       "settings": {k: v for k, v in vars(args).items() if k != "func"}}, fh, indent=1)
+    return 0
+
+
+def _slice_event(ev, e):
+    import copy
+
+    out = copy.copy(ev)
+    out.p4, out.counts = ev.p4[e:e + 1], ev.counts[e:e + 1]
+    if getattr(ev, "bquarks", None) is not None:
+        out.bquarks = ev.bquarks[e:e + 1]
+    return out
+
+
+def _exact_gradient(one, args):
+    """d E[loss]/d log R by exact enumeration of the histories (central difference of exact sums)."""
+    from apps.jets import exact_histories
+
+    def expected(R):
+        probs, mjj = exact_histories(one.p4[0, : int(one.counts[0])], R, args.alpha, ptmin=args.ptmin)
+        return float(np.sum(probs * opt.event_loss(mjj, args.loss, width=args.width)))
+
+    h = 1e-5
+    return (expected(args.R * np.exp(h)) - expected(args.R * np.exp(-h))) / (2 * h)
+
+
+def resonance_width(mjj, lo=60.0, hi=190.0):
+    """IQR and a Gaussian-core fit (σ, μ) of a dijet-mass distribution.
+
+    The core fit is iterative: fit a Gaussian to the histogram within ±1.5σ of the
+    current mean until it settles, starting from the median and IQR/1.35.
+
+    Returns:
+        dict with ``iqr``, ``median``, ``mu``, ``sigma``, ``n``.
+    """
+    from scipy.optimize import curve_fit
+
+    m = np.asarray(mjj, dtype=float)
+    m = m[np.isfinite(m)]
+    q1, med, q3 = np.percentile(m, [25, 50, 75])
+    mu, sigma = med, max((q3 - q1) / 1.35, 1.0)
+    for _ in range(10):
+        a, b = max(lo, mu - 1.5 * sigma), min(hi, mu + 1.5 * sigma)
+        sel = m[(m > a) & (m < b)]
+        if len(sel) < 20:
+            break
+        h, edges = np.histogram(sel, bins=20, range=(a, b))
+        c = 0.5 * (edges[1:] + edges[:-1])
+        try:
+            (A, mu2, s2), _ = curve_fit(lambda x, A, mu_, s_: A * np.exp(-0.5 * ((x - mu_) / s_) ** 2), c, h,
+                                         p0=(h.max(), mu, sigma), sigma=np.sqrt(np.maximum(h, 1)), maxfev=5000)
+        except RuntimeError:
+            break
+        s2 = abs(s2)
+        if abs(mu2 - mu) < 0.01 and abs(s2 - sigma) < 0.01:
+            mu, sigma = mu2, s2
+            break
+        mu, sigma = mu2, s2
+    return {"iqr": float(q3 - q1), "median": float(med), "mu": float(mu), "sigma": float(sigma), "n": int(len(m))}
+
+
+def cmd_widths(args):
+    """mjj histograms and resonance widths for a fixed R, the global R* and per-event R."""
+    from apps.jets import cluster
+
+    ev = _events(args)
+    configs = [(f"R = {args.r_fixed:g}", np.full(len(ev.counts), args.r_fixed))]
+    if args.global_json:
+        with open(args.global_json) as fh:
+            r = json.load(fh)["R"]
+        configs.append((f"global R* = {r:.3f}", np.full(len(ev.counts), r)))
+    if args.per_event_json:
+        with open(args.per_event_json) as fh:
+            rs = np.asarray(json.load(fh)["R"], dtype=float)
+        if len(rs) != len(ev.counts):
+            raise SystemExit(f"{args.per_event_json} has {len(rs)} radii for {len(ev.counts)} events")
+        configs.append(("per-event R", rs))
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    rows = []
+    for label, radii in configs:
+        mjj = cluster(ev, radii, alpha=None).mjj(ptmin=args.ptmin)[:, 0]
+        w = resonance_width(mjj)
+        w.update(label=label, frac_two_jets=float(np.isfinite(mjj).mean()),
+                 frac_window=float((np.abs(np.nan_to_num(mjj) - 125) < 15).mean()))
+        rows.append(w)
+        ax.hist(mjj[np.isfinite(mjj)], bins=60, range=(0, 300), histtype="step", label=f"{label} (σ={w['sigma']:.1f})")
+    ax.axvline(125, color="k", lw=0.5)
+    ax.set(xlabel="$m_{jj}$ [GeV] (anti-kT, two leading jets)", ylabel="events")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    _out_dir(args.png)
+    fig.savefig(args.png, dpi=110)
+    print("| clustering | median | IQR | Gaussian core μ | σ | two-jet fraction | |mjj−125|<15 |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for w in rows:
+        print(f"| {w['label']} | {w['median']:.1f} | {w['iqr']:.1f} | {w['mu']:.1f} | {w['sigma']:.1f} | "
+              f"{w['frac_two_jets']:.3f} | {w['frac_window']:.3f} |")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(rows, fh, indent=1)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add optimize, scan, compare-estimators and widths to ``stochgrad-jets``."""
+    p = sub.add_parser("optimize", help="optimise the jet radius R by gradient descent")
+    _common(p)
+    p.add_argument("--r0", type=float, default=0.4, help="starting R")
+    p.add_argument("--steps", type=int, default=60)
+    p.add_argument("--lr", type=float, default=0.05, help="learning rate on log R")
+    p.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
+    p.add_argument("--estimator", choices=opt.ESTIMATORS, default="score")
+    p.add_argument("--fd-step", type=float, default=0.05, help="finite-difference step in log R")
+    p.add_argument("--per-event", action="store_true", help="one R per event")
+    p.add_argument("--json", default="out/optimize.json", help="results file (a PNG is written beside it)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_optimize)
+
+    p = sub.add_parser("scan", help="Monte-Carlo expected loss on a grid of R")
+    _common(p)
+    p.add_argument("--r-min", type=float, default=0.2)
+    p.add_argument("--r-max", type=float, default=1.6)
+    p.add_argument("--r-step", type=float, default=0.1)
+    p.add_argument("--json", default=None)
+    p.set_defaults(func=cmd_scan)
+
+    p = sub.add_parser("compare-estimators", help="gradient estimators on one event against the sample size")
+    _common(p)
+    p.add_argument("--event", type=int, default=0)
+    p.add_argument("--R", type=float, default=0.8)
+    p.add_argument("--estimators", default="score,score-none,fd")
+    p.add_argument("--fd-step", type=float, default=0.05)
+    p.add_argument("--n", type=int, nargs="+", default=[10, 100, 1000, 10000])
+    p.add_argument("--exact-max-particles", type=int, default=6)
+    p.add_argument("--json", default=None)
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("widths", help="mjj histograms and resonance widths for fixed, global and per-event R")
+    p.add_argument("--events", default="default")
+    p.add_argument("--n-events", type=int, default=None)
+    p.add_argument("--ptmin", type=float, default=20.0)
+    p.add_argument("--r-fixed", type=float, default=0.4)
+    p.add_argument("--global-json", default=None)
+    p.add_argument("--per-event-json", default=None)
+    p.add_argument("--png", default="out/widths.png")
+    p.add_argument("--json", default=None)
+    p.set_defaults(func=cmd_widths)
