@@ -55,16 +55,23 @@ class _Adam:
         self.v = self.b2 * self.v + (1 - self.b2) * g * g
         mh = self.m / (1 - self.b1**self.t)
         vh = self.v / (1 - self.b2**self.t)
-        return -self.lr * mh / (np.sqrt(vh) + self.eps)
+        return -_rate(self.lr, self.t - 1) * mh / (np.sqrt(vh) + self.eps)
 
 
 class _SGD:
     def __init__(self, lr, momentum):
         self.lr, self.momentum, self.vel = lr, momentum, None
 
+        self.t = 0
+
     def __call__(self, g):
         self.vel = g if self.vel is None else self.momentum * self.vel + g
-        return -self.lr * self.vel
+        self.t += 1
+        return -_rate(self.lr, self.t - 1) * self.vel
+
+
+def _rate(lr, step):
+    return float(lr(step)) if callable(lr) else lr
 
 
 def minimize(estimate: Callable, theta0, update, steps: int, *, patience=None, z=2.0,
@@ -133,7 +140,7 @@ def adam(estimate: Callable, theta0, steps=100, lr=0.05, betas=(0.9, 0.999), eps
         estimate: ``theta -> Estimate``.
         theta0: start.
         steps: maximum steps.
-        lr: learning rate.
+        lr: learning rate, or a function ``step -> learning rate`` (a schedule).
         betas: moment decay rates.
         eps: denominator guard.
         **kw: forwarded to :func:`minimize` (``patience``, ``callback``, ``progress``, ...).
@@ -151,7 +158,7 @@ def sgd(estimate: Callable, theta0, steps=100, lr=0.01, momentum=0.0, **kw) -> O
         estimate: ``theta -> Estimate``.
         theta0: start.
         steps: maximum steps.
-        lr: learning rate.
+        lr: learning rate, or a function ``step -> learning rate``.
         momentum: heavy-ball momentum in [0, 1).
         **kw: forwarded to :func:`minimize`.
 
