@@ -26,18 +26,8 @@ def _events(args):
             raise SystemExit(f"--n-events must be >= 1, got {n}")
         if n > len(ev.counts):
             print(f"note: {args.events or 'default'} holds {len(ev.counts)} events; using all", file=sys.stderr)
-        ev = ev.subset(slice(0, n)) if hasattr(ev, "subset") else _slice(ev, n)
+        ev = ev.subset(slice(0, n))
     return ev
-
-
-def _slice(ev, n):
-    import copy
-
-    out = copy.copy(ev)
-    out.p4, out.counts = ev.p4[:n], ev.counts[:n]
-    if getattr(ev, "bquarks", None) is not None:
-        out.bquarks = ev.bquarks[:n]
-    return out
 
 
 def _out_dir(path):
@@ -70,7 +60,8 @@ def cmd_optimize(args):
     ev = _events(args)
     est = opt.make_estimator(args.estimator, args.fd_step)
     fn = opt.optimize_per_event if args.per_event else opt.optimize_global
-    res, secs = opt.timed(fn, ev, r0=args.r0, steps=args.steps, lr=args.lr, estimator=est, loss=args.loss,
+    lr = args.lr if args.lr_decay == 1.0 else (lambda t: args.lr * max(args.lr_decay**t, 0.05))
+    res, secs = opt.timed(fn, ev, r0=args.r0, steps=args.steps, lr=lr, estimator=est, loss=args.loss,
                           alpha=args.alpha, samples=args.samples, seed=args.seed, optimizer=args.optimizer,
                           progress=not args.quiet, ptmin=args.ptmin, width=args.width)
     R = np.exp(np.asarray(res.theta))
@@ -138,7 +129,7 @@ def cmd_compare(args):
     e = args.event
     if not 0 <= e < len(ev.counts):
         raise SystemExit(f"--event must be in [0, {len(ev.counts)}), got {e}")
-    one = _slice_event(ev, e)
+    one = ev.subset(e)
     names = args.estimators.split(",")
     rows = []
     for name in names:
@@ -167,16 +158,6 @@ def cmd_compare(args):
             json.dump({"rows": rows, "exact": exact, "event": e,
                        "settings": {k: v for k, v in vars(args).items() if k != "func"}}, fh, indent=1)
     return 0
-
-
-def _slice_event(ev, e):
-    import copy
-
-    out = copy.copy(ev)
-    out.p4, out.counts = ev.p4[e:e + 1], ev.counts[e:e + 1]
-    if getattr(ev, "bquarks", None) is not None:
-        out.bquarks = ev.bquarks[e:e + 1]
-    return out
 
 
 def _exact_gradient(one, args):
@@ -276,6 +257,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--r0", type=float, default=0.4, help="starting R")
     p.add_argument("--steps", type=int, default=60)
     p.add_argument("--lr", type=float, default=0.05, help="learning rate on log R")
+    p.add_argument("--lr-decay", type=float, default=1.0,
+                   help="multiply the learning rate by this each step (e.g. 0.97), floor lr/20")
     p.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
     p.add_argument("--estimator", choices=opt.ESTIMATORS, default="score")
     p.add_argument("--fd-step", type=float, default=0.05, help="finite-difference step in log R")

@@ -1,0 +1,31 @@
+"""Jets: Pythia 8 H→bb̄ events, exact anti-kT and sampled Qanti-kT (with the R-score), CLI.
+
+Public API:
+
+* events — :class:`Events`, :func:`load_events`, :func:`load_default_events`,
+  :func:`save_events`, :func:`generate_events`;
+* clustering — :func:`cluster` → :class:`ClusterResult` (merge history; ``inclusive_jets``,
+  ``constituents``, ``mjj`` and ``score`` per (event, sample));
+* optimisation fast path — :func:`sample_mjj_and_score`;
+* reference — :func:`exact_histories` (exact enumeration for small events).
+
+numba compiles the kernels on first use (cached on disk afterwards); cupy is never
+imported here.
+"""
+
+from .engine import ClusterResult, Jets, cluster, sample_mjj_and_score
+from .events import Events, load_default_events, load_events, save_events
+from .exact import exact_histories
+
+
+def generate_events(*args, **kwargs):
+    """Pythia 8 gg → H → bb̄ events (see :func:`apps.jets.generate.generate_events`)."""
+    from .generate import generate_events as _gen
+
+    return _gen(*args, **kwargs)
+
+
+__all__ = [
+    "Events", "load_events", "load_default_events", "save_events", "generate_events",
+    "cluster", "ClusterResult", "Jets", "sample_mjj_and_score", "exact_histories",
+]
