@@ -5,7 +5,9 @@ Recipe: make each discrete decision a traced stochastic choice, then estimate
 """
 
 # recording primitives
-from ._trace import Choice, Outcome, bernoulli, categorical, one_hot, select, seed, stochastic, StochasticFunction
+from ._trace import (
+    Choice, Outcome, bernoulli, categorical, one_hot, select, seed, stochastic, StochasticFunction, uniform,
+)
 
 # entry points and results
 from ._api import grad, value_and_grad
@@ -31,7 +33,7 @@ from . import backend, examples, optim, testing  # noqa: E402  (submodules users
 __version__ = "0.1.0"
 
 __all__ = [
-    "Choice", "Outcome", "bernoulli", "categorical", "one_hot", "select", "seed", "stochastic",
+    "Choice", "Outcome", "bernoulli", "categorical", "one_hot", "select", "seed", "stochastic", "uniform",
     "StochasticFunction",
     "grad", "value_and_grad", "Estimate", "BiasWarning",
     "Estimator", "Exact", "FiniteDifference", "GumbelSTE", "ScoreFunction", "StochasticDerivative",

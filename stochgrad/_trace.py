@@ -37,6 +37,7 @@ __all__ = [
     "categorical",
     "one_hot",
     "select",
+    "uniform",
     "stochastic",
     "StochasticFunction",
     "seed",
@@ -100,11 +101,17 @@ class Outcome(int):
 class NoiseTape:
     """Per-sample noise, drawn lazily from a generator and replayable by site."""
 
-    __slots__ = ("rng", "entries")
+    __slots__ = ("rng", "entries", "continuous")
 
     def __init__(self, rng: np.random.Generator):
         self.rng = rng
         self.entries: list = []
+        self.continuous: list = []  # θ-free uniforms drawn by :func:`uniform`, by order of drawing
+
+    def extra_uniform(self, index: int) -> float:
+        while len(self.continuous) <= index:
+            self.continuous.append(self.rng.random())
+        return self.continuous[index]
 
     def uniform(self, site: int) -> float:
         while len(self.entries) <= site:
@@ -143,6 +150,7 @@ class Trace:
         self.forced = forced or {}
         self.temperature = temperature
         self.records: list[Choice] = []
+        self.n_uniform = 0
         self.logp = 0.0  # Σ log p(value) when ``score`` is set, an autograd value
         self.relaxed: dict[int, Any] = {}  # GS-STE straight-through values by site
 
@@ -231,6 +239,38 @@ def bernoulli(p, *, rng: np.random.Generator | None = None):
     if tr.mode == "gumbel":
         return _relaxed_bernoulli(tr, site, p, pv, u, k)
     return k
+
+
+def uniform(*, rng: np.random.Generator | None = None) -> float:
+    """θ-free continuous noise ``u ~ U(0, 1)`` that is replayed with the run.
+
+    Use it for random numbers that do not depend on θ (waiting times at θ-free
+    rates, detector smearing with fixed parameters, ...). Inside a trace the
+    ``i``-th call of a run returns the same number in every replay of that sample
+    (finite differences' common random numbers, the stochastic derivative's
+    alternative paths), independently of the discrete choices' noise.
+
+    Args:
+        rng: generator used outside a trace.
+
+    Returns:
+        A float in [0, 1).
+
+    Raises:
+        ValueError: under :class:`~stochgrad.Exact`, which can only enumerate
+            discrete choices.
+    """
+    tr = current_trace()
+    if tr is None:
+        return float((rng or _default_rng).random())
+    if tr.mode == "enumerate":
+        raise ValueError(
+            "stochgrad.uniform: Exact() enumerates discrete choices only; a program with continuous "
+            "noise needs a sampling estimator"
+        )
+    i = tr.n_uniform
+    tr.n_uniform += 1
+    return tr.tape.extra_uniform(i)
 
 
 def _relaxed_bernoulli(tr: Trace, site, p, pv, u, k):

@@ -100,3 +100,22 @@ def test_plain_function_is_wrapped_and_control_flow_works():
 
     e = sg.value_and_grad(f, sg.Exact(max_traces=50))(1.0)
     assert e.info["traces"] == 4
+
+
+def test_uniform_noise_is_replayed_and_theta_free():
+    """A θ-free continuous draw is common to both sides of FD and to alternative paths."""
+    @sg.stochastic
+    def f(theta):
+        t = -np.log(1.0 - sg.uniform())  # θ-free exponential waiting time
+        k = sg.bernoulli(1 / (1 + anp.exp(-theta)))
+        return (1.0 + k) * t + 0.0 * theta
+
+    s = 1 / (1 + np.exp(-0.3))
+    exact = s * (1 - s)  # E[t] = 1, so dE/dθ = σ'(θ)
+    fd = sg.value_and_grad(f, sg.FiniteDifference(0.1), n=4000, seed=0)(0.3)
+    assert abs(fd.grad - exact) < 4 * fd.grad_stderr + 0.005
+    sd = sg.value_and_grad(f, sg.StochasticDerivative(), n=4000, seed=0)(0.3)
+    assert abs(sd.grad - exact) < 4 * sd.grad_stderr
+    with pytest.raises(ValueError, match="discrete choices only"):
+        sg.value_and_grad(f, sg.Exact())(0.3)
+    assert 0.0 <= sg.uniform(rng=np.random.default_rng(0)) < 1.0
