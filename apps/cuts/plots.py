@@ -39,6 +39,11 @@ def plot_problem_a(result, path):
     bx.axhspan(*sc["best_interval"], color="gold", alpha=0.6)
     bx.set(xlabel="Adam step", ylabel="c", title="Problem A: Adam from c = 6 (s annealed 0.5 → 0.01)")
     bx.legend(fontsize=7)
+    return _save(plt, fig, path)
+
+
+def _save(plt, fig, path):
+    """Lay out, write ``fig`` to ``path`` (creating its folder), close it; return ``path``."""
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -66,8 +71,4 @@ def plot_problem_b(result, path):
     ax.set(xscale="log", xlabel="objective evaluations (MC samples for ours)", ylabel="hard-cut Asimov Z",
            title=f"Problem B: {len(result['cuts'])} thresholds on 5 variables", ylim=(0, None))
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
