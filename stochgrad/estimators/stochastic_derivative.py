@@ -9,10 +9,12 @@ across a CDF boundary ``F_b`` that moves. So
     d/dθ E[f] = E[ ∂f/∂θ  +  Σ_choices  w_c · (f(alternative_c) − f) ]
 
 where ``alternative_c`` is the program run again with the *same recorded noise*
-and choice ``c`` moved. We replay instead of propagating perturbations, so any
+and choice ``c`` moved. Averaging that term over the choice's own uniform (the
+later noise held fixed) gives the Rao-Blackwellised form used by default: every
+other outcome ``k`` is an alternative with the signed weight ``∂π_k/∂θ``. We replay instead of propagating perturbations, so any
 Python control flow (``if``, ``while``, early ``return``) on sampled values works.
 To keep one sample's cost near two runs, the sum over choices is estimated by
-sampling ``m`` of them with probability proportional to their weights
+sampling ``m`` of them with probability proportional to ``|weight|``
 (systematic sampling), which keeps the estimator unbiased.
 """
 
@@ -31,12 +33,29 @@ from .base import Estimator, sample_tapes
 __all__ = ["StochasticDerivative", "alternatives"]
 
 
-def alternatives(run):
+FORMS = ("rao_blackwell", "inverse_cdf")
+
+
+def alternatives(run, form="rao_blackwell"):
     """The weighted alternatives of a boxed run: a list of ``(site, value, weight)``.
 
-    ``weight`` has θ's shape (flattened) and is non-negative; the derivative
-    contribution of an alternative is ``weight · (f(alternative) − f)``.
+    ``weight`` has θ's shape (flattened); the derivative contribution of an
+    alternative is ``weight · (f(alternative) − f)``, and the sum of these over
+    the list is the discrete part of the derivative for this sample.
+
+    Args:
+        run: a :class:`~stochgrad._run.Run` from :func:`run_boxed`.
+        form: ``"rao_blackwell"`` — every other outcome ``k`` of a choice is an
+            alternative with the signed weight ``∂π_k/∂θ`` (a Bernoulli: the flip,
+            with ``±∂p/∂θ``); ``"inverse_cdf"`` — Arya et al.'s triples: only the
+            outcome the inverse-CDF coupling can move to, with the non-negative
+            weight ``|∂F/∂θ| / π_value``.
+
+    Raises:
+        ValueError: for an unknown ``form``.
     """
+    if form not in FORMS:
+        raise ValueError(f"alternatives: form must be one of {FORMS}, got {form!r}")
     out = []
     for c in run.records:
         p = c.params
@@ -45,7 +64,9 @@ def alternatives(run):
         if c.kind == "bernoulli":
             pv = float(getval(p))
             dF = run.grad_of(p).ravel()
-            if c.value == 0:
+            if form == "rao_blackwell":
+                w, alt = (dF, 1) if c.value == 0 else (-dF, 0)
+            elif c.value == 0:
                 w, alt = np.maximum(dF, 0.0) / (1.0 - pv), 1
             else:
                 w, alt = np.maximum(-dF, 0.0) / pv, 0
@@ -54,6 +75,13 @@ def alternatives(run):
             continue
         pv = np.asarray(getval(p), dtype=float)
         k, K = c.value, c.n_outcomes
+        if form == "rao_blackwell":
+            for j in range(K):
+                if j != k:
+                    w = run.grad_of(p, np.eye(K)[j]).ravel()
+                    if w.any():
+                        out.append((c.site, j, w))
+            continue
         if k > 0:  # lower boundary F_{k-1} moving up moves mass of bin k into bin k-1
             cot = (np.arange(K) <= k - 1).astype(float)
             w = np.maximum(run.grad_of(p, cot).ravel(), 0.0) / pv[k]
@@ -70,28 +98,47 @@ def alternatives(run):
 class StochasticDerivative(Estimator):
     """Unbiased stochastic derivative: pathwise term plus weighted alternative paths.
 
-    Per sample: the pathwise derivative (autograd at fixed choices) plus, for the
-    discrete choices, ``weight × (f along an alternative path − f)``. An
-    alternative replays the recorded noise with one choice flipped (Bernoulli) or
-    moved to the neighbouring category (categorical, inverse-CDF coupling); later
-    choices stay coupled through the same noise. ``n_alternatives`` of them are
-    sampled per sample with probability proportional to their weights, so a
-    sample costs one differentiated run plus ``n_alternatives`` plain runs.
+    Estimates ``∇θ E[f]``, unbiased. Per sample: the pathwise derivative (autograd
+    at fixed choices) plus, for the discrete choices, ``weight × (f along an
+    alternative path − f)``. An alternative replays the recorded noise with one
+    choice changed; later choices stay coupled through the same noise.
+    ``n_alternatives`` of them are sampled per sample with probability
+    proportional to ``|weight|`` (systematic sampling), so a sample costs one
+    differentiated run plus ``n_alternatives`` plain runs.
 
-    Unbiased for ``∇θ E[f]`` when ``f`` is, at fixed choices, differentiable in θ
-    (no comparisons of θ-dependent continuous values: those are reported with a
+    Two forms of the per-choice weights, both unbiased:
+
+    * ``"rao_blackwell"`` (default): every other outcome ``k`` of a choice is an
+      alternative with weight ``∂π_k/∂θ`` (a Bernoulli: the flip, weight
+      ``+∂p/∂θ`` from 0 and ``−∂p/∂θ`` from 1). This is the inverse-CDF triple
+      averaged over the choice's own uniform with the later noise held fixed,
+      so, summed over all alternatives, it never has more variance per choice.
+    * ``"inverse_cdf"``: Arya et al.'s triples — only the outcome the inverse-CDF
+      coupling moves to (a Bernoulli flips only from the side ``p`` grows
+      towards; a categorical moves to a neighbouring category), with weight
+      ``|∂F/∂θ| / π_value``. Fewer, larger alternatives.
+
+    Valid when ``f`` is, at fixed choices, differentiable in θ (no comparisons
+    of θ-dependent continuous values: those are reported with a
     :class:`~stochgrad.BiasWarning`). Programs may branch, loop and return early
     on sampled values.
 
     Args:
         n_alternatives: alternative runs per sample (≥ 1). More lowers the variance
             of the discrete part at the price of plain (non-autograd) runs.
+        form: ``"rao_blackwell"`` or ``"inverse_cdf"`` (see above).
+
+    Raises:
+        ValueError: ``n_alternatives`` not an int ≥ 1, or an unknown ``form``.
     """
 
-    def __init__(self, n_alternatives=1):
+    def __init__(self, n_alternatives=1, form="rao_blackwell"):
         if not (isinstance(n_alternatives, int) and n_alternatives >= 1):
             raise ValueError(f"StochasticDerivative: n_alternatives must be an int >= 1, got {n_alternatives!r}")
+        if form not in FORMS:
+            raise ValueError(f"StochasticDerivative: form must be one of {FORMS}, got {form!r}")
         self.n_alternatives = n_alternatives
+        self.form = form
 
     def traced(self, fn, theta, args, kwargs, n, rng):
         d = np.shape(theta)
@@ -105,10 +152,10 @@ class StochasticDerivative(Estimator):
             values[i] = run.value
             g = run.grad_of(run.out).ravel()
             cmp += run.comparisons
-            alts = alternatives(run)
+            alts = alternatives(run, self.form)
             if alts:
                 W = np.array([a[2] for a in alts])
-                mass = W.sum(axis=1)
+                mass = np.abs(W).sum(axis=1)
                 total = mass.sum()
                 m = self.n_alternatives
                 picks = np.searchsorted(np.cumsum(mass) / total, (pick_rng.random() + np.arange(m)) / m,

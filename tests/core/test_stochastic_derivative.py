@@ -10,10 +10,11 @@ from stochgrad.examples import random_walk, random_walk_exact
 from stochgrad.testing import assert_unbiased
 
 
+@pytest.mark.parametrize("form", ["rao_blackwell", "inverse_cdf"])
 @pytest.mark.parametrize("n, p, exact", [(50, 100.0, 7.5582), (100, 200.0, 15.1349)])
-def test_random_walk_tutorial(n, p, exact):
+def test_random_walk_tutorial(n, p, exact, form):
     assert random_walk_exact(p, n)[1] == pytest.approx(exact, abs=1e-4)
-    e = sg.value_and_grad(random_walk, sg.StochasticDerivative(4), n=2000, seed=123)(p, n)
+    e = sg.value_and_grad(random_walk, sg.StochasticDerivative(4, form), n=2000, seed=123)(p, n)
     assert_unbiased(e, exact)
     # far less noisy than the score function with the best baseline (sd ≈ 21 at n = 100)
     assert np.std(e.samples) < 9.0
@@ -31,8 +32,9 @@ def test_categorical_many_outcomes(K):
     for theta in (-0.6, 0.9):
         exact = sg.value_and_grad(f, sg.Exact())(theta)
         assert exact.info["traces"] == 3 * K
-        for m in (1, 3):
-            assert_unbiased(sg.value_and_grad(f, sg.StochasticDerivative(m), n=4000, seed=9)(theta), exact.grad)
+        for m, form in ((1, "rao_blackwell"), (3, "rao_blackwell"), (1, "inverse_cdf"), (3, "inverse_cdf")):
+            est = sg.StochasticDerivative(m, form)
+            assert_unbiased(sg.value_and_grad(f, est, n=4000, seed=9)(theta), exact.grad)
 
 
 def test_alternative_weights_are_the_coupling_densities():
@@ -47,7 +49,7 @@ def test_alternative_weights_are_the_coupling_densities():
     theta = 0.3
     for seed in range(20):
         run = run_boxed(f, theta, (), {}, Trace(NoiseTape(np.random.default_rng(seed))), "t")
-        alts = alternatives(run)
+        alts = alternatives(run, "inverse_cdf")
         if run.records[0].value == 0:
             assert len(alts) == 1 and alts[0][1] == 1 and alts[0][2][0] == pytest.approx(1 / (1 - theta))
         else:
@@ -60,12 +62,53 @@ def test_alternative_weights_are_the_coupling_densities():
     for seed in range(30):
         run = run_boxed(g, 0.1, (), {}, Trace(NoiseTape(np.random.default_rng(seed))), "t")
         k = run.records[0].value
-        alts = {a[1]: a[2][0] for a in alternatives(run)}
+        alts = {a[1]: a[2][0] for a in alternatives(run, "inverse_cdf")}
         # F_0 = 0.5 - θ falls (mass from bin 0 to 1); F_1 = 0.7 - θ falls (bin 1 to 2)
         expected = {0: {1: 1 / 0.4}, 1: {2: 1 / 0.2}, 2: {}}[k]
         assert alts.keys() == expected.keys()
         for key in expected:
             assert alts[key] == pytest.approx(expected[key])
+
+
+def test_rao_blackwell_weights_are_the_probability_derivatives():
+    """Every other outcome k is an alternative with weight dπ_k/dθ (a Bernoulli: ±p')."""
+    from stochgrad._run import run_boxed
+    from stochgrad._trace import NoiseTape, Trace
+
+    @sg.stochastic
+    def f(theta):
+        return float(sg.bernoulli(theta**2)) + 0.0 * theta
+
+    theta = 0.6  # p = 0.36, p' = 1.2
+    seen = set()
+    for seed in range(20):
+        run = run_boxed(f, theta, (), {}, Trace(NoiseTape(np.random.default_rng(seed))), "t")
+        ((site, alt, w),) = alternatives(run)
+        k = run.records[0].value
+        seen.add(k)
+        assert alt == 1 - k and w[0] == pytest.approx(1.2 if k == 0 else -1.2)
+    assert seen == {0, 1}
+
+    @sg.stochastic
+    def g(theta):
+        t = anp.sum(theta)  # θ is a scalar (forward mode) or a 1-vector (reverse passes)
+        return float(sg.categorical(probs=anp.array([0.5 - t, 0.2, 0.3 + t])))
+
+    for forward in (True, False):  # forward mode and reverse passes give the same weights
+        for seed in range(30):
+            run = run_boxed(g, np.array([0.1]) if not forward else 0.1, (), {},
+                            Trace(NoiseTape(np.random.default_rng(seed))), "t", forward=forward)
+            k = run.records[0].value
+            alts = {a[1]: a[2][0] for a in alternatives(run)}
+            expected = {0: {2: 1.0}, 1: {0: -1.0, 2: 1.0}, 2: {0: -1.0}}[k]
+            assert alts.keys() == expected.keys()
+            for key in expected:
+                assert alts[key] == pytest.approx(expected[key])
+
+
+def test_unknown_form_is_refused():
+    with pytest.raises(ValueError, match="form must be one of"):
+        sg.StochasticDerivative(form="pathwise")
 
 
 def test_batched_alternatives_with_several_per_sample():
