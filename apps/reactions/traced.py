@@ -28,7 +28,6 @@ import numpy as np
 
 import stochgrad as sg
 
-from ._noise import waiting_times
 from .models import immigration_death_network, telegraph_network
 from .network import ReactionNetwork
 
@@ -79,7 +78,8 @@ def uniformised_ssa(net: ReactionNetwork, x0, T: float, observable="X", *, safet
     ``ScoreFunction``, ``StochasticDerivative`` or ``FiniteDifference`` (all unbiased
     for ``∇θ E[g(X(T))]`` except FD's O(h²); ``Exact`` is refused, ``GumbelSTE`` sees
     no gradient because ``g`` does not use ``select``). One Bernoulli choice per
-    proposal, plus one θ-free choice seeding the waiting times.
+    proposal; the waiting times and channel picks are θ-free ``stochgrad.uniform()``
+    noise, replayed with the run.
 
     Args:
         net: the network.
@@ -108,7 +108,6 @@ def uniformised_ssa(net: ReactionNetwork, x0, T: float, observable="X", *, safet
         lam = dominating_rates(th, T, safety, dominating)[rix]
         keep = theta[rix] / lam  # P(a proposal of channel j fires), carries θ
         lam = lam.tolist()
-        clock = waiting_times(2)  # stream 0: waiting times, stream 1: channel picks
         x = list(x_init)
         t = 0.0
         while True:
@@ -122,10 +121,11 @@ def uniformised_ssa(net: ReactionNetwork, x0, T: float, observable="X", *, safet
                 cum.append(total)
             if total <= 0.0:
                 break
-            t += clock(0) / total
+            # θ-free noise replayed with the run (event e reads calls 2e and 2e + 1)
+            t -= math.log1p(-sg.uniform()) / total
             if t > T:
                 break
-            pick = -math.expm1(-clock(1)) * total  # θ-free uniform on [0, Λ(x))
+            pick = sg.uniform() * total  # uniform on [0, Λ(x))
             jb = 0
             while jb < J - 1 and cum[jb] <= pick:
                 jb += 1

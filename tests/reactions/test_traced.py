@@ -34,7 +34,7 @@ def test_traced_is_replayable_and_runs_outside_traces():
 
 
 def test_exact_refused_with_clear_error():
-    with pytest.raises(TypeError, match="cannot enumerate"):
+    with pytest.raises(ValueError, match="continuous noise needs a sampling estimator"):
         sg.value_and_grad(immigration_death(1.0), sg.Exact())(TH)
 
 
