@@ -12,6 +12,7 @@ import contextlib
 import sys
 import warnings
 
+import autograd.numpy as anp
 import numpy as np
 from autograd.core import JVPNode, VJPNode, backward_pass
 from autograd.numpy.numpy_boxes import ArrayBox
@@ -85,6 +86,41 @@ class Run:
         if np.ndim(x._value) == 0:
             g = float(np.sum(g))
         return np.reshape(np.asarray(backward_pass(g, x._node), dtype=float), self._start_shape)
+
+    def score(self) -> np.ndarray:
+        """∇θ log p(trace): the sum over recorded choices of ∇θ log π(value).
+
+        Computed after the run from the choice records, so the program pays no
+        autograd operations for it: with forward mode each choice's ``∂π/∂θ`` is
+        already on its node; in reverse mode all choice parameters are gathered
+        into one vector and a single reverse pass is taken.
+        """
+        scalars, s_cot, vectors, v_cot = [], [], [], []
+        for c in self.records:
+            p = c.params
+            if not self.owns(p):
+                continue
+            pv = getval(p)
+            if c.kind == "bernoulli":  # d log p = dp/p (k = 1), −dp/(1 − p) (k = 0)
+                scalars.append(p)
+                s_cot.append(1.0 / pv if c.value else -1.0 / (1.0 - pv))
+            else:  # d log π_k = dπ_k / π_k
+                cot = np.zeros(c.n_outcomes)
+                cot[c.value] = 1.0 / pv[c.value]
+                vectors.append(p)
+                v_cot.append(cot)
+        if not scalars and not vectors:
+            return np.zeros(self._start_shape)
+        if self.forward:
+            total = float(np.dot(s_cot, [x._node.g for x in scalars])) if scalars else 0.0
+            total += sum(float(np.dot(d, x._node.g)) for d, x in zip(v_cot, vectors))
+            return np.full(self._start_shape, total)
+        parts, cots = list(vectors), list(v_cot)
+        if scalars:
+            parts.append(anp.array(scalars))
+            cots.append(np.array(s_cot))
+        flat = parts[0] if len(parts) == 1 else anp.concatenate(parts)
+        return self.grad_of(flat, np.concatenate(cots))
 
     def depends_on(self, x) -> bool:
         """Whether the run's output depends on the value ``x`` (an ancestor node)."""

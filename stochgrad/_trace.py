@@ -28,6 +28,7 @@ from typing import Any, Callable, NamedTuple
 
 import autograd.numpy as anp
 import numpy as np
+from autograd.extend import defjvp, defvjp, primitive
 from autograd.tracer import getval, isbox
 
 __all__ = [
@@ -143,15 +144,13 @@ class Trace:
         temperature: the GS-STE temperature (mode ``"gumbel"``).
     """
 
-    def __init__(self, tape=None, mode="uniform", forced=None, temperature=None, score=False):
+    def __init__(self, tape=None, mode="uniform", forced=None, temperature=None):
         self.tape = tape
-        self.score = score
         self.mode = mode
         self.forced = forced or {}
         self.temperature = temperature
         self.records: list[Choice] = []
         self.n_uniform = 0
-        self.logp = 0.0  # Σ log p(value) when ``score`` is set, an autograd value
         self.relaxed: dict[int, Any] = {}  # GS-STE straight-through values by site
 
     @contextlib.contextmanager
@@ -233,8 +232,6 @@ def bernoulli(p, *, rng: np.random.Generator | None = None):
         if site in tr.forced:
             k = int(tr.forced[site])
     tr.records.append(Choice(site, "bernoulli", p, k, u, 2))
-    if tr.score and isbox(p):
-        tr.logp = tr.logp + (anp.log(p) if k else anp.log1p(-p))
     # boundary between the categories ordered [1, 0]: F = p
     if tr.mode == "gumbel":
         return _relaxed_bernoulli(tr, site, p, pv, u, k)
@@ -273,14 +270,26 @@ def uniform(*, rng: np.random.Generator | None = None) -> float:
     return tr.tape.extra_uniform(i)
 
 
+@primitive
+def _straight_through(x, hard, jac):
+    """Value ``hard``; derivative ``jac`` (scalar or matrix) times that of ``x``: one autograd op."""
+    return hard
+
+
+defvjp(_straight_through, lambda ans, x, hard, jac: (lambda g: jac * g) if np.ndim(jac) == 0 else (lambda g: g @ jac))
+defjvp(_straight_through, lambda g, ans, x, hard, jac: jac * g if np.ndim(jac) == 0 else jac @ g)
+
+
 def _relaxed_bernoulli(tr: Trace, site, p, pv, u, k):
+    """Hard ``k`` forward, ``d/dp σ((logit p + logistic noise)/τ)`` backward."""
     if not isbox(p):
         return float(k)
     eps = 1e-12
     logistic = np.log1p(-u + eps) - np.log(u + eps)  # k = 1 iff logit(p) + logistic > 0
-    logit = anp.log(p + eps) - anp.log1p(-p + eps)
-    s = 1.0 / (1.0 + anp.exp(-(logit + logistic) / tr.temperature))
-    value = k + (s - getval(s))
+    logit = np.log(pv + eps) - np.log1p(-pv + eps)
+    s = 1.0 / (1.0 + np.exp(-(logit + logistic) / tr.temperature))
+    jac = s * (1.0 - s) / tr.temperature * (1.0 / (pv + eps) + 1.0 / (1.0 - pv + eps))
+    value = _straight_through(p, float(k), float(jac))
     tr.relaxed[site] = value
     return value
 
@@ -351,15 +360,14 @@ def categorical(logits=None, *, probs=None, rng: np.random.Generator | None = No
     if site in tr.forced:
         k = int(tr.forced[site])
     tr.records.append(Choice(site, "categorical", probs, k, noise, K))
-    if tr.score and isbox(probs):
-        tr.logp = tr.logp + anp.log(probs[k])
     if tr.mode == "gumbel" and isbox(probs):
-        eps = 1e-300
-        s_logits = (anp.log(probs + eps) + noise) / tr.temperature
-        s_logits = s_logits - anp.max(getval(s_logits))
-        e = anp.exp(s_logits)
-        s = e / anp.sum(e)
-        tr.relaxed[site] = np.eye(K)[k] + (s - getval(s))
+        eps = 1e-300  # softmax((log π + g)/τ): ∂s/∂π = (diag s − s sᵀ)/τ · diag(1/π)
+        with np.errstate(divide="ignore"):
+            z = (np.log(pv + eps) + noise) / tr.temperature
+        e = np.exp(z - z.max())
+        s = e / e.sum()
+        jac = (np.diag(s) - np.outer(s, s)) / tr.temperature / (pv + eps)
+        tr.relaxed[site] = _straight_through(probs, np.eye(K)[k], jac)
     return Outcome(k, site, K)
 
 

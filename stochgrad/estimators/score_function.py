@@ -79,10 +79,10 @@ class ScoreFunction(Estimator):
     def traced(self, fn, theta, args, kwargs, n, rng):
         values, path, score, cmp = np.empty(n), [], [], []
         for i, tape in enumerate(sample_tapes(rng, n)):
-            run = run_boxed(fn, theta, args, kwargs, Trace(tape, score=True), f"sample {i}")
+            run = run_boxed(fn, theta, args, kwargs, Trace(tape), f"sample {i}")
             values[i] = run.value
             path.append(run.grad_of(run.out))
-            score.append(run.grad_of(run.trace.logp))
+            score.append(run.score())
             cmp += run.comparisons
         warn_comparisons(cmp, repr(self))
         d = np.shape(theta)

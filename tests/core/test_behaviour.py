@@ -119,3 +119,32 @@ def test_uniform_noise_is_replayed_and_theta_free():
     with pytest.raises(ValueError, match="discrete choices only"):
         sg.value_and_grad(f, sg.Exact())(0.3)
     assert 0.0 <= sg.uniform(rng=np.random.default_rng(0)) < 1.0
+
+
+def test_score_from_records_matches_autograd_of_the_log_probability():
+    """Run.score() (built from the choice records after the run) equals ∇θ log p(trace)."""
+    from autograd import grad
+
+    from stochgrad._run import run_boxed
+    from stochgrad._trace import NoiseTape, Trace
+
+    @sg.stochastic
+    def f(th):
+        th = anp.atleast_1d(th)
+        a = sg.bernoulli(1 / (1 + anp.exp(-th[0])))
+        k = sg.categorical(logits=anp.array([0.0, th[-1], 2 * th[-1]]))
+        b = sg.bernoulli(0.3)  # θ-free: no score term
+        return float(a + k + b)
+
+    for theta in (0.4, np.array([0.4, -1.1])):  # forward mode, reverse pass
+        for seed in range(6):
+            run = run_boxed(f, theta, (), {}, Trace(NoiseTape(np.random.default_rng(seed))), "t")
+            a, k = run.records[0].value, run.records[1].value
+
+            def logp(th):
+                th = anp.atleast_1d(th)
+                p = 1 / (1 + anp.exp(-th[0]))
+                lg = anp.array([0.0, th[-1], 2 * th[-1]])
+                return (anp.log(p) if a else anp.log(1 - p)) + lg[k] - anp.log(anp.sum(anp.exp(lg)))
+
+            np.testing.assert_allclose(run.score(), grad(logp)(theta), rtol=1e-12, atol=1e-12)
