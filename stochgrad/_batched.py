@@ -43,12 +43,16 @@ class Want(NamedTuple):
         pathwise: ``∂f/∂θ`` per sample.
         alternatives: alternative-path weights and differences.
         temperature: GS-STE temperature (``None`` unless GS-STE asks).
+        n_alternatives: how many sampled alternatives per sample the stochastic
+            derivative asks for (a program that sums every alternative in closed
+            form may ignore it).
     """
 
     score: bool = False
     pathwise: bool = False
     alternatives: bool = False
     temperature: float | None = None
+    n_alternatives: int = 1
 
 
 @dataclasses.dataclass

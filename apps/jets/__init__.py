@@ -6,14 +6,15 @@ Public API:
   :func:`save_events`, :func:`generate_events`;
 * clustering — :func:`cluster` → :class:`ClusterResult` (merge history; ``inclusive_jets``,
   ``constituents``, ``mjj`` and ``score`` per (event, sample));
-* optimisation fast path — :func:`sample_mjj_and_score`;
+* optimisation fast path — :func:`sample_mjj_and_score`, and
+  :func:`sample_mjj_and_alternatives` for the stochastic derivative;
 * reference — :func:`exact_histories` (exact enumeration for small events).
 
 numba compiles the kernels on first use (cached on disk afterwards); cupy is never
 imported here.
 """
 
-from .engine import ClusterResult, Jets, cluster, sample_mjj_and_score
+from .engine import ClusterResult, Jets, cluster, sample_mjj_and_alternatives, sample_mjj_and_score
 from .events import Events, load_default_events, load_events, save_events
 from .exact import exact_histories
 
@@ -27,5 +28,5 @@ def generate_events(*args, **kwargs):
 
 __all__ = [
     "Events", "load_events", "load_default_events", "save_events", "generate_events",
-    "cluster", "ClusterResult", "Jets", "sample_mjj_and_score", "exact_histories",
+    "cluster", "ClusterResult", "Jets", "sample_mjj_and_score", "sample_mjj_and_alternatives", "exact_histories",
 ]

@@ -34,7 +34,7 @@ import numpy as np
 
 from ._cpu_util import CAP_GROWTH, LOGW_CUT, OPTS, dist, exp_neg, set_jet, stream_key, uniform
 
-__all__ = ["cluster_one", "run_batch", "replay"]
+__all__ = ["cluster_one", "run_batch", "run_alternatives", "replay"]
 _opts = OPTS
 
 
@@ -75,13 +75,78 @@ def _nn_scan(k, m, rap, phi, nnd, nni):
 
 
 
+@nb.njit(inline="always", **_opts)
+def _alt_weight(k, npair, cpair, pw, pd, bw, s, R2, K, gbar, ia, cmin, ci):
+    """Signed weight ∂π_k/∂R of candidate k (pairs first, then beams); 0 for the chosen one."""
+    if k < npair:
+        if k == cpair or pw[k] <= 0.0:
+            return 0.0
+        return K * pw[k] * (pd[k] * ia * (1.0 - cmin) - gbar)
+    i = k - npair
+    if (cpair < 0 and i == ci) or bw[i] <= 0.0:
+        return 0.0
+    return K * bw[i] * (-s[i] * R2 * ia * cmin - gbar)
+
+
 @nb.njit(**_opts)
-def cluster_one(p4, n, R, alpha, det, state, ptmin2, hist, hdist, top):
-    """Cluster one event; returns (score, n_top, state).
+def _reservoir_step(t, rstate, total, res, res_sign, K, gbar, ia, cmin, pw, pd, pa, pb, npair, cpair, bw,
+                    s, R2, m, ci, jid):
+    """Add step t's alternatives to every reservoir; returns (rstate, new total |w|).
+
+    ``K = (2α/R)/W`` turns the unnormalised weights w_k into π_k·(2α/R); the score
+    terms are g_k = r_k (c_k − c_min) with r_k = d̃_k/d̃_min (``ia = 1/d̃_min``).
+    """
+    T = 0.0
+    for k in range(npair + m):
+        T += abs(_alt_weight(k, npair, cpair, pw, pd, bw, s, R2, K, gbar, ia, cmin, ci))
+    if T <= 0.0:
+        return rstate, total
+    total += T
+    for j in range(res.shape[0]):
+        rstate, u = uniform(rstate)
+        if u * total >= T:
+            continue  # reservoir j keeps its earlier alternative
+        rstate, v = uniform(rstate)
+        target = v * T
+        acc = 0.0
+        sel = -1
+        wsel = 0.0
+        for k in range(npair + m):
+            w = _alt_weight(k, npair, cpair, pw, pd, bw, s, R2, K, gbar, ia, cmin, ci)
+            if w != 0.0:
+                sel = k  # the last non-zero candidate if rounding overshoots
+                wsel = w
+                acc += abs(w)
+                if target < acc:
+                    break
+        res[j, 0] = t
+        if sel < npair:
+            res[j, 1] = pa[sel]
+            res[j, 2] = pb[sel]
+        else:
+            res[j, 1] = jid[sel - npair]
+            res[j, 2] = -1
+        res_sign[j] = 1.0 if wsel > 0.0 else -1.0
+    return rstate, total
+
+
+@nb.njit(**_opts)
+def cluster_one(p4, n, R, alpha, det, state, ptmin2, hist, hdist, top, rstate, res, res_sign, force):
+    """Cluster one event; returns (score, n_top, state, alt_total).
 
     ``hist[t] = (a, b)`` merges jets a < b into jet ``n + #merges so far`` (b = −1: a
     becomes a final jet); ``hdist[t]`` is the chosen distance ``d`` (physics units).
     ``top[0:2]`` receives the two hardest final jets with ``pt² ≥ ptmin2``.
+
+    Stochastic-derivative alternatives (``len(res) > 0``, sampled mode): at each
+    step every candidate k other than the chosen one is an alternative with the
+    Rao-Blackwellised weight ``∂π_k/∂R = π_k (g_k − Σ_j π_j g_j)``. Each row of
+    ``res`` is a weighted reservoir (stream ``rstate``, separate from the
+    clustering's) that ends holding one alternative ``(step, jet a, jet b or −1)``
+    drawn with probability ``|w| / Σ|w|``; ``res_sign`` gets its sign and
+    ``alt_total = Σ|w|`` over the whole history. ``force = (t, a, b)`` with
+    ``t ≥ 0`` replays the history (same stream) but takes candidate (a, b) at step
+    ``t`` — the alternative path.
     """
     R2 = R * R
     N = max(n, 1)
@@ -125,6 +190,8 @@ def cluster_one(p4, n, R, alpha, det, state, ptmin2, hist, hdist, top):
     pt2b = -1.0
     ntop = 0
     score = 0.0
+    alt_total = 0.0
+    nres = res.shape[0]
     m = n
     nmerge = 0
     for t in range(n):
@@ -210,6 +277,7 @@ def cluster_one(p4, n, R, alpha, det, state, ptmin2, hist, hdist, top):
             acc = 0.0
             found = False
             lastp = -1
+            cpair = -1  # the chosen candidate's index in the pair list (−1: a beam)
             for c in range(npair):
                 if pw[c] > 0.0:
                     lastp = c
@@ -219,6 +287,7 @@ def cluster_one(p4, n, R, alpha, det, state, ptmin2, hist, hdist, top):
                     cj = slot_of[pb[c]]
                     dchosen = pd[c]
                     cch = 1.0
+                    cpair = c
                     found = True
                     break
             if not found:
@@ -239,8 +308,22 @@ def cluster_one(p4, n, R, alpha, det, state, ptmin2, hist, hdist, top):
                     cj = slot_of[pb[lastp]]
                     dchosen = pd[lastp]
                     cch = 1.0
+                    cpair = lastp
+            if t == force[0]:  # alternative path: the uniform is used up, the choice is forced
+                ci = slot_of[force[1]]
+                cj = slot_of[force[2]] if force[2] >= 0 else -1
+                if cj >= 0:
+                    dchosen = (s[ci] if s[ci] < s[cj] else s[cj]) * dist(rap, phi, ci, cj)
+                    cch = 1.0
+                else:
+                    dchosen = s[ci] * R2
+                    cch = 0.0
             if weighted:
                 score += (2.0 * alpha / R) * ((dchosen / dmin) * (cch - cmin) - WG / W)
+                if nres > 0:
+                    rstate, alt_total = _reservoir_step(
+                        t, rstate, alt_total, res, res_sign, (2.0 * alpha / R) / W, WG / W, ia, cmin,
+                        pw, pd, pa, pb, npair, cpair, bw, s, R2, m, ci, jid)
             dch = dchosen / R2
         # ---- apply step (ci, cj) ----
         last = m - 1
@@ -337,7 +420,7 @@ def cluster_one(p4, n, R, alpha, det, state, ptmin2, hist, hdist, top):
                     dij[k] = _dij(k, s, nnd, nni, R2)
         if det and a >= 0:
             dij[a] = _dij(a, s, nnd, nni, R2)
-    return score, ntop, state
+    return score, ntop, state, alt_total
 
 
 @nb.njit(inline="always", **_opts)
@@ -350,13 +433,20 @@ def _pair_mass(top):
     return math.sqrt(m2) if m2 > 0.0 else 0.0
 
 
+_RES_SALT = np.uint64(0x632BE59BD9B4E019)  # the reservoirs' stream differs from the clustering's
+
+
 @nb.njit(parallel=True, cache=True, nogil=True, error_model="numpy")
-def run_batch(p4, counts, R, alpha, det, n_samples, seed, ptmin, want_hist, hist_out, dist_out, mjj_out, score_out):
+def run_batch(p4, counts, R, alpha, det, n_samples, seed, ptmin, want_hist, hist_out, dist_out, mjj_out, score_out,
+              res_out, res_sign_out, alt_total_out):
     """Cluster every (event, sample); fills mjj_out/score_out (n_ev·n_samples) and,
-    when ``want_hist``, hist_out (n_items, n_max, 2) / dist_out (n_items, n_max)."""
+    when ``want_hist``, hist_out (n_items, n_max, 2) / dist_out (n_items, n_max).
+    With ``res_out`` of shape (n_items, m, 3) (m > 0) also draws m alternatives per
+    item (``res_sign_out`` (n_items, m), ``alt_total_out`` (n_items,); see cluster_one)."""
     n_ev = counts.shape[0]
     n_items = n_ev * n_samples
     ptmin2 = ptmin * ptmin
+    nres = res_out.shape[1]
     for it in nb.prange(n_items):
         e = it // n_samples
         smp = it - e * n_samples
@@ -365,7 +455,18 @@ def run_batch(p4, counts, R, alpha, det, n_samples, seed, ptmin, want_hist, hist
         hd = np.empty(n)
         top = np.zeros((2, 4))
         state = stream_key(seed, e, smp)
-        sc, ntop, state = cluster_one(p4[e], n, R[e], alpha, det, state, ptmin2, hist, hd, top)
+        res = np.full((nres, 3), -1, np.int64)
+        res_sign = np.zeros(nres)
+        force = np.full(3, -1, np.int64)
+        rstate = stream_key(seed ^ _RES_SALT, e, smp)
+        sc, ntop, state, tot = cluster_one(p4[e], n, R[e], alpha, det, state, ptmin2, hist, hd, top,
+                                           rstate, res, res_sign, force)
+        if nres > 0:
+            alt_total_out[it] = tot
+            for j in range(nres):
+                res_sign_out[it, j] = res_sign[j]
+                for q in range(3):
+                    res_out[it, j, q] = res[j, q]
         score_out[it] = sc
         mjj_out[it] = _pair_mass(top) if ntop >= 2 else np.nan
         if want_hist:
@@ -373,6 +474,38 @@ def run_batch(p4, counts, R, alpha, det, n_samples, seed, ptmin, want_hist, hist
                 hist_out[it, t, 0] = hist[t, 0]
                 hist_out[it, t, 1] = hist[t, 1]
                 dist_out[it, t] = hd[t]
+
+
+@nb.njit(parallel=True, cache=True, nogil=True, error_model="numpy")
+def run_alternatives(p4, counts, R, alpha, n_samples, seed, ptmin, res, mjj_out):
+    """Dijet mass along each drawn alternative: item ``it``'s history replayed with its
+    own stream, candidate ``res[it, j, 1:]`` forced at step ``res[it, j, 0]``
+    (``res[it, j, 0] < 0``: no alternative, NaN). Fills mjj_out (n_items, m)."""
+    n_ev = counts.shape[0]
+    m_alt = res.shape[1]
+    n_work = n_ev * n_samples * m_alt
+    ptmin2 = ptmin * ptmin
+    for w in nb.prange(n_work):
+        it = w // m_alt
+        j = w - it * m_alt
+        if res[it, j, 0] < 0:
+            mjj_out[it, j] = np.nan
+            continue
+        e = it // n_samples
+        smp = it - e * n_samples
+        n = counts[e]
+        hist = np.empty((n, 2), np.int64)
+        hd = np.empty(n)
+        top = np.zeros((2, 4))
+        no_res = np.empty((0, 3), np.int64)
+        no_sign = np.empty(0)
+        force = np.empty(3, np.int64)
+        for q in range(3):
+            force[q] = res[it, j, q]
+        state = stream_key(seed, e, smp)
+        _, ntop, _, _ = cluster_one(p4[e], n, R[e], alpha, False, state, ptmin2, hist, hd, top,
+                                    np.uint64(0), no_res, no_sign, force)
+        mjj_out[it, j] = _pair_mass(top) if ntop >= 2 else np.nan
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)

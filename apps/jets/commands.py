@@ -58,7 +58,7 @@ def _common(p):
 
 def cmd_optimize(args):
     ev = _events(args)
-    est = opt.make_estimator(args.estimator, args.fd_step)
+    est = opt.make_estimator(args.estimator, args.fd_step, args.n_alternatives)
     fn = opt.optimize_per_event if args.per_event else opt.optimize_global
     lr = args.lr if args.lr_decay == 1.0 else (lambda t: args.lr * max(args.lr_decay**t, 0.05))
     res, secs = opt.timed(fn, ev, r0=args.r0, steps=args.steps, lr=lr, estimator=est, loss=args.loss,
@@ -133,7 +133,7 @@ def cmd_compare(args):
     names = args.estimators.split(",")
     rows = []
     for name in names:
-        est = opt.make_estimator(name, args.fd_step)
+        est = opt.make_estimator(name, args.fd_step, args.n_alternatives)
         for n in args.n:
             try:
                 v, g, se = opt.per_event_estimate(one, [np.log(args.R)], est, args.loss, args.alpha, n, args.seed,
@@ -262,6 +262,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
     p.add_argument("--estimator", choices=opt.ESTIMATORS, default="score")
     p.add_argument("--fd-step", type=float, default=0.05, help="finite-difference step in log R")
+    p.add_argument("--n-alternatives", type=int, default=1,
+                   help="re-clustered alternatives per history for --estimator sd")
     p.add_argument("--per-event", action="store_true", help="one R per event")
     p.add_argument("--json", default="out/optimize.json", help="results file (a PNG is written beside it)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -279,8 +281,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(p)
     p.add_argument("--event", type=int, default=0)
     p.add_argument("--R", type=float, default=0.8)
-    p.add_argument("--estimators", default="score,score-none,fd")
+    p.add_argument("--estimators", default="score,score-none,sd,fd")
     p.add_argument("--fd-step", type=float, default=0.05)
+    p.add_argument("--n-alternatives", type=int, default=1, help="alternatives per history for sd")
     p.add_argument("--n", type=int, nargs="+", default=[10, 100, 1000, 10000])
     p.add_argument("--exact-max-particles", type=int, default=6)
     p.add_argument("--json", default=None)

@@ -2,7 +2,8 @@
 
 ``cluster`` returns a :class:`ClusterResult` — the merge history per (event, sample);
 jets, constituents and the dijet mass are selectors on it. ``sample_mjj_and_score`` is
-the optimisation fast path: dijet mass and score per (event, sample), no history kept.
+the optimisation fast path: dijet mass and score per (event, sample), no history kept;
+``sample_mjj_and_alternatives`` adds the stochastic derivative's alternative paths.
 
 Documented behaviours (not errors):
 
@@ -22,7 +23,8 @@ import numpy as np
 
 from .events import as_padded
 
-__all__ = ["cluster", "ClusterResult", "Jets", "sample_mjj_and_score", "check_events"]
+__all__ = ["cluster", "ClusterResult", "Jets", "sample_mjj_and_score", "sample_mjj_and_alternatives",
+           "check_events"]
 
 _E_TOL = 1e-7  # allowed relative E < |p| (rounding of massless particles)
 
@@ -88,7 +90,7 @@ def _seed64(seed):
     return int(seed) % (1 << 64)
 
 
-def _run(p4, counts, R, alpha, n_samples, seed, ptmin, want_hist):
+def _run(p4, counts, R, alpha, n_samples, seed, ptmin, want_hist, n_alt=0):
     if int(n_samples) != n_samples or n_samples < 1:
         raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}")
     if not np.isfinite(ptmin) or ptmin < 0:
@@ -105,10 +107,21 @@ def _run(p4, counts, R, alpha, n_samples, seed, ptmin, want_hist):
     dist = np.full((n_items, n_max) if want_hist else (0, 0), np.nan)
     mjj = np.empty(n_items)
     score = np.empty(n_items)
+    res = np.full((n_items, n_alt, 3), -1, np.int64)
+    res_sign = np.zeros((n_items, n_alt))
+    alt_total = np.zeros(n_items)
     if n_items:
         k.run_batch(p4, counts, R, 0.0 if det else alpha, det, ns, np.uint64(seed), float(ptmin), want_hist,
-                    hist, dist, mjj, score)
-    return R, alpha, ns, hist, dist, mjj.reshape(-1, ns), score.reshape(-1, ns)
+                    hist, dist, mjj, score, res, res_sign, alt_total)
+    out = R, alpha, ns, hist, dist, mjj.reshape(-1, ns), score.reshape(-1, ns)
+    if n_alt:
+        alt_mjj = np.empty((n_items, n_alt))
+        if n_items:
+            k.run_alternatives(p4, counts, R, alpha, ns, np.uint64(seed), float(ptmin), res, alt_mjj)
+        # each drawn alternative carries Σ|w| · sign / m: their sum estimates Σ_k w_k Δ_k
+        weight = alt_total[:, None] * res_sign / n_alt
+        out += (alt_mjj.reshape(-1, ns, n_alt), weight.reshape(-1, ns, n_alt))
+    return out
 
 
 def sample_mjj_and_score(p4, counts, R, alpha, n_samples, seed, ptmin=20.0):
@@ -131,6 +144,45 @@ def sample_mjj_and_score(p4, counts, R, alpha, n_samples, seed, ptmin=20.0):
     if ns != n_samples:
         mjj, score = np.repeat(mjj, n_samples, axis=1), np.repeat(score, n_samples, axis=1)
     return mjj, score
+
+
+def sample_mjj_and_alternatives(p4, counts, R, alpha, n_samples, seed, n_alternatives=1, ptmin=20.0):
+    """Dijet mass, score and stochastic-derivative alternatives per (event, sample).
+
+    For the stochastic derivative of ``E[f(mjj)]`` with respect to R (unbiased):
+    every step of a sampled Qanti-kT history offers each candidate it did not take
+    as an alternative, with the Rao-Blackwellised weight ``w = ∂π_k/∂R`` (π_k the
+    step's candidate probability). ``n_alternatives`` of them are drawn per history
+    with probability ``|w| / Σ|w|`` and re-clustered with the same random stream,
+    that candidate forced at its step. Then
+
+        ∂/∂R E[f(mjj)] = E[ Σ_j weight_j · (f(alt_mjj_j) − f(mjj)) ]
+
+    with ``weight_j = Σ|w| · sign(w_j) / n_alternatives``. A history costs
+    ``1 + n_alternatives`` clusterings.
+
+    Args:
+        p4, counts, R, alpha, n_samples, seed, ptmin: as :func:`sample_mjj_and_score`
+            (α must be a finite number > 0: anti-kT and α = 0 do not depend on R
+            through their choices).
+        n_alternatives: alternatives drawn per history (≥ 1).
+
+    Returns:
+        ``(mjj, score, alt_mjj, alt_weight)``: ``(n_events, n_samples)`` twice, then
+        ``(n_events, n_samples, n_alternatives)`` twice. A history without any
+        R-dependent choice has weight 0 (and NaN ``alt_mjj``).
+
+    Raises:
+        ValueError: bad events, R, α (None, 0 or inf), n_samples or n_alternatives.
+    """
+    if not (isinstance(n_alternatives, (int, np.integer)) and n_alternatives >= 1):
+        raise ValueError(f"n_alternatives must be an integer >= 1, got {n_alternatives!r}")
+    if alpha is None or not (np.isfinite(alpha) and alpha > 0):
+        raise ValueError(f"stochastic-derivative alternatives need a finite α > 0 (Qanti-kT), got {alpha!r}")
+    p4, counts = as_padded((p4, counts))
+    _, _, _, _, _, mjj, score, alt_mjj, alt_w = _run(p4, counts, R, alpha, n_samples, _seed64(seed), ptmin, False,
+                                                     int(n_alternatives))
+    return mjj, score, alt_mjj, alt_w
 
 
 def cluster(events, R, alpha=None, n_samples=1, seed=None):

@@ -65,6 +65,22 @@ def _sampler():
     return sample_mjj_and_score
 
 
+def _alt_sampler():
+    from apps.jets import sample_mjj_and_alternatives
+
+    return sample_mjj_and_alternatives
+
+
+def _alternative_terms(events, R, alpha, samples, seed, n_alt, loss, width, ptmin):
+    """Per (event, sample): loss, and the alternatives' weights ∂/∂log R and loss differences."""
+    mjj, _, amjj, aw = _alt_sampler()(events.p4, events.counts, R, alpha, samples, seed, n_alt, ptmin=ptmin)
+    value = event_loss(mjj, loss, width=width)
+    delta = np.where(aw != 0, event_loss(amjj, loss, width=width) - value[..., None], 0.0)
+    R = np.asarray(R, dtype=float)
+    w = aw * (R[:, None, None] if R.ndim else R)  # θ = log R: ∂/∂θ = R ∂/∂R
+    return value.ravel(), w.reshape(-1, n_alt), delta.reshape(-1, n_alt)
+
+
 def _check_common(events, alpha, samples):
     if alpha is None or not np.isfinite(alpha) or alpha <= 0:
         raise ValueError(f"gradient-based optimisation needs a finite α > 0 (Qanti-kT), got {alpha!r}")
@@ -80,8 +96,10 @@ def global_program(events, loss="window", alpha=1.0, samples=16, ptmin=20.0, wid
     One call clusters every event ``samples`` times; a Monte-Carlo sample is one
     (event, history) pair, so ``n`` must be ``n_events × samples``. Samples are
     grouped by event (per-event baselines). Supports the score function (any
-    baseline) and finite differences with common random numbers (the engine's
-    streams depend only on (seed, event, sample)).
+    baseline), finite differences with common random numbers (the engine's
+    streams depend only on (seed, event, sample)) and the stochastic derivative
+    (``want.n_alternatives`` re-clustered alternatives per history, see
+    :func:`apps.jets.sample_mjj_and_alternatives`).
 
     Returns:
         The batched program; its ``n_per_call`` attribute is the ``n`` to use.
@@ -93,14 +111,18 @@ def global_program(events, loss="window", alpha=1.0, samples=16, ptmin=20.0, wid
     sample = _sampler()
 
     def fn(theta, n, seed, want):
-        if want.temperature is not None or want.alternatives:
+        if want.temperature is not None:
             raise ValueError(
-                "the jets engine provides value and score per sampled history only: use "
-                "ScoreFunction or FiniteDifference (GS-STE and stochastic derivatives are not available for it)"
+                "the jets engine has no relaxation of a clustering history: GS-STE is not available; use "
+                "ScoreFunction, StochasticDerivative or FiniteDifference"
             )
         if n != n_ev * samples:
             raise ValueError(f"n must be n_events × samples = {n_ev * samples}, got {n}")
         R = float(np.exp(theta))
+        if want.alternatives:
+            value, w, delta = _alternative_terms(events, R, alpha, samples, seed, want.n_alternatives, loss, width,
+                                                 ptmin)
+            return sg.BatchSamples(value=value, alt_weight=w, alt_delta=delta, group=group)
         mjj, score = sample(p4, counts, R, alpha, samples, seed, ptmin=ptmin)
         value = event_loss(mjj, loss, width=width).ravel()
         return sg.BatchSamples(value=value, score=(score * R).ravel() if want.score else None, group=group)
@@ -114,15 +136,19 @@ def global_program(events, loss="window", alpha=1.0, samples=16, ptmin=20.0, wid
 ESTIMATORS = ("score", "score-mean", "score-none", "fd", "gs-ste", "sd")
 
 
-def make_estimator(name, fd_step=0.05):
-    """Estimator object from a CLI name (see :data:`ESTIMATORS`)."""
+def make_estimator(name, fd_step=0.05, n_alternatives=1):
+    """Estimator object from a CLI name (see :data:`ESTIMATORS`).
+
+    ``n_alternatives`` is the stochastic derivative's number of re-clustered
+    alternatives per history (``"sd"``).
+    """
     table = {
         "score": lambda: sg.ScoreFunction("leave_one_out"),
         "score-mean": lambda: sg.ScoreFunction("mean"),
         "score-none": lambda: sg.ScoreFunction("none"),
         "fd": lambda: sg.FiniteDifference(fd_step),
         "gs-ste": lambda: sg.GumbelSTE(0.5),
-        "sd": lambda: sg.StochasticDerivative(),
+        "sd": lambda: sg.StochasticDerivative(n_alternatives),
     }
     if name not in table:
         raise ValueError(f"unknown estimator {name!r}; choose one of {ESTIMATORS}")
@@ -135,8 +161,9 @@ def per_event_estimate(events, log_r, estimator, loss="window", alpha=1.0, sampl
 
     Events are independent, so one vectorised call estimates every event's
     derivative: score function with baselines grouped by event (via the core's
-    :meth:`~stochgrad.ScoreFunction.combine`), or finite differences with every R
-    moved together (each event's loss depends on its own R only).
+    :meth:`~stochgrad.ScoreFunction.combine`), the stochastic derivative (each
+    history's alternatives touch its own event's R only), or finite differences
+    with every R moved together (each event's loss depends on its own R only).
 
     Returns:
         ``(value, grad, grad_stderr)``, each of shape ``(n_events,)``.
@@ -158,6 +185,11 @@ def per_event_estimate(events, log_r, estimator, loss="window", alpha=1.0, sampl
         value = event_loss(mjj, loss, width=width).ravel()
         g = estimator.combine(value, None, (score * R[:, None]).reshape(-1, 1), group).ravel()
         return per_event_mean(value), per_event_mean(g), per_event_se(g)
+    if isinstance(estimator, sg.StochasticDerivative):
+        value, w, delta = _alternative_terms(events, R, alpha, samples, seed, estimator.n_alternatives, loss, width,
+                                             ptmin)
+        g = (w * delta).sum(axis=1)
+        return per_event_mean(value), per_event_mean(g), per_event_se(g)
     if isinstance(estimator, sg.FiniteDifference):
         h = estimator.step
         runs = []
@@ -169,8 +201,8 @@ def per_event_estimate(events, log_r, estimator, loss="window", alpha=1.0, sampl
         g = (runs[0] - runs[1]) / (2 * h)
         return per_event_mean(event_loss(mjj, loss, width=width).ravel()), per_event_mean(g), per_event_se(g)
     raise ValueError(
-        f"{estimator!r} is not available for the jets engine (it returns value and score per history); "
-        "use ScoreFunction or FiniteDifference"
+        f"{estimator!r} is not available for the jets engine (no relaxation of a clustering history); "
+        "use ScoreFunction, StochasticDerivative or FiniteDifference"
     )
 
 

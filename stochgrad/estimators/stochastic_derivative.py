@@ -126,7 +126,9 @@ class StochasticDerivative(Estimator):
     Args:
         n_alternatives: alternative runs per sample (≥ 1). More lowers the variance
             of the discrete part at the price of plain (non-autograd) runs.
-        form: ``"rao_blackwell"`` or ``"inverse_cdf"`` (see above).
+        form: ``"rao_blackwell"`` or ``"inverse_cdf"`` (see above). Applies to
+            traced programs; a batched program computes its own weights and
+            receives ``n_alternatives`` in its :class:`~stochgrad.Want`.
 
     Raises:
         ValueError: ``n_alternatives`` not an int ≥ 1, or an unknown ``form``.
@@ -160,21 +162,20 @@ class StochasticDerivative(Estimator):
                 m = self.n_alternatives
                 picks = np.searchsorted(np.cumsum(mass) / total, (pick_rng.random() + np.arange(m)) / m,
                                         side="right")
-                picks = np.minimum(picks, len(alts) - 1)
-                deltas = {}
-                for j in picks:
-                    if j not in deltas:
-                        site, value, _ = alts[j]
-                        tr = Trace(tape, forced={site: value})
-                        deltas[j] = run_plain(fn, theta, args, kwargs, tr, f"sample {i}, alternative at choice {site}").value - run.value
-                        alt_runs += 1
-                    g = g + W[j] * deltas[j] * total / (mass[j] * m)
+                picks, counts = np.unique(np.minimum(picks, len(alts) - 1), return_counts=True)
+                for j, c in zip(picks, counts):  # an alternative drawn c times is run once
+                    site, value, _ = alts[j]
+                    tr = Trace(tape, forced={site: value})
+                    where = f"sample {i}, alternative at choice {site}"
+                    delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
+                    alt_runs += 1
+                    g = g + W[j] * (delta * total * c / (mass[j] * m))
             grads[i] = g
         warn_comparisons(cmp, repr(self))
         return summarise(values, grads, d, self, {"alternative_runs_per_sample": alt_runs / n})
 
     def batched(self, program, theta, n, seed):
-        out = program(theta, n, seed, Want(pathwise=True, alternatives=True))
+        out = program(theta, n, seed, Want(pathwise=True, alternatives=True, n_alternatives=self.n_alternatives))
         xp = array_module(out.value, out.alt_weight, out.alt_delta)
         d = np.shape(theta)
         w, delta = out.alt_weight, out.alt_delta
