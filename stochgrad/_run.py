@@ -80,7 +80,10 @@ class Run:
             return np.zeros(self._start_shape)
         if self.forward:  # forward mode: the node already holds dx/dθ (θ has one element)
             d = x._node.g
-            val = float(np.sum(d if cotangent is None else np.asarray(cotangent) * d))
+            if cotangent is None:
+                val = float(d) if np.ndim(d) == 0 else float(np.sum(d))
+            else:
+                val = float(np.dot(np.ravel(cotangent), np.ravel(d)))
             return np.full(self._start_shape, val)
         g = np.ones(np.shape(x._value)) if cotangent is None else cotangent
         if np.ndim(x._value) == 0:

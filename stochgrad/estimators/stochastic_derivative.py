@@ -30,7 +30,7 @@ from .._trace import Trace
 from ..backend import array_module
 from .base import Estimator, sample_tapes
 
-__all__ = ["StochasticDerivative", "alternatives"]
+__all__ = ["StochasticDerivative", "alternatives", "alternative_arrays"]
 
 
 FORMS = ("rao_blackwell", "inverse_cdf")
@@ -54,14 +54,32 @@ def alternatives(run, form="rao_blackwell"):
     Raises:
         ValueError: for an unknown ``form``.
     """
+    sites, values, W = alternative_arrays(run, form)
+    return [(int(a), int(b), w) for a, b, w in zip(sites, values, W)]
+
+
+def alternative_arrays(run, form="rao_blackwell"):
+    """:func:`alternatives` as arrays ``(sites (m,), values (m,), weights (m, θ.size))``, in choice order.
+
+    Bernoulli choices of a forward-mode run (scalar θ) are handled with array
+    operations on their recorded tangents; other choices one by one.
+    """
     if form not in FORMS:
         raise ValueError(f"alternatives: form must be one of {FORMS}, got {form!r}")
-    out = []
+    size = int(np.prod(run._start_shape))
+    b_site, b_val, b_p, b_g = [], [], [], []  # forward-mode Bernoulli choices, vectorised below
+    rows = []  # (site, value, weight) of the others
     for c in run.records:
         p = c.params
         if not run.owns(p):
             continue
         if c.kind == "bernoulli":
+            if run.forward:
+                b_site.append(c.site)
+                b_val.append(c.value)
+                b_p.append(getval(p))
+                b_g.append(p._node.g)
+                continue
             pv = float(getval(p))
             dF = run.grad_of(p).ravel()
             if form == "rao_blackwell":
@@ -71,7 +89,7 @@ def alternatives(run, form="rao_blackwell"):
             else:
                 w, alt = np.maximum(-dF, 0.0) / pv, 0
             if w.any():
-                out.append((c.site, alt, w))
+                rows.append((c.site, alt, w))
             continue
         pv = np.asarray(getval(p), dtype=float)
         k, K = c.value, c.n_outcomes
@@ -80,19 +98,37 @@ def alternatives(run, form="rao_blackwell"):
                 if j != k:
                     w = run.grad_of(p, np.eye(K)[j]).ravel()
                     if w.any():
-                        out.append((c.site, j, w))
+                        rows.append((c.site, j, w))
             continue
         if k > 0:  # lower boundary F_{k-1} moving up moves mass of bin k into bin k-1
             cot = (np.arange(K) <= k - 1).astype(float)
             w = np.maximum(run.grad_of(p, cot).ravel(), 0.0) / pv[k]
             if w.any():
-                out.append((c.site, k - 1, w))
+                rows.append((c.site, k - 1, w))
         if k < K - 1:  # upper boundary F_k moving down moves mass into bin k+1
             cot = (np.arange(K) <= k).astype(float)
             w = np.maximum(-run.grad_of(p, cot).ravel(), 0.0) / pv[k]
             if w.any():
-                out.append((c.site, k + 1, w))
-    return out
+                rows.append((c.site, k + 1, w))
+    sites = np.array([r[0] for r in rows], dtype=np.int64)
+    values = np.array([r[1] for r in rows], dtype=np.int64)
+    W = np.array([r[2] for r in rows], dtype=float).reshape(len(rows), size)
+    if b_site:
+        k = np.array(b_val)
+        g = np.array(b_g, dtype=float).reshape(len(b_site))
+        if form == "rao_blackwell":
+            w = np.where(k == 0, g, -g)
+        else:
+            pv = np.array(b_p, dtype=float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                w = np.where(k == 0, np.maximum(g, 0.0) / (1.0 - pv), np.maximum(-g, 0.0) / pv)
+        keep = w != 0
+        sites = np.concatenate([sites, np.array(b_site)[keep]])
+        values = np.concatenate([values, 1 - k[keep]])
+        W = np.concatenate([W, w[keep].reshape(-1, 1) * np.ones((1, size))])
+        order = np.argsort(sites, kind="stable")
+        sites, values, W = sites[order], values[order], W[order]
+    return sites, values, W
 
 
 class StochasticDerivative(Estimator):
@@ -154,18 +190,17 @@ class StochasticDerivative(Estimator):
             values[i] = run.value
             g = run.grad_of(run.out).ravel()
             cmp += run.comparisons
-            alts = alternatives(run, self.form)
-            if alts:
-                W = np.array([a[2] for a in alts])
+            sites, alt_values, W = alternative_arrays(run, self.form)
+            if len(sites):
                 mass = np.abs(W).sum(axis=1)
                 total = mass.sum()
                 m = self.n_alternatives
                 picks = np.searchsorted(np.cumsum(mass) / total, (pick_rng.random() + np.arange(m)) / m,
                                         side="right")
-                picks, counts = np.unique(np.minimum(picks, len(alts) - 1), return_counts=True)
+                picks, counts = np.unique(np.minimum(picks, len(sites) - 1), return_counts=True)
                 for j, c in zip(picks, counts):  # an alternative drawn c times is run once
-                    site, value, _ = alts[j]
-                    tr = Trace(tape, forced={site: value})
+                    site = int(sites[j])
+                    tr = Trace(tape, forced={site: int(alt_values[j])})
                     where = f"sample {i}, alternative at choice {site}"
                     delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
                     alt_runs += 1
