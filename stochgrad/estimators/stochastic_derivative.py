@@ -113,22 +113,23 @@ def alternative_arrays(run, form="rao_blackwell"):
     sites = np.array([r[0] for r in rows], dtype=np.int64)
     values = np.array([r[1] for r in rows], dtype=np.int64)
     W = np.array([r[2] for r in rows], dtype=float).reshape(len(rows), size)
-    if b_site:
-        k = np.array(b_val)
-        g = np.array(b_g, dtype=float).reshape(len(b_site))
-        if form == "rao_blackwell":
-            w = np.where(k == 0, g, -g)
-        else:
-            pv = np.array(b_p, dtype=float)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                w = np.where(k == 0, np.maximum(g, 0.0) / (1.0 - pv), np.maximum(-g, 0.0) / pv)
-        keep = w != 0
-        sites = np.concatenate([sites, np.array(b_site)[keep]])
-        values = np.concatenate([values, 1 - k[keep]])
-        W = np.concatenate([W, w[keep].reshape(-1, 1) * np.ones((1, size))])
-        order = np.argsort(sites, kind="stable")
-        sites, values, W = sites[order], values[order], W[order]
-    return sites, values, W
+    if not b_site:
+        return sites, values, W
+    k = np.array(b_val)
+    g = np.array(b_g, dtype=float).reshape(len(b_site))
+    if form == "rao_blackwell":
+        w = np.where(k == 0, g, -g)
+    else:
+        pv = np.array(b_p, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = np.where(k == 0, np.maximum(g, 0.0) / (1.0 - pv), np.maximum(-g, 0.0) / pv)
+    keep = w != 0
+    b_sites, b_values, b_W = np.array(b_site)[keep], 1 - k[keep], w[keep].reshape(-1, 1) * np.ones((1, size))
+    if not rows:
+        return b_sites, b_values, b_W
+    sites, values, W = np.concatenate([sites, b_sites]), np.concatenate([values, b_values]), np.concatenate([W, b_W])
+    order = np.argsort(sites, kind="stable")
+    return sites[order], values[order], W[order]
 
 
 class StochasticDerivative(Estimator):
