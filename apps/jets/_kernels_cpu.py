@@ -433,6 +433,14 @@ def _pair_mass(top):
     return math.sqrt(m2) if m2 > 0.0 else 0.0
 
 
+@nb.njit(inline="always", **_opts)
+def _item_scratch(it, counts, n_samples):
+    """(event, sample, n particles, history, distances, top-2 jets) scratch of work item ``it``."""
+    e = it // n_samples
+    n = counts[e]
+    return e, it - e * n_samples, n, np.empty((n, 2), np.int64), np.empty(n), np.zeros((2, 4))
+
+
 _RES_SALT = np.uint64(0x632BE59BD9B4E019)  # the reservoirs' stream differs from the clustering's
 
 
@@ -448,12 +456,7 @@ def run_batch(p4, counts, R, alpha, det, n_samples, seed, ptmin, want_hist, hist
     ptmin2 = ptmin * ptmin
     nres = res_out.shape[1]
     for it in nb.prange(n_items):
-        e = it // n_samples
-        smp = it - e * n_samples
-        n = counts[e]
-        hist = np.empty((n, 2), np.int64)
-        hd = np.empty(n)
-        top = np.zeros((2, 4))
+        e, smp, n, hist, hd, top = _item_scratch(it, counts, n_samples)
         state = stream_key(seed, e, smp)
         res = np.full((nres, 3), -1, np.int64)
         res_sign = np.zeros(nres)
@@ -491,12 +494,7 @@ def run_alternatives(p4, counts, R, alpha, n_samples, seed, ptmin, res, mjj_out)
         if res[it, j, 0] < 0:
             mjj_out[it, j] = np.nan
             continue
-        e = it // n_samples
-        smp = it - e * n_samples
-        n = counts[e]
-        hist = np.empty((n, 2), np.int64)
-        hd = np.empty(n)
-        top = np.zeros((2, 4))
+        e, smp, n, hist, hd, top = _item_scratch(it, counts, n_samples)
         no_res = np.empty((0, 3), np.int64)
         no_sign = np.empty(0)
         force = np.empty(3, np.int64)
