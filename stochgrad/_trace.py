@@ -100,36 +100,60 @@ class Outcome(int):
 
 
 class NoiseTape:
-    """Per-sample noise, drawn lazily from a generator and replayable by site."""
+    """Per-sample noise, drawn lazily from a generator and replayable.
 
-    __slots__ = ("rng", "entries", "continuous")
+    Choices find their noise by *slot*: their position in the run (an ``int``)
+    or, for choices made with ``key=``, the tuple ``("key", key)``. Replays of a
+    sample (finite differences, alternative paths) read the same slots, so a
+    keyed choice gets the same noise whatever was chosen before it.
+    """
+
+    __slots__ = ("rng", "entries", "continuous", "keyed")
 
     def __init__(self, rng: np.random.Generator):
         self.rng = rng
         self.entries: list = []
         self.continuous: list = []  # θ-free uniforms drawn by :func:`uniform`, by order of drawing
+        self.keyed: dict = {}  # noise of keyed choices and keyed uniforms
 
-    def extra_uniform(self, index: int) -> float:
+    def extra_uniform(self, index) -> float:
+        if type(index) is not int:
+            u = self.keyed.get(index)
+            if u is None:
+                u = self.keyed[index] = self.rng.random()
+            return u
         while len(self.continuous) <= index:
             self.continuous.append(self.rng.random())
         return self.continuous[index]
 
-    def uniform(self, site: int) -> float:
-        while len(self.entries) <= site:
-            self.entries.append(self.rng.random())
-        u = self.entries[site]
-        if not isinstance(u, float):  # a Gumbel vector recorded at this site
+    def _get(self, slot):
+        if type(slot) is int:
+            while len(self.entries) <= slot:
+                self.entries.append(self.rng.random())
+            return self.entries[slot]
+        e = self.keyed.get(slot)
+        if e is None:
+            e = self.keyed[slot] = self.rng.random()
+        return e
+
+    def _set(self, slot, value):
+        if type(slot) is int:
+            self.entries[slot] = value
+        else:
+            self.keyed[slot] = value
+
+    def uniform(self, slot) -> float:
+        u = self._get(slot)
+        if not isinstance(u, float):  # a Gumbel vector recorded at this slot
             u = float(np.exp(-np.exp(-u[0])))
-            self.entries[site] = u
+            self._set(slot, u)
         return u
 
-    def gumbel(self, site: int, k: int) -> np.ndarray:
-        while len(self.entries) <= site:
-            self.entries.append(self.rng.random())
-        g = self.entries[site]
+    def gumbel(self, slot, k: int) -> np.ndarray:
+        g = self._get(slot)
         if isinstance(g, float) or len(g) != k:
             g = self.rng.gumbel(size=k)
-            self.entries[site] = g
+            self._set(slot, g)
         return g
 
 
@@ -152,6 +176,24 @@ class Trace:
         self.records: list[Choice] = []
         self.n_uniform = 0
         self.relaxed: dict[int, Any] = {}  # GS-STE straight-through values by site
+        self.keys: set = set()  # keys used so far in this run (each at most once)
+
+    def slot(self, site: int, key, kind: str):
+        """The noise slot of a choice at ``site`` (its key's slot when ``key`` is given)."""
+        if key is None:
+            return site
+        try:
+            slot = (kind, key)
+            hash(slot)
+        except TypeError:
+            raise TypeError(f"{kind}: key must be hashable (a str, int or tuple of them), got {key!r}") from None
+        if slot in self.keys:
+            raise ValueError(
+                f"{kind}: key {key!r} was used twice in one run; keys name one random draw each "
+                "(include the loop index, e.g. key=('step', i))"
+            )
+        self.keys.add(slot)
+        return slot
 
     @contextlib.contextmanager
     def active(self):
@@ -198,7 +240,7 @@ def _check_p(p) -> float:
     return pv
 
 
-def bernoulli(p, *, rng: np.random.Generator | None = None):
+def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
     """Sample ``k ~ Bernoulli(p)``: 1 with probability ``p``, else 0.
 
     Inside a trace the choice is recorded (site, ``p`` with its θ-dependence, value,
@@ -209,6 +251,10 @@ def bernoulli(p, *, rng: np.random.Generator | None = None):
 
     Args:
         p: probability in [0, 1]; may depend on θ through autograd operations.
+        key: optional hashable name of this draw (unique within a run). Replays
+            of the sample (alternative paths, finite differences) give a keyed
+            choice the same noise even when earlier choices differ in number;
+            unkeyed choices are matched by position. Ignored outside a trace.
         rng: generator used outside a trace (default: the module generator, see
             :func:`seed`). Ignored inside a trace.
 
@@ -216,18 +262,21 @@ def bernoulli(p, *, rng: np.random.Generator | None = None):
         ``0`` or ``1`` (an ``int``; a float box under GS-STE).
 
     Raises:
-        ValueError: ``p`` is NaN, outside [0, 1], or not a scalar.
+        ValueError: ``p`` is NaN, outside [0, 1], or not a scalar; a key used twice
+            in one run.
+        TypeError: an unhashable key.
     """
     pv = _check_p(p)
     tr = current_trace()
     if tr is None:
         return int((rng or _default_rng).random() < pv)
     site = len(tr.records)
+    slot = site if key is None else tr.slot(site, key, "bernoulli")
     if tr.mode == "enumerate":
         u = None
         k = int(tr.forced.get(site, 0 if pv < 1.0 else 1))
     else:
-        u = tr.tape.uniform(site)
+        u = tr.tape.uniform(slot)
         k = int(u < pv)
         if site in tr.forced:
             k = int(tr.forced[site])
@@ -238,7 +287,7 @@ def bernoulli(p, *, rng: np.random.Generator | None = None):
     return k
 
 
-def uniform(*, rng: np.random.Generator | None = None) -> float:
+def uniform(*, key=None, rng: np.random.Generator | None = None) -> float:
     """θ-free continuous noise ``u ~ U(0, 1)`` that is replayed with the run.
 
     Use it for random numbers that do not depend on θ (waiting times at θ-free
@@ -248,6 +297,8 @@ def uniform(*, rng: np.random.Generator | None = None) -> float:
     alternative paths), independently of the discrete choices' noise.
 
     Args:
+        key: optional hashable name of this draw (unique within a run): replays
+            then match it by name instead of by call order.
         rng: generator used outside a trace.
 
     Returns:
@@ -255,7 +306,8 @@ def uniform(*, rng: np.random.Generator | None = None) -> float:
 
     Raises:
         ValueError: under :class:`~stochgrad.Exact`, which can only enumerate
-            discrete choices.
+            discrete choices; a key used twice in one run.
+        TypeError: an unhashable key.
     """
     tr = current_trace()
     if tr is None:
@@ -265,6 +317,8 @@ def uniform(*, rng: np.random.Generator | None = None) -> float:
             "stochgrad.uniform: Exact() enumerates discrete choices only; a program with continuous "
             "noise needs a sampling estimator"
         )
+    if key is not None:
+        return tr.tape.extra_uniform(tr.slot(-1, key, "uniform"))
     i = tr.n_uniform
     tr.n_uniform += 1
     return tr.tape.extra_uniform(i)
@@ -320,7 +374,7 @@ def _probs_from(logits, probs):
     return probs, pv.size
 
 
-def categorical(logits=None, *, probs=None, rng: np.random.Generator | None = None) -> Outcome:
+def categorical(logits=None, *, probs=None, key=None, rng: np.random.Generator | None = None) -> Outcome:
     """Sample an index ``k`` in ``0..K-1`` with probabilities ``softmax(logits)`` or ``probs``.
 
     Inside a trace the choice is recorded with its inverse-CDF uniform (or Gumbel
@@ -331,6 +385,8 @@ def categorical(logits=None, *, probs=None, rng: np.random.Generator | None = No
     Args:
         logits: unnormalised log-probabilities, shape ``(K,)``, finite.
         probs: probabilities, shape ``(K,)``, non-negative, summing to 1.
+        key: optional hashable name of this draw (unique within a run), see
+            :func:`bernoulli`.
         rng: generator used outside a trace.
 
     Returns:
@@ -338,7 +394,9 @@ def categorical(logits=None, *, probs=None, rng: np.random.Generator | None = No
 
     Raises:
         ValueError: both or neither of ``logits``/``probs``; non-finite logits;
-            probabilities that are negative or do not sum to 1.
+            probabilities that are negative or do not sum to 1; a key used twice
+            in one run.
+        TypeError: an unhashable key.
     """
     probs, K = _probs_from(logits, probs)
     pv = np.asarray(getval(probs), dtype=float)
@@ -347,15 +405,16 @@ def categorical(logits=None, *, probs=None, rng: np.random.Generator | None = No
         u = (rng or _default_rng).random()
         return Outcome(_inverse_cdf(pv, u), -1, K)
     site = len(tr.records)
+    slot = site if key is None else tr.slot(site, key, "categorical")
     noise = None
     if tr.mode == "enumerate":
         k = int(tr.forced.get(site, int(np.argmax(pv > 0))))
     elif tr.mode == "gumbel":
-        noise = tr.tape.gumbel(site, K)
+        noise = tr.tape.gumbel(slot, K)
         with np.errstate(divide="ignore"):
             k = int(np.argmax(np.log(pv) + noise))
     else:
-        noise = tr.tape.uniform(site)
+        noise = tr.tape.uniform(slot)
         k = _inverse_cdf(pv, noise)
     if site in tr.forced:
         k = int(tr.forced[site])
