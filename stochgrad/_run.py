@@ -90,6 +90,21 @@ class Run:
             g = float(np.sum(g))
         return np.reshape(np.asarray(backward_pass(g, x._node), dtype=float), self._start_shape)
 
+    @property
+    def theta_size(self) -> int:
+        """Number of elements of θ."""
+        return int(np.prod(self._start_shape))
+
+    def scalar_grads(self, xs) -> np.ndarray:
+        """Gradients wrt θ of scalar values ``xs`` computed in this run, shape ``(len(xs), θ.size)``.
+
+        Forward mode reads the tangents already on the nodes (no per-value work
+        beyond one array); reverse mode takes one reverse pass per value.
+        """
+        if self.forward:
+            return np.array([x._node.g if self.owns(x) else 0.0 for x in xs], dtype=float).reshape(len(xs), 1)
+        return np.array([self.grad_of(x).ravel() for x in xs], dtype=float).reshape(len(xs), self.theta_size)
+
     def score(self) -> np.ndarray:
         """∇θ log p(trace): the sum over recorded choices of ∇θ log π(value).
 
@@ -115,7 +130,7 @@ class Run:
         if not scalars and not vectors:
             return np.zeros(self._start_shape)
         if self.forward:
-            total = float(np.dot(s_cot, [x._node.g for x in scalars])) if scalars else 0.0
+            total = float(np.dot(s_cot, self.scalar_grads(scalars)[:, 0])) if scalars else 0.0
             total += sum(float(np.dot(d, x._node.g)) for d, x in zip(v_cot, vectors))
             return np.full(self._start_shape, total)
         parts, cots = list(vectors), list(v_cot)

@@ -103,7 +103,8 @@ class NoiseTape:
     """Per-sample noise, drawn lazily from a generator and replayable.
 
     Choices find their noise by *slot*: their position in the run (an ``int``)
-    or, for choices made with ``key=``, the tuple ``("key", key)``. Replays of a
+    or, for draws made with ``key=``, the tuple ``(kind, key)`` (see
+    :meth:`Trace.key_slot`). Replays of a
     sample (finite differences, alternative paths) read the same slots, so a
     keyed choice gets the same noise whatever was chosen before it.
     """
@@ -117,11 +118,8 @@ class NoiseTape:
         self.keyed: dict = {}  # noise of keyed choices and keyed uniforms
 
     def extra_uniform(self, index) -> float:
-        if type(index) is not int:
-            u = self.keyed.get(index)
-            if u is None:
-                u = self.keyed[index] = self.rng.random()
-            return u
+        if type(index) is not int:  # a keyed uniform's slot
+            return self._get(index)
         while len(self.continuous) <= index:
             self.continuous.append(self.rng.random())
         return self.continuous[index]
@@ -178,10 +176,8 @@ class Trace:
         self.relaxed: dict[int, Any] = {}  # GS-STE straight-through values by site
         self.keys: set = set()  # keys used so far in this run (each at most once)
 
-    def slot(self, site: int, key, kind: str):
-        """The noise slot of a choice at ``site`` (its key's slot when ``key`` is given)."""
-        if key is None:
-            return site
+    def key_slot(self, key, kind: str):
+        """The noise slot ``(kind, key)`` of a keyed draw; each key once per run."""
         try:
             slot = (kind, key)
             hash(slot)
@@ -271,7 +267,7 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
     if tr is None:
         return int((rng or _default_rng).random() < pv)
     site = len(tr.records)
-    slot = site if key is None else tr.slot(site, key, "bernoulli")
+    slot = site if key is None else tr.key_slot(key, "bernoulli")
     if tr.mode == "enumerate":
         u = None
         k = int(tr.forced.get(site, 0 if pv < 1.0 else 1))
@@ -318,7 +314,7 @@ def uniform(*, key=None, rng: np.random.Generator | None = None) -> float:
             "noise needs a sampling estimator"
         )
     if key is not None:
-        return tr.tape.extra_uniform(tr.slot(-1, key, "uniform"))
+        return tr.tape.extra_uniform(tr.key_slot(key, "uniform"))
     i = tr.n_uniform
     tr.n_uniform += 1
     return tr.tape.extra_uniform(i)
@@ -405,7 +401,7 @@ def categorical(logits=None, *, probs=None, key=None, rng: np.random.Generator |
         u = (rng or _default_rng).random()
         return Outcome(_inverse_cdf(pv, u), -1, K)
     site = len(tr.records)
-    slot = site if key is None else tr.slot(site, key, "categorical")
+    slot = site if key is None else tr.key_slot(key, "categorical")
     noise = None
     if tr.mode == "enumerate":
         k = int(tr.forced.get(site, int(np.argmax(pv > 0))))

@@ -61,35 +61,21 @@ def alternatives(run, form="rao_blackwell"):
 def alternative_arrays(run, form="rao_blackwell"):
     """:func:`alternatives` as arrays ``(sites (m,), values (m,), weights (m, θ.size))``, in choice order.
 
-    Bernoulli choices of a forward-mode run (scalar θ) are handled with array
-    operations on their recorded tangents; other choices one by one.
+    Bernoulli choices are weighted together with array operations on their
+    parameters' gradients (:meth:`~stochgrad._run.Run.scalar_grads`);
+    categorical choices one by one.
     """
     if form not in FORMS:
         raise ValueError(f"alternatives: form must be one of {FORMS}, got {form!r}")
-    size = int(np.prod(run._start_shape))
-    b_site, b_val, b_p, b_g = [], [], [], []  # forward-mode Bernoulli choices, vectorised below
-    rows = []  # (site, value, weight) of the others
+    size = run.theta_size
+    bern = []  # Bernoulli choices whose p depends on θ
+    rows = []  # (site, value, weight) of the categorical alternatives
     for c in run.records:
         p = c.params
         if not run.owns(p):
             continue
         if c.kind == "bernoulli":
-            if run.forward:
-                b_site.append(c.site)
-                b_val.append(c.value)
-                b_p.append(getval(p))
-                b_g.append(p._node.g)
-                continue
-            pv = float(getval(p))
-            dF = run.grad_of(p).ravel()
-            if form == "rao_blackwell":
-                w, alt = (dF, 1) if c.value == 0 else (-dF, 0)
-            elif c.value == 0:
-                w, alt = np.maximum(dF, 0.0) / (1.0 - pv), 1
-            else:
-                w, alt = np.maximum(-dF, 0.0) / pv, 0
-            if w.any():
-                rows.append((c.site, alt, w))
+            bern.append(c)
             continue
         pv = np.asarray(getval(p), dtype=float)
         k, K = c.value, c.n_outcomes
@@ -113,18 +99,19 @@ def alternative_arrays(run, form="rao_blackwell"):
     sites = np.array([r[0] for r in rows], dtype=np.int64)
     values = np.array([r[1] for r in rows], dtype=np.int64)
     W = np.array([r[2] for r in rows], dtype=float).reshape(len(rows), size)
-    if not b_site:
+    if not bern:
         return sites, values, W
-    k = np.array(b_val)
-    g = np.array(b_g, dtype=float).reshape(len(b_site))
-    if form == "rao_blackwell":
+    k = np.array([c.value for c in bern])[:, None]
+    g = run.scalar_grads([c.params for c in bern])  # (n_bernoulli, θ.size): ∂p/∂θ
+    if form == "rao_blackwell":  # flip with weight ±∂p/∂θ
         w = np.where(k == 0, g, -g)
-    else:
-        pv = np.array(b_p, dtype=float)
+    else:  # flip only where the coupling moves, density ∂p/(1 − p) or −∂p/p
+        pv = np.array([getval(c.params) for c in bern], dtype=float)[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
             w = np.where(k == 0, np.maximum(g, 0.0) / (1.0 - pv), np.maximum(-g, 0.0) / pv)
-    keep = w != 0
-    b_sites, b_values, b_W = np.array(b_site)[keep], 1 - k[keep], w[keep].reshape(-1, 1) * np.ones((1, size))
+    keep = (w != 0).any(axis=1)
+    b_sites = np.array([c.site for c in bern], dtype=np.int64)[keep]
+    b_values, b_W = 1 - k[keep, 0], w[keep]
     if not rows:
         return b_sites, b_values, b_W
     sites, values, W = np.concatenate([sites, b_sites]), np.concatenate([values, b_values]), np.concatenate([W, b_W])
