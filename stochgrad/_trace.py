@@ -81,6 +81,9 @@ class Choice(NamedTuple):
     n_outcomes: int
 
 
+_make_choice = tuple.__new__  # Choice(...) without NamedTuple's Python-level __new__
+
+
 class Outcome(int):
     """An ``int`` sampled by :func:`categorical` that remembers its trace site.
 
@@ -141,7 +144,12 @@ class NoiseTape:
             self.keyed[slot] = value
 
     def uniform(self, slot) -> float:
-        u = self._get(slot)
+        if type(slot) is int and slot < len(self.entries):  # fast path: a replayed positional uniform
+            u = self.entries[slot]
+            if type(u) is float:
+                return u
+        else:
+            u = self._get(slot)
         if not isinstance(u, float):  # a Gumbel vector recorded at this slot
             u = float(np.exp(-np.exp(-u[0])))
             self._set(slot, u)
@@ -262,21 +270,24 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
             in one run.
         TypeError: an unhashable key.
     """
-    pv = _check_p(p)
-    tr = current_trace()
-    if tr is None:
+    # The hot path of every traced simulation: a plain float p, a positional slot.
+    pv = p if (type(p) is float or type(p) is np.float64) and 0.0 <= p <= 1.0 else _check_p(p)
+    try:
+        tr = _state.stack[-1]
+    except (AttributeError, IndexError):  # outside any trace
         return int((rng or _default_rng).random() < pv)
-    site = len(tr.records)
+    records = tr.records
+    site = len(records)
     slot = site if key is None else tr.key_slot(key, "bernoulli")
     if tr.mode == "enumerate":
         u = None
         k = int(tr.forced.get(site, 0 if pv < 1.0 else 1))
     else:
         u = tr.tape.uniform(slot)
-        k = int(u < pv)
-        if site in tr.forced:
+        k = 1 if u < pv else 0
+        if tr.forced and site in tr.forced:
             k = int(tr.forced[site])
-    tr.records.append(Choice(site, "bernoulli", p, k, u, 2))
+    records.append(_make_choice(Choice, (site, "bernoulli", p, k, u, 2)))
     # boundary between the categories ordered [1, 0]: F = p
     if tr.mode == "gumbel":
         return _relaxed_bernoulli(tr, site, p, pv, u, k)
@@ -414,7 +425,7 @@ def categorical(logits=None, *, probs=None, key=None, rng: np.random.Generator |
         k = _inverse_cdf(pv, noise)
     if site in tr.forced:
         k = int(tr.forced[site])
-    tr.records.append(Choice(site, "categorical", probs, k, noise, K))
+    tr.records.append(_make_choice(Choice, (site, "categorical", probs, k, noise, K)))
     if tr.mode == "gumbel" and isbox(probs):
         eps = 1e-300  # softmax((log π + g)/τ): ∂s/∂π = (diag s − s sᵀ)/τ · diag(1/π)
         with np.errstate(divide="ignore"):
