@@ -121,7 +121,8 @@ def print_table(pb, rows):
             x = best[3] * best[2] / (var * dt)
             # relative error of the ratio from both variance estimates (timings taken as exact)
             dx = x * np.hypot(best[4] / best[3], var_se / var)
-            ratio = f" ({x:.1f} ± {dx:.1f}× better than best unbiased score)"
+            ratio = (f" ({x:.1f} ± {dx:.1f}× better than best unbiased score)" if x < 1e6 else
+                     " (variance at rounding level: the control variates fit this choice exactly)")
         print(f"| {name} | {est} | {z:.1f} | {np.sqrt(var):.3g} ± {var_se / (2 * np.sqrt(var)):.2g} | {dt * 1e6:.0f} | {wnv:.4g}{ratio} |")
 
 def main(argv=None):

@@ -39,7 +39,9 @@ class Want(NamedTuple):
     """What an estimator needs from a batched program (so it can skip work).
 
     Attributes:
-        score: ``∇θ log p`` per sample.
+        score: ``∇θ log p`` per sample. Required, except when ``alternatives`` is
+            also set: the stochastic derivative asks for it as an optional extra
+            (for its control variates) and works without it.
         pathwise: ``∂f/∂θ`` per sample.
         alternatives: alternative-path weights and differences.
         temperature: GS-STE temperature (``None`` unless GS-STE asks).
@@ -99,7 +101,7 @@ def _check(out: BatchSamples, n, theta_shape, name, want: Want):
     if bool(to_numpy(xp.any(bad))):
         i = int(to_numpy(xp.argmax(bad)))
         raise ValueError(f"{name}: value of sample {i} is not finite ({to_numpy(out.value[i])})")
-    for field, needed in (("score", want.score), ("pathwise", False)):
+    for field, needed in (("score", want.score and not want.alternatives), ("pathwise", False)):
         a = getattr(out, field)
         if a is None:
             if needed:

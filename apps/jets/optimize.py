@@ -72,13 +72,14 @@ def _alt_sampler():
 
 
 def _alternative_terms(events, R, alpha, samples, seed, n_alt, loss, width, ptmin):
-    """Per (event, sample): loss, and the alternatives' weights ∂/∂log R and loss differences."""
-    mjj, _, amjj, aw = _alt_sampler()(events.p4, events.counts, R, alpha, samples, seed, n_alt, ptmin=ptmin)
+    """Per (event, sample): loss, the alternatives' weights ∂/∂log R and loss differences, and the score ∂/∂log R."""
+    mjj, score, amjj, aw = _alt_sampler()(events.p4, events.counts, R, alpha, samples, seed, n_alt, ptmin=ptmin)
     value = event_loss(mjj, loss, width=width)
     delta = np.where(aw != 0, event_loss(amjj, loss, width=width) - value[..., None], 0.0)
     R = np.asarray(R, dtype=float)
     w = aw * (R[:, None, None] if R.ndim else R)  # θ = log R: ∂/∂θ = R ∂/∂R
-    return value.ravel(), w.reshape(-1, n_alt), delta.reshape(-1, n_alt)
+    score = score * (R[:, None] if R.ndim else R)
+    return value.ravel(), w.reshape(-1, n_alt), delta.reshape(-1, n_alt), score.ravel()
 
 
 def _check_common(events, alpha, samples):
@@ -120,9 +121,10 @@ def global_program(events, loss="window", alpha=1.0, samples=16, ptmin=20.0, wid
             raise ValueError(f"n must be n_events × samples = {n_ev * samples}, got {n}")
         R = float(np.exp(theta))
         if want.alternatives:
-            value, w, delta = _alternative_terms(events, R, alpha, samples, seed, want.n_alternatives, loss, width,
-                                                 ptmin)
-            return sg.BatchSamples(value=value, alt_weight=w, alt_delta=delta, group=group)
+            value, w, delta, score = _alternative_terms(events, R, alpha, samples, seed, want.n_alternatives, loss,
+                                                        width, ptmin)
+            # the score lets StochasticDerivative add its control variates
+            return sg.BatchSamples(value=value, score=score, alt_weight=w, alt_delta=delta, group=group)
         mjj, score = sample(p4, counts, R, alpha, samples, seed, ptmin=ptmin)
         value = event_loss(mjj, loss, width=width).ravel()
         return sg.BatchSamples(value=value, score=(score * R).ravel() if want.score else None, group=group)
@@ -186,9 +188,9 @@ def per_event_estimate(events, log_r, estimator, loss="window", alpha=1.0, sampl
         g = estimator.combine(value, None, (score * R[:, None]).reshape(-1, 1), group).ravel()
         return per_event_mean(value), per_event_mean(g), per_event_se(g)
     if isinstance(estimator, sg.StochasticDerivative):
-        value, w, delta = _alternative_terms(events, R, alpha, samples, seed, estimator.n_alternatives, loss, width,
-                                             ptmin)
-        g = (w * delta).sum(axis=1)
+        value, w, delta, _ = _alternative_terms(events, R, alpha, samples, seed, estimator.n_alternatives, loss,
+                                                width, ptmin)
+        g = (w * delta).sum(axis=1)  # per event too few samples to fit control variates
         return per_event_mean(value), per_event_mean(g), per_event_se(g)
     if isinstance(estimator, sg.FiniteDifference):
         h = estimator.step

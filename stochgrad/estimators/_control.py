@@ -21,30 +21,51 @@ MIN_SAMPLES = 16  # below this (8 per fold) the fitted coefficients are too nois
 
 
 def _coefficients(g, X):
-    """Least-squares ``c`` per component: ``g (n, d) ≈ a + X (n, d, k) · c (d, k)``.
+    """Least-squares ``c`` per component, ``g (n, d) ≈ a + X (n, d, k) · c (d, k)``, or 0 where it would not help.
 
-    Solved on standardised features with a pseudo-inverse, so a constant feature
-    gets ``c = 0`` and collinear features (e.g. both functions of one choice)
-    do not produce huge, cancelling coefficients.
+    Solved on standardised features with a pseudo-inverse (a constant feature gets
+    ``c = 0``; collinear features do not produce huge cancelling coefficients).
+    A component keeps its fit only if it predicts its own samples better than
+    their mean *out of sample* (leave-one-out PRESS): with few samples or sparse,
+    heavy-tailed features a fit driven by one or two points would otherwise add
+    variance instead of removing it. Everything here uses one fold only, so the
+    other fold's correction stays unbiased whatever is decided.
     """
-    xp = array_module(g, X)
-    Xc = X - xp.mean(X, axis=0)
-    gc = g - xp.mean(g, axis=0)
-    C = to_numpy(xp.einsum("ndk,ndl->dkl", Xc, Xc))
-    b = to_numpy(xp.einsum("ndk,nd->dk", Xc, gc))
-    sd = np.sqrt(np.diagonal(C, axis1=1, axis2=2))  # (d, k), up to the factor n
-    live = sd > 0
-    sd = np.where(live, sd, 1.0)
-    R = C / (sd[:, :, None] * sd[:, None, :]) * (live[:, :, None] & live[:, None, :])
-    vals, vecs = np.linalg.eigh(R)
-    keep = vals > 1e-10 * np.maximum(vals.max(axis=1, keepdims=True), 1e-300)
-    inv = np.where(keep, 1.0 / np.where(keep, vals, 1.0), 0.0)
-    r = np.where(live, b / sd, 0.0)
-    beta = np.einsum("dkj,dj,dlj,dl->dk", vecs, inv, vecs, r)
-    return np.where(live, beta / sd, 0.0)
+    g, X = np.asarray(to_numpy(g), dtype=float), np.asarray(to_numpy(X), dtype=float)
+    n, d, k = X.shape
+    c = np.zeros((d, k))
+    for j in range(d):
+        Z = X[:, j, :] - X[:, j, :].mean(axis=0)
+        y = g[:, j] - g[:, j].mean()
+        sd = np.sqrt((Z * Z).sum(axis=0))
+        live = sd > 0
+        if not live.any():
+            continue
+        U, S, Vt = np.linalg.svd(Z[:, live] / sd[live], full_matrices=False)
+        keep = S > 1e-6 * S[0]
+        U, S, Vt = U[:, keep], S[keep], Vt[keep]
+        beta = Vt.T @ ((U.T @ y) / S)
+        leverage = (U * U).sum(axis=1) + 1.0 / n  # with the intercept
+        if np.any(leverage > 1.0 - 1e-9):
+            continue  # a sample fits itself exactly: no out-of-sample evidence
+        resid = y - U @ (U.T @ y)
+        press = np.sum((resid / (1.0 - leverage)) ** 2)
+        press_mean = np.sum((y * n / (n - 1.0)) ** 2)  # leave-one-out error of the mean alone
+        if press < press_mean:
+            c[j, live] = beta / sd[live]
+    return c
 
 
-def cross_fitted(g, X):
+def _mean_zero(X):
+    """Per component and feature, whether the sample mean is within 5 standard errors of 0."""
+    xp = array_module(X)
+    n = X.shape[0]
+    m = to_numpy(xp.mean(X, axis=0))
+    se = to_numpy(xp.std(X, axis=0)) / np.sqrt(max(n - 1, 1))
+    return np.abs(m) <= 5.0 * se + 1e-300
+
+
+def cross_fitted(g, X, fold=None):
     """Subtract the control variates ``X`` from ``g`` with coefficients fitted on the other fold.
 
     Estimates nothing by itself: returns ``g − X·c`` per sample, which has the
@@ -54,22 +75,39 @@ def cross_fitted(g, X):
     Args:
         g: per-sample gradients, shape ``(n, d)`` (numpy or cupy).
         X: per-sample features, shape ``(n, d, k)``, each with expectation zero.
+        fold: optional 0/1 per sample, shape ``(n,)``; default: alternating. Samples
+            whose features share information (e.g. a baseline computed within a
+            group) must be in the same fold.
 
     Returns:
         ``(corrected g (n, d), info dict)``; ``g`` is returned unchanged (and
-        the info says why) when ``n < MIN_SAMPLES``.
+        the info says why) when there are fewer than ``MIN_SAMPLES`` samples or
+        either fold has fewer than half that.
     """
     xp = array_module(g, X)
     n = g.shape[0]
-    if n < MIN_SAMPLES:
-        return g, {"control_variates": f"not applied (n = {n} < {MIN_SAMPLES})"}
-    folds = (slice(0, None, 2), slice(1, None, 2))
+    if fold is None:
+        fold = np.arange(n) % 2
+    fold = np.asarray(to_numpy(fold)).astype(bool)
+    sizes = (int((~fold).sum()), int(fold.sum()))
+    if n < MIN_SAMPLES or min(sizes) < MIN_SAMPLES // 2:
+        return g, {"control_variates": f"not applied ({n} samples in folds of {sizes[0]} and {sizes[1]}; "
+                                       f"needs {MIN_SAMPLES}, at least {MIN_SAMPLES // 2} per fold)"}
+    info = {"control_variates": "cross-fitted (2 folds)"}
+    ok = _mean_zero(X)
+    if not ok.all():  # e.g. a score at a boundary of the parameter space (a rate or probability of 0)
+        X = X * xp.asarray(ok.astype(float))
+        info["dropped"] = (f"{int((~ok).sum())} feature(s) whose mean is not zero (more than 5 standard errors): "
+                           "a score that is not a score there (a boundary of the parameter space?)")
+    idx = (np.flatnonzero(~fold), np.flatnonzero(fold))
     out = xp.array(g, dtype=float, copy=True)
-    for this, other in (folds, folds[::-1]):
+    for this, other in (idx, idx[::-1]):
+        this, other = xp.asarray(this), xp.asarray(other)
         c = xp.asarray(_coefficients(g[other], X[other]))
         out[this] = g[this] - xp.einsum("ndk,dk->nd", X[this], c)
     before = to_numpy(xp.var(g, axis=0))
     after = to_numpy(xp.var(out, axis=0))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(before > 0, after / before, 1.0)
-    return out, {"control_variates": "cross-fitted (2 folds)", "variance_ratio": ratio.tolist()}
+    info["variance_ratio"] = ratio.tolist()
+    return out, info

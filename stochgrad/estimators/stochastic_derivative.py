@@ -27,7 +27,7 @@ from .._batched import Want
 from .._estimate import summarise
 from .._run import run_boxed, run_plain, warn_comparisons
 from .._trace import Trace
-from ..backend import array_module
+from ..backend import array_module, to_numpy
 from ._control import cross_fitted
 from .base import Estimator, sample_tapes
 
@@ -66,9 +66,20 @@ def alternative_arrays(run, form="rao_blackwell"):
     parameters' gradients (:meth:`~stochgrad._run.Run.scalar_grads`);
     categorical choices one by one.
     """
+    return _alternatives_and_score(run, form, False)[:3]
+
+
+def _alternatives_and_score(run, form, with_score):
+    """:func:`alternative_arrays` plus, if ``with_score``, the run's score ``∇θ log p`` (θ.size,).
+
+    The score reuses the Bernoulli parameters' gradients the weights need
+    (``∂ log π(k) = ∂p/p`` or ``−∂p/(1 − p)``), so in reverse mode it costs one
+    extra pass per categorical choice only.
+    """
     if form not in FORMS:
         raise ValueError(f"alternatives: form must be one of {FORMS}, got {form!r}")
     size = run.theta_size
+    score = np.zeros(size) if with_score else None
     bern = []  # Bernoulli choices whose p depends on θ
     rows = []  # (site, value, weight) of the categorical alternatives
     for c in run.records:
@@ -80,6 +91,8 @@ def alternative_arrays(run, form="rao_blackwell"):
             continue
         pv = np.asarray(getval(p), dtype=float)
         k, K = c.value, c.n_outcomes
+        if with_score:
+            score += run.grad_of(p, np.eye(K)[k] / pv[k]).ravel()
         if form == "rao_blackwell":
             for j in range(K):
                 if j != k:
@@ -101,23 +114,26 @@ def alternative_arrays(run, form="rao_blackwell"):
     values = np.array([r[1] for r in rows], dtype=np.int64)
     W = np.array([r[2] for r in rows], dtype=float).reshape(len(rows), size)
     if not bern:
-        return sites, values, W
+        return sites, values, W, score
     k = np.array([c.value for c in bern])[:, None]
     g = run.scalar_grads([c.params for c in bern])  # (n_bernoulli, θ.size): ∂p/∂θ
+    pv = np.array([getval(c.params) for c in bern], dtype=float)[:, None]
+    if with_score:  # k = 1 has p > 0 and k = 0 has p < 1, so no division by zero on a drawn outcome
+        with np.errstate(divide="ignore", invalid="ignore"):
+            score += np.where(g == 0, 0.0, np.where(k == 1, g / pv, -g / (1.0 - pv))).sum(axis=0)
     if form == "rao_blackwell":  # flip with weight ±∂p/∂θ
         w = np.where(k == 0, g, -g)
     else:  # flip only where the coupling moves, density ∂p/(1 − p) or −∂p/p
-        pv = np.array([getval(c.params) for c in bern], dtype=float)[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
             w = np.where(k == 0, np.maximum(g, 0.0) / (1.0 - pv), np.maximum(-g, 0.0) / pv)
     keep = (w != 0).any(axis=1)
     b_sites = np.array([c.site for c in bern], dtype=np.int64)[keep]
     b_values, b_W = 1 - k[keep, 0], w[keep]
     if not rows:
-        return b_sites, b_values, b_W
+        return b_sites, b_values, b_W, score
     sites, values, W = np.concatenate([sites, b_sites]), np.concatenate([values, b_values]), np.concatenate([W, b_W])
     order = np.argsort(sites, kind="stable")
-    return sites[order], values[order], W[order]
+    return sites[order], values[order], W[order], score
 
 
 class StochasticDerivative(Estimator):
@@ -165,7 +181,8 @@ class StochasticDerivative(Estimator):
             traced programs; a batched program computes its own weights and
             receives ``n_alternatives`` in its :class:`~stochgrad.Want`.
         control_variates: subtract the cross-fitted score control variates
-            (see above). A batched program gets them when it returns ``score``.
+            (see above). A batched program is asked for its ``score``
+            (``want.score``) and gets them when it returns it.
 
     Raises:
         ValueError: ``n_alternatives`` not an int ≥ 1, an unknown ``form``, or a
@@ -200,9 +217,9 @@ class StochasticDerivative(Estimator):
             pathwise = run.grad_of(run.out).ravel()
             alt = np.zeros(size)  # the alternatives' part, kept apart so it is not lost next to a large pathwise term
             cmp += run.comparisons
+            sites, alt_values, W, score = _alternatives_and_score(run, self.form, cv)
             if cv:
-                scores[i] = run.score().ravel()
-            sites, alt_values, W = alternative_arrays(run, self.form)
+                scores[i] = score
             if len(sites):
                 mass = np.abs(W).sum(axis=1)
                 total = mass.sum()
@@ -228,7 +245,8 @@ class StochasticDerivative(Estimator):
         return summarise(values, grads, d, self, info)
 
     def batched(self, program, theta, n, seed):
-        out = program(theta, n, seed, Want(pathwise=True, alternatives=True, n_alternatives=self.n_alternatives))
+        want = Want(score=self.control_variates, pathwise=True, alternatives=True, n_alternatives=self.n_alternatives)
+        out = program(theta, n, seed, want)
         xp = array_module(out.value, out.alt_weight, out.alt_delta)
         d = np.shape(theta)
         w, delta = out.alt_weight, out.alt_delta
@@ -241,19 +259,32 @@ class StochasticDerivative(Estimator):
         info = {}
         if self.control_variates and out.score is not None:
             n = out.value.shape[0]
-            flat, cv_info = _score_controls(out.value, xp.reshape(contrib, (n, -1)),
-                                            xp.reshape(out.score, (n, -1)), xp.reshape(discrete, (n, -1)))
+            flat, cv_info = _score_controls(out.value, xp.reshape(contrib, (n, -1)), xp.reshape(out.score, (n, -1)),
+                                            xp.reshape(discrete, (n, -1)), out.group)
             contrib = xp.reshape(flat, contrib.shape)
             info.update(cv_info)
         return summarise(out.value, xp.asarray(contrib), d, self, info)
 
 
-def _score_controls(values, grads, scores, discrete):
-    """Cross-fitted control variates ``s`` and ``f·s − discrete`` (each of mean zero), per component.
+def _score_controls(values, grads, scores, discrete, group=None):
+    """Cross-fitted control variates ``s`` and ``(f − b)·s − discrete`` (each of mean zero), per component.
 
     ``values (n,)``, ``grads``/``scores``/``discrete`` ``(n, d)``: ``discrete`` is
-    the alternatives' part of each sample's gradient.
+    the alternatives' part of each sample's gradient. Without ``group``, ``b = 0``
+    (a constant baseline is already in the span of ``s``); with ``group`` (integer
+    ids), ``b`` is the mean of the *other* samples of the sample's group — the
+    score function's per-group leave-one-out baseline — and the two folds are
+    whole groups, so no sample's coefficient depends on it.
     """
     xp = array_module(values, grads, scores, discrete)
+    fold = None
+    if group is not None:
+        ids = np.unique(np.asarray(to_numpy(group)), return_inverse=True)[1].ravel()
+        gid = xp.asarray(ids)
+        sums = xp.bincount(gid, weights=values)
+        counts = xp.bincount(gid).astype(float)
+        others = counts[gid] - 1
+        values = values - xp.where(others > 0, (sums[gid] - values) / xp.maximum(others, 1), 0.0)
+        fold = ids % 2
     X = xp.stack([scores, values[:, None] * scores - discrete], axis=-1)
-    return cross_fitted(grads, X)
+    return cross_fitted(grads, X, fold)

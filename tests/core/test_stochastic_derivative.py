@@ -237,3 +237,93 @@ def test_batched_control_variates_need_a_score():
 def test_control_variates_flag_is_checked():
     with pytest.raises(ValueError, match="control_variates must be True or False"):
         sg.StochasticDerivative(control_variates="yes")
+
+
+@pytest.mark.parametrize("form", ["rao_blackwell", "inverse_cdf"])
+@pytest.mark.parametrize("theta", [0.3, np.array([0.3, -0.2])])
+def test_score_from_the_alternatives_pass_equals_the_runs_score(form, theta):
+    """The score read off the weights' gradients (forward and reverse mode) is Run.score()."""
+    from stochgrad._run import run_boxed
+    from stochgrad._trace import NoiseTape, Trace
+    from stochgrad.estimators.stochastic_derivative import _alternatives_and_score
+
+    @sg.stochastic
+    def f(theta):
+        t = anp.sum(theta * anp.arange(1, np.size(theta) + 1))
+        a = sg.bernoulli(1 / (1 + anp.exp(-t)))
+        k = sg.categorical(logits=anp.array([0.0, t, -2 * t, 0.5]))
+        c = sg.bernoulli(anp.exp(-t * t) * 0.9)
+        b = sg.bernoulli(0.4)  # θ-free
+        return float(a + k + b + c)
+
+    for seed in range(10):
+        run = run_boxed(f, theta, (), {}, Trace(NoiseTape(np.random.default_rng(seed))), "t")
+        score = _alternatives_and_score(run, form, True)[3]
+        np.testing.assert_allclose(score, np.ravel(run.score()), rtol=1e-12, atol=1e-15)
+
+
+def test_grouped_control_variates_use_whole_groups_as_folds_and_stay_unbiased():
+    """With groups, the baseline is the group's leave-one-out mean and folds are whole groups."""
+    from stochgrad.estimators.stochastic_derivative import _score_controls
+
+    offsets = np.repeat(np.linspace(-5, 5, 50), 10)  # 50 groups of 10 samples, each with its own level
+
+    @sg.batched
+    def prog(theta, n, seed, want):
+        rng = np.random.default_rng(seed)
+        p = 1 / (1 + np.exp(-theta))
+        k = rng.random((n, 2)) < p
+        base = np.resize(offsets, n)
+        value = base + 3.0 * k[:, 0] + k[:, 1] * (1 + k[:, 0])
+        alt = np.stack([base + 3.0 * (~k[:, 0]) + k[:, 1] * (1 + ~k[:, 0]),
+                        base + 3.0 * k[:, 0] + (~k[:, 1]) * (1 + k[:, 0])], axis=1) - value[:, None]
+        w = np.where(k, -1.0, 1.0) * p * (1 - p)  # Rao-Blackwellised: ±∂p/∂θ
+        return sg.BatchSamples(value=value, score=(k - p).sum(axis=1), alt_weight=w, alt_delta=alt,
+                               group=np.arange(n) // 10)
+
+    theta = 0.3
+    s = 1 / (1 + np.exp(-theta))
+    exact = s * (1 - s) * (3.0 + 1.0 + 2 * s)  # d/dθ of 3p + p(1 + p)
+    e = sg.value_and_grad(prog, sg.StochasticDerivative(), n=500, seed=3)(theta)
+    assert_unbiased(e, exact)
+    assert e.info["variance_ratio"][0] < 0.5
+
+    # structure: a sample's value moves the coefficients of the other fold only
+    rng = np.random.default_rng(0)
+    n = 200
+    group = np.arange(n) // 10
+    v, sc, disc = rng.normal(size=n), rng.normal(size=(n, 1)), rng.normal(size=(n, 1))
+    g = disc + 0.5 * sc
+    out, _ = _score_controls(v, g, sc, disc, group)
+    v2 = v.copy()
+    v2[3] += 1.0  # group 0, fold 0
+    out2, _ = _score_controls(v2, g, sc, disc, group)
+    fold0_other_groups = (group % 2 == 0) & (group != 0)
+    np.testing.assert_array_equal(out2[fold0_other_groups], out[fold0_other_groups])
+    assert not np.allclose(out2[group % 2 == 1], out[group % 2 == 1])
+
+
+def test_control_variates_drop_a_score_that_is_not_mean_zero_at_a_boundary():
+    """Bernoulli(θ) at θ = 0: the score is −1 on every sample (not a score there); the estimate stays right."""
+    @sg.stochastic
+    def f(theta):
+        return 3.0 if sg.bernoulli(theta) else 1.0
+
+    e = sg.value_and_grad(f, sg.StochasticDerivative(), n=200, seed=0)(0.0)
+    assert e.grad == pytest.approx(2.0)  # d/dθ (1 + 2θ)
+    assert "not zero" in e.info["dropped"]
+
+
+def test_a_fit_carried_by_one_sample_is_not_used():
+    """Sparse features (non-zero on one sample per fold) get coefficient 0: leave-one-out finds no evidence."""
+    from stochgrad.estimators._control import cross_fitted
+
+    rng = np.random.default_rng(3)
+    n = 64
+    g = rng.normal(size=(n, 1))
+    X = np.zeros((n, 1, 2))
+    X[[0, 1], 0, 0] = [5.0, -5.0]  # one sample in each fold
+    X[:, 0, 1] = rng.normal(size=n) * 1e-3 * (np.arange(n) < 2)  # same two samples only
+    out, info = cross_fitted(g, X)
+    np.testing.assert_array_equal(out, g)
+    assert info["variance_ratio"] == [1.0]
