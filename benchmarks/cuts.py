@@ -13,6 +13,7 @@ import numpy as np
 import stochgrad as sg
 from apps.cuts import problem_a, stochastic_cut
 from apps.cuts.demo import format_table, run_problem_a, run_problem_b
+from apps.cuts.optimize import default_estimator
 
 
 def estimator_table(c=1.4, scale=0.1, n=2000, seed=0):
@@ -20,7 +21,7 @@ def estimator_table(c=1.4, scale=0.1, n=2000, seed=0):
     ev, spec, _ = problem_a(seed)
     prog = stochastic_cut(ev, spec, scale)
     rows = []
-    for name, est in [("StochasticDerivative", sg.StochasticDerivative()),
+    for name, est in [("StochasticDerivative", default_estimator()),
                       ("ScoreFunction(loo)", sg.ScoreFunction("leave_one_out")),
                       ("FiniteDifference(0.01)", sg.FiniteDifference(0.01)),
                       ("GumbelSTE(0.5) [biased]", sg.GumbelSTE(0.5))]:

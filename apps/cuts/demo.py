@@ -9,7 +9,7 @@ import numpy as np
 
 import stochgrad as sg
 
-from .optimize import optimize_cuts
+from .optimize import default_estimator, optimize_cuts
 from .problems import differential_evolution_cuts, problem_a, problem_b, scan_one_cut
 from .selection import soft_objective, stochastic_cut
 
@@ -47,10 +47,10 @@ def run_problem_a(seed=0, steps=None):
     fixed = dict(sched, scale=(0.5, 0.5))
     best, iv = scan["best"], scan["interval"]
     runs = [
-        ("stochastic cut, SD (ours)", dict(sched, estimator=sg.StochasticDerivative())),
+        ("stochastic cut, SD (ours)", dict(sched, estimator=default_estimator())),
         ("stochastic cut, score fn", dict(sched, estimator=sg.ScoreFunction("leave_one_out"))),
         ("sigmoid weights (relaxed)", dict(sched, method="sigmoid")),
-        ("SD, fixed s = 0.5", dict(fixed, estimator=sg.StochasticDerivative())),
+        ("SD, fixed s = 0.5", dict(fixed, estimator=default_estimator())),
         ("sigmoid, fixed s = 0.5", dict(fixed, method="sigmoid")),
     ]
     rows = [_row(name, optimize_cuts(ev, spec, c0, seed=seed, **kw), best, iv) for name, kw in runs]
@@ -71,7 +71,7 @@ def gradient_bias_a(seed=0, cuts=(1.0, 1.4, 2.0, 3.0), scale=0.5, n=4000):
     prog = stochastic_cut(ev, spec, scale)
     out = []
     for c in cuts:
-        est = sg.value_and_grad(prog, sg.StochasticDerivative(), n=n, seed=seed)(c)
+        est = sg.value_and_grad(prog, default_estimator(), n=n, seed=seed)(c)
         _, g = soft_objective(ev, spec, c, scale)
         out.append({"c": c, "sd": est.grad, "sd_stderr": est.grad_stderr, "sigmoid": float(g),
                     "pull": (float(g) - est.grad) / est.grad_stderr})

@@ -22,7 +22,7 @@ import stochgrad as sg
 from .events import CutSpec, Events
 from .selection import check_scale, hard_objective, soft_objective, stochastic_cut
 
-__all__ = ["CutResult", "optimize_cuts", "geometric"]
+__all__ = ["CutResult", "optimize_cuts", "geometric", "default_estimator"]
 
 
 def geometric(start, stop, steps):
@@ -75,6 +75,18 @@ class CutResult:
         return np.array([h[key] for h in self.history])
 
 
+def default_estimator():
+    """The stochastic derivative the cuts use: ``StochasticDerivative(control_variates=False)``.
+
+    Estimates ``∇θ E[Z]``, unbiased. The stochastic cut sums every event's flip in
+    closed form, so its samples are already free of alternative-selection noise;
+    the score control variates, fitted on the 32–64 samples of an optimisation
+    step, would mostly add coefficient noise (problem B ended 1.2 % instead of
+    0.8 % below differential evolution with them).
+    """
+    return sg.StochasticDerivative(control_variates=False)
+
+
 def optimize_cuts(events: Events, spec: CutSpec, theta0, *, method="stochastic", steps=200,
                   scale=(0.5, 0.02), lr=(0.1, 0.005), estimator=None, n=64, objective="asimov",
                   b_min=1.0, seed=0) -> CutResult:
@@ -88,7 +100,7 @@ def optimize_cuts(events: Events, spec: CutSpec, theta0, *, method="stochastic",
         steps: Adam steps.
         scale: ``(s_start, s_end)``; each a number or one per threshold. Equal ends: fixed s.
         lr: ``(lr_start, lr_end)``, geometric decay.
-        estimator: stochgrad estimator for ``"stochastic"`` (default ``StochasticDerivative()``).
+        estimator: stochgrad estimator for ``"stochastic"`` (default :func:`default_estimator`).
         n: Monte-Carlo samples per step.
         objective, b_min: see :mod:`apps.cuts.objectives`.
         seed: integer seed; step ``t`` uses the seed ``(seed, t)``.
@@ -103,7 +115,7 @@ def optimize_cuts(events: Events, spec: CutSpec, theta0, *, method="stochastic",
         raise ValueError(f"method must be 'stochastic' or 'sigmoid', got {method!r}")
     th0 = spec.check(events, theta0)
     scales = geometric(check_scale(scale[0], spec.n_params), check_scale(scale[1], spec.n_params), steps)
-    estimator = estimator or sg.StochasticDerivative()
+    estimator = estimator or default_estimator()
     state = {"t": 0}
     history = []
 

@@ -17,7 +17,7 @@ from ..backend import array_module, to_numpy
 
 __all__ = ["MIN_SAMPLES", "cross_fitted"]
 
-MIN_SAMPLES = 16  # below this (8 per fold) the fitted coefficients are too noisy to help
+MIN_SAMPLES = 64  # below this (32 per fold) the fitted coefficients are too noisy to help
 
 
 def _coefficients(g, X):

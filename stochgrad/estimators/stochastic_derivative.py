@@ -172,7 +172,7 @@ class StochasticDerivative(Estimator):
     a multiple of each is subtracted per sample, with coefficients fitted on the
     *other* half of the samples (cross-fitting keeps the estimate unbiased). On
     the random walk this removes about a quarter of the variance. Applied from
-    16 samples on; ``Estimate.info["variance_ratio"]`` reports the effect.
+    64 samples on; ``Estimate.info["variance_ratio"]`` reports the effect.
 
     Args:
         n_alternatives: alternative runs per sample (≥ 1). More lowers the variance

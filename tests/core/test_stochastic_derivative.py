@@ -173,7 +173,7 @@ def test_cross_fitting_corrects_a_sample_with_the_other_fold_only():
     from stochgrad.estimators._control import MIN_SAMPLES, cross_fitted
 
     rng = np.random.default_rng(0)
-    n, d = 40, 2
+    n, d = 80, 2
     X = rng.normal(size=(n, d, 2))
     g = 3.0 + X @ np.array([1.5, -0.5]) + 0.1 * rng.normal(size=(n, d))
     out, info = cross_fitted(g, X)
@@ -202,8 +202,8 @@ def test_cross_fitted_control_variates_are_unbiased_over_repetitions():
 
     rng = np.random.default_rng(1)
     means = []
-    for _ in range(3000):
-        x = rng.normal(size=(16, 1, 1))
+    for _ in range(2000):
+        x = rng.normal(size=(64, 1, 1))
         g = 2.0 + 4.0 * x[:, :, 0] + x[:, :, 0] ** 2 - 1.0  # E[g] = 2; correlated with x, non-linearly
         means.append(cross_fitted(g, x)[0].mean())
     means = np.array(means)
@@ -319,7 +319,7 @@ def test_a_fit_carried_by_one_sample_is_not_used():
     from stochgrad.estimators._control import cross_fitted
 
     rng = np.random.default_rng(3)
-    n = 64
+    n = 128
     g = rng.normal(size=(n, 1))
     X = np.zeros((n, 1, 2))
     X[[0, 1], 0, 0] = [5.0, -5.0]  # one sample in each fold
