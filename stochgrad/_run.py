@@ -140,6 +140,29 @@ class Run:
         flat = parts[0] if len(parts) == 1 else anp.concatenate(parts)
         return self.grad_of(flat, np.concatenate(cots))
 
+    def boundary_sites(self) -> list:
+        """Sites of choices with an outcome of probability 0 whose probability moves with θ.
+
+        There ``∇θ E[f]`` involves an outcome that is never sampled, so the
+        score function (which only sees sampled outcomes) is biased, e.g.
+        ``bernoulli(θ)`` at ``θ = 0``. Only choices at the boundary are
+        differentiated, so the check is cheap.
+        """
+        sites = []
+        for c in self.records:
+            p = c.params
+            if not self.owns(p):
+                continue
+            pv = np.asarray(getval(p), dtype=float)
+            if c.kind == "bernoulli":
+                if (pv == 0.0 or pv == 1.0) and np.any(self.grad_of(p) != 0):
+                    sites.append(c.site)
+            elif np.any(pv == 0.0):
+                K = c.n_outcomes
+                if any(np.any(self.grad_of(p, np.eye(K)[j]) != 0) for j in np.flatnonzero(pv == 0.0)):
+                    sites.append(c.site)
+        return sites
+
     def depends_on(self, x) -> bool:
         """Whether the run's output depends on the value ``x`` (an ancestor node)."""
         if self.forward:

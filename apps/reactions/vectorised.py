@@ -30,6 +30,8 @@ Per trajectory it returns (see :func:`simulate`):
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 import stochgrad as sg
@@ -272,6 +274,14 @@ def batched_ssa(net: ReactionNetwork, x0, T: float, observable="X", *, safety: f
     def prog(theta, n, seed, want):
         if want.temperature is not None:
             raise TypeError("GumbelSTE is not supported by the reaction simulator (no relaxation of X(T))")
+        if want.score and not want.alternatives and np.any(np.asarray(net.theta(theta)) == 0):
+            warnings.warn(
+                f"batched_ssa: rate(s) {[r for r, t in zip(net.rates, net.theta(theta)) if t == 0]} are exactly 0; "
+                "the score function cannot see a reaction that never fires, so its derivative there is biased. "
+                "Use StochasticDerivative (exact at 0 through the dominating rate) or FiniteDifference.",
+                sg.BiasWarning,
+                stacklevel=3,
+            )
         out = simulate(net, theta, x0, T, n, seed, observable=observable, score=want.score,
                        alternatives=want.alternatives, safety=safety, dominating=dominating, xp=xp,
                        score_kind=score_kind)

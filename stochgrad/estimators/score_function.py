@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .._batched import Want
 from .._estimate import summarise
-from .._run import run_boxed, warn_comparisons
+from .._run import BiasWarning, run_boxed, warn_comparisons
 from .._trace import Trace
 from ..backend import array_module
 from .base import Estimator, sample_tapes
@@ -77,14 +79,24 @@ class ScoreFunction(Estimator):
         return g
 
     def traced(self, fn, theta, args, kwargs, n, rng):
-        values, path, score, cmp = np.empty(n), [], [], []
+        values, path, score, cmp, edge = np.empty(n), [], [], [], set()
         for i, tape in enumerate(sample_tapes(rng, n)):
             run = run_boxed(fn, theta, args, kwargs, Trace(tape), f"sample {i}")
             values[i] = run.value
             path.append(run.grad_of(run.out))
             score.append(run.score())
             cmp += run.comparisons
+            edge.update(run.boundary_sites())
         warn_comparisons(cmp, repr(self))
+        if edge:
+            warnings.warn(
+                f"{self!r}: choice(s) at site(s) {sorted(edge)[:5]} have an outcome of probability 0 whose "
+                "probability moves with θ (e.g. bernoulli(θ) at θ = 0). That outcome is never sampled, so the "
+                "score function cannot see it and its estimate is biased here. Use StochasticDerivative or "
+                "FiniteDifference, or keep θ inside the parameter space.",
+                BiasWarning,
+                stacklevel=3,
+            )
         d = np.shape(theta)
         path = np.array(path).reshape((n,) + d)
         score = np.array(score).reshape((n,) + d)

@@ -134,3 +134,34 @@ def test_mixing_numpy_and_cupy_is_a_type_error():
 
     with pytest.raises(TypeError, match="mix numpy and cupy"):
         sg.backend.array_module(np.zeros(2), FakeCupy())
+
+
+def test_score_function_warns_at_a_boundary_of_the_parameter_space():
+    """bernoulli(θ) at θ = 0 (or a categorical with a zero-probability outcome that moves) biases the score function."""
+    import warnings
+
+    import autograd.numpy as anp
+    import numpy as np
+    import pytest
+
+    import stochgrad as sg
+
+    @sg.stochastic
+    def f(theta):
+        return 3.0 if sg.bernoulli(theta) else 1.0
+
+    with pytest.warns(sg.BiasWarning, match="probability 0"):
+        e = sg.value_and_grad(f, sg.ScoreFunction(), n=100, seed=0)(0.0)
+    assert e.grad == 0.0  # the biased answer it warns about (exact: 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sg.BiasWarning)
+        sg.value_and_grad(f, sg.ScoreFunction(), n=100, seed=0)(0.3)  # inside: no warning
+        # the stochastic derivative is right on the boundary
+        assert sg.value_and_grad(f, sg.StochasticDerivative(), n=100, seed=0)(0.0).grad == pytest.approx(2.0)
+
+    @sg.stochastic
+    def g(theta):
+        return float(sg.categorical(probs=anp.array([theta[0], theta[1], 1 - theta[0] - theta[1]])))
+
+    with pytest.warns(sg.BiasWarning, match="site"):
+        sg.value_and_grad(g, sg.ScoreFunction(), n=100, seed=0)(np.array([0.0, 0.5]))

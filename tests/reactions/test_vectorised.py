@@ -87,3 +87,16 @@ def test_end_time_exact_for_pure_birth():
 def test_gumbel_refused():
     with pytest.raises(TypeError, match="GumbelSTE"):
         sg.value_and_grad(_id_prog(), sg.GumbelSTE(0.5), n=10, seed=0)(TH)
+
+
+def test_score_function_warns_at_a_zero_rate():
+    """At g = 0 the score function depends on its baseline (it cannot see deaths); it says so."""
+    import warnings
+
+    prog = batched_ssa(immigration_death_network(), {"X": 0}, 1.7, "X")
+    with pytest.warns(sg.BiasWarning, match="exactly 0"):
+        sg.value_and_grad(prog, sg.ScoreFunction(), n=1000, seed=0)(np.array([3.0, 0.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sg.BiasWarning)
+        sg.value_and_grad(prog, sg.ScoreFunction(), n=1000, seed=0)(np.array([3.0, 0.5]))
+        sg.value_and_grad(prog, sg.StochasticDerivative(), n=1000, seed=0)(np.array([3.0, 0.0]))
