@@ -20,7 +20,7 @@ from autograd.tracer import getval, isbox, new_box, toposort, trace_stack
 
 from ._trace import Trace
 
-__all__ = ["BiasWarning", "Run", "run_plain", "run_boxed", "check_value"]
+__all__ = ["BiasWarning", "Run", "TangentRun", "run_plain", "run_boxed", "run_differentiated", "check_value"]
 
 
 class BiasWarning(UserWarning):
@@ -207,25 +207,114 @@ def _watch_comparisons(t, found: list):
             setattr(ArrayBox, name, orig)
 
 
-def run_boxed(fn, theta, args, kwargs, trace: Trace, where: str, forward=None) -> Run:
+def run_boxed(fn, theta, args, kwargs, trace: Trace, where: str, forward=None, tangent=None) -> Run:
     """Run ``fn`` inside ``trace`` with θ boxed.
 
     With ``forward`` (the default when θ has a single element) every intermediate
     carries its derivative (autograd forward mode): no reverse pass is needed, and
     derivatives of many intermediates (each choice's parameters) come for free.
-    Otherwise the tape is kept for reverse passes from any intermediate.
+    ``tangent`` (θ's shape) is then the direction of that derivative (default:
+    all ones). Otherwise the tape is kept for reverse passes from any intermediate.
     """
     theta = np.asarray(theta, dtype=float)
     start = float(theta) if theta.ndim == 0 else theta
     if forward is None:
         forward = theta.size == 1
-    root = JVPNode.new_root(np.ones_like(theta) if theta.ndim else 1.0) if forward else VJPNode.new_root()
+    if tangent is None:
+        tangent = np.ones_like(theta) if theta.ndim else 1.0
+    root = JVPNode.new_root(tangent) if forward else VJPNode.new_root()
     comparisons: list = []
     with trace_stack.new_trace() as t:
         box = new_box(start, t, root)
         with trace.active(), _watch_comparisons(t, comparisons):
             out = fn(box, *args, **kwargs)
     return Run(check_value(out, where), trace, out, t, theta.shape, comparisons, forward)
+
+
+MAX_TANGENTS = 4  # up to this many θ components, one forward run per component beats reverse passes
+
+
+class TangentRun(Run):
+    """One sample run ``θ.size`` times in forward mode, run ``j`` along the tangent ``e_j``.
+
+    Gives the derivatives of the output and of every choice's parameters with
+    respect to each component of θ without reverse passes (a reverse pass per
+    choice costs more than a few forward runs when θ is small). Only the output
+    and the choice parameters of the first run can be differentiated.
+    """
+
+    __slots__ = ("runs", "_index")
+
+    def __init__(self, runs, theta_shape):
+        r = runs[0]
+        super().__init__(r.value, r.trace, r.out, r._t, theta_shape, r.comparisons, forward=True)
+        self.runs = runs
+        self._index = None
+
+    def _tangents(self, x) -> list:
+        """``[dx/dθ_j for each run j]`` for the output or a choice parameter of the first run."""
+        if x is self.out:
+            return [r.out._node.g for r in self.runs]
+        if self._index is None:
+            self._index = {id(c.params): i for i, c in enumerate(self.records)}
+        i = self._index.get(id(x))
+        if i is None or self.records[i].params is not x:
+            raise ValueError("TangentRun differentiates only the output and the choice parameters")
+        return [r.records[i].params._node.g for r in self.runs]
+
+    def grad_of(self, x, cotangent=None) -> np.ndarray:
+        if not self.owns(x):
+            return np.zeros(self._start_shape)
+        d = [np.ravel(t) for t in self._tangents(x)]
+        c = np.ones(d[0].size) if cotangent is None else np.ravel(cotangent)
+        return np.reshape([float(np.dot(c, t)) for t in d], self._start_shape)
+
+    def scalar_grads(self, xs) -> np.ndarray:
+        out = np.zeros((len(xs), self.theta_size))
+        for i, x in enumerate(xs):
+            if self.owns(x):
+                out[i] = np.ravel(self._tangents(x))
+        return out
+
+    def score(self) -> np.ndarray:
+        total = np.zeros(self.theta_size)
+        for c in self.records:
+            p = c.params
+            if not self.owns(p):
+                continue
+            pv = getval(p)
+            if c.kind == "bernoulli":
+                total += np.ravel(self._tangents(p)) * (1.0 / pv if c.value else -1.0 / (1.0 - pv))
+            else:
+                total += np.ravel(self.grad_of(p, np.eye(c.n_outcomes)[c.value] / pv[c.value]))
+        return total.reshape(self._start_shape)
+
+    def depends_on(self, x) -> bool:
+        raise RuntimeError("depends_on needs a reverse-mode run (forward=False)")
+
+
+def run_differentiated(fn, theta, args, kwargs, tape, where: str) -> Run:
+    """Run one sample (noise ``tape``) so that its output and choice parameters can be differentiated.
+
+    One forward-mode run for a single θ component; one forward run per
+    component up to :data:`MAX_TANGENTS` (:class:`TangentRun`); beyond, one
+    reverse-mode run. If the forward runs do not make the same choices (the
+    program draws randomness that stochgrad does not replay) it falls back to
+    reverse mode.
+    """
+    theta = np.asarray(theta, dtype=float)
+    d = theta.size
+    if d == 1 or d > MAX_TANGENTS:
+        return run_boxed(fn, theta, args, kwargs, Trace(tape), where)
+    runs = []
+    for j in range(d):
+        e = np.zeros(d)
+        e[j] = 1.0
+        runs.append(run_boxed(fn, theta, args, kwargs, Trace(tape), where, forward=True, tangent=e.reshape(theta.shape)))
+    first = [(c.site, c.kind, c.value) for c in runs[0].records]
+    if any(r.value != runs[0].value or [(c.site, c.kind, c.value) for c in r.records] != first for r in runs[1:]):
+        return run_boxed(fn, theta, args, kwargs, Trace(tape), where, forward=False)
+    return TangentRun(runs, theta.shape)
 
 
 def warn_comparisons(runs_with_cmp: list, estimator: str) -> None:

@@ -8,8 +8,7 @@ import numpy as np
 
 from .._batched import Want
 from .._estimate import summarise
-from .._run import BiasWarning, run_boxed, warn_comparisons
-from .._trace import Trace
+from .._run import BiasWarning, run_differentiated, warn_comparisons
 from ..backend import array_module
 from .base import Estimator, sample_tapes
 
@@ -81,7 +80,7 @@ class ScoreFunction(Estimator):
     def traced(self, fn, theta, args, kwargs, n, rng):
         values, path, score, cmp, edge = np.empty(n), [], [], [], set()
         for i, tape in enumerate(sample_tapes(rng, n)):
-            run = run_boxed(fn, theta, args, kwargs, Trace(tape), f"sample {i}")
+            run = run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}")
             values[i] = run.value
             path.append(run.grad_of(run.out))
             score.append(run.score())

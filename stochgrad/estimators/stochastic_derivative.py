@@ -25,7 +25,7 @@ from autograd.tracer import getval
 
 from .._batched import Want
 from .._estimate import summarise
-from .._run import run_boxed, run_plain, warn_comparisons
+from .._run import run_differentiated, run_plain, warn_comparisons
 from .._trace import Trace
 from ..backend import array_module, to_numpy
 from ._control import cross_fitted
@@ -45,7 +45,7 @@ def alternatives(run, form="rao_blackwell"):
     the list is the discrete part of the derivative for this sample.
 
     Args:
-        run: a :class:`~stochgrad._run.Run` from :func:`run_boxed`.
+        run: a :class:`~stochgrad._run.Run` from :func:`~stochgrad._run.run_boxed` or :func:`~stochgrad._run.run_differentiated`.
         form: ``"rao_blackwell"`` — every other outcome ``k`` of a choice is an
             alternative with the signed weight ``∂π_k/∂θ`` (a Bernoulli: the flip,
             with ``±∂p/∂θ``); ``"inverse_cdf"`` — Arya et al.'s triples: only the
@@ -212,7 +212,7 @@ class StochasticDerivative(Estimator):
         cmp, alt_runs = [], 0
         pick_rng = np.random.default_rng(rng.integers(2**63))
         for i, tape in enumerate(sample_tapes(rng, n)):
-            run = run_boxed(fn, theta, args, kwargs, Trace(tape), f"sample {i}")
+            run = run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}")
             values[i] = run.value
             pathwise = run.grad_of(run.out).ravel()
             alt = np.zeros(size)  # the alternatives' part, kept apart so it is not lost next to a large pathwise term
