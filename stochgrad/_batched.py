@@ -109,6 +109,10 @@ def _check(out: BatchSamples, n, theta_shape, name, want: Want):
             continue
         if tuple(a.shape) != (n,) + tuple(theta_shape):
             raise ValueError(f"{name}: {field} must have shape {(n,) + tuple(theta_shape)}, got {tuple(a.shape)}")
+        bad = ~xp.isfinite(a)
+        if bool(to_numpy(xp.any(bad))):
+            i = int(to_numpy(xp.argmax(bad.reshape(n, -1).any(axis=1))))
+            raise ValueError(f"{name}: {field} of sample {i} is not finite; every sample needs a finite {field}")
     if want.alternatives and (out.alt_weight is None or out.alt_delta is None):
         raise ValueError(
             f"{name}: StochasticDerivative needs alt_weight and alt_delta; this program does not provide them"

@@ -274,7 +274,9 @@ def batched_ssa(net: ReactionNetwork, x0, T: float, observable="X", *, safety: f
     def prog(theta, n, seed, want):
         if want.temperature is not None:
             raise TypeError("GumbelSTE is not supported by the reaction simulator (no relaxation of X(T))")
-        if want.score and not want.alternatives and np.any(np.asarray(net.theta(theta)) == 0):
+        zero_rate = bool(np.any(np.asarray(net.theta(theta)) == 0))
+        score = want.score and not (want.alternatives and zero_rate)  # at a zero rate the score is no control variate
+        if want.score and not want.alternatives and zero_rate:
             warnings.warn(
                 f"batched_ssa: rate(s) {[r for r, t in zip(net.rates, net.theta(theta)) if t == 0]} are exactly 0; "
                 "the score function cannot see a reaction that never fires, so its derivative there is biased. "
@@ -282,7 +284,7 @@ def batched_ssa(net: ReactionNetwork, x0, T: float, observable="X", *, safety: f
                 sg.BiasWarning,
                 stacklevel=3,
             )
-        out = simulate(net, theta, x0, T, n, seed, observable=observable, score=want.score,
+        out = simulate(net, theta, x0, T, n, seed, observable=observable, score=score,
                        alternatives=want.alternatives, safety=safety, dominating=dominating, xp=xp,
                        score_kind=score_kind)
         if out["value"].ndim != 1:

@@ -30,7 +30,8 @@ class Exact(Estimator):
     ``E[f] = Σ_traces P(trace) f(trace)``, differentiated with autograd. Exact
     (no noise, zero standard error); the cost grows with the number of traces,
     so it is for small programs and for testing the other estimators. Branches of
-    probability zero are not explored.
+    probability zero are explored only where that probability moves with θ (on a
+    boundary of the parameter space they carry no value but part of the gradient).
 
     Args:
         max_traces: refuse programs with more traces than this.
@@ -42,7 +43,7 @@ class Exact(Estimator):
         self.max_traces = max_traces
 
     def enumerate(self, fn, theta, args=(), kwargs=None):
-        """Yield ``(run, probability_box)`` for every trace of positive probability."""
+        """Yield ``(run, probability_box)`` for every trace of positive probability (or moving zero probability)."""
         kwargs = kwargs or {}
         forced: dict[int, int] = {}
         count = 0
@@ -61,7 +62,7 @@ class Exact(Estimator):
             for c in run.records:
                 prob = prob * _prob(c)
             yield run, prob
-            forced = _next_prefix(run.records)
+            forced = _next_prefix(run)
             if forced is None:
                 return
 
@@ -80,14 +81,39 @@ class Exact(Estimator):
                         {"traces": count})
 
 
-def _next_prefix(records):
-    """The forced prefix of the next trace in depth-first order, or None when done."""
+def _first(c) -> int:
+    """The value enumerate mode gives an unforced choice (its first outcome of positive probability)."""
+    pv = np.atleast_1d(np.asarray(getval(c.params), dtype=float))
+    if c.kind == "bernoulli":
+        return 0 if pv[0] < 1.0 else 1
+    return int(np.argmax(pv > 0))
+
+
+def _moves(run, c, v) -> bool:
+    """Whether outcome ``v`` of choice ``c`` has a probability that depends on θ (non-zero derivative)."""
+    if not run.owns(c.params):
+        return False
+    if c.kind == "bernoulli":
+        return bool(np.any(run.grad_of(c.params) != 0))
+    return bool(np.any(run.grad_of(c.params, np.eye(c.n_outcomes)[v]) != 0))
+
+
+def _next_prefix(run):
+    """The forced prefix of the next trace in depth-first order, or None when done.
+
+    Outcomes of probability zero are skipped unless their probability moves with
+    θ: on a boundary of the parameter space (``bernoulli(θ)`` at ``θ = 0``) such
+    an outcome has no weight in ``E[f]`` but its ``f`` enters ``∇θ E[f]``.
+    """
+    records = run.records
     for i in range(len(records) - 1, -1, -1):
         c = records[i]
         pv = np.atleast_1d(np.asarray(getval(c.params), dtype=float))
-        for v in range(c.value + 1, c.n_outcomes):
+        first = _first(c)
+        order = [first] + [v for v in range(c.n_outcomes) if v != first]
+        for v in order[order.index(c.value) + 1:]:
             pv_v = (pv[0] if v == 1 else 1 - pv[0]) if c.kind == "bernoulli" else pv[v]
-            if pv_v > 0:
+            if pv_v > 0 or _moves(run, c, v):
                 prefix = {r.site: r.value for r in records[:i]}
                 prefix[i] = v
                 return prefix

@@ -97,3 +97,33 @@ def test_vector_theta_shapes_and_values():
         assert_unbiased(e, ex.grad)
     fd = sg.value_and_grad(f, sg.FiniteDifference(0.02), n=4000, seed=1)(theta)
     assert np.all(np.abs(fd.grad - ex.grad) < 4 * fd.grad_stderr + 0.05)
+
+
+def test_exact_explores_zero_probability_outcomes_that_move():
+    """On a boundary (bernoulli(θ) at θ = 0 or 1; a categorical with π_j = 0) the unseen outcome carries gradient."""
+    import autograd.numpy as anp
+    import numpy as np
+    import pytest
+
+    import stochgrad as sg
+
+    @sg.stochastic
+    def f(theta):
+        return 3.0 * sg.bernoulli(theta)
+
+    for theta in (0.0, 0.4, 1.0):
+        e = sg.value_and_grad(f, sg.Exact())(theta)
+        assert e.grad == pytest.approx(3.0) and e.value == pytest.approx(3 * theta)
+
+    @sg.stochastic
+    def g(theta):
+        return float(sg.categorical(probs=anp.array([theta[0], theta[1], 1 - theta[0] - theta[1]])))
+
+    e = sg.value_and_grad(g, sg.Exact())(np.array([0.0, 0.5]))
+    np.testing.assert_allclose(e.grad, [-2.0, -1.0])  # E = θ₁ + 2(1 − θ₀ − θ₁)
+
+    @sg.stochastic
+    def still(theta):  # a zero-probability outcome that does not move is still not explored
+        return 1.0 / sg.bernoulli(0.0 * theta + 1.0)
+
+    assert sg.value_and_grad(still, sg.Exact())(0.3).info["traces"] == 1
