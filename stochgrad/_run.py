@@ -55,7 +55,7 @@ def check_value(out, where: str) -> float:
 class Run:
     """The outcome of one traced run: value, records and reverse-mode handles."""
 
-    __slots__ = ("value", "trace", "out", "_t", "_start_shape", "comparisons", "forward")
+    __slots__ = ("value", "trace", "out", "_t", "_start_shape", "comparisons", "forward", "_boundary")
 
     def __init__(self, value, trace, out=None, t=None, start_shape=(), comparisons=None, forward=False):
         self.forward = forward
@@ -65,6 +65,7 @@ class Run:
         self._t = t
         self._start_shape = start_shape
         self.comparisons = comparisons or []
+        self._boundary = None
 
     @property
     def records(self):
@@ -111,15 +112,18 @@ class Run:
         Computed after the run from the choice records, so the program pays no
         autograd operations for it: with forward mode each choice's ``∂π/∂θ`` is
         already on its node; in reverse mode all choice parameters are gathered
-        into one vector and a single reverse pass is taken.
+        into one vector and a single reverse pass is taken. Also finds the
+        choices on a boundary of the parameter space (see :meth:`boundary_sites`).
         """
-        scalars, s_cot, vectors, v_cot = [], [], [], []
+        scalars, s_cot, edge_b, vectors, v_cot, edge = [], [], [], [], [], []
         for c in self.records:
             p = c.params
             if not self.owns(p):
                 continue
             pv = getval(p)
             if c.kind == "bernoulli":  # d log p = dp/p (k = 1), −dp/(1 − p) (k = 0)
+                if pv == 0.0 or pv == 1.0:
+                    edge_b.append((len(scalars), c.site))
                 scalars.append(p)
                 s_cot.append(1.0 / pv if c.value else -1.0 / (1.0 - pv))
             else:  # d log π_k = dπ_k / π_k
@@ -127,12 +131,22 @@ class Run:
                 cot[c.value] = 1.0 / pv[c.value]
                 vectors.append(p)
                 v_cot.append(cot)
+                zero = np.flatnonzero(np.asarray(pv) == 0.0)
+                if len(zero) and any(np.any(self.grad_of(p, np.eye(c.n_outcomes)[j]) != 0) for j in zero):
+                    edge.append(c.site)
         if not scalars and not vectors:
+            self._boundary = edge
             return np.zeros(self._start_shape)
         if self.forward:
-            total = float(np.dot(s_cot, self.scalar_grads(scalars)[:, 0])) if scalars else 0.0
-            total += sum(float(np.dot(d, x._node.g)) for d, x in zip(v_cot, vectors))
-            return np.full(self._start_shape, total)
+            G = self.scalar_grads(scalars) if scalars else np.zeros((0, self.theta_size))
+            edge += [site for i, site in edge_b if np.any(G[i] != 0)]
+            self._boundary = sorted(edge)
+            total = s_cot @ G if scalars else np.zeros(self.theta_size)
+            for d, x in zip(v_cot, vectors):
+                total = total + np.ravel(self.grad_of(x, d))
+            return np.reshape(total, self._start_shape)
+        edge += [site for i, site in edge_b if np.any(self.grad_of(scalars[i]) != 0)]
+        self._boundary = sorted(edge)
         parts, cots = list(vectors), list(v_cot)
         if scalars:
             parts.append(anp.array(scalars))
@@ -145,23 +159,13 @@ class Run:
 
         There ``∇θ E[f]`` involves an outcome that is never sampled, so the
         score function (which only sees sampled outcomes) is biased, e.g.
-        ``bernoulli(θ)`` at ``θ = 0``. Only choices at the boundary are
-        differentiated, so the check is cheap.
+        ``bernoulli(θ)`` at ``θ = 0``. Found while computing :meth:`score`
+        (only choices at the boundary are differentiated), so it is nearly free
+        after it.
         """
-        sites = []
-        for c in self.records:
-            p = c.params
-            if not self.owns(p):
-                continue
-            pv = np.asarray(getval(p), dtype=float)
-            if c.kind == "bernoulli":
-                if (pv == 0.0 or pv == 1.0) and np.any(self.grad_of(p) != 0):
-                    sites.append(c.site)
-            elif np.any(pv == 0.0):
-                K = c.n_outcomes
-                if any(np.any(self.grad_of(p, np.eye(K)[j]) != 0) for j in np.flatnonzero(pv == 0.0)):
-                    sites.append(c.site)
-        return sites
+        if self._boundary is None:
+            self.score()
+        return list(self._boundary)
 
     def depends_on(self, x) -> bool:
         """Whether the run's output depends on the value ``x`` (an ancestor node)."""
@@ -275,19 +279,6 @@ class TangentRun(Run):
             if self.owns(x):
                 out[i] = np.ravel(self._tangents(x))
         return out
-
-    def score(self) -> np.ndarray:
-        total = np.zeros(self.theta_size)
-        for c in self.records:
-            p = c.params
-            if not self.owns(p):
-                continue
-            pv = getval(p)
-            if c.kind == "bernoulli":
-                total += np.ravel(self._tangents(p)) * (1.0 / pv if c.value else -1.0 / (1.0 - pv))
-            else:
-                total += np.ravel(self.grad_of(p, np.eye(c.n_outcomes)[c.value] / pv[c.value]))
-        return total.reshape(self._start_shape)
 
     def depends_on(self, x) -> bool:
         raise RuntimeError("depends_on needs a reverse-mode run (forward=False)")
