@@ -55,7 +55,7 @@ def check_value(out, where: str) -> float:
 class Run:
     """The outcome of one traced run: value, records and reverse-mode handles."""
 
-    __slots__ = ("value", "trace", "out", "_t", "_start_shape", "comparisons", "forward", "_boundary")
+    __slots__ = ("value", "trace", "out", "_t", "_start_shape", "comparisons", "forward", "_boundary", "_bern")
 
     def __init__(self, value, trace, out=None, t=None, start_shape=(), comparisons=None, forward=False):
         self.forward = forward
@@ -66,6 +66,7 @@ class Run:
         self._start_shape = start_shape
         self.comparisons = comparisons or []
         self._boundary = None
+        self._bern = None
 
     @property
     def records(self):
@@ -106,53 +107,73 @@ class Run:
             return np.array([x._node.g if self.owns(x) else 0.0 for x in xs], dtype=float).reshape(len(xs), 1)
         return np.array([self.grad_of(x).ravel() for x in xs], dtype=float).reshape(len(xs), self.theta_size)
 
+    def bernoulli_grads(self):
+        """``(choices, p (m,), ∂p/∂θ (m, θ.size))`` of the θ-dependent Bernoulli choices, computed once.
+
+        The stochastic derivative's weights and the score are both built from
+        these gradients, so a run differentiates its Bernoulli parameters once.
+        """
+        if self._bern is None:
+            bern = [c for c in self.records if c.kind == "bernoulli" and self.owns(c.params)]
+            pv = np.array([getval(c.params) for c in bern], dtype=float)
+            self._bern = (bern, pv, self.scalar_grads([c.params for c in bern]))
+        return self._bern
+
+    def outcome_moves(self, c, v) -> bool:
+        """Whether the probability of outcome ``v`` of the recorded choice ``c`` depends on θ."""
+        if not self.owns(c.params):
+            return False
+        if c.kind == "bernoulli":
+            return bool(np.any(self.grad_of(c.params) != 0))
+        return bool(np.any(self.grad_of(c.params, np.eye(c.n_outcomes)[v]) != 0))
+
     def score(self) -> np.ndarray:
         """∇θ log p(trace): the sum over recorded choices of ∇θ log π(value).
 
         Computed after the run from the choice records, so the program pays no
         autograd operations for it: with forward mode each choice's ``∂π/∂θ`` is
         already on its node; in reverse mode all choice parameters are gathered
-        into one vector and a single reverse pass is taken. Also finds the
-        choices on a boundary of the parameter space (see :meth:`boundary_sites`).
+        into one vector and a single reverse pass is taken (or the Bernoulli
+        gradients of :meth:`bernoulli_grads` are reused if already computed).
+        Also finds the choices on a boundary of the parameter space (see
+        :meth:`boundary_sites`).
         """
-        scalars, s_cot, edge_b, vectors, v_cot, edge = [], [], [], [], [], []
-        for c in self.records:
-            p = c.params
-            if not self.owns(p):
-                continue
-            pv = getval(p)
-            if c.kind == "bernoulli":  # d log p = dp/p (k = 1), −dp/(1 − p) (k = 0)
-                if pv == 0.0 or pv == 1.0:
-                    edge_b.append((len(scalars), c.site))
-                scalars.append(p)
-                s_cot.append(1.0 / pv if c.value else -1.0 / (1.0 - pv))
-            else:  # d log π_k = dπ_k / π_k
-                cot = np.zeros(c.n_outcomes)
-                cot[c.value] = 1.0 / pv[c.value]
-                vectors.append(p)
-                v_cot.append(cot)
-                zero = np.flatnonzero(np.asarray(pv) == 0.0)
-                if len(zero) and any(np.any(self.grad_of(p, np.eye(c.n_outcomes)[j]) != 0) for j in zero):
+        total = np.zeros(self.theta_size)
+        parts, cots, edge = [], [], []
+        if self.forward or self._bern is not None:  # d log p = dp/p (k = 1), −dp/(1 − p) (k = 0)
+            bern, pv, G = self.bernoulli_grads()
+            k = np.array([c.value for c in bern])[:, None]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                total += np.where(G == 0, 0.0, np.where(k == 1, G / pv[:, None], -G / (1.0 - pv[:, None]))).sum(axis=0)
+            edge += [c.site for c, p, g in zip(bern, pv, G) if (p == 0.0 or p == 1.0) and np.any(g != 0)]
+        else:
+            bern = [c for c in self.records if c.kind == "bernoulli" and self.owns(c.params)]
+            for c in bern:
+                pv = getval(c.params)
+                if (pv == 0.0 or pv == 1.0) and self.outcome_moves(c, 1):
                     edge.append(c.site)
-        if not scalars and not vectors:
-            self._boundary = edge
-            return np.zeros(self._start_shape)
-        if self.forward:
-            G = self.scalar_grads(scalars) if scalars else np.zeros((0, self.theta_size))
-            edge += [site for i, site in edge_b if np.any(G[i] != 0)]
-            self._boundary = sorted(edge)
-            total = s_cot @ G if scalars else np.zeros(self.theta_size)
-            for d, x in zip(v_cot, vectors):
-                total = total + np.ravel(self.grad_of(x, d))
-            return np.reshape(total, self._start_shape)
-        edge += [site for i, site in edge_b if np.any(self.grad_of(scalars[i]) != 0)]
+            if bern:
+                parts.append(anp.array([c.params for c in bern]))
+                cots.append(np.array([1.0 / getval(c.params) if c.value else -1.0 / (1.0 - getval(c.params))
+                                      for c in bern]))
+        for c in self.records:  # d log π_k = dπ_k / π_k
+            if c.kind == "bernoulli" or not self.owns(c.params):
+                continue
+            pv = getval(c.params)
+            cot = np.zeros(c.n_outcomes)
+            cot[c.value] = 1.0 / pv[c.value]
+            if self.forward:
+                total += np.ravel(self.grad_of(c.params, cot))
+            else:
+                parts.append(c.params)
+                cots.append(cot)
+            if any(self.outcome_moves(c, j) for j in np.flatnonzero(np.asarray(pv) == 0.0)):
+                edge.append(c.site)
         self._boundary = sorted(edge)
-        parts, cots = list(vectors), list(v_cot)
-        if scalars:
-            parts.append(anp.array(scalars))
-            cots.append(np.array(s_cot))
-        flat = parts[0] if len(parts) == 1 else anp.concatenate(parts)
-        return self.grad_of(flat, np.concatenate(cots))
+        if parts:
+            flat = parts[0] if len(parts) == 1 else anp.concatenate(parts)
+            total += np.ravel(self.grad_of(flat, np.concatenate(cots)))
+        return np.reshape(total, self._start_shape)
 
     def boundary_sites(self) -> list:
         """Sites of choices with an outcome of probability 0 whose probability moves with θ.

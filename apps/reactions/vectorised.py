@@ -274,11 +274,11 @@ def batched_ssa(net: ReactionNetwork, x0, T: float, observable="X", *, safety: f
     def prog(theta, n, seed, want):
         if want.temperature is not None:
             raise TypeError("GumbelSTE is not supported by the reaction simulator (no relaxation of X(T))")
-        zero_rate = bool(np.any(np.asarray(net.theta(theta)) == 0))
-        score = want.score and not (want.alternatives and zero_rate)  # at a zero rate the score is no control variate
-        if want.score and not want.alternatives and zero_rate:
+        zero = [r for r, t in zip(net.rates, np.ravel(net.theta(theta))) if t == 0]
+        score = want.score and not (want.alternatives and zero)  # at a zero rate the score is no control variate
+        if want.score and not want.alternatives and zero:
             warnings.warn(
-                f"batched_ssa: rate(s) {[r for r, t in zip(net.rates, net.theta(theta)) if t == 0]} are exactly 0; "
+                f"batched_ssa: rate(s) {zero} are exactly 0; "
                 "the score function cannot see a reaction that never fires, so its derivative there is biased. "
                 "Use StochasticDerivative (exact at 0 through the dominating rate) or FiniteDifference.",
                 sg.BiasWarning,

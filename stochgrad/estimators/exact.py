@@ -89,15 +89,6 @@ def _first(c) -> int:
     return int(np.argmax(pv > 0))
 
 
-def _moves(run, c, v) -> bool:
-    """Whether outcome ``v`` of choice ``c`` has a probability that depends on θ (non-zero derivative)."""
-    if not run.owns(c.params):
-        return False
-    if c.kind == "bernoulli":
-        return bool(np.any(run.grad_of(c.params) != 0))
-    return bool(np.any(run.grad_of(c.params, np.eye(c.n_outcomes)[v]) != 0))
-
-
 def _next_prefix(run):
     """The forced prefix of the next trace in depth-first order, or None when done.
 
@@ -113,7 +104,7 @@ def _next_prefix(run):
         order = [first] + [v for v in range(c.n_outcomes) if v != first]
         for v in order[order.index(c.value) + 1:]:
             pv_v = (pv[0] if v == 1 else 1 - pv[0]) if c.kind == "bernoulli" else pv[v]
-            if pv_v > 0 or _moves(run, c, v):
+            if pv_v > 0 or run.outcome_moves(c, v):
                 prefix = {r.site: r.value for r in records[:i]}
                 prefix[i] = v
                 return prefix

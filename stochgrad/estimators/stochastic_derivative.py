@@ -76,29 +76,23 @@ def _alternatives_and_score(run, form, with_score):
     probability moves with θ: there the score is not mean-zero (and the score
     function is biased), so it must not serve as a control variate.
 
-    The score reuses the Bernoulli parameters' gradients the weights need
-    (``∂ log π(k) = ∂p/p`` or ``−∂p/(1 − p)``), so in reverse mode it costs one
-    extra pass per categorical choice only.
+    The weights and :meth:`~stochgrad._run.Run.score` share the run's Bernoulli
+    gradients (:meth:`~stochgrad._run.Run.bernoulli_grads`), so in reverse mode
+    the score costs one extra pass for the categorical choices only.
     """
     if form not in FORMS:
         raise ValueError(f"alternatives: form must be one of {FORMS}, got {form!r}")
     size = run.theta_size
-    score = np.zeros(size) if with_score else None
-    edge = False
-    bern = []  # Bernoulli choices whose p depends on θ
+    bern, pv, g = run.bernoulli_grads()  # θ-dependent Bernoulli choices, p and ∂p/∂θ (m, θ.size)
+    score = np.ravel(run.score()) if with_score else None
+    edge = bool(run.boundary_sites()) if with_score else False
     rows = []  # (site, value, weight) of the categorical alternatives
     for c in run.records:
         p = c.params
-        if not run.owns(p):
+        if c.kind == "bernoulli" or not run.owns(p):
             continue
-        if c.kind == "bernoulli":
-            bern.append(c)
-            continue
-        pv = np.asarray(getval(p), dtype=float)
+        pv_c = np.asarray(getval(p), dtype=float)
         k, K = c.value, c.n_outcomes
-        if with_score:
-            score += run.grad_of(p, np.eye(K)[k] / pv[k]).ravel()
-            edge = edge or any(run.grad_of(p, np.eye(K)[j]).any() for j in np.flatnonzero(pv == 0.0))
         if form == "rao_blackwell":
             for j in range(K):
                 if j != k:
@@ -108,12 +102,12 @@ def _alternatives_and_score(run, form, with_score):
             continue
         if k > 0:  # lower boundary F_{k-1} moving up moves mass of bin k into bin k-1
             cot = (np.arange(K) <= k - 1).astype(float)
-            w = np.maximum(run.grad_of(p, cot).ravel(), 0.0) / pv[k]
+            w = np.maximum(run.grad_of(p, cot).ravel(), 0.0) / pv_c[k]
             if w.any():
                 rows.append((c.site, k - 1, w))
         if k < K - 1:  # upper boundary F_k moving down moves mass into bin k+1
             cot = (np.arange(K) <= k).astype(float)
-            w = np.maximum(-run.grad_of(p, cot).ravel(), 0.0) / pv[k]
+            w = np.maximum(-run.grad_of(p, cot).ravel(), 0.0) / pv_c[k]
             if w.any():
                 rows.append((c.site, k + 1, w))
     sites = np.array([r[0] for r in rows], dtype=np.int64)
@@ -122,12 +116,7 @@ def _alternatives_and_score(run, form, with_score):
     if not bern:
         return sites, values, W, score, edge
     k = np.array([c.value for c in bern])[:, None]
-    g = run.scalar_grads([c.params for c in bern])  # (n_bernoulli, θ.size): ∂p/∂θ
-    pv = np.array([getval(c.params) for c in bern], dtype=float)[:, None]
-    if with_score:  # k = 1 has p > 0 and k = 0 has p < 1, so no division by zero on a drawn outcome
-        edge = edge or bool(np.any(((pv == 0.0) | (pv == 1.0)) & (g != 0)))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            score += np.where(g == 0, 0.0, np.where(k == 1, g / pv, -g / (1.0 - pv))).sum(axis=0)
+    pv = pv[:, None]
     if form == "rao_blackwell":  # flip with weight ±∂p/∂θ
         w = np.where(k == 0, g, -g)
     else:  # flip only where the coupling moves, density ∂p/(1 − p) or −∂p/p
