@@ -15,10 +15,12 @@ imported when the parser is built, so other modules need not touch this file.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import importlib.util
+import os
 import sys
+
+from apps._cli import ArgumentParser, CliError, Outputs, positive_int, run
 
 __all__ = ["main", "build_parser", "register", "REGISTRARS", "PLUGIN_MODULES"]
 
@@ -37,25 +39,44 @@ def cmd_generate(args):
     from .events import save_events
     from .generate import generate_events
 
+    if not 0 <= args.seed <= 900_000_000:
+        raise CliError(f"--seed must be in [0, 900000000] (Pythia's range), got {args.seed}")
+    out = Outputs(force=args.force)
+    out.add(args.output, "--output", kind="events")
+    out.check()
     ev = generate_events(args.events, seed=args.seed, progress=not args.quiet)
-    save_events(ev, args.output)
+    _save_atomic(save_events, ev, args.output)
     print(f"{len(ev)} events, {ev.counts.mean():.1f} particles/event on average -> {args.output}")
     return 0
+
+
+def _save_atomic(save, ev, path):
+    """``save(ev, tmp)`` into a temporary name beside ``path`` (same suffix), then rename."""
+    d, base = os.path.split(os.path.abspath(path))
+    stem, ext = os.path.splitext(base)
+    tmp = os.path.join(d, f".{stem}.{os.getpid()}.tmp{ext}")
+    try:
+        save(ev, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 @register
 def _add_generate(sub):
     p = sub.add_parser("generate", help="generate Pythia 8 gg→H→bb̄ events at 13 TeV")
-    p.add_argument("--events", "-n", type=int, required=True, help="number of events")
+    p.add_argument("--events", "-n", type=positive_int, required=True, help="number of events")
     p.add_argument("--seed", type=int, default=1, help="Pythia seed in [0, 900000000]")
     p.add_argument("-o", "--output", required=True, help="output file (.npz or .parquet)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     p.set_defaults(func=cmd_generate)
 
 
 def build_parser():
     """The parser with every registered subcommand (plugins imported on demand)."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="stochgrad-jets",
         description="Jets: Pythia 8 gg→H→bb̄ events, anti-kT / Qanti-kT clustering, jet-radius optimisation.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -70,12 +91,15 @@ def build_parser():
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except ValueError as err:
-        print(f"stochgrad-jets {args.command}: error: {err}", file=sys.stderr)
-        return 2
+    """Entry point of ``stochgrad-jets``: every error is one stderr line and exit status 2.
+
+    Args:
+        argv: arguments (default ``sys.argv[1:]``).
+
+    Returns:
+        The exit status.
+    """
+    return run("stochgrad-jets", build_parser(), argv)
 
 
 if __name__ == "__main__":

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 import numpy as np
 
-import stochgrad as sg
+from apps._cli import (CliError, Outputs, finite_float, input_file, nonneg_float, nonneg_int, positive_float,
+                       positive_int, seed_int, sibling)
 
 from . import optimize as opt
 
@@ -17,23 +17,37 @@ __all__ = ["register", "resonance_width"]
 
 
 def _events(args):
+    """The events named by ``--events`` (checked: a readable file holding at least one event)."""
     from apps.jets import load_default_events, load_events
 
-    ev = load_default_events() if args.events in (None, "default") else load_events(args.events)
+    if args.events in (None, "default"):
+        ev = load_default_events()
+    else:
+        path = input_file(args.events, "--events")
+        try:
+            ev = load_events(path)
+        except (ValueError, OSError, KeyError, EOFError) as err:
+            raise CliError(f"--events {path!r} could not be read as an events file: {err}") from None
+        except Exception as err:  # zip/npz/parquet decoders raise their own types on truncated files
+            raise CliError(f"--events {path!r} could not be read as an events file "
+                           f"({type(err).__name__}: {err})") from None
+    if len(ev.counts) == 0:
+        raise CliError(f"--events {args.events!r} holds no events")
     n = getattr(args, "n_events", None)
     if n is not None:
-        if n < 1:
-            raise SystemExit(f"--n-events must be >= 1, got {n}")
         if n > len(ev.counts):
             print(f"note: {args.events or 'default'} holds {len(ev.counts)} events; using all", file=sys.stderr)
         ev = ev.subset(slice(0, n))
     return ev
 
 
-def _out_dir(path):
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    return d
+def _read_json(path, what):
+    path = input_file(path, what)
+    try:
+        with open(path) as fh:
+            return json.load(fh)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise CliError(f"{what} {path!r} is not valid JSON: {err}") from None
 
 
 def _plt():
@@ -47,16 +61,33 @@ def _plt():
 
 def _common(p):
     p.add_argument("--events", default="default", help="events file (.npz/.parquet) or 'default' (embedded sample)")
-    p.add_argument("--n-events", type=int, default=None, help="use the first N events")
-    p.add_argument("--alpha", type=float, default=1.0, help="Qanti-kT α (> 0)")
-    p.add_argument("--samples", type=int, default=16, help="sampled histories per event and step")
+    p.add_argument("--n-events", type=positive_int, default=None, help="use the first N events")
+    p.add_argument("--alpha", type=positive_float, default=1.0, help="Qanti-kT α (> 0)")
+    p.add_argument("--samples", type=_samples, default=16, help="sampled histories per event and step (>= 2)")
     p.add_argument("--loss", choices=opt.LOSSES, default="window")
-    p.add_argument("--width", type=float, default=15.0, help="window loss width in GeV")
-    p.add_argument("--ptmin", type=float, default=20.0, help="jet pT threshold in GeV")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--width", type=positive_float, default=15.0, help="window loss width in GeV")
+    p.add_argument("--ptmin", type=nonneg_float, default=20.0, help="jet pT threshold in GeV")
+    p.add_argument("--seed", type=seed_int, default=0)
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+
+
+def _samples(text):
+    v = positive_int(text)
+    if v < 2:
+        raise argparse.ArgumentTypeError(f"needs >= 2 samples (for baselines and standard errors), got {v}")
+    return v
+
+
+def _outputs(args, json_path, plot=True):
+    """Plan (and check) the JSON result and the plot beside it; returns ``(outputs, json, png)``."""
+    out = Outputs(force=args.force)
+    js = out.add(json_path, "--json", kind="json") if json_path is not None else None
+    png = out.add(sibling(js, ".png"), "plot (beside --json)", kind="image") if js is not None and plot else None
+    return out.check(), js, png
 
 
 def cmd_optimize(args):
+    outputs, js, png = _outputs(args, args.json)
     ev = _events(args)
     est = opt.make_estimator(args.estimator, args.fd_step, args.n_alternatives)
     fn = opt.optimize_per_event if args.per_event else opt.optimize_global
@@ -76,9 +107,7 @@ def cmd_optimize(args):
            "grad_stderr_history": [h["grad_stderr"] for h in res.history] if not args.per_event else None,
            "R_history": [float(np.exp(h["theta"])) for h in res.history] if not args.per_event else None,
            "seconds": secs, "n_events": int(len(ev.counts)), "settings": settings}
-    d = _out_dir(args.json)
-    with open(args.json, "w") as fh:
-        json.dump(out, fh, indent=1)
+    outputs.write_json(js, out)
     plt = _plt()
     fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
     ax[0].errorbar(np.arange(len(res.history)), out["loss_history"], yerr=out["loss_stderr_history"], fmt=".-")
@@ -90,47 +119,63 @@ def cmd_optimize(args):
         ax[1].plot(out["R_history"], ".-")
         ax[1].set(xlabel="step", ylabel="R")
     fig.tight_layout()
-    stem = os.path.splitext(os.path.basename(args.json))[0]
-    png = os.path.join(d, f"{stem}.png")
-    fig.savefig(png, dpi=110)
+    outputs.savefig(png, fig, dpi=110)
     summary = f"R per event: median {np.median(R):.3f}" if args.per_event else f"R* = {float(R):.4f}"
     print(f"{summary}  final loss {out['loss_history'][-1]:.5g}  ({secs:.1f} s)  -> {args.json}, {png}")
     return 0
 
 
 def cmd_scan(args):
+    if args.r_max < args.r_min:
+        raise CliError(f"--r-max ({args.r_max:g}) must be >= --r-min ({args.r_min:g})")
+    n_grid = int(np.floor((args.r_max - args.r_min) / args.r_step + 1e-9)) + 1
+    if n_grid > 10_000:
+        raise CliError(f"the grid has {n_grid} radii (more than 10000); raise --r-step")
+    outputs, js, png = _outputs(args, args.json)
     ev = _events(args)
-    radii = np.round(np.arange(args.r_min, args.r_max + 1e-9, args.r_step), 6)
+    radii = np.round(args.r_min + args.r_step * np.arange(n_grid), 6)
     rows, secs = opt.timed(opt.scan, ev, radii, args.loss, args.alpha, args.samples, args.seed, args.ptmin, args.width)
-    best = min(rows, key=lambda r: r["loss"])
+    finite = [r for r in rows if np.isfinite(r["loss"])]
+    if not finite:
+        raise CliError("the expected loss is not finite at any R of the grid (no usable events?)")
+    best = min(finite, key=lambda r: r["loss"])
     print(f"| R | expected {args.loss} loss ± MC stderr | two-jet fraction | |mjj−125|<{args.width:g} fraction |")
     print("|---:|---|---:|---:|")
     for r in rows:
         mark = " ←" if r is best else ""
         print(f"| {r['R']:.2f} | {r['loss']:.5g} ± {r['stderr']:.2g}{mark} | {r['frac_two_jets']:.3f} | {r['frac_window']:.3f} |")
     print(f"minimum at R = {best['R']:.2f} (grid step {args.r_step:g}); {secs:.1f} s")
-    if args.json:
-        d = _out_dir(args.json)
-        with open(args.json, "w") as fh:
-            json.dump({"rows": rows, "R_min": best["R"], "grid_step": args.r_step, "seconds": secs,
-                       "settings": {k: v for k, v in vars(args).items() if k != "func"}}, fh, indent=1)
+    if js:
+        outputs.write_json(js, {"rows": rows, "R_min": best["R"], "grid_step": args.r_step, "seconds": secs,
+                                "settings": {k: v for k, v in vars(args).items() if k != "func"}})
         plt = _plt()
         fig, ax = plt.subplots(figsize=(5, 3.6))
         ax.errorbar([r["R"] for r in rows], [r["loss"] for r in rows], yerr=[r["stderr"] for r in rows], fmt="o-")
         ax.set(xlabel="R", ylabel=f"expected {args.loss} loss (α = {args.alpha:g})")
         fig.tight_layout()
-        fig.savefig(os.path.join(d, os.path.splitext(os.path.basename(args.json))[0] + ".png"), dpi=110)
+        outputs.savefig(png, fig, dpi=110)
     return 0
+
+
+def _decay(text):
+    v = finite_float(text)
+    if not 0 < v <= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {v:g}")
+    return v
 
 
 def cmd_compare(args):
     """Gradient mean ± stderr against the number of samples, per estimator, on one event."""
+    names = [s.strip() for s in args.estimators.split(",")]
+    bad = [s for s in names if s not in opt.ESTIMATORS]
+    if bad:
+        raise CliError(f"--estimators: unknown {bad}; choose from {', '.join(opt.ESTIMATORS)}")
+    outputs, js, _ = _outputs(args, args.json, plot=False)
     ev = _events(args)
     e = args.event
     if not 0 <= e < len(ev.counts):
-        raise SystemExit(f"--event must be in [0, {len(ev.counts)}), got {e}")
+        raise CliError(f"--event must be in [0, {len(ev.counts)}), got {e}")
     one = ev.subset(e)
-    names = args.estimators.split(",")
     rows = []
     for name in names:
         est = opt.make_estimator(name, args.fd_step, args.n_alternatives)
@@ -139,8 +184,7 @@ def cmd_compare(args):
                 v, g, se = opt.per_event_estimate(one, [np.log(args.R)], est, args.loss, args.alpha, n, args.seed,
                                                   args.ptmin, args.width)
             except ValueError as err:
-                print(f"{name}: {err}", file=sys.stderr)
-                break
+                raise CliError(f"{name} with n = {n}: {err}") from None
             rows.append({"estimator": name, "n": n, "dL_dlogR": float(g[0]), "stderr": float(se[0])})
     exact = None
     if int(one.counts[0]) <= args.exact_max_particles:
@@ -152,11 +196,9 @@ def cmd_compare(args):
     for r in rows:
         z = f" {(r['dL_dlogR'] - exact) / r['stderr']:+.1f} |" if exact is not None and r["stderr"] > 0 else ""
         print(f"| {r['estimator']} | {r['n']} | {r['dL_dlogR']:.5g} ± {r['stderr']:.2g} |{z}")
-    if args.json:
-        _out_dir(args.json)
-        with open(args.json, "w") as fh:
-            json.dump({"rows": rows, "exact": exact, "event": e,
-                       "settings": {k: v for k, v in vars(args).items() if k != "func"}}, fh, indent=1)
+    if js:
+        outputs.write_json(js, {"rows": rows, "exact": exact, "event": e,
+                                "settings": {k: v for k, v in vars(args).items() if k != "func"}})
     return 0
 
 
@@ -211,17 +253,30 @@ def cmd_widths(args):
     """mjj histograms and resonance widths for a fixed R, the global R* and per-event R."""
     from apps.jets import cluster
 
+    outputs = Outputs(force=args.force)
+    png = outputs.add(args.png, "--png", kind="image")
+    js = outputs.add(args.json, "--json", kind="json") if args.json is not None else None
+    outputs.check()
+    glob = _read_json(args.global_json, "--global-json") if args.global_json else None
+    per = _read_json(args.per_event_json, "--per-event-json") if args.per_event_json else None
     ev = _events(args)
     configs = [(f"R = {args.r_fixed:g}", np.full(len(ev.counts), args.r_fixed))]
-    if args.global_json:
-        with open(args.global_json) as fh:
-            r = json.load(fh)["R"]
-        configs.append((f"global R* = {r:.3f}", np.full(len(ev.counts), r)))
-    if args.per_event_json:
-        with open(args.per_event_json) as fh:
-            rs = np.asarray(json.load(fh)["R"], dtype=float)
+    if glob is not None:
+        r = glob.get("R") if isinstance(glob, dict) else None
+        if isinstance(r, bool) or not isinstance(r, (int, float)) or not np.isfinite(r) or r <= 0:
+            raise CliError(f"--global-json {args.global_json!r} needs a positive number 'R' "
+                           "(an `optimize` result without --per-event)")
+        configs.append((f"global R* = {r:.3f}", np.full(len(ev.counts), float(r))))
+    if per is not None:
+        try:
+            rs = np.asarray(per["R"], dtype=float).reshape(-1)
+        except (KeyError, TypeError, ValueError):
+            raise CliError(f"--per-event-json {args.per_event_json!r} needs a list 'R' of positive radii "
+                           "(an `optimize --per-event` result)") from None
         if len(rs) != len(ev.counts):
-            raise SystemExit(f"{args.per_event_json} has {len(rs)} radii for {len(ev.counts)} events")
+            raise CliError(f"{args.per_event_json} has {len(rs)} radii for {len(ev.counts)} events")
+        if not np.all(np.isfinite(rs) & (rs > 0)):
+            raise CliError(f"{args.per_event_json}: every radius must be a positive number")
         configs.append(("per-event R", rs))
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -237,16 +292,14 @@ def cmd_widths(args):
     ax.set(xlabel="$m_{jj}$ [GeV] (anti-kT, two leading jets)", ylabel="events")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    _out_dir(args.png)
-    fig.savefig(args.png, dpi=110)
+    outputs.savefig(png, fig, dpi=110)
     print("| clustering | median | IQR | Gaussian core μ | σ | two-jet fraction | |mjj−125|<15 |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for w in rows:
         print(f"| {w['label']} | {w['median']:.1f} | {w['iqr']:.1f} | {w['mu']:.1f} | {w['sigma']:.1f} | "
               f"{w['frac_two_jets']:.3f} | {w['frac_window']:.3f} |")
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(rows, fh, indent=1)
+    if js:
+        outputs.write_json(js, rows)
     return 0
 
 
@@ -254,48 +307,50 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add optimize, scan, compare-estimators and widths to ``stochgrad-jets``."""
     p = sub.add_parser("optimize", help="optimise the jet radius R by gradient descent")
     _common(p)
-    p.add_argument("--r0", type=float, default=0.4, help="starting R")
-    p.add_argument("--steps", type=int, default=60)
-    p.add_argument("--lr", type=float, default=0.05, help="learning rate on log R")
-    p.add_argument("--lr-decay", type=float, default=1.0,
+    p.add_argument("--r0", type=positive_float, default=0.4, help="starting R")
+    p.add_argument("--steps", type=positive_int, default=60)
+    p.add_argument("--lr", type=positive_float, default=0.05, help="learning rate on log R")
+    p.add_argument("--lr-decay", type=_decay, default=1.0,
                    help="multiply the learning rate by this each step (e.g. 0.97), floor lr/20")
     p.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
     p.add_argument("--estimator", choices=opt.ESTIMATORS, default="score")
-    p.add_argument("--fd-step", type=float, default=0.05, help="finite-difference step in log R")
-    p.add_argument("--n-alternatives", type=int, default=1,
+    p.add_argument("--fd-step", type=positive_float, default=0.05, help="finite-difference step in log R")
+    p.add_argument("--n-alternatives", type=positive_int, default=1,
                    help="re-clustered alternatives per history for --estimator sd")
     p.add_argument("--per-event", action="store_true", help="one R per event")
-    p.add_argument("--json", default="out/optimize.json", help="results file (a PNG is written beside it)")
+    p.add_argument("--json", default="out/optimize.json",
+                   help="results file, ending in .json (a PNG is written beside it)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_optimize)
 
     p = sub.add_parser("scan", help="Monte-Carlo expected loss on a grid of R")
     _common(p)
-    p.add_argument("--r-min", type=float, default=0.2)
-    p.add_argument("--r-max", type=float, default=1.6)
-    p.add_argument("--r-step", type=float, default=0.1)
-    p.add_argument("--json", default=None)
+    p.add_argument("--r-min", type=positive_float, default=0.2)
+    p.add_argument("--r-max", type=positive_float, default=1.6)
+    p.add_argument("--r-step", type=positive_float, default=0.1)
+    p.add_argument("--json", default=None, help="results file, ending in .json (a PNG is written beside it)")
     p.set_defaults(func=cmd_scan)
 
     p = sub.add_parser("compare-estimators", help="gradient estimators on one event against the sample size")
     _common(p)
-    p.add_argument("--event", type=int, default=0)
-    p.add_argument("--R", type=float, default=0.8)
+    p.add_argument("--event", type=nonneg_int, default=0)
+    p.add_argument("--R", type=positive_float, default=0.8)
     p.add_argument("--estimators", default="score,score-none,sd,fd")
-    p.add_argument("--fd-step", type=float, default=0.05)
-    p.add_argument("--n-alternatives", type=int, default=1, help="alternatives per history for sd")
-    p.add_argument("--n", type=int, nargs="+", default=[10, 100, 1000, 10000])
-    p.add_argument("--exact-max-particles", type=int, default=6)
-    p.add_argument("--json", default=None)
+    p.add_argument("--fd-step", type=positive_float, default=0.05)
+    p.add_argument("--n-alternatives", type=positive_int, default=1, help="alternatives per history for sd")
+    p.add_argument("--n", type=_samples, nargs="+", default=[10, 100, 1000, 10000])
+    p.add_argument("--exact-max-particles", type=nonneg_int, default=6)
+    p.add_argument("--json", default=None, help="results file, ending in .json")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("widths", help="mjj histograms and resonance widths for fixed, global and per-event R")
     p.add_argument("--events", default="default")
-    p.add_argument("--n-events", type=int, default=None)
-    p.add_argument("--ptmin", type=float, default=20.0)
-    p.add_argument("--r-fixed", type=float, default=0.4)
+    p.add_argument("--n-events", type=positive_int, default=None)
+    p.add_argument("--ptmin", type=nonneg_float, default=20.0)
+    p.add_argument("--r-fixed", type=positive_float, default=0.4)
     p.add_argument("--global-json", default=None)
     p.add_argument("--per-event-json", default=None)
     p.add_argument("--png", default="out/widths.png")
     p.add_argument("--json", default=None)
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")
     p.set_defaults(func=cmd_widths)

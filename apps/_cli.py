@@ -1,0 +1,339 @@
+"""Shared command-line machinery of ``stochgrad-jets``, ``stochgrad-cuts`` and ``stochgrad-reactions``.
+
+The rules every CLI follows (docs/reliability.md):
+
+* a bad argument or an unreadable input is **one line** on stderr and exit status 2
+  (never a traceback, never exit 0 after an error);
+* output paths are checked *before* any work: not empty, not a directory, of the
+  right kind (``.json`` for results, an image suffix for plots), distinct from each
+  other, not existing unless ``--force``;
+* writes are atomic (a temporary file in the same folder, then :func:`os.replace`);
+* JSON is strict: NaN and ±inf become ``null`` and ``allow_nan=False`` guards the rest;
+* nothing is written into ``docs/`` unless the user names that path.
+
+:func:`run` wraps a parser and its subcommand functions; :class:`Outputs` plans the
+files a command will write; the ``*_arg`` helpers are argparse ``type=`` checkers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import numbers
+import os
+import sys
+import tempfile
+import warnings
+
+__all__ = ["CliError", "ArgumentParser", "run", "Outputs", "strict_json", "atomic_write_text", "atomic_savefig",
+           "input_file", "positive_int", "nonneg_int", "positive_float", "finite_float", "nonneg_float",
+           "seed_int", "output_dir", "sibling", "IMAGE_SUFFIXES"]
+
+IMAGE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
+
+
+class CliError(Exception):
+    """A user error: printed as one line on stderr, exit status 2."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """An :class:`argparse.ArgumentParser` whose errors are one line (no usage block).
+
+    argparse's own ``error`` prints the usage and then the message; here only
+    ``prog: error: message`` is printed (``--help`` still shows the usage).
+    """
+
+    def error(self, message):
+        raise CliError(f"{message} (see {self.prog} --help)")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+@contextlib.contextmanager
+def _one_line_warnings(prog):
+    """Warnings raised while a command runs are printed as single lines."""
+    old = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"{prog}: warning: {_one_line(f'{category.__name__}: {message}')}", file=sys.stderr)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = old
+
+
+def run(prog: str, parser: argparse.ArgumentParser, argv=None, func_attr: str = "func") -> int:
+    """Parse ``argv``, run the chosen subcommand, turn every error into one stderr line.
+
+    Args:
+        prog: the program name used in messages.
+        parser: the parser (preferably an :class:`ArgumentParser`); the parsed
+            namespace must carry the command function under ``func_attr``.
+        argv: arguments (default ``sys.argv[1:]``).
+        func_attr: attribute of the namespace holding ``fn(args) -> exit status``.
+
+    Returns:
+        The exit status: the command's (0 on success), 2 after any error, 130 on Ctrl-C.
+    """
+    where = prog
+    try:
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help / --version, or a plain argparse parser's error
+            return int(exc.code or 0) if not isinstance(exc.code, str) else 2
+        cmd = getattr(args, "command", None)
+        where = f"{prog} {cmd}" if cmd else prog
+        with _one_line_warnings(where):
+            status = getattr(args, func_attr)(args)
+        return 0 if status is None else int(status)
+    except CliError as err:
+        print(f"{where}: error: {_one_line(err)}", file=sys.stderr)
+    except (ValueError, TypeError, OSError, RuntimeError, KeyError, IndexError, EOFError, MemoryError,
+            OverflowError, ZeroDivisionError) as err:
+        msg = str(err) or type(err).__name__
+        if isinstance(err, OSError) and err.filename is not None and str(err.filename) not in msg:
+            msg = f"{msg}: {err.filename}"
+        kind = "" if isinstance(err, (ValueError, OSError, RuntimeError)) else f"{type(err).__name__}: "
+        print(f"{where}: error: {kind}{_one_line(msg)}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"{where}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 - the contract is one line and exit 2, whatever went wrong
+        print(f"{where}: error: unexpected {type(err).__name__}: {_one_line(err)}", file=sys.stderr)
+    return 2
+
+
+# ----------------------------------------------------------------------------- argparse types
+
+def _number(text, kind, name):
+    try:
+        v = kind(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"expected {name}, got {text!r}") from None
+    if isinstance(v, float) and not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return v
+
+
+def positive_int(text):
+    """argparse type: an integer ≥ 1."""
+    v = _number(text, int, "an integer")
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
+    return v
+
+
+def nonneg_int(text):
+    """argparse type: an integer ≥ 0."""
+    v = _number(text, int, "an integer")
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
+    return v
+
+
+def seed_int(text):
+    """argparse type: a seed, an integer in [0, 2**63)."""
+    v = _number(text, int, "an integer seed")
+    if not 0 <= v < 2**63:
+        raise argparse.ArgumentTypeError(f"a seed must be in [0, 2**63), got {v}")
+    return v
+
+
+def finite_float(text):
+    """argparse type: a finite number."""
+    return _number(text, float, "a number")
+
+
+def positive_float(text):
+    """argparse type: a finite number > 0."""
+    v = _number(text, float, "a number")
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {v:g}")
+    return v
+
+
+def nonneg_float(text):
+    """argparse type: a finite number ≥ 0."""
+    v = _number(text, float, "a number")
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {v:g}")
+    return v
+
+
+# ----------------------------------------------------------------------------- inputs
+
+def input_file(path, what="input file", suffixes=None) -> str:
+    """Check that ``path`` names a readable, non-empty regular file; return it.
+
+    Raises:
+        CliError: empty name, missing, a directory, unreadable, empty, or a wrong suffix.
+    """
+    if path is None or str(path).strip() == "":
+        raise CliError(f"{what}: empty path")
+    p = os.fspath(path)
+    if not os.path.exists(p):
+        raise CliError(f"{what} {p!r} does not exist")
+    if os.path.isdir(p):
+        raise CliError(f"{what} {p!r} is a directory, not a file")
+    if not os.access(p, os.R_OK):
+        raise CliError(f"{what} {p!r} is not readable")
+    if os.path.getsize(p) == 0:
+        raise CliError(f"{what} {p!r} is empty")
+    if suffixes and not p.lower().endswith(tuple(suffixes)):
+        raise CliError(f"{what} {p!r} must end in one of {', '.join(suffixes)}")
+    return p
+
+
+# ----------------------------------------------------------------------------- outputs
+
+def _clean(obj):
+    """A copy of ``obj`` with numpy scalars/arrays as Python values and non-finite floats as None."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if hasattr(obj, "tolist") and not isinstance(obj, (str, bytes)):
+        return _clean(obj.tolist())
+    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+        return obj
+    if isinstance(obj, numbers.Integral):
+        return int(obj)
+    if isinstance(obj, numbers.Real):
+        v = float(obj)
+        return v if math.isfinite(v) else None
+    return str(obj)
+
+
+def strict_json(obj, indent=1) -> str:
+    """Strict JSON text of ``obj``: NaN/±inf → ``null``, numpy values converted, ``allow_nan=False``."""
+    return json.dumps(_clean(obj), indent=indent, allow_nan=False)
+
+
+def _tmp_in(path):
+    d = os.path.dirname(os.path.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=d)
+    return fd, tmp
+
+
+def atomic_write_text(path, text: str) -> str:
+    """Write ``text`` to ``path`` atomically (temporary file in the same folder, then rename)."""
+    fd, tmp = _tmp_in(path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def atomic_savefig(fig, path, **kw) -> str:
+    """``fig.savefig`` atomically (the format comes from ``path``'s suffix)."""
+    fmt = os.path.splitext(path)[1].lstrip(".").lower() or "png"
+    fd, tmp = _tmp_in(path)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, format=fmt, **kw)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+class Outputs:
+    """The files one command will write, checked together before any work.
+
+    Usage::
+
+        out = Outputs(force=args.force)
+        js = out.add(args.json, "--json", kind="json")
+        png = out.add(sibling(js, ".png"), "plot", kind="image")
+        out.check()                       # raises CliError; nothing computed yet
+        ...
+        out.write_json(js, result)
+
+    Checks: the name is not empty; it is not a directory; the suffix matches the
+    kind (``.json`` for results, an image suffix for plots, ``.npz``/``.parquet``
+    for events); no two outputs are the same file; the nearest existing parent is
+    a writable directory; an existing file is replaced only with ``force``.
+    """
+
+    SUFFIXES = {"json": (".json",), "image": IMAGE_SUFFIXES, "events": (".npz", ".parquet", ".pq")}
+
+    def __init__(self, force=False):
+        self.force = bool(force)
+        self.paths = {}
+
+    def add(self, path, what, kind):
+        """Register an output ``path`` (described as ``what``) of ``kind``; returns the path."""
+        if path is None or str(path).strip() == "":
+            raise CliError(f"{what}: empty output path")
+        p = os.fspath(path)
+        suffixes = self.SUFFIXES[kind]
+        if not p.lower().endswith(suffixes):
+            raise CliError(f"{what} {p!r}: a {kind} output must end in {' or '.join(suffixes)}")
+        key = os.path.realpath(p)
+        if key in self.paths:
+            raise CliError(f"{what} {p!r} is the same file as {self.paths[key][1]}; one would overwrite the other")
+        self.paths[key] = (p, what)
+        return p
+
+    def check(self):
+        """Check every registered output; raise :class:`CliError` on the first problem."""
+        for key, (p, what) in self.paths.items():
+            if os.path.isdir(p):
+                raise CliError(f"{what} {p!r} is a directory; give a file name")
+            if os.path.lexists(p) and not self.force:
+                raise CliError(f"{what} {p!r} exists; pass --force to overwrite it")
+            if os.path.exists(p) and not os.path.isfile(p):
+                raise CliError(f"{what} {p!r} exists and is not a regular file")
+            parent = os.path.dirname(os.path.abspath(p))
+            probe = parent
+            while not os.path.exists(probe):
+                probe = os.path.dirname(probe)
+            if not os.path.isdir(probe):
+                raise CliError(f"{what} {p!r}: {probe!r} is a file, so the folder cannot be created")
+            if not os.access(probe, os.W_OK | os.X_OK):
+                raise CliError(f"{what} {p!r}: folder {probe!r} is not writable")
+        return self
+
+    def write_json(self, path, obj):
+        """Strict JSON, written atomically."""
+        return atomic_write_text(path, strict_json(obj) + "\n")
+
+    def savefig(self, path, fig, **kw):
+        """A figure, written atomically."""
+        return atomic_savefig(fig, path, **kw)
+
+
+def output_dir(path, what="--out") -> str:
+    """Check that ``path`` can be used as an output folder (exists as one or can be created)."""
+    if path is None or str(path).strip() == "":
+        raise CliError(f"{what}: empty output folder")
+    p = os.fspath(path)
+    if os.path.exists(p) and not os.path.isdir(p):
+        raise CliError(f"{what} {p!r} is a file, not a folder")
+    probe = os.path.abspath(p)
+    while not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe):
+        raise CliError(f"{what} {p!r}: {probe!r} is a file, so the folder cannot be created")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise CliError(f"{what} {p!r}: folder {probe!r} is not writable")
+    return p
+
+
+def sibling(path, suffix) -> str:
+    """``path`` with its suffix replaced by ``suffix`` (e.g. the plot beside a JSON file)."""
+    return os.path.splitext(os.fspath(path))[0] + suffix
