@@ -8,14 +8,15 @@ while annealing ``s``; :func:`hard_objective` scores the hard cut you hand back.
 
 from .events import CutSpec, Events
 from .objectives import Objective, asimov, asimov_z, resolve_objective, s_over_sqrt_b
-from .selection import hard_objective, pass_probability, soft_objective, stochastic_cut, traced_cut
+from .selection import (SharpnessWarning, hard_objective, pass_probability, soft_objective, stochastic_cut,
+                        traced_cut)
 from .optimize import CutResult, optimize_cuts
 from .problems import differential_evolution_cuts, problem_a, problem_b, scan_one_cut
 
 __all__ = [
     "Events", "CutSpec",
     "Objective", "asimov", "asimov_z", "s_over_sqrt_b", "resolve_objective",
-    "stochastic_cut", "traced_cut", "pass_probability", "hard_objective", "soft_objective",
+    "stochastic_cut", "traced_cut", "pass_probability", "hard_objective", "soft_objective", "SharpnessWarning",
     "optimize_cuts", "CutResult",
     "problem_a", "problem_b", "scan_one_cut", "differential_evolution_cuts",
 ]

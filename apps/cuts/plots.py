@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 
 import numpy as np
 
@@ -44,9 +43,10 @@ def plot_problem_a(result, path):
 
 def _save(plt, fig, path):
     """Lay out, write ``fig`` to ``path`` (creating its folder), close it; return ``path``."""
+    from apps._cli import atomic_savefig
+
     fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=110)
+    atomic_savefig(fig, path, dpi=110)  # creates the folder; temporary file, then rename
     plt.close(fig)
     return path
 

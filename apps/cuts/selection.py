@@ -10,6 +10,8 @@ hard cut.
 
 from __future__ import annotations
 
+import warnings
+
 import autograd.numpy as anp
 import numpy as np
 
@@ -19,7 +21,11 @@ from .events import CutSpec, Events
 from .objectives import resolve_objective
 
 __all__ = ["stochastic_cut", "traced_cut", "pass_probability", "hard_objective", "soft_objective",
-           "check_scale"]
+           "check_scale", "SharpnessWarning"]
+
+
+class SharpnessWarning(UserWarning):
+    """The sharpness ``s`` saturates every pass probability: the gradient asked for is 0 and uninformative."""
 
 _CHUNK = 2_000_000  # samples × events per block (bounds memory, keeps the random stream fixed)
 
@@ -40,17 +46,39 @@ def check_scale(scale, n_params) -> np.ndarray:
     return s
 
 
-def _logits(events: Events, spec: CutSpec, th, s):
+_Z_CLIP = 50.0
+
+
+def _logits(events: Events, spec: CutSpec, th, s, gradient=True):
     """log p_i, log(1 − p_i), ∂log p_i/∂θ ``(N, D)`` and ∂logit p_i/∂θ ``(N, D)``.
 
     ``z`` is clipped to ±50 (σ(50) = 1 − 2e-22): probabilities change by less than
-    the float resolution and every ratio below stays finite.
+    the float resolution and every ratio below stays finite. Where the clip acts,
+    the derivative of the clipped ``z`` is zero (the true one is below
+    ``e^{-50}/s``); computing it as ``−dir/s`` there gave gradients of 10^12 on a
+    flat objective at ``s = 1e-25``.
+
+    Warns:
+        SharpnessWarning: with ``gradient=True``, when the clip saturates every event
+            and threshold: each pass probability is then 0 or 1 to float precision,
+            the expected objective is flat there and its gradient (0) carries no
+            information for an optimiser.
     """
-    z = np.clip(spec.direction * (events.features[:, spec.variables] - th) / s, -50.0, 50.0)
+    raw = spec.direction * (events.features[:, spec.variables] - th) / s
+    saturated = ~(np.abs(raw) <= _Z_CLIP)
+    if gradient and saturated.all():
+        dist = np.abs(events.features[:, spec.variables] - th).min(axis=0)
+        warnings.warn(
+            f"sharpness s = {np.array2string(np.asarray(s), precision=3)} saturates every event: each "
+            f"|x − θ|/s exceeds {_Z_CLIP:g} (closest events at |x − θ| = "
+            f"{np.array2string(dist, precision=3)}), so every pass probability is 0 or 1 to float precision, the "
+            "expected objective is flat here and its gradient is 0; use s of the order of those distances",
+            SharpnessWarning, stacklevel=3)
+    z = np.clip(raw, -_Z_CLIP, _Z_CLIP)
     softplus_minus = np.logaddexp(0.0, -z)  # −log σ(z)
     logp = -softplus_minus.sum(axis=1)
     log1mp = np.log(-np.expm1(logp))
-    dz = -spec.direction / s
+    dz = np.where(saturated, 0.0, -spec.direction / s)
     log_sig_minus = -(softplus_minus + z)  # log σ(−z) ≤ log(1 − p)
     dlogp = np.exp(log_sig_minus) * dz
     dlogit = np.exp(log_sig_minus - log1mp[:, None]) * dz
@@ -64,7 +92,7 @@ def pass_probability(events: Events, spec: CutSpec, theta, scale) -> np.ndarray:
         ValueError: bad θ or scale (see :meth:`CutSpec.check`, :func:`check_scale`).
     """
     th = spec.check(events, theta)
-    return np.exp(_logits(events, spec, th, check_scale(scale, spec.n_params))[0])
+    return np.exp(_logits(events, spec, th, check_scale(scale, spec.n_params), gradient=False)[0])
 
 
 def hard_objective(events: Events, spec: CutSpec, theta, objective="asimov", b_min=1.0) -> float:
@@ -170,7 +198,8 @@ def stochastic_cut(events: Events, spec: CutSpec, scale, objective="asimov", b_m
 
     def program(theta, n, seed, want):
         th = spec.check(events, theta)
-        logp, log1mp, dlogp, dlogit = _logits(events, spec, th, s)
+        grads = want.score or want.alternatives or want.temperature is not None
+        logp, log1mp, dlogp, dlogit = _logits(events, spec, th, s, gradient=grads)
         p, logit = np.exp(logp), logp - log1mp
         w_off = np.maximum(-dlogp, 0.0)  # k = 1 -> 0: −∂p/p
         w_on = np.maximum(dlogit, 0.0) * p[:, None]  # k = 0 -> 1: ∂p/(1 − p) = p ∂logit p

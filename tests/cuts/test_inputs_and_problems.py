@@ -114,5 +114,4 @@ def test_cli_demo(tmp_path):
     res = json.load(open(tmp_path / "cuts_problem_a.json"))
     assert res["problem"] == "A" and len(res["rows"]) == 5
     assert os.path.getsize(tmp_path / "cuts_problem_a.png") > 1000
-    with pytest.raises(SystemExit):
-        main(["demo", "--steps", "0"])
+    assert main(["demo", "--steps", "0"]) == 2
