@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
 import numpy as np
+
+from apps._cli import (ArgumentParser, CliError, Outputs, nonneg_int, output_dir, positive_float, positive_int,
+                       run, seed_int)
 
 __all__ = ["main"]
 
@@ -51,9 +55,13 @@ def _simulate(args):
     else:
         net, x0, theta = telegraph_network(), {"G_off": 1}, list(TELEGRAPH_TRUE)
     if args.theta:
+        if len(args.theta) != len(net.rates):
+            raise CliError(f"--theta needs {len(net.rates)} rate constants ({', '.join(net.rates)}), "
+                           f"got {len(args.theta)}")
         theta = args.theta
     t0 = time.perf_counter()
-    out = simulate(net, np.array(theta, dtype=float), x0, args.T, args.n, args.seed)
+    out = simulate(net, np.array(theta, dtype=float), x0, args.T, args.n, args.seed, max_steps=args.max_steps,
+                   time_limit=args.time_limit)
     dt = time.perf_counter() - t0
     print(f"{net!r}\nθ = {dict(zip(net.rates, theta))}, T = {args.T}, {args.n} trajectories in {dt:.2f} s "
           f"({out['reactions'] / dt:.3g} reactions/s)")
@@ -66,6 +74,11 @@ def _simulate(args):
 def _plots(args):
     from .plots import make_all
 
+    outputs = Outputs(force=args.force)
+    output_dir(args.out, "--out")
+    for name in ("reactions_immigration_death.png", "reactions_fit.png"):
+        outputs.add(os.path.join(args.out, name), "figure", kind="image")
+    outputs.check()
     for path in make_all(args.out, quick=args.quick):
         print(path)
     return 0
@@ -89,42 +102,55 @@ def main(argv=None) -> int:
     Returns:
         The exit status.
     """
-    ap = argparse.ArgumentParser(prog="stochgrad-reactions",
-                                 description="Unbiased gradients of stochastic reaction networks (Gillespie).")
-    sub = ap.add_subparsers(dest="command", required=True)
+    return run("stochgrad-reactions", build_parser(), argv, func_attr="fn")
+
+
+def _at_least_two(text):
+    v = positive_int(text)
+    if v < 2:
+        raise argparse.ArgumentTypeError(f"needs >= 2 (standard errors, baselines), got {v}")
+    return v
+
+
+def build_parser():
+    """The ``stochgrad-reactions`` argument parser."""
+    ap = ArgumentParser(prog="stochgrad-reactions",
+                        description="Unbiased gradients of stochastic reaction networks (Gillespie).")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("demo", help="quick derivative checks and a short telegraph fit")
-    p.add_argument("--n", type=int, default=100_000)
-    p.add_argument("--steps", type=int, default=80)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n", type=_at_least_two, default=100_000)
+    p.add_argument("--steps", type=positive_int, default=80)
+    p.add_argument("--seed", type=seed_int, default=0)
     p.set_defaults(fn=_demo)
     p = sub.add_parser("check", help="derivative checks against exact answers (Markdown table)")
-    p.add_argument("--n", type=int, default=400_000, help="trajectories, vectorised immigration–death")
-    p.add_argument("--n-traced", type=int, default=2000, help="samples, traced simulator (0: skip)")
-    p.add_argument("--n-telegraph", type=int, default=100_000)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n", type=_at_least_two, default=400_000, help="trajectories, vectorised immigration–death")
+    p.add_argument("--n-traced", type=nonneg_int, default=2000, help="samples, traced simulator (0: skip)")
+    p.add_argument("--n-telegraph", type=_at_least_two, default=100_000)
+    p.add_argument("--seed", type=seed_int, default=0)
     p.set_defaults(fn=_check)
     p = sub.add_parser("fit", help="recover telegraph rates from synthetic snapshots")
-    p.add_argument("--steps", type=int, default=150)
-    p.add_argument("--n", type=int, default=4000, help="trajectories per step")
-    p.add_argument("--cells", type=int, default=20000, help="snapshot cells in the data")
+    p.add_argument("--steps", type=positive_int, default=150)
+    p.add_argument("--n", type=_at_least_two, default=4000, help="trajectories per step")
+    p.add_argument("--cells", type=_at_least_two, default=20000, help="snapshot cells in the data")
     p.add_argument("--estimator", choices=["score", "sd"], default="score")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--progress", action="store_true")
     p.set_defaults(fn=_fit)
     p = sub.add_parser("simulate", help="simulate a reference model and summarise X(T)")
     p.add_argument("--model", choices=["immigration-death", "telegraph"], default="immigration-death")
     p.add_argument("--theta", type=float, nargs="+", help="rate constants (default: the reference values)")
-    p.add_argument("--T", type=float, default=2.0)
-    p.add_argument("--n", type=int, default=100_000)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--T", type=positive_float, default=2.0, help="end time (> 0)")
+    p.add_argument("--n", type=_at_least_two, default=100_000, help="trajectories")
+    p.add_argument("--seed", type=seed_int, default=0)
+    p.add_argument("--max-steps", type=positive_int, default=10**6,
+                   help="proposals per trajectory before giving up (default 10^6)")
+    p.add_argument("--time-limit", type=positive_float, default=600.0,
+                   help="wall-clock seconds before giving up (default 600)")
     p.set_defaults(fn=_simulate)
-    p = sub.add_parser("plots", help="write the documentation figures")
-    p.add_argument("--out", default="docs/img")
+    p = sub.add_parser("plots", help="write the reactions figures (reactions_*.png) into --out")
+    p.add_argument("--out", default="out/reactions",
+                   help="output folder (default out/reactions; the docs figures: --out docs/img --force)")
     p.add_argument("--quick", action="store_true", help="fewer samples (for tests)")
+    p.add_argument("--force", action="store_true", help="overwrite existing figures")
     p.set_defaults(fn=_plots)
-    args = ap.parse_args(argv)
-    try:
-        return args.fn(args)
-    except (ValueError, TypeError) as exc:
-        print(f"stochgrad-reactions: error: {exc}", file=sys.stderr)
-        return 2
+    return ap

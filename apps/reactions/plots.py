@@ -57,9 +57,15 @@ def plot_immigration_death(path, n=100_000, seed=0):
     ax[1].set_xlabel(f"per-sample estimate of ∂E[X(T)]/∂g at g = {gs[2]:.2f}")
     ax[1].legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    _save(fig, path)
     plt.close(fig)
     return path
+
+
+def _save(fig, path):
+    from apps._cli import atomic_savefig
+
+    atomic_savefig(fig, path, dpi=110)
 
 
 def plot_fit(path, steps=150, n=4000, seed=0):
@@ -84,13 +90,16 @@ def plot_fit(path, steps=150, n=4000, seed=0):
     ax[1].set_xlabel("mRNA count at T = 10")
     ax[1].legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    _save(fig, path)
     plt.close(fig)
     return path, res
 
 
-def make_all(out="docs/img", quick=False):
-    """Write ``reactions_*.png`` into ``out``; returns the paths."""
+def make_all(out="out/reactions", quick=False):
+    """Write ``reactions_*.png`` into ``out`` (never ``docs/`` unless asked); returns the paths.
+
+    Each figure is written to a temporary file and renamed into place.
+    """
     os.makedirs(out, exist_ok=True)
     a = plot_immigration_death(os.path.join(out, "reactions_immigration_death.png"), n=5000 if quick else 100_000)
     b, _ = plot_fit(os.path.join(out, "reactions_fit.png"), steps=5 if quick else 150, n=500 if quick else 4000)

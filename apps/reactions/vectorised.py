@@ -30,6 +30,8 @@ Per trajectory it returns (see :func:`simulate`):
 
 from __future__ import annotations
 
+import time
+
 import warnings
 
 import numpy as np
@@ -48,8 +50,10 @@ _WAIT, _SLOT, _PICK = 0, 1, 2
 class _Plan:
     """Precomputed per-network arrays on ``xp`` for one θ."""
 
-    def __init__(self, net, theta, lam, xp, max_steps=10**6):
+    def __init__(self, net, theta, lam, xp, max_steps=10**6, time_limit=None):
         self.net, self.xp, self.max_steps = net, xp, max_steps
+        self.deadline = None if time_limit is None else time.monotonic() + time_limit
+        self.time_limit = time_limit
         self.th_j = xp.asarray(theta[net.rate_index])
         self.lam_j = xp.asarray(lam[net.rate_index])
         self.rix = xp.asarray(net.rate_index)
@@ -96,8 +100,13 @@ def _run(plan: _Plan, key, T, X, t, clocks, ids, *, score=False, alternatives=Fa
     while True:
         steps += 1
         if steps > plan.max_steps:
-            raise RuntimeError(f"a trajectory needed more than {plan.max_steps} proposals before T = {T}: the "
-                               "network may explode (superlinear growth) or T is too long; raise max_steps")
+            raise RuntimeError(f"a trajectory needed more than {plan.max_steps} proposals before T = {T:g}: the "
+                               "network may explode (superlinear growth) or T is too long; raise max_steps "
+                               "(stochgrad-reactions: --max-steps) or shorten T")
+        if plan.deadline is not None and steps % 64 == 0 and time.monotonic() > plan.deadline:
+            raise RuntimeError(f"the simulation ran past its time limit of {plan.time_limit:g} s after {steps} "
+                               f"proposal rounds ({rows.size} trajectories still short of T = {T:g}); raise "
+                               "time_limit (stochgrad-reactions: --time-limit), or lower T or n")
         H = net.factors(X, xp)
         rate = H * plan.lam_j
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -164,7 +173,7 @@ def _start_clocks(key, ids, J, xp):
 
 def simulate(net: ReactionNetwork, theta, x0, T: float, n: int, seed=None, *, observable=None,
              score=False, alternatives=False, safety: float = 1.5, dominating=None, xp=np,
-             score_kind: str = "path", max_steps: int = 10**6) -> dict:
+             score_kind: str = "path", max_steps: int = 10**6, time_limit: float | None = None) -> dict:
     """Simulate ``n`` trajectories to ``T`` and return per-trajectory statistics.
 
     Estimates nothing by itself; its outputs feed unbiased estimators of
@@ -182,7 +191,10 @@ def simulate(net: ReactionNetwork, theta, x0, T: float, n: int, seed=None, *, ob
         safety, dominating: dominating rates (see :func:`~apps.reactions.dominating_rates`).
         xp: array module (numpy or cupy).
         score_kind: ``"path"`` (continuous-time likelihood) or ``"uniformised"``.
-        max_steps: proposals per trajectory before giving up (explosive networks).
+        max_steps: proposals per trajectory before giving up (explosive networks, long T).
+            Zeroth-order channels alone need ``Σ_j λ_j T`` proposals on average; when
+            that exceeds ``max_steps`` the call is refused before simulating.
+        time_limit: wall-clock seconds before giving up (``None``: no limit).
 
     Returns:
         dict with ``X`` ``(n, S)`` final counts, ``value`` (if ``observable``),
@@ -190,8 +202,11 @@ def simulate(net: ReactionNetwork, theta, x0, T: float, n: int, seed=None, *, ob
         pass) and ``virtual_events``.
 
     Raises:
-        ValueError: bad θ (negative, wrong shape), ``T``, ``n``, state or observable.
-        RuntimeError: a trajectory needs more than ``max_steps`` proposals.
+        ValueError: bad θ (negative, wrong shape), ``T``, ``n``, state or observable;
+            ``max_steps`` or ``time_limit`` not positive; zeroth-order channels alone
+            expected to need more than ``max_steps`` proposals.
+        RuntimeError: a trajectory needs more than ``max_steps`` proposals, or the
+            run passes ``time_limit``.
     """
     th = net.theta(theta)
     T = _check_T(T)
@@ -200,8 +215,17 @@ def simulate(net: ReactionNetwork, theta, x0, T: float, n: int, seed=None, *, ob
     if score_kind not in ("path", "uniformised"):
         raise ValueError(f"score_kind must be 'path' or 'uniformised', got {score_kind!r}")
     g = _observable(net, observable)
+    if isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer)) or max_steps < 1:
+        raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
+    if time_limit is not None and not (np.isfinite(time_limit) and time_limit > 0):
+        raise ValueError(f"time_limit must be a positive number of seconds or None, got {time_limit!r}")
     lam = dominating_rates(th, T, safety, dominating)
-    plan = _Plan(net, th, lam, xp, max_steps)
+    floor = sum(float(lam[net.rate_index[j]]) for j in range(net.n_reactions) if not net._terms[j]) * T
+    if floor > max_steps:
+        raise ValueError(f"T = {T:g} needs about {floor:.3g} proposals per trajectory from the zeroth-order "
+                         f"reactions alone, more than max_steps = {max_steps} (stochgrad-reactions: --max-steps); "
+                         "shorten T or raise max_steps")
+    plan = _Plan(net, th, lam, xp, max_steps, time_limit)
     key = key_from_seed(seed)
     x0 = xp.asarray(net.state(x0))
     X0 = xp.tile(x0, (n, 1))
