@@ -87,6 +87,7 @@ def value_and_grad(f, estimator="score", n: int = 1000, seed=None) -> Callable[.
 
     def estimate(theta, *args, **kwargs) -> Estimate:
         th = _theta(theta)
+        est.validate(th)
         if isinstance(f, BatchedProgram):
             if args or kwargs:
                 raise TypeError("batched programs take θ only; bind other arguments in the program")

@@ -39,6 +39,13 @@ class Estimate:
     estimator: str
     info: dict = dataclasses.field(default_factory=dict)
 
+    def __post_init__(self):
+        g = np.asarray(to_numpy(self.grad), dtype=float)
+        if not np.all(np.isfinite(g)):
+            raise ValueError(f"{self.estimator}: the gradient estimate is not finite ({g.tolist()}); a NaN or "
+                             "infinite gradient is an error, not a result (check the program for a derivative "
+                             "that diverges at this θ, e.g. sqrt(x) at x = 0)")
+
     def __repr__(self):
         g = np.array2string(np.asarray(self.grad), formatter={"float_kind": "{:.6g}".format})
         e = np.array2string(np.asarray(self.grad_stderr), formatter={"float_kind": "{:.2g}".format})
@@ -60,6 +67,13 @@ def summarise(values, samples, theta_shape, estimator, info=None) -> Estimate:
     xp = array_module(values, samples)
     values = xp.asarray(values, dtype=float)
     samples = xp.asarray(samples, dtype=float).reshape((values.shape[0],) + tuple(theta_shape))
+    bad = ~xp.isfinite(samples.reshape(values.shape[0], -1)).all(axis=1)
+    if bool(to_numpy(xp.any(bad))):
+        i = int(to_numpy(xp.argmax(bad)))
+        raise ValueError(
+            f"{estimator!r}: the gradient of sample {i} is not finite ({to_numpy(samples[i]).tolist()}); a NaN or "
+            "infinite gradient is an error, not a result (check the program for a derivative that diverges at "
+            "this θ, e.g. sqrt(x) at x = 0, or a non-finite input)")
     grad = to_numpy(xp.mean(samples, axis=0))
     grad_se = to_numpy(_stderr(xp, samples))
     value = float(to_numpy(xp.mean(values)))

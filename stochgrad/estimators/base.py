@@ -22,6 +22,13 @@ class Estimator:
 
     unbiased: bool = True
 
+    def validate(self, theta) -> None:
+        """Check the settings against θ at call time (before any sample); raise ``ValueError``.
+
+        The base class accepts every θ; e.g. :class:`FiniteDifference` refuses steps
+        that θ's magnitude would swallow.
+        """
+
     def traced(self, fn, theta, args, kwargs, n, rng):  # pragma: no cover - interface
         raise TypeError(f"{self!r} cannot estimate gradients of traced programs")
 

@@ -29,15 +29,44 @@ class FiniteDifference(Estimator):
     Args:
         step: the step ``h > 0``.
         common_random_numbers: replay the same noise on both sides.
+
+    Raises:
+        ValueError: ``step`` not a positive finite number; at call time (see
+            :meth:`validate`), a step below ``1e-8·|θ_j|`` for some component.
     """
 
     unbiased = False
+    #: smallest step relative to |θ_j| (below it θ ± h loses most of h to rounding)
+    MIN_RELATIVE_STEP = 1e-8
 
     def __init__(self, step=1e-2, common_random_numbers=True):
-        if not (isinstance(step, (int, float)) and np.isfinite(step) and step > 0):
+        if isinstance(step, bool) or not (isinstance(step, (int, float, np.floating, np.integer))
+                                          and np.isfinite(step) and step > 0):
             raise ValueError(f"FiniteDifference: step must be a positive number, got {step!r}")
         self.step = float(step)
         self.common_random_numbers = bool(common_random_numbers)
+
+    def validate(self, theta):
+        """Refuse a step too small for θ: ``h < 1e-8·|θ_j|`` for some ``j``.
+
+        At such a step ``θ_j ± h`` rounds to (nearly) ``θ_j``: the differences are
+        rounding noise, or exactly 0 (``FiniteDifference(1e-300)`` gave an
+        exact-looking ``0 ± 0``).
+
+        Raises:
+            ValueError: naming the component and the smallest usable step.
+        """
+        a = np.abs(np.asarray(theta, dtype=float)).reshape(-1)
+        if a.size == 0:
+            return
+        j = int(np.argmax(a))
+        if self.step < self.MIN_RELATIVE_STEP * a[j]:
+            where = "" if np.ndim(theta) == 0 else f"[{j}]"
+            raise ValueError(
+                f"FiniteDifference: step {self.step:g} is below {self.MIN_RELATIVE_STEP:g}·|θ{where}| = "
+                f"{self.MIN_RELATIVE_STEP * a[j]:.3g}; θ ± h would be lost to rounding and the difference quotient "
+                f"would be noise or an exact-looking 0. Use a step of at least {self.MIN_RELATIVE_STEP * a[j]:.3g} "
+                "(typically 1e-4 to 1e-2 of |θ|), or rescale θ")
 
     def _directions(self, theta):
         theta = np.asarray(theta, dtype=float)

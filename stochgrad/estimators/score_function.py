@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import numpy as np
@@ -34,11 +35,27 @@ class ScoreFunction(Estimator):
 
     Requires: choice probabilities differentiable in θ (autograd), no comparisons
     of θ-dependent continuous values (see :class:`~stochgrad.BiasWarning`).
+
+    Args:
+        baseline: one of ``"leave_one_out"`` (default), ``"mean"``, ``"none"``, or a
+            finite number.
+
+    Raises:
+        ValueError: an unknown baseline name, or a number that is not finite (NaN or
+            ±inf would turn every gradient into NaN).
     """
 
     def __init__(self, baseline="leave_one_out"):
-        if not (baseline in _BASELINES or isinstance(baseline, (int, float))) or isinstance(baseline, bool):
+        if isinstance(baseline, str):
+            if baseline not in _BASELINES:
+                raise ValueError(f"ScoreFunction: baseline must be one of {_BASELINES} or a number, got {baseline!r}")
+        elif isinstance(baseline, bool) or not isinstance(baseline, numbers.Real):
             raise ValueError(f"ScoreFunction: baseline must be one of {_BASELINES} or a number, got {baseline!r}")
+        elif not np.isfinite(float(baseline)):
+            raise ValueError(f"ScoreFunction: a constant baseline must be finite, got {baseline!r} "
+                             "(it would make every gradient sample NaN)")
+        else:
+            baseline = float(baseline)
         self.baseline = baseline
 
     @property
