@@ -81,6 +81,11 @@ def run(prog: str, parser: argparse.ArgumentParser, argv=None, func_attr: str = 
     Returns:
         The exit status: the command's (0 on success), 2 after any error, 130 on Ctrl-C.
     """
+    with _one_line_warnings(prog):
+        return _run(prog, parser, argv, func_attr)
+
+
+def _run(prog, parser, argv, func_attr):
     where = prog
     try:
         try:
@@ -89,8 +94,7 @@ def run(prog: str, parser: argparse.ArgumentParser, argv=None, func_attr: str = 
             return int(exc.code or 0) if not isinstance(exc.code, str) else 2
         cmd = getattr(args, "command", None)
         where = f"{prog} {cmd}" if cmd else prog
-        with _one_line_warnings(where):
-            status = getattr(args, func_attr)(args)
+        status = getattr(args, func_attr)(args)
         return 0 if status is None else int(status)
     except CliError as err:
         print(f"{where}: error: {_one_line(err)}", file=sys.stderr)
