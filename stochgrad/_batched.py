@@ -131,8 +131,7 @@ def _check_alternatives(out, n, theta_shape, name, xp, to_numpy):
     """alt_weight ``(n, [m,] *θ)`` and alt_delta ``(n, [m])``: consistent shapes, finite values."""
     w, d = out.alt_weight, out.alt_delta
     ws, ds = tuple(w.shape), tuple(d.shape)
-    k = len(theta_shape)
-    if ds not in ((n,), (n,) + ds[1:2]) or len(ds) > 2 or ws[:len(ds)] != ds or ws[len(ds):] != theta_shape:
+    if len(ds) not in (1, 2) or ds[0] != n or ws[:len(ds)] != ds or ws[len(ds):] != theta_shape:
         raise ValueError(f"{name}: alt_weight must have shape (n, [m,] *θ.shape) and alt_delta (n, [m]) with the "
                          f"same n and m (n = {n}, θ.shape = {theta_shape}); got {ws} and {ds}")
     for field, a in (("alt_weight", w), ("alt_delta", d)):
@@ -141,7 +140,6 @@ def _check_alternatives(out, n, theta_shape, name, xp, to_numpy):
             i = int(to_numpy(xp.argmax(bad.reshape(n, -1).any(axis=1))))
             raise ValueError(f"{name}: {field} of sample {i} is not finite; alternative-path weights and "
                              "differences must be finite (a NaN here would make the gradient NaN)")
-    del k
 
 
 def batched(fn: Callable) -> BatchedProgram:
