@@ -56,16 +56,12 @@ def _one_line(text: str) -> str:
 @contextlib.contextmanager
 def _one_line_warnings(prog):
     """Warnings raised while a command runs are printed as single lines."""
-    old = warnings.showwarning
-
     def show(message, category, filename, lineno, file=None, line=None):
         print(f"{prog}: warning: {_one_line(f'{category.__name__}: {message}')}", file=sys.stderr)
 
-    warnings.showwarning = show
-    try:
+    with warnings.catch_warnings():  # restores showwarning and the filters afterwards
+        warnings.showwarning = show
         yield
-    finally:
-        warnings.showwarning = old
 
 
 def run(prog: str, parser: argparse.ArgumentParser, argv=None, func_attr: str = "func") -> int:
@@ -98,6 +94,9 @@ def _run(prog, parser, argv, func_attr):
         return 0 if status is None else int(status)
     except CliError as err:
         print(f"{where}: error: {_one_line(err)}", file=sys.stderr)
+    except ImportError as err:
+        print(f"{where}: error: a package this command needs is missing ({_one_line(err)}); install the "
+              "matching extra, e.g. pip install 'stochgrad[all]'", file=sys.stderr)
     except (ValueError, TypeError, OSError, RuntimeError, KeyError, IndexError, EOFError, MemoryError,
             OverflowError, ZeroDivisionError) as err:
         msg = str(err) or type(err).__name__

@@ -40,6 +40,8 @@ class Estimate:
     info: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
+        if self.grad is None:
+            return
         g = np.asarray(to_numpy(self.grad), dtype=float)
         if not np.all(np.isfinite(g)):
             raise ValueError(f"{self.estimator}: the gradient estimate is not finite ({g.tolist()}); a NaN or "

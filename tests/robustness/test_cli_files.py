@@ -130,3 +130,22 @@ def test_outputs_refuse_the_same_file_twice(tmp_path):
     out.add(tmp_path / "a.json", "--json", kind="json")
     with pytest.raises(CliError, match="same file"):
         out.add(tmp_path / "a.json", "other", kind="json")
+
+
+@pytest.mark.parametrize("exc,msg", [(ImportError("No module named 'pythia8mc'"), "pip install"),
+                                     (ZeroDivisionError("float division by zero"), "ZeroDivisionError"),
+                                     (AttributeError("oops"), "unexpected AttributeError")])
+def test_run_turns_any_exception_into_one_line(capsys, exc, msg):
+    import warnings
+
+    from apps._cli import ArgumentParser, run
+
+    def boom(args):
+        warnings.warn("multi\nline warning")
+        raise exc
+
+    ap = ArgumentParser(prog="prog")
+    ap.set_defaults(func=boom)
+    assert run("prog", ap, []) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and err[0].startswith("prog: warning:") and msg in err[1], err
