@@ -90,7 +90,12 @@ def _run(prog, parser, argv, func_attr):
             return int(exc.code or 0) if not isinstance(exc.code, str) else 2
         cmd = getattr(args, "command", None)
         where = f"{prog} {cmd}" if cmd else prog
-        status = getattr(args, func_attr)(args)
+        try:
+            status = getattr(args, func_attr)(args)
+        except SystemExit as exc:  # code that still exits with a message
+            if exc.code is None or isinstance(exc.code, int):
+                return int(exc.code or 0)
+            raise CliError(str(exc.code)) from None
         return 0 if status is None else int(status)
     except CliError as err:
         print(f"{where}: error: {_one_line(err)}", file=sys.stderr)
