@@ -103,7 +103,7 @@ def _run(plan: _Plan, key, T, X, t, clocks, ids, *, score=False, alternatives=Fa
             raise RuntimeError(f"a trajectory needed more than {plan.max_steps} proposals before T = {T:g}: the "
                                "network may explode (superlinear growth) or T is too long; raise max_steps "
                                "(stochgrad-reactions: --max-steps) or shorten T")
-        if plan.deadline is not None and steps % 64 == 0 and time.monotonic() > plan.deadline:
+        if plan.deadline is not None and time.monotonic() > plan.deadline:
             raise RuntimeError(f"the simulation ran past its time limit of {plan.time_limit:g} s after {steps} "
                                f"proposal rounds ({rows.size} trajectories still short of T = {T:g}); raise "
                                "time_limit (stochgrad-reactions: --time-limit), or lower T or n")
