@@ -79,8 +79,11 @@ def _samples(text):
 
 
 def _outputs(args, json_path, plot=True):
-    """Plan (and check) the JSON result and the plot beside it; returns ``(outputs, json, png)``."""
-    out = Outputs(force=args.force)
+    """Plan (and check) the JSON result and the plot beside it; returns ``(outputs, json, png)``.
+
+    ``--resume`` (a distributed run continuing the one recorded in ``--json``) implies replacing it.
+    """
+    out = Outputs(force=args.force or getattr(args, "resume", False))
     js = out.add(json_path, "--json", kind="json") if json_path is not None else None
     png = out.add(sibling(js, ".png"), "plot (beside --json)", kind="image") if js is not None and plot else None
     return out.check(), js, png
