@@ -29,7 +29,7 @@ import warnings
 
 __all__ = ["CliError", "ArgumentParser", "run", "Outputs", "strict_json", "atomic_write_text", "atomic_savefig",
            "input_file", "positive_int", "nonneg_int", "positive_float", "finite_float", "nonneg_float",
-           "seed_int", "output_dir", "sibling", "IMAGE_SUFFIXES"]
+           "seed_int", "output_dir", "sibling", "atomic_path", "IMAGE_SUFFIXES"]
 
 IMAGE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
 
@@ -242,6 +242,26 @@ def atomic_write_text(path, text: str) -> str:
             os.unlink(tmp)
         raise
     return path
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """A temporary path beside ``path`` (same suffix) for any writer; renamed onto ``path`` on success.
+
+    Usage: ``with atomic_path(out) as tmp: writer(..., tmp)``. On an exception the
+    temporary file is removed and ``path`` is left as it was.
+    """
+    d, base = os.path.split(os.path.abspath(os.fspath(path)))
+    stem, ext = os.path.splitext(base)
+    os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=f".tmp{ext}", dir=d)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def atomic_savefig(fig, path, **kw) -> str:

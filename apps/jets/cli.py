@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import os
 import sys
 
-from apps._cli import ArgumentParser, CliError, Outputs, positive_int, run
+from apps._cli import ArgumentParser, CliError, Outputs, atomic_path, positive_int, run
 
 __all__ = ["main", "build_parser", "register", "REGISTRARS", "PLUGIN_MODULES"]
 
@@ -45,22 +44,10 @@ def cmd_generate(args):
     out.add(args.output, "--output", kind="events")
     out.check()
     ev = generate_events(args.events, seed=args.seed, progress=not args.quiet)
-    _save_atomic(save_events, ev, args.output)
+    with atomic_path(args.output) as tmp:
+        save_events(ev, tmp)
     print(f"{len(ev)} events, {ev.counts.mean():.1f} particles/event on average -> {args.output}")
     return 0
-
-
-def _save_atomic(save, ev, path):
-    """``save(ev, tmp)`` into a temporary name beside ``path`` (same suffix), then rename."""
-    d, base = os.path.split(os.path.abspath(path))
-    stem, ext = os.path.splitext(base)
-    tmp = os.path.join(d, f".{stem}.{os.getpid()}.tmp{ext}")
-    try:
-        save(ev, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 @register

@@ -149,3 +149,19 @@ def test_run_turns_any_exception_into_one_line(capsys, exc, msg):
     assert run("prog", ap, []) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and err[0].startswith("prog: warning:") and msg in err[1], err
+
+
+def test_atomic_path_keeps_the_old_file_on_failure(tmp_path):
+    from apps._cli import atomic_path
+
+    target = tmp_path / "events.npz"
+    target.write_bytes(b"old")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            assert tmp.endswith(".npz") and os.path.dirname(tmp) == str(tmp_path)
+            open(tmp, "wb").write(b"half")
+            raise RuntimeError("generator died")
+    assert target.read_bytes() == b"old" and os.listdir(tmp_path) == ["events.npz"]
+    with atomic_path(target) as tmp:
+        np.savez(tmp, x=np.arange(3))
+    assert np.load(target)["x"].tolist() == [0, 1, 2] and os.listdir(tmp_path) == ["events.npz"]
