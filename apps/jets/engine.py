@@ -130,7 +130,7 @@ def _check_R(R, n_ev, xp):
     bad = ~(np.isfinite(R) & (R >= MIN_R) & (R <= MAX_R))
     if bad.any():
         e = int(np.argmax(bad))
-        raise ValueError(f"event {e}: jet radius R = {R[e]!r}; R must be a finite number in "
+        raise ValueError(f"event {e}: jet radius R = {R[e]:g}; R must be a finite number in "
                          f"[{MIN_R:g}, {MAX_R:g}] (1/R² and s·R² must stay finite)")
     return xp.ascontiguousarray(xp.asarray(R))
 
