@@ -227,10 +227,9 @@ QK_DEV double cut_distance(double dmin, double alpha) {
 }
 
 QK_DEV double log_weight(double alpha, double d, double ia) {
-    if (ia == 0.0) return 0.0;
     double x = -alpha * (d * ia - 1.0);
-    if (x > 0.0) return 0.0;
-    return x > -700.0 ? x : -700.0;
+    x = x > -700.0 ? x : -700.0;
+    return x < 0.0 ? x : 0.0;
 }
 
 QK_DEV i64 rebuild_pairs(Item* it, i64 m, double C) {
