@@ -65,9 +65,16 @@ def _backend_arg(p):
 def _with_backend(fn):
     """Run a subcommand with the engine's default backend set from ``--backend``."""
     def run(args):
+        from apps.jets.backends import get_backend
         from apps.jets.engine import use_backend
 
-        with use_backend(getattr(args, "backend", None)):
+        name = getattr(args, "backend", None)
+        if name not in (None, "cpu", "auto"):
+            try:  # no CuPy / no device / no host compiler: one line, before any work
+                get_backend(name, None)
+            except RuntimeError as err:
+                raise ValueError(f"--backend {name}: {err}") from None
+        with use_backend(name):
             return fn(args)
     return run
 
