@@ -227,3 +227,14 @@ def test_cupy_arrays_refused_by_numpy_backends(backend):
 def test_unknown_backend():
     with pytest.raises(ValueError, match="cuda-emulated"):
         J.cluster(np.array([[[10.0, 0, 1, 12.0]]]), 0.4, backend="gpu")
+
+
+def test_cli_backend_unavailable_is_one_line_exit_2(tmp_path, capsys):
+    if cuda_available():
+        pytest.skip("a CUDA device is present")
+    from apps.jets.cli import main
+
+    assert main(["widths", "--n-events", "3", "--backend", "cuda", "--png", str(tmp_path / "w.png")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and 'backend="cpu"' in err[0]
+    assert not (tmp_path / "w.png").exists()
