@@ -25,6 +25,7 @@ cambridge_algorithm = "cambridge"
 
 #: algorithm name -> generalised-kt power p (aliases included)
 ALGORITHMS = {"antikt": -1, "anti-kt": -1, "kt": 1, "cambridge": 0, "ca": 0, "c/a": 0, "cambridge_aachen": 0}
+_FASTJET_ENUM = {0: "kt", 1: "cambridge", 2: "antikt"}
 _NAMES = {-1: "anti-kt", 0: "Cambridge/Aachen", 1: "kt"}
 
 
@@ -33,8 +34,9 @@ class JetDefinition:
 
     Args:
         algorithm: ``antikt_algorithm`` / ``kt_algorithm`` / ``cambridge_algorithm``
-            (the strings ``"antikt"``, ``"kt"``, ``"cambridge"``), or a
-            ``fastjet.JetDefinition`` (its algorithm and R are taken over).
+            (the strings ``"antikt"``, ``"kt"``, ``"cambridge"``), fastjet's constants
+            (``fastjet.antikt_algorithm``, ...), or a ``fastjet.JetDefinition`` (its
+            algorithm and R are taken over).
         R: jet radius (> 0, finite).
         alpha: None for the deterministic algorithm; α ≥ 0 for its probabilistic
             version (α = 0: uniform over all candidates; α → ∞: deterministic).
@@ -45,9 +47,13 @@ class JetDefinition:
 
     def __init__(self, algorithm, R=None, alpha=None):
         if hasattr(algorithm, "jet_algorithm") and hasattr(algorithm, "R"):  # a fastjet.JetDefinition
-            name = str(algorithm.jet_algorithm()).lower()
             R = algorithm.R() if R is None else R
-            algorithm = next((a for a in ("antikt", "cambridge", "kt") if a in name.replace("_", "")), name)
+            algorithm = algorithm.jet_algorithm()
+        if not isinstance(algorithm, str):  # fastjet's enum (kt 0, cambridge 1, antikt 2)
+            try:
+                algorithm = _FASTJET_ENUM.get(int(algorithm), algorithm)
+            except (TypeError, ValueError):
+                pass
         key = str(algorithm).lower()
         if key not in ALGORITHMS:
             raise ValueError(f"unknown jet algorithm {algorithm!r}; use antikt_algorithm, kt_algorithm or "

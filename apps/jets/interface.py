@@ -16,7 +16,7 @@ rules and output order:
 * ``exclusive_jets(n_jets)`` — the jets alive after the first ``N − n_jets`` steps,
   in FastJet's order (parents of later history entries, ascending);
   ``exclusive_jets(dcut=)`` — as many as ``dcut`` leaves (FastJet's ``n_exclusive_jets``);
-* ``exclusive_dmerge(n)`` / ``exclusive_dmerge_max(n)`` — the distance (its running
+* ``exclusive_dmerge(njets)`` / ``exclusive_dmerge_max(njets)`` — the distance (its running
   maximum) of the step that goes from ``n + 1`` to ``n`` jets (0 when ``n ≥ N``);
 * ``constituents`` / ``constituent_index`` — per jet, in ascending particle index (as
   fastjet's Python bindings return them).
@@ -118,18 +118,21 @@ class ClusterSequence:
         h, cnt = t.exclusive(nj)
         return self._shape([cnt], flat_p4=t.mom[h[0], h[1]])
 
-    def n_exclusive_jets(self, dcut):
+    def n_exclusive_jets(self, dcut=0.0):
         """Jets that ``exclusive_jets(dcut=dcut)`` returns, per event (int32, ``events [* samples]``)."""
         t = self._tab()
         return self._shape([], flat_values=t.n_exclusive(float(dcut)).astype(np.int32))
 
-    def exclusive_dmerge(self, n_jets):
-        """The distance ``d`` of the step that merges ``n_jets + 1`` jets into ``n_jets`` (0 when ``n_jets ≥ N``)."""
-        return self._dmerge(n_jets, maximum=False)
+    def exclusive_dmerge(self, njets=10):
+        """The distance ``d`` of the step that merges ``njets + 1`` jets into ``njets`` (0 when ``njets ≥ N``).
 
-    def exclusive_dmerge_max(self, n_jets):
-        """The largest step distance up to the ``n_jets + 1 → n_jets`` step (0 when ``n_jets ≥ N``)."""
-        return self._dmerge(n_jets, maximum=True)
+        Returns ``events [* samples]`` float64 (fastjet's keyword is ``njets`` here).
+        """
+        return self._dmerge(njets, maximum=False)
+
+    def exclusive_dmerge_max(self, njets=10):
+        """The largest step distance up to the ``njets + 1 → njets`` step (0 when ``njets ≥ N``)."""
+        return self._dmerge(njets, maximum=True)
 
     def constituents(self, min_pt=0.0):
         """Per inclusive jet (``pT ≥ min_pt``, same order), its particles: ``events [* samples] * var * var``."""
@@ -262,7 +265,7 @@ class _HistoryTable:
         if self.k_ns == 1 and ns_out > 1:
             arr = arr[np.repeat(np.arange(self.n_ev), ns_out)]
         if ns_out > 1:
-            arr = ak.unflatten(arr, np.full(self.n_ev, ns_out, np.int64))
+            arr = ak.to_regular(ak.unflatten(arr, np.full(self.n_ev, ns_out, np.int64)), axis=1)
         return arr
 
     def _flat(self, mask_rows, values):
