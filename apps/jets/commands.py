@@ -12,14 +12,16 @@ import numpy as np
 import stochgrad as sg
 
 from . import optimize as opt
+from .io import add_input_arguments
 
 __all__ = ["register", "resonance_width"]
 
 
 def _events(args):
-    from apps.jets import load_default_events, load_events
+    from apps.jets import load_default_events
+    from apps.jets.io import load_from_args
 
-    ev = load_default_events() if args.events in (None, "default") else load_events(args.events)
+    ev = load_default_events() if args.events in (None, "default") else load_from_args(args.events, args)
     n = getattr(args, "n_events", None)
     if n is not None:
         if n < 1:
@@ -46,8 +48,9 @@ def _plt():
 
 
 def _common(p):
-    p.add_argument("--events", default="default", help="events file (.npz/.parquet) or 'default' (embedded sample)")
+    p.add_argument("--events", default="default", help="events file (.npz/.parquet/.root) or 'default' (embedded sample)")
     p.add_argument("--n-events", type=int, default=None, help="use the first N events")
+    add_input_arguments(p)
     p.add_argument("--alpha", type=float, default=1.0, help="Qanti-kT α (> 0)")
     p.add_argument("--samples", type=int, default=16, help="sampled histories per event and step")
     p.add_argument("--loss", choices=opt.LOSSES, default="window")
@@ -292,6 +295,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("widths", help="mjj histograms and resonance widths for fixed, global and per-event R")
     p.add_argument("--events", default="default")
     p.add_argument("--n-events", type=int, default=None)
+    add_input_arguments(p)
     p.add_argument("--ptmin", type=float, default=20.0)
     p.add_argument("--r-fixed", type=float, default=0.4)
     p.add_argument("--global-json", default=None)

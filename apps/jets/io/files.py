@@ -39,6 +39,12 @@ def load_events(path, *, tree=None, branches=None, field=None):
     from ..events import Events
 
     ext = _ext(path)
+    if (tree is not None or branches is not None) and ext != ".root":
+        raise ValueError(f"{path}: --tree/--branches apply to ROOT files only")
+    if field is not None and ext not in (".parquet", ".pq"):
+        raise ValueError(f"{path}: --field applies to Parquet files only")
+    if not os.path.exists(path):
+        raise ValueError(f"{path}: no such events file")
     if ext == ".npz":
         with np.load(path, allow_pickle=False) as f:
             if "p4" not in f or "counts" not in f:

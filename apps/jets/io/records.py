@@ -72,12 +72,14 @@ def find_particles(arr, field=None):
     if not fields or _is_momentum(fields):
         return arr
     cands = [f for f in fields if _is_momentum(ak.fields(arr[f]))]
+    if not cands:
+        return arr  # not nested: cartesian() names the fields it cannot read
     if len(cands) == 1:
         return arr[cands[0]]
     for p in _PREFERRED:
         if p in cands:
             return arr[p]
-    raise ValueError(f"cannot tell which field holds the particles among {cands or fields}; "
+    raise ValueError(f"cannot tell which field holds the particles among {cands}; "
                      "pass field='...' (e.g. field='PFCands')")
 
 
