@@ -50,6 +50,22 @@ def _common(p):
     p.add_argument("--width", type=float, default=15.0, help="window loss width in GeV")
     p.add_argument("--ptmin", type=float, default=20.0, help="jet pT threshold in GeV")
     p.add_argument("--seed", type=int, default=0)
+    _backend_arg(p)
+
+
+def _backend_arg(p):
+    p.add_argument("--backend", choices=("cpu", "cuda", "cuda-emulated", "auto"), default=None,
+                   help="clustering backend (default: cpu; auto = cuda when CuPy sees a GPU)")
+
+
+def _with_backend(fn):
+    """Run a subcommand with the engine's default backend set from ``--backend``."""
+    def run(args):
+        from apps.jets.engine import use_backend
+
+        with use_backend(getattr(args, "backend", None)):
+            return fn(args)
+    return run
 
 
 def cmd_optimize(args):
@@ -262,7 +278,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--per-event", action="store_true", help="one R per event")
     p.add_argument("--json", default="out/optimize.json", help="results file (a PNG is written beside it)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_optimize)
+    p.set_defaults(func=_with_backend(cmd_optimize))
 
     p = sub.add_parser("scan", help="Monte-Carlo expected loss on a grid of R")
     _common(p)
@@ -270,7 +286,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--r-max", type=float, default=1.6)
     p.add_argument("--r-step", type=float, default=0.1)
     p.add_argument("--json", default=None)
-    p.set_defaults(func=cmd_scan)
+    p.set_defaults(func=_with_backend(cmd_scan))
 
     p = sub.add_parser("compare-estimators", help="gradient estimators on one event against the sample size")
     _common(p)
@@ -282,7 +298,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n", type=int, nargs="+", default=[10, 100, 1000, 10000])
     p.add_argument("--exact-max-particles", type=int, default=6)
     p.add_argument("--json", default=None)
-    p.set_defaults(func=cmd_compare)
+    p.set_defaults(func=_with_backend(cmd_compare))
 
     p = sub.add_parser("widths", help="mjj histograms and resonance widths for fixed, global and per-event R")
     p.add_argument("--events", default="default")
@@ -294,4 +310,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--per-event-json", default=None)
     p.add_argument("--png", default="out/widths.png")
     p.add_argument("--json", default=None)
-    p.set_defaults(func=cmd_widths)
+    _backend_arg(p)
+    p.set_defaults(func=_with_backend(cmd_widths))
