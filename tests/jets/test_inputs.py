@@ -96,8 +96,11 @@ def test_numpy_inputs_and_feedback(sub):
     out = sub.to_awkward()  # Momentum4D with vector behaviour, and a valid input again
     assert isinstance(out, vector.backends.awkward.MomentumArray4D) and ak.all(out.pt > 0)
     np.testing.assert_array_equal(as_padded(out)[0], sub.p4)
-    jets = J.cluster(out, 0.4).inclusive_jets(5.0).to_awkward()[:, 0]  # jets of sample 0, fed back in
-    np.testing.assert_array_equal(as_padded(jets)[1], J.cluster(sub, 0.4).inclusive_jets(5.0).counts[:, 0])
+    jets = J.cluster(out, 0.4).inclusive_jets(5.0)  # ClusterResult jets' to_awkward() (events * 1 * var) fed back in
+    p4, counts = as_padded(jets.to_awkward())
+    np.testing.assert_array_equal(counts, jets.counts[:, 0])
+    np.testing.assert_array_equal(p4, jets.p4[:, 0, : p4.shape[1]])
+    assert J.cluster(jets.to_awkward(), 1.0).inclusive_jets().counts.shape == (len(sub), 1)
 
 
 @pytest.mark.parametrize("ext", ["npz", "parquet", "root"])

@@ -121,8 +121,9 @@ def cartesian(arr):
 def to_padded(arr, field=None):
     """``(p4, counts)`` float64/int64 padded arrays from an awkward array of events.
 
-    ``arr`` is ``events * var * record`` (one list of particles per event) or
-    ``var * record`` (one event).
+    ``arr`` is ``events * var * record`` (one list of particles per event),
+    ``events * 1 * var * record`` (one sample per event, as ``Jets.to_awkward()`` of a
+    deterministic clustering) or ``var * record`` (one event).
 
     Raises:
         ValueError: unreadable coordinates, or a nesting other than those two.
@@ -133,6 +134,8 @@ def to_padded(arr, field=None):
     depth = arr.ndim
     if depth == 1:
         arr = arr[np.newaxis]
+    elif depth == 3 and len(arr) and ak.all(ak.num(arr, axis=1) == 1):
+        arr = arr[:, 0]  # events * 1 sample * var (e.g. ClusterResult jets' to_awkward()): one list per event
     elif depth != 2:
         raise ValueError(f"awkward events must be events * var * particle records (or one event, var * record); "
                          f"got {ak.type(arr)} — select one axis first, e.g. arr[:, 0] for the first sample")
