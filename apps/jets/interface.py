@@ -274,13 +274,17 @@ class _HistoryTable:
         return (it, values[it, col]), mask_rows.sum(axis=1)
 
     def inclusive(self, min_pt):
-        beam = self.used & (self.hidx >= self.N[:, None]) & (self.parent2 == _BEAM)
-        p1 = np.where(beam, self.parent1, 0)
-        jm = np.take_along_axis(self.mom, p1[..., None], axis=1)
-        sel = beam & (jm[..., 0] ** 2 + jm[..., 1] ** 2 >= min_pt * min_pt)
-        rev = sel[:, ::-1]
-        (it, h), cnt = self._flat(rev, p1[:, ::-1])
-        return (it, h), cnt
+        key = ("incl", min_pt)
+        if key not in self._cons:
+            beam = self.used & (self.hidx >= self.N[:, None]) & (self.parent2 == _BEAM)
+            it, h = np.nonzero(beam)
+            p1 = self.parent1[it, h]
+            m = self.mom[it, p1]
+            keep = m[:, 0] ** 2 + m[:, 1] ** 2 >= min_pt * min_pt
+            it, h, p1 = it[keep], h[keep], p1[keep]
+            order = np.lexsort((-h, it))  # per item, the latest beam step first (FastJet's order)
+            self._cons[key] = ((it[order], p1[order]), np.bincount(it, minlength=len(self.N)))
+        return self._cons[key]
 
     def n_exclusive(self, dcut):
         stop = np.sum(self.used & (self.max_dij <= dcut), axis=1)
