@@ -1,4 +1,4 @@
-"""Jets: Pythia 8 H→bb̄ events, exact anti-kT and sampled Qanti-kT (with the R-score), CLI.
+"""Jets: your events or Pythia 8 H→bb̄, anti-kT / kt / C/A as FastJet and their sampled versions (R-score), CLI.
 
 Public API:
 
@@ -18,6 +18,7 @@ numba compiles the kernels on first use (cached on disk afterwards); cupy is nev
 imported here.
 """
 
+from . import io
 from .algorithms import JetDefinition, antikt_algorithm, cambridge_algorithm, kt_algorithm
 from .engine import ClusterResult, Jets, cluster, sample_mjj_and_alternatives, sample_mjj_and_score
 from .events import Events, load_default_events, load_events, save_events
@@ -33,7 +34,7 @@ def generate_events(*args, **kwargs):
 
 
 __all__ = [
-    "JetDefinition", "ClusterSequence", "antikt_algorithm", "kt_algorithm", "cambridge_algorithm",
+    "io", "JetDefinition", "ClusterSequence", "antikt_algorithm", "kt_algorithm", "cambridge_algorithm",
     "Events", "load_events", "load_default_events", "save_events", "generate_events",
     "cluster", "ClusterResult", "Jets", "sample_mjj_and_score", "sample_mjj_and_alternatives", "exact_histories",
 ]
