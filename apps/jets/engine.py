@@ -201,8 +201,9 @@ class _Call:
         p = _check_p(p)
         alpha = _check_alpha(alpha)
         seed = _seed64(seed)
+        raw = events.p4 if hasattr(events, "p4") else events[0] if isinstance(events, tuple) else events
+        self.backend = get_backend(_default_backend.get() if backend is None else backend, raw)
         p4, counts = _padded(events)
-        self.backend = get_backend(_default_backend.get() if backend is None else backend, p4)
         xp = self.backend.xp
         self.to_host = xp is not np and not is_cupy(p4)  # NumPy in → NumPy out
         if self.to_host:

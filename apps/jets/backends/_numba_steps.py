@@ -212,8 +212,9 @@ def beam_weights(m, R2, alpha, ia, cmin, D, W, WG, J, bw):
 def pick_candidate(target, npair, m, R2, J, P, bw):
     """The candidate where the running weight sum (pairs, then beams) first exceeds ``target``.
 
-    Returns ``(ci, cj or −1, d̃, c, index in the pair list or −1)``; rounding past the
-    end takes the last candidate of non-zero weight.
+    Returns ``(ci, cj or −1, d̃, c, index in the pair list or −1, margin)``; ``margin`` is
+    how far ``target`` lies from the chosen candidate's interval edges (unnormalised).
+    Rounding past the end takes the last candidate of non-zero weight (margin 0).
     """
     jp, rap, phi, s, nnd, nni, jid, dij, slot_of, flag = J
     pa, pb, pd, pw = P
@@ -222,19 +223,22 @@ def pick_candidate(target, npair, m, R2, J, P, bw):
     for c in range(npair):
         if pw[c] > 0.0:
             lastp = c
+        prev = acc
         acc += pw[c]
         if target < acc and pw[c] > 0.0:
-            return slot_of[pa[c]], slot_of[pb[c]], pd[c], 1.0, c
+            return slot_of[pa[c]], slot_of[pb[c]], pd[c], 1.0, c, min(target - prev, acc - target)
     last_ok = -1
+    prev = acc
     for i in range(m):
         if bw[i] > 0.0:
             last_ok = i
+            prev = acc
             acc += bw[i]
             if target < acc:
                 break
     if last_ok >= 0:
-        return last_ok, -1, s[last_ok] * R2, 0.0, -1
-    return slot_of[pa[lastp]], slot_of[pb[lastp]], pd[lastp], 1.0, lastp
+        return last_ok, -1, s[last_ok] * R2, 0.0, -1, max(min(target - prev, acc - target), 0.0)
+    return slot_of[pa[lastp]], slot_of[pb[lastp]], pd[lastp], 1.0, lastp, 0.0
 
 
 @nb.njit(inline="always", **_opts)

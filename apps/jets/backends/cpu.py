@@ -101,7 +101,12 @@ def _reservoir_step(t, rstate, total, res, res_sign, K, gbar, ia, cmin, P, npair
 
 @nb.njit(**_opts)
 def cluster_one(p4, n, R, p, alpha, det, key, ptmin2, hist, hdist, top, rstate, res, res_sign, force):
-    """Cluster one event; returns (score, n_top, alt_total, status).
+    """Cluster one event; returns (score, n_top, alt_total, status, margin).
+
+    ``margin``: the history's closest call — the smallest distance, over its sampled
+    steps, of the step's uniform from an edge of the chosen candidate's probability
+    interval (inf when nothing was sampled). Two backends whose doubles differ in the
+    last bits can only disagree on a history with a tiny margin.
 
     ``status`` 1: a sampled step met weights that are not finite and positive
     (distances that under- or overflow); the history was finished safely (beam
@@ -137,6 +142,7 @@ def cluster_one(p4, n, R, p, alpha, det, key, ptmin2, hist, hdist, top, rstate, 
     score = 0.0
     alt_total = 0.0
     status = 0
+    margin = np.inf
     nres = res.shape[0]
     m = n
     nmerge = 0
@@ -163,7 +169,9 @@ def cluster_one(p4, n, R, p, alpha, det, key, ptmin2, hist, hdist, top, rstate, 
                 ci, cj, dchosen, cch, cpair = 0, -1, s[0] * R2, 0.0, -1
                 weighted = False
             else:
-                ci, cj, dchosen, cch, cpair = pick_candidate(u * W, npair, m, R2, J, P, bw)
+                ci, cj, dchosen, cch, cpair, gap = pick_candidate(u * W, npair, m, R2, J, P, bw)
+                if gap / W < margin:
+                    margin = gap / W
             if t == force[0]:  # alternative path: the uniform is used up, the choice is forced
                 ci, cj, dchosen, cch = forced_candidate(force[1], force[2], R2, J)
             if weighted:
@@ -177,7 +185,7 @@ def cluster_one(p4, n, R, p, alpha, det, key, ptmin2, hist, hdist, top, rstate, 
                                       hdist, top, topst)
         if m == 0:
             break
-    return score, int(topst[2]), alt_total, status
+    return score, int(topst[2]), alt_total, status, margin
 
 
 @nb.njit(inline="always", **_opts)
@@ -203,7 +211,7 @@ _RES_SALT = np.uint64(0x632BE59BD9B4E019)  # the reservoirs' stream differs from
 
 @nb.njit(parallel=True, cache=True, nogil=True, error_model="numpy")
 def run_batch(p4, counts, R, p, alpha, det, n_samples, seed, ptmin, want_hist, hist_out, dist_out, mjj_out,
-              score_out, res_out, res_sign_out, alt_total_out, status_out):
+              score_out, res_out, res_sign_out, alt_total_out, status_out, margin_out):
     """Cluster every (event, sample); fills mjj_out/score_out (n_ev·n_samples) and,
     when ``want_hist``, hist_out (n_items, n_max, 2) / dist_out (n_items, n_max).
     With ``res_out`` of shape (n_items, m, 3) (m > 0) also draws m alternatives per
@@ -219,9 +227,10 @@ def run_batch(p4, counts, R, p, alpha, det, n_samples, seed, ptmin, want_hist, h
         res_sign = np.zeros(nres)
         force = np.full(3, -1, np.int64)
         rstate = stream_key(seed ^ _RES_SALT, e, smp)
-        sc, ntop, tot, st = cluster_one(p4[e], n, R[e], p, alpha, det, key, ptmin2, hist, hd, top,
-                                        rstate, res, res_sign, force)
+        sc, ntop, tot, st, mg = cluster_one(p4[e], n, R[e], p, alpha, det, key, ptmin2, hist, hd, top,
+                                            rstate, res, res_sign, force)
         status_out[it] = st
+        margin_out[it] = mg
         if nres > 0:
             alt_total_out[it] = tot
             for j in range(nres):
@@ -259,8 +268,8 @@ def run_alternatives(p4, counts, R, p, alpha, n_samples, seed, ptmin, res, mjj_o
         for q in range(3):
             force[q] = res[it, j, q]
         key = stream_key(seed, e, smp)
-        _, ntop, _, _ = cluster_one(p4[e], n, R[e], p, alpha, False, key, ptmin2, hist, hd, top,
-                                    np.uint64(0), no_res, no_sign, force)
+        _, ntop, _, _, _ = cluster_one(p4[e], n, R[e], p, alpha, False, key, ptmin2, hist, hd, top,
+                                       np.uint64(0), no_res, no_sign, force)
         mjj_out[it, j] = _pair_mass(top) if ntop >= 2 else np.nan
 
 
@@ -331,7 +340,8 @@ class CpuBackend:
         if n_items:
             run_batch(job.p4, job.counts, job.R, job.p, 0.0 if job.alpha is None else job.alpha,
                       job.alpha is None, job.n_samples, np.uint64(job.seed), job.ptmin, want_hist, out.history,
-                      out.dij, out.mjj, out.score, out.reservoir, out.reservoir_sign, out.alt_total, out.status)
+                      out.dij, out.mjj, out.score, out.reservoir, out.reservoir_sign, out.alt_total, out.status,
+                      out.margin)
         return out
 
     def run_alternatives(self, job, reservoir):

@@ -44,7 +44,7 @@ HOST_FLAGS = ("-x", "c++", "-std=c++11", "-O2", "-ffp-contract=off", "-fno-fast-
 
 # argument kinds of each kernel: P pointer, q int64, i int32, d double, Q uint64
 SIGNATURES = {
-    "qk_batch": "PPPqidiqQdiiqqqPPPPPPPPPP",
+    "qk_batch": "PPPqidiqQdiiqqqPPPPPPPPPPP",
     "qk_alternatives": "PPPqidqQdiPqqqPPP",
     "qk_replay": "PPqqPqqPPPPP",
 }
@@ -93,7 +93,7 @@ class _KernelBackend:
                              job.p4, job.counts, job.R, n_max, job.p, 0.0 if det else job.alpha, int(det),
                              job.n_samples, job.seed, job.ptmin, int(want_hist), n_alt, item0, n_work, ncap, dbuf,
                              ibuf, out.history, out.dij, out.mjj, out.score, out.reservoir, out.reservoir_sign,
-                             out.alt_total, out.status))
+                             out.alt_total, out.status, out.margin))
         return out
 
     def run_alternatives(self, job, reservoir):

@@ -55,6 +55,10 @@ class BatchResult(NamedTuple):
         status: ``(n_items,)`` int32, 0 when the item was clustered as specified; 1 when a
             sampled step met weights that were not finite and positive (distances under- or
             overflowing): the engine raises ``ValueError`` naming the event.
+        margin: ``(n_items,)`` the history's closest call: the smallest distance, over
+            its sampled steps, of the step's uniform from an edge of the chosen
+            candidate's probability interval (inf for deterministic clustering). Two
+            backends can only disagree on a history whose margin is a rounding error.
     """
 
     mjj: Any
@@ -65,6 +69,7 @@ class BatchResult(NamedTuple):
     reservoir_sign: Any
     alt_total: Any
     status: Any
+    margin: Any
 
 
 class ReplayResult(NamedTuple):
@@ -113,4 +118,5 @@ def empty_batch(xp, n_items, n_max, want_hist, n_alt):
         history=xp.full((n_items, n_max, 2) if want_hist else (0, 0, 2), -2, xp.int32),
         dij=xp.full((n_items, n_max) if want_hist else (0, 0), xp.nan),
         reservoir=xp.full((n_items, n_alt, 3), -1, xp.int64), reservoir_sign=xp.zeros((n_items, n_alt)),
-        alt_total=xp.zeros(n_items), status=xp.zeros(n_items, xp.int32))
+        alt_total=xp.zeros(n_items), status=xp.zeros(n_items, xp.int32),
+        margin=xp.full(n_items, xp.inf))

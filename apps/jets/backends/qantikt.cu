@@ -289,12 +289,14 @@ QK_DEV void beam_weights(Item* it, i64 m, double R2, double alpha, double ia, do
     }
 }
 
-QK_DEV void pick_candidate(Item* it, double target, i64 npair, i64 m, double R2, i64* ci, i64* cj, double* dch,
-                           double* cch, i64* cpair) {
-    double acc = 0.0;
+// Returns the margin: how far target lies from the chosen interval's edges (unnormalised).
+QK_DEV double pick_candidate(Item* it, double target, i64 npair, i64 m, double R2, i64* ci, i64* cj, double* dch,
+                             double* cch, i64* cpair) {
+    double acc = 0.0, prev;
     i64 lastp = -1;
     for (i64 c = 0; c < npair; ++c) {
         if (A(pw, c) > 0.0) lastp = c;
+        prev = acc;
         acc += A(pw, c);
         if (target < acc && A(pw, c) > 0.0) {
             *ci = A(slot_of, A(pa, c));
@@ -302,13 +304,16 @@ QK_DEV void pick_candidate(Item* it, double target, i64 npair, i64 m, double R2,
             *dch = A(pd, c);
             *cch = 1.0;
             *cpair = c;
-            return;
+            double lo = target - prev, hi = acc - target;
+            return lo < hi ? lo : hi;
         }
     }
     i64 last_ok = -1;
+    prev = acc;
     for (i64 i = 0; i < m; ++i) {
         if (A(bw, i) > 0.0) {
             last_ok = i;
+            prev = acc;
             acc += A(bw, i);
             if (target < acc) break;
         }
@@ -319,13 +324,16 @@ QK_DEV void pick_candidate(Item* it, double target, i64 npair, i64 m, double R2,
         *dch = A(s, last_ok) * R2;
         *cch = 0.0;
         *cpair = -1;
-        return;
+        double lo = target - prev, hi = acc - target;
+        double g = lo < hi ? lo : hi;
+        return g > 0.0 ? g : 0.0;
     }
     *ci = A(slot_of, A(pa, lastp));
     *cj = A(slot_of, A(pb, lastp));
     *dch = A(pd, lastp);
     *cch = 1.0;
     *cpair = lastp;
+    return 0.0;
 }
 
 QK_DEV void forced_candidate(Item* it, i64 fa, i64 fb, double R2, i64* ci, i64* cj, double* dch, double* cch) {
@@ -510,9 +518,10 @@ QK_DEV i64 apply_step(Item* it, i64 t, i64 ci, i64 cj, double dch, i64 n, i64* n
 }
 
 // Cluster one event (twin of cpu.cluster_one); returns the status (0 ok, 1 weights not finite).
+// *margin_out: the history's closest call (see cpu.cluster_one).
 QK_DEV int cluster_one(Item* it, const double* p4, i64 n, double R, int p, double alpha, int det, u64 key,
                        double ptmin2, int* hist, double* hdist, u64 rstate, i64* res, double* res_sign, int nres,
-                       i64 f0, i64 f1, i64 f2, double* score_out, double* alt_total_out) {
+                       i64 f0, i64 f1, i64 f2, double* score_out, double* alt_total_out, double* margin_out) {
     double R2 = R * R;
     for (int q = 0; q < 8; ++q) it->top[q] = 0.0;
     it->topst[0] = -1.0;
@@ -525,6 +534,7 @@ QK_DEV int cluster_one(Item* it, const double* p4, i64 n, double R, int p, doubl
     double C = -1.0;
     double score = 0.0, alt_total = 0.0;
     int status = 0;
+    double margin = qk_inf();
     i64 m = n, nmerge = 0;
     for (i64 t = 0; t < n; ++t) {
         i64 ci, cj;
@@ -559,7 +569,8 @@ QK_DEV int cluster_one(Item* it, const double* p4, i64 n, double R, int p, doubl
                 cpair = -1;
                 weighted = 0;
             } else {
-                pick_candidate(it, u * W, npair, m, R2, &ci, &cj, &dchosen, &cch, &cpair);
+                double gap = pick_candidate(it, u * W, npair, m, R2, &ci, &cj, &dchosen, &cch, &cpair);
+                if (gap / W < margin) margin = gap / W;
             }
             if (t == f0) forced_candidate(it, f1, f2, R2, &ci, &cj, &dchosen, &cch);
             if (weighted) {
@@ -575,6 +586,7 @@ QK_DEV int cluster_one(Item* it, const double* p4, i64 n, double R, int p, doubl
     }
     *score_out = score;
     *alt_total_out = alt_total;
+    *margin_out = margin;
     return status;
 }
 
@@ -621,7 +633,8 @@ extern "C" __global__ void qk_batch(const double* p4, const i64* counts, const d
                                     double alpha, int det, i64 n_samples, u64 seed, double ptmin, int want_hist,
                                     int nres, i64 item0, i64 n_work, i64 ncap, double* dbuf, i64* ibuf,
                                     int* hist_out, double* dist_out, double* mjj_out, double* score_out,
-                                    i64* res_out, double* res_sign_out, double* alt_total_out, int* status_out) {
+                                    i64* res_out, double* res_sign_out, double* alt_total_out, int* status_out,
+                                    double* margin_out) {
     FOR_EACH_WORK_ITEM(w, n_work) {
         i64 item = item0 + w;
         i64 e = item / n_samples;
@@ -636,12 +649,13 @@ extern "C" __global__ void qk_batch(const double* p4, const i64* counts, const d
             res[3 * j + 2] = -1;
             res_sign[j] = 0.0;
         }
-        double score, alt_total;
+        double score, alt_total, margin;
         int st = cluster_one(&itm, p4 + e * n_max * 4, counts[e], R[e], p, alpha, det,
                              stream_key(seed, e, smp), ptmin * ptmin, want_hist ? hist_out + item * n_max * 2 : 0,
                              want_hist ? dist_out + item * n_max : 0, stream_key(seed ^ RES_SALT, e, smp), res,
-                             res_sign, nres, -1, -1, -1, &score, &alt_total);
+                             res_sign, nres, -1, -1, -1, &score, &alt_total, &margin);
         status_out[item] = st;
+        margin_out[item] = margin;
         score_out[item] = score;
         if (nres > 0) alt_total_out[item] = alt_total;
         mjj_out[item] = itm.topst[2] >= 2.0 ? pair_mass(&itm) : qk_nan();
@@ -665,9 +679,9 @@ extern "C" __global__ void qk_alternatives(const double* p4, const i64* counts, 
         }
         Item itm;
         item_setup(&itm, dbuf, ibuf, w, n_work, n_max, ncap);
-        double score, alt_total;
+        double score, alt_total, margin;
         cluster_one(&itm, p4 + e * n_max * 4, counts[e], R[e], p, alpha, 0, stream_key(seed, e, smp),
-                    ptmin * ptmin, 0, 0, 0ULL, 0, 0, 0, r[0], r[1], r[2], &score, &alt_total);
+                    ptmin * ptmin, 0, 0, 0ULL, 0, 0, 0, r[0], r[1], r[2], &score, &alt_total, &margin);
         mjj_out[wk] = itm.topst[2] >= 2.0 ? pair_mass(&itm) : qk_nan();
     }
 }
