@@ -71,6 +71,23 @@ def test_coordinate_system_roundtrip(sub, system, kind):
     np.testing.assert_allclose(J.cluster(arr, 0.8).mjj(), J.cluster(sub, 0.8).mjj(), rtol=1e-9)
 
 
+def test_extra_fields_and_other_spellings(sub):
+    a = sub.to_awkward()
+    tol = 1e-12 * np.abs(sub.p4[..., 3]).max()
+    # NanoAOD-like records carry more than the momentum (charge, vertex z, ...): ignored
+    r = ak.zip({"pt": a.pt, "eta": a.eta, "phi": a.phi, "mass": a.mass, "z": a.pt * 0 + 3.0, "charge": a.pt * 0})
+    np.testing.assert_allclose(as_padded(r)[0], sub.p4, rtol=0, atol=tol)
+    r = ak.zip({"x": a.pt * 0, "px": a.px, "py": a.py, "pz": a.pz, "E": a.E})  # px beats the alias x
+    np.testing.assert_array_equal(as_padded(r)[0], sub.p4)
+    # Delphes-like capitalisation; (PT, Eta, Phi) alone are massless particles
+    r = ak.zip({"PT": a.pt, "Eta": a.eta, "Phi": a.phi, "M": a.mass})
+    np.testing.assert_allclose(as_padded(r)[0], sub.p4, rtol=0, atol=tol)
+    p4 = as_padded(ak.zip({"PT": a.pt, "Eta": a.eta, "Phi": a.phi}))[0]
+    mask = np.arange(p4.shape[1]) < sub.counts[:, None]
+    np.testing.assert_allclose(p4[..., :3], sub.p4[..., :3], rtol=0, atol=tol)
+    np.testing.assert_allclose(p4[mask][:, 3], np.linalg.norm(sub.p4[mask][:, :3], axis=1), rtol=1e-12)
+
+
 def test_nesting_field_choice_and_errors(sub):
     a = sub.to_awkward(with_name=None)
     two = ak.zip({"PFCands": a, "GenCands": a, "n": ak.num(a)}, depth_limit=1)

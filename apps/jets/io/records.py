@@ -42,13 +42,22 @@ def is_awkward(obj):
 
 
 def _canonical(fields):
+    """{canonical coordinate: field}; a field named exactly like a coordinate beats an alias (px over x)."""
     out = {}
+    for f in fields:  # exact names first (case-insensitive)
+        c = _ALIASES.get(f.lower())
+        if c is not None and f.lower() == c.lower() and c not in out:
+            out[c] = f
     for f in fields:
         c = _ALIASES.get(f.lower())
         if c is not None and c not in out:
             out[c] = f
-    # x/y/z/t collide with px/... only as aliases: keep the first of each canonical name
     return out
+
+
+_SETS = (("px", "py", "pz", "E"), ("pt", "eta", "phi", "mass"), ("pt", "eta", "phi", "E"),
+         ("pt", "rapidity", "phi", "mass"), ("pt", "theta", "phi", "mass"), ("pt", "theta", "phi", "E"),
+         ("pt", "phi", "pz", "E"), ("pt", "phi", "pz", "mass"))
 
 
 def _is_momentum(fields):
@@ -97,6 +106,10 @@ def cartesian(arr):
     def col(name):
         return ak.values_astype(ak.without_parameters(arr[c[name]]), np.float64)
 
+    for want in _SETS:  # a complete set, ignoring other fields (vertex x/y/z, charge, ...)
+        if set(want) <= set(c):
+            c = {k: c[k] for k in want}
+            break
     if {"px", "py", "pz", "E"} <= set(c):
         return col("px"), col("py"), col("pz"), col("E")
     if {"pt", "rapidity", "phi", "mass"} <= set(c):
