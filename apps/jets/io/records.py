@@ -9,6 +9,10 @@ Accepted record fields (case-insensitive; with or without ``vector`` behaviour, 
 * ``pt, rapidity, phi, mass`` (true rapidity; ``vector`` has no such coordinate, so it
   is converted here: ``mT = √(pT² + m²)``, ``pz = mT sinh y``, ``E = mT cosh y``).
 
+Other fields (charge, pdgId, a vertex ``z`` ...) are ignored: the first complete set in
+the order above is used, and a field named exactly like a coordinate beats an alias
+(``px`` over ``x``).
+
 The particles may sit under a field of the event records (``events["PFCands"]``):
 give ``field=``, or leave it to :func:`find_particles`, which takes the only
 list-of-records field (or ``particles`` / ``PFCands`` / ``Particle`` when several).
