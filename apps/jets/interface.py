@@ -121,7 +121,7 @@ class ClusterSequence:
     def n_exclusive_jets(self, dcut=0.0):
         """Jets that ``exclusive_jets(dcut=dcut)`` returns, per event (int32, ``events [* samples]``)."""
         t = self._tab()
-        return self._shape([], flat_values=t.n_exclusive(float(dcut)).astype(np.int32))
+        return self._shape([], flat_values=t.n_exclusive(_nonneg(dcut, "dcut")).astype(np.int32))
 
     def exclusive_dmerge(self, njets=10):
         """The distance ``d`` of the step that merges ``njets + 1`` jets into ``njets`` (0 when ``njets ≥ N``).
@@ -162,7 +162,7 @@ class ClusterSequence:
                           "should be interpreted with care.", UserWarning, stacklevel=3)
         t = self._tab()
         if given_d:
-            return t.n_exclusive(float(dcut))
+            return t.n_exclusive(_nonneg(dcut, "dcut"))
         if isinstance(n_jets, bool) or not isinstance(n_jets, (int, np.integer)) or n_jets < 1:
             raise ValueError(f"n_jets must be an integer >= 1, got {n_jets!r}")
         few = t.N < n_jets

@@ -125,6 +125,8 @@ def test_exclusive_jets_arguments_and_errors(events):
             cs.exclusive_jets(n_jets=2)
     with pytest.raises(ValueError, match="min_pt"):
         cs.inclusive_jets(min_pt=-1)
+    with pytest.raises(ValueError, match="dcut"):
+        cs.n_exclusive_jets(dcut=float("nan"))
     with pytest.raises(ValueError, match="n_samples"):
         J.ClusterSequence(events, J.JetDefinition("antikt", 0.4), n_samples=0)
 
