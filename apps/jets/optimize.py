@@ -217,7 +217,7 @@ class _Estimate:  # the minimal Estimate interface the optimisers read
 
 
 def optimize_global(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="window", alpha=1.0,
-                    samples=16, seed=0, optimizer="adam", progress=False, ptmin=20.0, width=15.0):
+                    samples=16, seed=0, optimizer="adam", progress=False, ptmin=20.0, width=15.0, callback=None):
     """Find one jet radius for all events by Adam/SGD on θ = log R.
 
     Each step uses fresh random streams (``seed + step``), so the noise averages out.
@@ -237,14 +237,15 @@ def optimize_global(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="win
         return sg.value_and_grad(prog, estimator, n=prog.n_per_call, seed=seed + step)(theta)
 
     opt = sg.optim.adam if optimizer == "adam" else sg.optim.sgd
-    res = opt(estimate, float(np.log(r0)), steps=steps, lr=lr, progress=progress, label="optimise R")
+    res = opt(estimate, float(np.log(r0)), steps=steps, lr=lr, progress=progress, label="optimise R",
+              callback=callback)
     for h in res.history:
         h["R"] = float(np.exp(h["theta"]))
     return res
 
 
 def optimize_per_event(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="window", alpha=1.0,
-                       samples=16, seed=0, optimizer="adam", progress=False, ptmin=20.0, width=15.0):
+                       samples=16, seed=0, optimizer="adam", progress=False, ptmin=20.0, width=15.0, callback=None):
     """One jet radius per event: Adam/SGD on the vector θ_e = log R_e (updates are per component).
 
     Returns:
@@ -261,7 +262,8 @@ def optimize_per_event(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="
 
     opt = sg.optim.adam if optimizer == "adam" else sg.optim.sgd
     theta0 = np.full(n_ev, float(np.log(r0)))
-    return opt(estimate, theta0, steps=steps, lr=lr, progress=progress, label="optimise R per event")
+    return opt(estimate, theta0, steps=steps, lr=lr, progress=progress, label="optimise R per event",
+               callback=callback)
 
 
 def scan(events, radii, loss="window", alpha=1.0, samples=16, seed=0, ptmin=20.0, width=15.0):
