@@ -1,0 +1,187 @@
+"""Vectorised choice families: sampling from the keyed noise, score, alternatives and relaxation.
+
+A family is a small object with the methods below; :data:`FAMILIES` maps the
+primitive's name to it. Adding a family (binomial, poisson, ...) to the
+vectorised mode is one class here plus the two-line delegation in its primitive.
+
+Conventions (the same couplings as the per-sample mode, see ``stochgrad._trace``):
+``bernoulli(p)`` is ``u < p``; ``categorical`` is the inverse CDF of ``u``;
+under GS-STE a Bernoulli uses the same ``u`` through the logistic transform and a
+categorical one Gumbel per category.
+"""
+
+from __future__ import annotations
+
+import autograd.numpy as anp
+import numpy as np
+from autograd.extend import defjvp, primitive
+from autograd.tracer import getval
+
+__all__ = ["Bernoulli", "Categorical", "FAMILIES"]
+
+
+@primitive
+def _straight_through(p, hard, jac):
+    """Value ``hard``; forward derivative ``jac · dp`` per sample (one autograd op)."""
+    return hard
+
+
+defjvp(_straight_through, lambda g, ans, p, hard, jac: jac * g)
+
+
+@primitive
+def _straight_through_onehot(probs, hard, jac):
+    """Value ``hard`` (n, K); forward derivative ``jac (n, K, K) @ dπ`` per sample."""
+    return hard
+
+
+defjvp(_straight_through_onehot,
+       lambda g, ans, probs, hard, jac: np.einsum("nij,nj->ni", jac, np.broadcast_to(g, hard.shape)))
+
+
+class Bernoulli:
+    """``k ~ Bernoulli(p)`` per sample; ``p`` of shape ``()`` or ``(n,)``."""
+
+    name = "bernoulli"
+    width = 1  # uniforms per sample
+
+    @staticmethod
+    def check(pv, n):
+        if np.ndim(pv) not in (0, 1) or (np.ndim(pv) == 1 and pv.shape[0] != n):
+            raise ValueError(f"bernoulli (vectorised): p must be a scalar or have one entry per sample, shape "
+                             f"({n},), got shape {np.shape(pv)}")
+        if np.ndim(pv) == 0:
+            i, val, bad = None, pv, not (0.0 <= pv <= 1.0)  # also NaN
+        else:
+            xp = _xp(pv)
+            out = ~((pv >= 0.0) & (pv <= 1.0))
+            bad = bool(xp.any(out))
+            i = int(xp.argmax(out)) if bad else None
+            val = float(pv[i]) if bad else None
+        if bad:
+            at = "" if i is None else f" (sample {i})"
+            raise ValueError(f"bernoulli (vectorised): p must lie in [0, 1], got {val!r}{at}. "
+                             "Map an unconstrained parameter through a sigmoid or clip it.")
+
+    @staticmethod
+    def sample(pv, u):
+        return u < pv
+
+    @staticmethod
+    def score(pv, dp, k):
+        """``∂ log π(k) / ∂θ`` along one direction: ``dp/p`` if ``k`` else ``−dp/(1 − p)``."""
+        xp = _xp(pv, k)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return dp * xp.where(k, 1.0 / pv, -1.0 / (1.0 - pv))
+
+    @staticmethod
+    def candidates(pv, dp, k, n):
+        """Rao-Blackwellised alternative: the flip, weight ``+dp`` from 0 and ``−dp`` from 1; shapes (n, 1)."""
+        xp = _xp(pv, k)
+        w = xp.where(k, -dp, dp)
+        return (~k)[:, None], xp.broadcast_to(w, (n,))[:, None]
+
+    @staticmethod
+    def relaxed(p, pv, u, k, temperature):
+        """Hard ``k`` forward; derivative of ``σ((logit p + logistic noise)/τ)`` (GS-STE)."""
+        xp = _xp(pv, u)
+        eps = 1e-12
+        logistic = xp.log1p(-u + eps) - xp.log(u + eps)  # k = 1 iff logit p + logistic > 0
+        logit = xp.log(pv + eps) - xp.log1p(-pv + eps)
+        s = 1.0 / (1.0 + xp.exp(-(logit + logistic) / temperature))
+        jac = s * (1.0 - s) / temperature * (1.0 / (pv + eps) + 1.0 / (1.0 - pv + eps))
+        return _straight_through(p, _per_sample(k.astype(float)), jac)
+
+
+class Categorical:
+    """``k ~ Categorical(π)`` per sample; ``π`` of shape ``(K,)`` or ``(n, K)``."""
+
+    name = "categorical"
+    width = 1
+
+    @staticmethod
+    def probs(logits, probs, n):
+        if (logits is None) == (probs is None):
+            raise ValueError("categorical: give exactly one of logits=... or probs=...")
+        x = logits if logits is not None else probs
+        v = getval(x)
+        xp = _xp(v)
+        if np.ndim(v) not in (1, 2) or (np.ndim(v) == 2 and v.shape[0] != n) or v.shape[-1] < 1:
+            raise ValueError(f"categorical (vectorised): {'logits' if logits is not None else 'probs'} must have "
+                             f"shape (K,) or ({n}, K) (one row per sample), got {np.shape(v)}")
+        if logits is not None:
+            if not bool(xp.all(xp.isfinite(v))):
+                raise ValueError("categorical: logits must be finite; for an impossible outcome pass probs= "
+                                 "with a zero instead of a -inf logit.")
+            z = logits - xp.max(v, axis=-1, keepdims=True)
+            e = anp.exp(z)
+            return e / anp.sum(e, axis=-1, keepdims=True)
+        if not bool(xp.all(xp.isfinite(v) & (v >= 0))) or not bool(xp.all(xp.abs(v.sum(axis=-1) - 1.0) <= 1e-6)):
+            raise ValueError("categorical: probs must be finite, non-negative and sum to 1 (per sample); "
+                             "normalise them or pass logits= instead.")
+        return probs
+
+    @staticmethod
+    def sample(pv, u):
+        """Inverse CDF per sample; rounding at the top end never gives an outcome of probability 0."""
+        xp = _xp(pv, u)
+        K = pv.shape[-1]
+        c = xp.cumsum(pv, axis=-1)
+        k = (u[:, None] >= c).sum(axis=-1)
+        last = K - 1 - xp.argmax(pv[..., ::-1] > 0, axis=-1)  # the last outcome of positive probability
+        return xp.minimum(k, last)
+
+    @staticmethod
+    def gumbel_sample(pv, u):
+        xp = _xp(pv, u)
+        g = -xp.log(-xp.log(u))
+        with np.errstate(divide="ignore"):
+            return xp.argmax(xp.log(pv) + g, axis=-1), g
+
+    @staticmethod
+    def score(pv, dpi, k):
+        """``∂ log π_k / ∂θ`` along one direction: ``dπ_k / π_k``."""
+        xp = _xp(pv, k)
+        n = k.shape[0]
+        pk = xp.take_along_axis(xp.broadcast_to(pv, (n, pv.shape[-1])), k[:, None], axis=1)[:, 0]
+        dk = xp.take_along_axis(xp.broadcast_to(dpi, (n, pv.shape[-1])), k[:, None], axis=1)[:, 0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return xp.where(dk == 0, 0.0, dk / pk)
+
+    @staticmethod
+    def candidates(pv, dpi, k, n):
+        """Rao-Blackwellised alternatives: every other outcome ``j`` with weight ``∂π_j``; shapes (n, K)."""
+        xp = _xp(pv, k)
+        K = pv.shape[-1]
+        values = xp.broadcast_to(xp.arange(K), (n, K))
+        w = xp.where(values == k[:, None], 0.0, xp.broadcast_to(dpi, (n, K)))
+        return values, w
+
+    @staticmethod
+    def relaxed(probs, pv, g, k, temperature):
+        """Hard one-hot forward; derivative of ``softmax((log π + g)/τ)`` (GS-STE), shape (n, K)."""
+        xp = _xp(pv, g)
+        n, K = g.shape
+        eps = 1e-300
+        with np.errstate(divide="ignore"):
+            z = (xp.log(pv + eps) + g) / temperature
+        e = xp.exp(z - z.max(axis=-1, keepdims=True))
+        s = e / e.sum(axis=-1, keepdims=True)
+        eye = xp.eye(K)
+        jac = (s[:, :, None] * eye - s[:, :, None] * s[:, None, :]) / temperature / (pv + eps)[..., None, :]
+        return _straight_through_onehot(probs, _per_sample(eye[k]), jac)
+
+
+def _per_sample(a):
+    from .values import per_sample
+
+    return per_sample(a)
+
+
+def _xp(*arrays):
+    from ..backend import array_module
+
+    return array_module(*[a for a in arrays if hasattr(a, "shape")])
+
+
+FAMILIES = {"bernoulli": Bernoulli, "categorical": Categorical}

@@ -1,0 +1,250 @@
+"""The vectorised program: one run of the user's function for all samples, as a batched program.
+
+:class:`VectorizedProgram` turns a function written once for all samples into
+the core's batched-program protocol (:class:`~stochgrad.BatchSamples` for a
+:class:`~stochgrad.Want`), so every estimator combines it with array
+operations exactly as it combines a hand-written batched simulator:
+
+* value only (finite differences): one plain run at each θ; the keyed noise
+  makes the runs at θ ± h use common random numbers;
+* score and pathwise (score function, the stochastic derivative's control
+  variates): one forward-mode run per θ component; the score is read from the
+  recorded choices' parameter tangents;
+* GS-STE: the same forward runs with straight-through choices;
+* alternatives (stochastic derivative): every sample draws ``m`` of its
+  alternative choices (a Bernoulli's flip, a categorical's other outcomes, with
+  the Rao-Blackwellised weights ``±∂π/∂θ``) by systematic sampling proportional
+  to ``|weight|``, as the per-sample mode does; replay ``r`` is one plain run
+  in which every sample has its own forced choice, so ``m`` alternatives cost
+  ``m`` extra vectorised runs.
+
+Samples are processed in chunks (default 32,768); every random number depends
+only on (seed, stream, absolute sample index), so the result does not depend on
+the chunk size, and a chunk ``[start, start + n)`` can be computed on its own.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from autograd.tracer import getval
+
+from .._batched import BatchedProgram, BatchSamples, Want, _check
+from ..backend import array_module
+from .noise import Noise, stream_id
+from .run import VecRun
+from .values import plain
+
+__all__ = ["VectorizedProgram"]
+
+DEFAULT_CHUNK = 1 << 15
+
+
+class VectorizedProgram(BatchedProgram):
+    """A function written once for all samples, usable by every estimator (see module docs).
+
+    Call it as a batched program, ``program(theta, n, seed, want) -> BatchSamples``,
+    or pass it to :func:`stochgrad.value_and_grad`. Extra arguments of the
+    function are bound with :meth:`bind` (``value_and_grad`` does that for you).
+
+    Args:
+        fn: ``fn(theta, *args, **kwargs)`` returning one value per sample, shape
+            ``(n,)`` (or a scalar, broadcast to all samples).
+        args, kwargs: bound extra arguments (shared by all samples).
+        xp: array module (``numpy``, ``cupy``, or their names); default: the
+            module of the array arguments, else NumPy.
+        chunk: samples per vectorised run.
+    """
+
+    def __init__(self, fn, args=(), kwargs=None, xp=None, chunk=DEFAULT_CHUNK, name=None):
+        if not callable(fn):
+            raise TypeError(f"vectorized expects a function, got {type(fn).__name__}")
+        if isinstance(chunk, bool) or not isinstance(chunk, numbers.Integral) or chunk < 1:
+            raise ValueError(f"vectorized: chunk must be a positive int, got {chunk!r}")
+        super().__init__(self._batch, name or getattr(fn, "__name__", "vectorized"))
+        self.__doc__ = getattr(fn, "__doc__", None)
+        self.user_fn = fn
+        self.args, self.kwargs = tuple(args), dict(kwargs or {})
+        self.chunk = int(chunk)
+        self._xp = _module(xp)
+
+    def bind(self, *args, **kwargs) -> "VectorizedProgram":
+        """The same program with ``args``/``kwargs`` passed to the function after θ."""
+        return VectorizedProgram(self.user_fn, self.args + args, {**self.kwargs, **kwargs}, self._xp, self.chunk,
+                                 self.__name__)
+
+    def __repr__(self):
+        return f"<vectorized program {self.__name__}>"
+
+    @property
+    def xp(self):
+        """The array module the samples live on."""
+        if self._xp is not None:
+            return self._xp
+        return array_module(*[a for a in list(self.args) + list(self.kwargs.values()) if hasattr(a, "shape")])
+
+    def __call__(self, theta, n, seed, want: Want = Want(), *, start: int = 0) -> BatchSamples:
+        """Samples ``start .. start + n − 1`` of the estimate with ``seed`` (see :class:`~stochgrad.BatchSamples`)."""
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+            raise ValueError(f"n must be a positive integer number of samples, got {n!r}")
+        if isinstance(seed, np.random.Generator):
+            seed = int(seed.integers(2**63))
+        elif seed is None:
+            seed = int(np.random.SeedSequence().entropy % (2**63))
+        out = self._batch(theta, int(n), int(seed), want, int(start))
+        _check(out, int(n), np.shape(theta), self.__name__, want)
+        return out
+
+    def sample(self, theta, n, seed=None):
+        """The values ``f`` of ``n`` samples at θ (no derivatives), shape ``(n,)``."""
+        return self(theta, n, seed, Want()).value
+
+    # -------------------------------------------------------------------------------------------------------
+    def _batch(self, theta, n, seed, want, start=0):
+        xp = self.xp
+        parts = [self._chunk(theta, s, min(self.chunk, n - s), seed, want, xp, start)
+                 for s in range(0, n, self.chunk)]
+        if len(parts) == 1:
+            return parts[0]
+        cat = {}
+        for field in ("value", "pathwise", "score", "alt_weight", "alt_delta"):
+            got = [getattr(p, field) for p in parts]
+            cat[field] = None if got[0] is None else xp.concatenate(got, axis=0)
+        return BatchSamples(**cat)
+
+    def _run(self, run, theta, tangent=None):
+        out = run.call(self.user_fn, theta, self.args, self.kwargs, tangent)
+        return out, _values(getval(out), run.n, run.xp, self.__name__)
+
+    def _chunk(self, theta, offset, n, seed, want, xp, start):
+        noise = Noise(seed, start + offset, n, xp)
+        shape = np.shape(theta)
+        size = int(np.prod(shape))
+        forward = want.score or want.pathwise or want.alternatives or want.temperature is not None
+        if not forward:
+            return BatchSamples(self._run(VecRun(n, noise, xp), theta)[1])
+        mode = "forward" if want.temperature is None else "gumbel"
+        want_score = want.score and mode == "forward"
+        want_alt = want.alternatives and mode == "forward"
+        path = xp.zeros((n, size))
+        score = xp.zeros((n, size)) if want_score else None
+        cands = []  # per recorded choice: [site, values (n, C), [weights (n, C) per θ component]]
+        value = None
+        for j in range(size):
+            if shape == ():
+                tangent = 1.0
+            else:
+                tangent = np.zeros(size)
+                tangent[j] = 1.0
+                tangent = tangent.reshape(shape)
+            run = VecRun(n, noise, xp, mode, want.temperature, record=want_score or want_alt)
+            out, v = self._run(run, theta, tangent)
+            if value is None:
+                value = v
+            path[:, j] = _broadcast(run.tangent(out), n, xp, self.__name__)
+            for i, rec in enumerate(run.records):
+                pv, dp = plain(getval(rec.params)), run.tangent(rec.params)
+                if want_score:
+                    score[:, j] += _broadcast(rec.family.score(pv, dp, rec.value), n, xp)
+                if want_alt:
+                    vals, w = rec.family.candidates(pv, dp, rec.value, n)
+                    if j == 0:
+                        cands.append([rec.site, vals, [w]])
+                    else:
+                        cands[i][2].append(w)
+        out = BatchSamples(value, path.reshape((n,) + shape),
+                           None if score is None else score.reshape((n,) + shape))
+        if want_alt:
+            m = int(want.n_alternatives)
+            u0 = noise.uniform(stream_id("pick", 0))
+            sites, values, weights, filled = _pick(cands, m, u0, n, size, xp)
+            delta = xp.zeros((n, m))
+            for r in range(int(filled.max()) if n else 0):
+                rows = xp.flatnonzero(filled > r)
+                run = VecRun(n, noise, xp, "plain", forced=_forced(sites[rows, r], rows, values[rows, r], xp))
+                f_alt = self._run(run, theta)[1]
+                delta[rows, r] = f_alt[rows] - value[rows]
+            out.alt_weight = weights.reshape((n, m) + shape)
+            out.alt_delta = delta
+        return out
+
+
+def _pick(cands, m, u0, n, size, xp):
+    """Systematic sampling of ``m`` alternatives per sample with probability ∝ ``|weight|``.
+
+    Returns ``sites (n, m)``, ``values (n, m)``, ``weights (n, m, size)`` (already
+    divided by the selection probability and multiplied by the multiplicity, so
+    ``Σ_slots weight · Δ`` is unbiased for ``Σ_all weight · Δ``) and the number of
+    filled slots per sample.
+    """
+    cols = []
+    for site, vals, ws in cands:
+        W = xp.stack(ws, axis=-1)  # (n, C, size)
+        for c in range(vals.shape[1]):
+            cols.append((site, vals[:, c], W[:, c, :], xp.abs(W[:, c, :]).sum(axis=1)))
+    total = xp.zeros(n)
+    for col in cols:  # the same summation order as `cum` below, so cum ends exactly at total
+        total = total + col[3]
+    safe = xp.where(total > 0, total, 1.0)
+    sites = xp.full((n, m), -1, dtype=np.int64)
+    values = xp.zeros((n, m), dtype=np.int64)
+    weights = xp.zeros((n, m, size))
+    filled = xp.zeros(n, dtype=np.int64)
+    cum = xp.zeros(n)
+    lo = xp.floor(u0)
+    for site, vals, W, mass in cols:
+        cum = cum + mass
+        hi = xp.floor(m * cum / safe + u0)
+        cnt = hi - lo
+        lo = hi
+        idx = xp.flatnonzero(cnt > 0)
+        if idx.size:
+            slot = filled[idx]
+            sites[idx, slot] = site
+            values[idx, slot] = vals[idx]
+            scale = total[idx] * cnt[idx] / (mass[idx] * m)
+            weights[idx, slot] = W[idx] * scale[:, None]
+            filled[idx] += 1
+    return sites, values, weights, filled
+
+
+def _forced(sites, rows, values, xp):
+    """``{site: (sample indices, values)}`` for one replay."""
+    order = xp.argsort(sites, kind="stable")
+    s, rows, values = sites[order], rows[order], values[order]
+    uniq, first = np.unique(np.asarray(s.get() if hasattr(s, "get") else s), return_index=True)
+    bounds = list(first) + [len(s)]
+    return {int(site): (rows[bounds[i]:bounds[i + 1]], values[bounds[i]:bounds[i + 1]])
+            for i, site in enumerate(uniq)}
+
+
+def _values(v, n, xp, name):
+    v = plain(v)
+    if np.ndim(v) == 0:
+        return xp.full(n, float(v))
+    if tuple(v.shape) != (n,):
+        raise ValueError(f"{name}: a vectorised function must return one value per sample, shape ({n},) "
+                         f"(or a scalar), got shape {tuple(v.shape)}; reduce any other axes inside the function")
+    return xp.asarray(v, dtype=float)
+
+
+def _broadcast(x, n, xp, name=None):
+    x = plain(x)
+    if np.ndim(x) == 0:
+        return xp.full(n, float(x))
+    if tuple(x.shape) != (n,):
+        raise ValueError(f"{name}: a per-sample quantity has shape {tuple(x.shape)}, expected ({n},)")
+    return x
+
+
+def _module(xp):
+    if xp is None or hasattr(xp, "asarray"):
+        return xp
+    if xp == "numpy":
+        return np
+    if xp == "cupy":
+        import cupy  # lazy: only when asked for
+
+        return cupy
+    raise ValueError(f"vectorized: xp must be numpy, cupy or their names, got {xp!r}")
