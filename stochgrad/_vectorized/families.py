@@ -51,16 +51,14 @@ class Bernoulli:
             raise ValueError(f"bernoulli (vectorised): p must be a scalar or have one entry per sample, shape "
                              f"({n},), got shape {np.shape(pv)}")
         if np.ndim(pv) == 0:
-            i, val, bad = None, pv, not (0.0 <= pv <= 1.0)  # also NaN
-        else:
+            if not (0.0 <= pv <= 1.0):  # also NaN
+                raise ValueError(f"bernoulli (vectorised): p must lie in [0, 1], got {pv!r}. Map an "
+                                 "unconstrained parameter through a sigmoid or clip it.")
+            return
+        if not (float(pv.min()) >= 0.0 and float(pv.max()) <= 1.0):  # two reductions; NaN fails both
             xp = _xp(pv)
-            out = ~((pv >= 0.0) & (pv <= 1.0))
-            bad = bool(xp.any(out))
-            i = int(xp.argmax(out)) if bad else None
-            val = float(pv[i]) if bad else None
-        if bad:
-            at = "" if i is None else f" (sample {i})"
-            raise ValueError(f"bernoulli (vectorised): p must lie in [0, 1], got {val!r}{at}. "
+            i = int(xp.argmax(~((pv >= 0.0) & (pv <= 1.0))))
+            raise ValueError(f"bernoulli (vectorised): p must lie in [0, 1], got {float(pv[i])!r} (sample {i}). "
                              "Map an unconstrained parameter through a sigmoid or clip it.")
 
     @staticmethod
@@ -70,9 +68,12 @@ class Bernoulli:
     @staticmethod
     def score(pv, dp, k):
         """``∂ log π(k) / ∂θ`` along one direction: ``dp/p`` if ``k`` else ``−dp/(1 − p)``."""
-        xp = _xp(pv, k)
+        if np.ndim(dp) == 0 and dp == 0:
+            return 0.0
+        d = pv + k  # p + 1 if k else p: the score is dp/p if k else −dp/(1 − p) = dp/(p − 1)
+        d -= 1.0
         with np.errstate(divide="ignore", invalid="ignore"):
-            return dp * xp.where(k, 1.0 / pv, -1.0 / (1.0 - pv))
+            return np.divide(dp, d, out=d) if type(d) is np.ndarray else dp / d
 
     @staticmethod
     def candidates(pv, dp, k, n):

@@ -118,9 +118,10 @@ class VectorizedProgram(BatchedProgram):
         return out, _values(getval(out), run.n, run.xp, self.__name__)
 
     def _chunk(self, theta, offset, n, seed, want, xp, start):
-        noise = Noise(seed, start + offset, n, xp)
         shape = np.shape(theta)
         size = int(np.prod(shape))
+        several = want.alternatives or (size > 1 and (want.score or want.pathwise or want.temperature is not None))
+        noise = Noise(seed, start + offset, n, xp, cache_bytes=(256 << 20) if several else 0)
         forward = want.score or want.pathwise or want.alternatives or want.temperature is not None
         if not forward:
             return BatchSamples(self._run(VecRun(n, noise, xp), theta)[1])
@@ -138,19 +139,17 @@ class VectorizedProgram(BatchedProgram):
                 tangent = np.zeros(size)
                 tangent[j] = 1.0
                 tangent = tangent.reshape(shape)
-            run = VecRun(n, noise, xp, mode, want.temperature, record=want_score or want_alt)
+            run = VecRun(n, noise, xp, mode, want.temperature, score=want_score, alternatives=want_alt)
             out, v = self._run(run, theta, tangent)
             if value is None:
                 value = v
             path[:, j] = _broadcast(run.tangent(out), n, xp, self.__name__)
-            for i, rec in enumerate(run.records):
-                pv, dp = plain(getval(rec.params)), run.tangent(rec.params)
-                if want_score:
-                    score[:, j] += _broadcast(rec.family.score(pv, dp, rec.value), n, xp)
-                if want_alt:
-                    vals, w = rec.family.candidates(pv, dp, rec.value, n)
+            if want_score:
+                score[:, j] = run.score
+            if want_alt:
+                for i, (site, vals, w) in enumerate(run.alternatives):
                     if j == 0:
-                        cands.append([rec.site, vals, [w]])
+                        cands.append([site, vals, [w]])
                     else:
                         cands[i][2].append(w)
         out = BatchSamples(value, path.reshape((n,) + shape),
@@ -158,10 +157,12 @@ class VectorizedProgram(BatchedProgram):
         if want_alt:
             m = int(want.n_alternatives)
             u0 = noise.uniform(stream_id("pick", 0))
-            sites, values, weights, filled = _pick(cands, m, u0, n, size, xp)
+            sites, values, weights = _pick(cands, m, u0, n, size, xp)
             delta = xp.zeros((n, m))
-            for r in range(int(filled.max()) if n else 0):
-                rows = xp.flatnonzero(filled > r)
+            for r in range(m):
+                rows = xp.flatnonzero(sites[:, r] >= 0)
+                if not rows.size:
+                    continue
                 run = VecRun(n, noise, xp, "plain", forced=_forced(sites[rows, r], rows, values[rows, r], xp))
                 f_alt = self._run(run, theta)[1]
                 delta[rows, r] = f_alt[rows] - value[rows]
@@ -173,40 +174,45 @@ class VectorizedProgram(BatchedProgram):
 def _pick(cands, m, u0, n, size, xp):
     """Systematic sampling of ``m`` alternatives per sample with probability ∝ ``|weight|``.
 
-    Returns ``sites (n, m)``, ``values (n, m)``, ``weights (n, m, size)`` (already
-    divided by the selection probability and multiplied by the multiplicity, so
-    ``Σ_slots weight · Δ`` is unbiased for ``Σ_all weight · Δ``) and the number of
-    filled slots per sample.
+    The alternatives of a sample are laid end to end on ``[0, 1)`` with lengths
+    ``|weight| / Σ|weight|``; pick ``r`` is the one under ``(u0 + r) / m`` (one
+    uniform ``u0`` per sample). All samples are searched at once: row ``i`` of
+    the normalised cumulative masses is shifted by ``i``, so one
+    ``searchsorted`` over the flattened array serves every row.
+
+    Returns ``sites (n, m)``, ``values (n, m)`` and ``weights (n, m, size)``:
+    the weight divided by the selection probability ``m |weight| / Σ|weight|``,
+    so ``Σ_slots weight · Δ`` is unbiased for ``Σ_all weight · Δ``; samples
+    without any alternative (all weights 0) get weight 0 in every slot.
     """
-    cols = []
+    col_site, V, W = [], [], []
     for site, vals, ws in cands:
-        W = xp.stack(ws, axis=-1)  # (n, C, size)
-        for c in range(vals.shape[1]):
-            cols.append((site, vals[:, c], W[:, c, :], xp.abs(W[:, c, :]).sum(axis=1)))
-    total = xp.zeros(n)
-    for col in cols:  # the same summation order as `cum` below, so cum ends exactly at total
-        total = total + col[3]
-    safe = xp.where(total > 0, total, 1.0)
-    sites = xp.full((n, m), -1, dtype=np.int64)
-    values = xp.zeros((n, m), dtype=np.int64)
-    weights = xp.zeros((n, m, size))
-    filled = xp.zeros(n, dtype=np.int64)
-    cum = xp.zeros(n)
-    lo = xp.floor(u0)
-    for site, vals, W, mass in cols:
-        cum = cum + mass
-        hi = xp.floor(m * cum / safe + u0)
-        cnt = hi - lo
-        lo = hi
-        idx = xp.flatnonzero(cnt > 0)
-        if idx.size:
-            slot = filled[idx]
-            sites[idx, slot] = site
-            values[idx, slot] = vals[idx]
-            scale = total[idx] * cnt[idx] / (mass[idx] * m)
-            weights[idx, slot] = W[idx] * scale[:, None]
-            filled[idx] += 1
-    return sites, values, weights, filled
+        col_site += [site] * vals.shape[1]
+        V.append(vals)
+        W.append(xp.stack(ws, axis=-1))  # (n, C, size)
+    if not V:
+        return xp.full((n, m), -1, dtype=np.int64), xp.zeros((n, m), dtype=np.int64), xp.zeros((n, m, size))
+    V = xp.concatenate(V, axis=1)  # (n, S)
+    W = xp.concatenate(W, axis=1)  # (n, S, size)
+    mass = xp.abs(W[:, :, 0]) if size == 1 else xp.abs(W).sum(axis=2)
+    cum = xp.cumsum(mass, axis=1)
+    total = cum[:, -1].copy()
+    live = total > 0
+    cum /= xp.where(live, total, 1.0)[:, None]  # the last column is exactly 1 where live
+    S = cum.shape[1]
+    rows = xp.arange(n)
+    cum += rows[:, None]
+    q = (u0[:, None] + xp.arange(m)) / m + rows[:, None]  # (n, m), inside row i's [i, i + 1)
+    col = xp.searchsorted(cum.ravel(), q.ravel(), side="right").reshape(n, m) - rows[:, None] * S
+    col = xp.minimum(xp.maximum(col, 0), S - 1)
+    r2 = rows[:, None]
+    sites = xp.where(live[:, None], xp.asarray(np.asarray(col_site, dtype=np.int64))[col], -1)
+    values = V[r2, col].astype(np.int64)
+    picked = mass[r2, col]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = xp.where(live[:, None] & (picked > 0), total[:, None] / (picked * m), 0.0)
+    weights = W[r2, col] * scale[:, :, None]
+    return sites, values, weights
 
 
 def _forced(sites, rows, values, xp):

@@ -29,27 +29,19 @@ from .families import FAMILIES
 from .noise import stream_id
 from .values import per_sample, plain
 
-__all__ = ["VecRun", "Record"]
-
-
-class Record:
-    """One recorded choice of a vectorised run: position, family, parameters (maybe boxed), values."""
-
-    __slots__ = ("site", "family", "params", "value")
-
-    def __init__(self, site, family, params, value):
-        self.site, self.family, self.params, self.value = site, family, params, value
+__all__ = ["VecRun"]
 
 
 class VecRun:
     """The recording context of one vectorised run (see module docs)."""
 
-    def __init__(self, n, noise, xp=np, mode="plain", temperature=None, forced=None, record=False):
+    def __init__(self, n, noise, xp=np, mode="plain", temperature=None, forced=None, score=False,
+                 alternatives=False):
         self.n, self.noise, self.xp, self.mode = n, noise, xp, mode
         self.temperature = temperature
         self.forced = forced or {}
-        self.record = record
-        self.records: list[Record] = []
+        self.score = xp.zeros(n) if score else None  # ∂ log p(trajectory) along this run's direction
+        self.alternatives = [] if alternatives else None  # per θ-dependent choice: (site, values, weights)
         self.relaxed: dict = {}
         self.n_sites = 0
         self.n_uniform = 0
@@ -114,8 +106,8 @@ class VecRun:
         site, stream = self._slot("bernoulli", key)
         u = self.noise.uniform(stream)
         k = self._force(site, fam.sample(pv, u))
-        if self.record and self.owns(p):
-            self.records.append(Record(site, fam, p, k))
+        if self.owns(p):
+            self._derivatives(site, fam, pv, self.tangent(p), k)
         if self.mode == "gumbel" and self.owns(p):
             return fam.relaxed(p, pv, u, k, self.temperature)
         return per_sample(k.astype(np.int64))
@@ -132,13 +124,22 @@ class VecRun:
         else:
             k = fam.sample(pv, self.noise.uniform(stream))
         k = self._force(site, k)
-        if self.record and self.owns(probs):
-            self.records.append(Record(site, fam, probs, k))
+        if self.owns(probs):
+            self._derivatives(site, fam, pv, self.tangent(probs), k)
         out = per_sample(k.astype(np.int64))
         out._site, out._n_outcomes = site, K
         if self.mode == "gumbel" and self.owns(probs):
             self.relaxed[site] = fam.relaxed(probs, pv, g, k, self.temperature)
         return out
+
+    def _derivatives(self, site, fam, pv, dp, k):
+        """Accumulate the score and record the alternatives of a θ-dependent choice (forward modes)."""
+        if self.score is not None:
+            s = fam.score(pv, dp, k)
+            if np.ndim(s):
+                self.score += s
+        if self.alternatives is not None:
+            self.alternatives.append((site,) + tuple(fam.candidates(pv, dp, k, self.n)))
 
     def uniform(self, key=None):
         if key is None:
@@ -172,6 +173,12 @@ class VecRun:
         if np.ndim(kv) == 0:
             return options[int(kv)]
         opts = list(options)
+        if not any(isbox(o) for o in opts):  # plain options: one gather (scalars) or one np.choose
+            vals = [plain(o) for o in opts]
+            if all(np.ndim(v) == 0 for v in vals):
+                return per_sample(self.xp.asarray(vals)[kv])
+            if len(vals) <= 32 and all(np.ndim(v) <= 1 for v in vals):
+                return per_sample(self.xp.choose(kv, vals))
         out = opts[-1]
         for j in range(len(opts) - 2, -1, -1):
             cond = kv == j
