@@ -76,11 +76,25 @@ class Bernoulli:
             return np.divide(dp, d, out=d) if type(d) is np.ndarray else dp / d
 
     @staticmethod
-    def candidates(pv, dp, k, n):
-        """Rao-Blackwellised alternative: the flip, weight ``+dp`` from 0 and ``−dp`` from 1; shapes (n, 1)."""
+    def candidates(pv, dps, k, n):
+        """Rao-Blackwellised alternative: the flip, weight ``+dp`` from 0 and ``−dp`` from 1.
+
+        Args: ``dps``, the tangents of ``p`` along each θ component. Returns
+        ``values (1, n)``, ``weights (1, n, size)`` and ``mass (1, n)`` (``Σ |weight|``)
+        in *raw* form: the sampled ``k`` and the tangents ``dp``, turned into the
+        flipped value and the signed weight by :meth:`finish` on the picked
+        alternatives only (no per-choice work for the ones not picked).
+        """
         xp = _xp(pv, k)
-        w = xp.where(k, -dp, dp)
-        return (~k)[:, None], xp.broadcast_to(w, (n,))[:, None]
+        ws = [xp.broadcast_to(dp, (n,)) for dp in dps]
+        mass = xp.abs(ws[0]) if len(ws) == 1 else sum(xp.abs(w) for w in ws)
+        return k[None], (ws[0][None, :, None] if len(ws) == 1 else xp.stack(ws, axis=-1)[None]), mass[None]
+
+    @staticmethod
+    def finish(values, weights):
+        """Picked raw candidates → (flipped value, signed weight): ``1 − k`` and ``−dp`` if ``k`` else ``dp``."""
+        xp = _xp(values, weights)
+        return 1 - values, xp.where(values[..., None] == 1, -weights, weights)
 
     @staticmethod
     def relaxed(p, pv, u, k, temperature):
@@ -150,13 +164,22 @@ class Categorical:
             return xp.where(dk == 0, 0.0, dk / pk)
 
     @staticmethod
-    def candidates(pv, dpi, k, n):
-        """Rao-Blackwellised alternatives: every other outcome ``j`` with weight ``∂π_j``; shapes (n, K)."""
+    def candidates(pv, dpis, k, n):
+        """Rao-Blackwellised alternatives: every other outcome ``j`` with weight ``∂π_j`` (0 for ``j = k``).
+
+        Returns ``values (K, n)``, ``weights (K, n, size)``, ``mass (K, n)``.
+        """
         xp = _xp(pv, k)
         K = pv.shape[-1]
-        values = xp.broadcast_to(xp.arange(K), (n, K))
-        w = xp.where(values == k[:, None], 0.0, xp.broadcast_to(dpi, (n, K)))
-        return values, w
+        values = xp.broadcast_to(xp.arange(K)[:, None], (K, n))
+        other = values != k[None, :]
+        ws = [xp.where(other, xp.broadcast_to(d, (n, K)).T, 0.0) for d in dpis]  # (K, n) each
+        W = xp.stack(ws, axis=-1)
+        return values, W, xp.abs(W).sum(axis=-1)
+
+    @staticmethod
+    def finish(values, weights):
+        return values, weights
 
     @staticmethod
     def relaxed(probs, pv, g, k, temperature):

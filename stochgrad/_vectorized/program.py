@@ -130,7 +130,7 @@ class VectorizedProgram(BatchedProgram):
         want_alt = want.alternatives and mode == "forward"
         path = xp.zeros((n, size))
         score = xp.zeros((n, size)) if want_score else None
-        cands = []  # per recorded choice: [site, values (n, C), [weights (n, C) per θ component]]
+        cands = []  # per θ-dependent choice: [site, family, p, [tangent of p per θ component], value]
         value = None
         for j in range(size):
             if shape == ():
@@ -147,11 +147,11 @@ class VectorizedProgram(BatchedProgram):
             if want_score:
                 score[:, j] = run.score
             if want_alt:
-                for i, (site, vals, w) in enumerate(run.alternatives):
+                for i, (site, fam, pv, dp, k) in enumerate(run.alternatives):
                     if j == 0:
-                        cands.append([site, vals, [w]])
+                        cands.append([site, fam, pv, [dp], k])
                     else:
-                        cands[i][2].append(w)
+                        cands[i][3].append(dp)
         out = BatchSamples(value, path.reshape((n,) + shape),
                            None if score is None else score.reshape((n,) + shape))
         if want_alt:
@@ -174,44 +174,63 @@ class VectorizedProgram(BatchedProgram):
 def _pick(cands, m, u0, n, size, xp):
     """Systematic sampling of ``m`` alternatives per sample with probability ∝ ``|weight|``.
 
-    The alternatives of a sample are laid end to end on ``[0, 1)`` with lengths
-    ``|weight| / Σ|weight|``; pick ``r`` is the one under ``(u0 + r) / m`` (one
-    uniform ``u0`` per sample). All samples are searched at once: row ``i`` of
-    the normalised cumulative masses is shifted by ``i``, so one
-    ``searchsorted`` over the flattened array serves every row.
+    The alternatives of a sample are laid end to end with lengths ``|weight|``
+    (summed over θ's components); pick ``r`` is the one under
+    ``(u0 + r) / m`` of the total (one uniform ``u0`` per sample), found by a
+    bisection over the cumulative masses that runs for all samples at once.
 
-    Returns ``sites (n, m)``, ``values (n, m)`` and ``weights (n, m, size)``:
-    the weight divided by the selection probability ``m |weight| / Σ|weight|``,
-    so ``Σ_slots weight · Δ`` is unbiased for ``Σ_all weight · Δ``; samples
-    without any alternative (all weights 0) get weight 0 in every slot.
+    Returns ``sites (n, m)`` (−1: no alternative), ``values (n, m)`` and
+    ``weights (n, m, size)``: the weight divided by the selection probability
+    ``m |weight| / Σ|weight|``, so ``Σ_slots weight · Δ`` is unbiased for
+    ``Σ_all weight · Δ``.
     """
-    col_site, V, W = [], [], []
-    for site, vals, ws in cands:
-        col_site += [site] * vals.shape[1]
+    col_site, col_fam, V, W, M = [], [], [], [], []
+    for site, fam, pv, dps, k in cands:
+        vals, ws, mass = fam.candidates(pv, dps, k, n)  # (C, n), (C, n, size), (C, n), raw (see finish)
+        col_site += [site] * vals.shape[0]
+        col_fam += [fam] * vals.shape[0]
         V.append(vals)
-        W.append(xp.stack(ws, axis=-1))  # (n, C, size)
+        W.append(ws)
+        M.append(mass)
     if not V:
         return xp.full((n, m), -1, dtype=np.int64), xp.zeros((n, m), dtype=np.int64), xp.zeros((n, m, size))
-    V = xp.concatenate(V, axis=1)  # (n, S)
-    W = xp.concatenate(W, axis=1)  # (n, S, size)
-    mass = xp.abs(W[:, :, 0]) if size == 1 else xp.abs(W).sum(axis=2)
-    cum = xp.cumsum(mass, axis=1)
-    total = cum[:, -1].copy()
+    cum = xp.concatenate(M, axis=0)  # (S, n): cumulative |weight| per sample, column by column
+    S = cum.shape[0]
+    for s in range(1, S):  # row by row: numpy's cumsum along axis 0 walks the columns with a stride
+        cum[s] += cum[s - 1]
+    total = cum[-1]
     live = total > 0
-    cum /= xp.where(live, total, 1.0)[:, None]  # the last column is exactly 1 where live
-    S = cum.shape[1]
+    flat = cum.ravel()
     rows = xp.arange(n)
-    cum += rows[:, None]
-    q = (u0[:, None] + xp.arange(m)) / m + rows[:, None]  # (n, m), inside row i's [i, i + 1)
-    col = xp.searchsorted(cum.ravel(), q.ravel(), side="right").reshape(n, m) - rows[:, None] * S
-    col = xp.minimum(xp.maximum(col, 0), S - 1)
-    r2 = rows[:, None]
-    sites = xp.where(live[:, None], xp.asarray(np.asarray(col_site, dtype=np.int64))[col], -1)
-    values = V[r2, col].astype(np.int64)
-    picked = mass[r2, col]
+    cols = xp.empty((n, m), dtype=np.int64)
+    for r in range(m):  # first column whose cumulative mass exceeds the position, by bisection
+        pos = (u0 + r) * (total / m)
+        lo, hi = xp.zeros(n, dtype=np.int64), xp.full(n, S - 1, dtype=np.int64)
+        for _ in range(int(np.ceil(np.log2(S))) if S > 1 else 0):
+            mid = (lo + hi) >> 1
+            right = flat[mid * n + rows] <= pos  # the pick lies right of mid
+            lo = xp.where(right, mid + 1, lo)
+            hi = xp.where(right, hi, mid)
+        cols[:, r] = lo
+    prev = xp.where(cols > 0, flat[(cols - 1).clip(0) * n + rows[:, None]], 0.0)
+    picked = flat[cols * n + rows[:, None]] - prev  # the picked alternative's |weight|
+    Vs, Ws = xp.concatenate(V, axis=0), xp.concatenate(W, axis=0)  # (S, n), (S, n, size)
+    sites = xp.where(live[:, None], xp.asarray(np.asarray(col_site, dtype=np.int64))[cols], -1)
+    values = Vs[cols, rows[:, None]].astype(np.int64)
+    weights = Ws[cols, rows[:, None]]
+    families = list(dict.fromkeys(col_fam))
+    if len(families) == 1:
+        values, weights = families[0].finish(values, weights)
+    else:
+        ids = xp.asarray(np.array([families.index(f) for f in col_fam]))[cols]
+        raw_v, raw_w = values, weights
+        for i, fam in enumerate(families):
+            v, w = fam.finish(raw_v, raw_w)
+            values = xp.where(ids == i, v, values)
+            weights = xp.where((ids == i)[..., None], w, weights)
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = xp.where(live[:, None] & (picked > 0), total[:, None] / (picked * m), 0.0)
-    weights = W[r2, col] * scale[:, :, None]
+    weights = weights * scale[:, :, None]
     return sites, values, weights
 
 

@@ -139,7 +139,7 @@ class VecRun:
             if np.ndim(s):
                 self.score += s
         if self.alternatives is not None:
-            self.alternatives.append((site,) + tuple(fam.candidates(pv, dp, k, self.n)))
+            self.alternatives.append((site, fam, pv, dp, k))
 
     def uniform(self, key=None):
         if key is None:
