@@ -18,7 +18,7 @@ operations exactly as it combines a hand-written batched simulator:
   in which every sample has its own forced choice, so ``m`` alternatives cost
   ``m`` extra vectorised runs.
 
-Samples are processed in chunks (default 32,768); every random number depends
+Samples are processed in chunks (default 65,536); every random number depends
 only on (seed, stream, absolute sample index), so the result does not depend on
 the chunk size, and a chunk ``[start, start + n)`` can be computed on its own.
 """
@@ -38,7 +38,7 @@ from .values import plain
 
 __all__ = ["VectorizedProgram"]
 
-DEFAULT_CHUNK = 1 << 15
+DEFAULT_CHUNK = 1 << 16
 
 
 class VectorizedProgram(BatchedProgram):
@@ -176,61 +176,67 @@ def _pick(cands, m, u0, n, size, xp):
 
     The alternatives of a sample are laid end to end with lengths ``|weight|``
     (summed over θ's components); pick ``r`` is the one under
-    ``(u0 + r) / m`` of the total (one uniform ``u0`` per sample), found by a
-    bisection over the cumulative masses that runs for all samples at once.
+    ``(u0 + r) / m`` of the total (one uniform ``u0`` per sample). One streaming
+    pass over the alternatives, for all samples at once: after alternative
+    ``s`` the number of picks so far is ``N_s = ceil(m · cum_s / total − u0)``;
+    where it grows, the picks in between land on ``s``.
 
     Returns ``sites (n, m)`` (−1: no alternative), ``values (n, m)`` and
     ``weights (n, m, size)``: the weight divided by the selection probability
     ``m |weight| / Σ|weight|``, so ``Σ_slots weight · Δ`` is unbiased for
     ``Σ_all weight · Δ``.
     """
-    col_site, col_fam, V, W, M = [], [], [], [], []
+    cols = []  # (site, family index, raw values (n,), raw weights (n, size), mass (n,))
+    families = []
     for site, fam, pv, dps, k in cands:
         vals, ws, mass = fam.candidates(pv, dps, k, n)  # (C, n), (C, n, size), (C, n), raw (see finish)
-        col_site += [site] * vals.shape[0]
-        col_fam += [fam] * vals.shape[0]
-        V.append(vals)
-        W.append(ws)
-        M.append(mass)
-    if not V:
-        return xp.full((n, m), -1, dtype=np.int64), xp.zeros((n, m), dtype=np.int64), xp.zeros((n, m, size))
-    cum = xp.concatenate(M, axis=0)  # (S, n): cumulative |weight| per sample, column by column
-    S = cum.shape[0]
-    for s in range(1, S):  # row by row: numpy's cumsum along axis 0 walks the columns with a stride
-        cum[s] += cum[s - 1]
-    total = cum[-1]
+        if fam not in families:
+            families.append(fam)
+        cols += [(site, families.index(fam), vals[c], ws[c], mass[c]) for c in range(vals.shape[0])]
+    sites = xp.full((n, m), -1, dtype=np.int64)
+    values = xp.zeros((n, m), dtype=np.int64)
+    weights = xp.zeros((n, m, size))
+    picked = xp.zeros((n, m))
+    fam_id = xp.zeros((n, m), dtype=np.int64)
+    if not cols:
+        return sites, values, weights
+    total = xp.zeros(n)
+    for col in cols:  # the same additions as `cum` below, so cum ends exactly at total
+        total += col[4]
     live = total > 0
-    flat = cum.ravel()
-    rows = xp.arange(n)
-    cols = xp.empty((n, m), dtype=np.int64)
-    for r in range(m):  # first column whose cumulative mass exceeds the position, by bisection
-        pos = (u0 + r) * (total / m)
-        lo, hi = xp.zeros(n, dtype=np.int64), xp.full(n, S - 1, dtype=np.int64)
-        for _ in range(int(np.ceil(np.log2(S))) if S > 1 else 0):
-            mid = (lo + hi) >> 1
-            right = flat[mid * n + rows] <= pos  # the pick lies right of mid
-            lo = xp.where(right, mid + 1, lo)
-            hi = xp.where(right, hi, mid)
-        cols[:, r] = lo
-    prev = xp.where(cols > 0, flat[(cols - 1).clip(0) * n + rows[:, None]], 0.0)
-    picked = flat[cols * n + rows[:, None]] - prev  # the picked alternative's |weight|
-    Vs, Ws = xp.concatenate(V, axis=0), xp.concatenate(W, axis=0)  # (S, n), (S, n, size)
-    sites = xp.where(live[:, None], xp.asarray(np.asarray(col_site, dtype=np.int64))[cols], -1)
-    values = Vs[cols, rows[:, None]].astype(np.int64)
-    weights = Ws[cols, rows[:, None]]
-    families = list(dict.fromkeys(col_fam))
+    scale = xp.where(live, m / xp.where(live, total, 1.0), 0.0)
+    cum, prev, N = xp.zeros(n), xp.zeros(n), xp.empty(n)
+    for site, fid, v, w, mass in cols:
+        cum += mass
+        xp.multiply(cum, scale, out=N)
+        N -= u0
+        xp.ceil(N, out=N)
+        xp.minimum(N, m, out=N)
+        idx = xp.flatnonzero(N > prev)
+        if not idx.size:
+            continue
+        lo, hi = prev[idx], N[idx]
+        prev[idx] = hi
+        for r in range(m):
+            j = idx[(lo <= r) & (r < hi)]
+            if j.size:
+                sites[j, r] = site
+                values[j, r] = v[j]
+                weights[j, r] = w[j]
+                picked[j, r] = mass[j]
+                fam_id[j, r] = fid
     if len(families) == 1:
         values, weights = families[0].finish(values, weights)
     else:
-        ids = xp.asarray(np.array([families.index(f) for f in col_fam]))[cols]
         raw_v, raw_w = values, weights
         for i, fam in enumerate(families):
             v, w = fam.finish(raw_v, raw_w)
-            values = xp.where(ids == i, v, values)
-            weights = xp.where((ids == i)[..., None], w, weights)
+            values = xp.where(fam_id == i, v, values)
+            weights = xp.where((fam_id == i)[..., None], w, weights)
     with np.errstate(divide="ignore", invalid="ignore"):
-        scale = xp.where(live[:, None] & (picked > 0), total[:, None] / (picked * m), 0.0)
-    weights = weights * scale[:, :, None]
+        factor = xp.where(picked > 0, total[:, None] / (picked * m), 0.0)
+    sites = xp.where(picked > 0, sites, -1)
+    weights = weights * factor[:, :, None]
     return sites, values, weights
 
 
