@@ -134,7 +134,7 @@ class VectorizedProgram(BatchedProgram):
         value = None
         for j in range(size):
             if shape == ():
-                tangent = 1.0
+                tangent = np.float64(1.0)  # with a shape: some JVPs (np.where) ask for one
             else:
                 tangent = np.zeros(size)
                 tangent[j] = 1.0
