@@ -30,13 +30,14 @@ _MASK = (1 << 64) - 1
 
 def stream_id(tag: str, key) -> tuple:
     """A stable ``spawn_key`` for a stream: positional sites by number, keyed draws by a hash of ``repr(key)``."""
-    if type(key) is int:
-        return (_TAGS[tag], key)
+    if tag in ("site", "uniform_position", "pick"):
+        return (_TAGS[tag], int(key))
     digest = hashlib.blake2b(repr(key).encode(), digest_size=8).digest()
     return (_TAGS[tag] + 8, int.from_bytes(digest, "little"))
 
 
-_TAGS = {"site": 1, "uniform": 2, "pick": 3, "bernoulli": 4, "categorical": 5}
+# positional streams by number; keyed ones (tag + 8) by a hash of the key, so the two never collide
+_TAGS = {"site": 1, "uniform_position": 2, "pick": 3, "bernoulli": 4, "categorical": 5, "uniform": 6}
 
 
 class Noise:

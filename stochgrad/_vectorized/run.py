@@ -143,7 +143,7 @@ class VecRun:
 
     def uniform(self, key=None):
         if key is None:
-            stream = stream_id("uniform", self.n_uniform)
+            stream = stream_id("uniform_position", self.n_uniform)
             self.n_uniform += 1
         else:
             stream = self._slot("uniform", key)[1]
