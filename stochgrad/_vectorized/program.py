@@ -34,7 +34,7 @@ from .._batched import BatchedProgram, BatchSamples, Want, _check
 from ..backend import array_module
 from .noise import Noise, stream_id
 from .run import VecRun
-from .values import plain
+from .values import plain, register_array_module
 
 __all__ = ["VectorizedProgram"]
 
@@ -103,6 +103,7 @@ class VectorizedProgram(BatchedProgram):
     # -------------------------------------------------------------------------------------------------------
     def _batch(self, theta, n, seed, want, start=0):
         xp = self.xp
+        register_array_module(xp)
         parts = [self._chunk(theta, s, min(self.chunk, n - s), seed, want, xp, start)
                  for s in range(0, n, self.chunk)]
         if len(parts) == 1:

@@ -83,3 +83,28 @@ def plain(a):
 # autograd boxes values by their exact type: a PerSample is an array like any other.
 ArrayBox.register(PerSample)
 ArrayVSpace.register(PerSample, lambda x: ArrayVSpace(x))
+
+
+class _DeviceVSpace(ArrayVSpace):
+    """autograd's vector space of a device array (CuPy): shape and dtype without a host copy."""
+
+    def __init__(self, value):
+        self.shape, self.dtype = value.shape, value.dtype
+        self._xp = __import__(type(value).__module__.split(".")[0])
+
+    def zeros(self):
+        return self._xp.zeros(self.shape, dtype=self.dtype)
+
+    def ones(self):
+        return self._xp.ones(self.shape, dtype=self.dtype)
+
+
+def register_array_module(xp) -> None:
+    """Let autograd box ``xp``'s arrays (CuPy) for the forward runs; once per type, at first use."""
+    from autograd.tracer import Box
+
+    t = getattr(xp, "ndarray", None)
+    if xp is np or t is None or t in Box.type_mappings:
+        return
+    ArrayBox.register(t)
+    ArrayVSpace.register(t, _DeviceVSpace)
