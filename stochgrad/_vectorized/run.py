@@ -41,7 +41,7 @@ class VecRun:
         self.temperature = temperature
         self.forced = forced or {}
         self.score = xp.zeros(n) if score else None  # ∂ log p(trajectory) along this run's direction
-        self.alternatives = [] if alternatives else None  # per θ-dependent choice: (site, values, weights)
+        self.alternatives = [] if alternatives else None  # per θ-dependent choice: (site, family, p, dp, value)
         self.relaxed: dict = {}
         self.n_sites = 0
         self.n_uniform = 0

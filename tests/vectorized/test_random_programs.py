@@ -1,4 +1,5 @@
-"""hypothesis: random branch-free programs, written once, vectorised estimates against Exact() on the per-sample mode."""
+"""hypothesis: random branch-free programs, written once; vectorised estimates against Exact() on the
+per-sample mode."""
 
 import autograd.numpy as anp
 import numpy as np
@@ -34,7 +35,8 @@ def build(spec):
     return prog
 
 
-ESTIMATORS = [sg.ScoreFunction("leave_one_out"), sg.StochasticDerivative(2), sg.StochasticDerivative(1, control_variates=False)]
+ESTIMATORS = [sg.ScoreFunction("leave_one_out"), sg.StochasticDerivative(2),
+              sg.StochasticDerivative(1, control_variates=False)]
 
 
 @settings(max_examples=10, deadline=None, derandomize=True)
