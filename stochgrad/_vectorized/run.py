@@ -132,6 +132,17 @@ class VecRun:
             self.relaxed[site] = fam.relaxed(probs, pv, g, k, self.temperature)
         return out
 
+    def sample(self, family, params, key=None):
+        """A choice of another family (the generic primitive): vectorised where this module has the family."""
+        name = getattr(family, "name", type(family).__name__)
+        if name == "bernoulli":
+            return self.bernoulli(params[0] if isinstance(params, tuple) else params, key=key)
+        raise NotImplementedError(
+            f"stochgrad.vectorized: the {name} family has no vectorised form yet (supported: bernoulli, "
+            "categorical, uniform). Use the per-sample mode (@stochgrad.stochastic) for this program, or add the "
+            "family to stochgrad/_vectorized/families.py."
+        )
+
     def _derivatives(self, site, fam, pv, dp, k):
         """Accumulate the score and record the alternatives of a θ-dependent choice (forward modes)."""
         if self.score is not None:

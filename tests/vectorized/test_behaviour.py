@@ -178,3 +178,15 @@ def test_cupy_arrays_run_on_the_device():
     e = sg.value_and_grad(prog, sg.StochasticDerivative(4), n=20_000, seed=1)(200.0)
     assert type(e.samples).__module__.startswith("cupy")
     assert_unbiased(e, random_walk_exact(200.0, 100)[1])
+
+
+def test_a_family_without_a_vectorised_form_is_refused_clearly():
+    from stochgrad._vectorized._context import state
+
+    class Poisson:
+        name = "poisson"
+
+    def f(theta):  # what the generic primitive of a new family delegates to in the vectorised mode
+        return state.run.sample(Poisson(), (theta,))
+    with pytest.raises(NotImplementedError, match="poisson.*per-sample mode"):
+        sg.vectorized(f).sample(1.0, 4, 0)
