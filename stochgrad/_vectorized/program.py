@@ -178,9 +178,8 @@ def _pick(cands, m, u0, n, size, xp):
     The alternatives of a sample are laid end to end with lengths ``|weight|``
     (summed over θ's components); pick ``r`` is the one under
     ``(u0 + r) / m`` of the total (one uniform ``u0`` per sample). One streaming
-    pass over the alternatives, for all samples at once: after alternative
-    ``s`` the number of picks so far is ``N_s = ceil(m · cum_s / total − u0)``;
-    where it grows, the picks in between land on ``s``.
+    pass over the alternatives, for all samples at once: a sample's next pick
+    lands on the first alternative whose cumulative mass exceeds its position.
 
     Returns ``sites (n, m)`` (−1: no alternative), ``values (n, m)`` and
     ``weights (n, m, size)``: the weight divided by the selection probability
@@ -204,28 +203,24 @@ def _pick(cands, m, u0, n, size, xp):
     total = xp.zeros(n)
     for col in cols:  # the same additions as `cum` below, so cum ends exactly at total
         total += col[4]
-    live = total > 0
-    scale = xp.where(live, m / xp.where(live, total, 1.0), 0.0)
-    cum, prev, N = xp.zeros(n), xp.zeros(n), xp.empty(n)
+    step = total / m
+    target = u0 * step  # where the next pick of each sample lies (its `count`-th systematic position)
+    count = xp.zeros(n, dtype=np.int64)
+    cum = xp.zeros(n)
     for site, fid, v, w, mass in cols:
         cum += mass
-        xp.multiply(cum, scale, out=N)
-        N -= u0
-        xp.ceil(N, out=N)
-        xp.minimum(N, m, out=N)
-        idx = xp.flatnonzero(N > prev)
-        if not idx.size:
-            continue
-        lo, hi = prev[idx], N[idx]
-        prev[idx] = hi
-        for r in range(m):
-            j = idx[(lo <= r) & (r < hi)]
-            if j.size:
-                sites[j, r] = site
-                values[j, r] = v[j]
-                weights[j, r] = w[j]
-                picked[j, r] = mass[j]
-                fam_id[j, r] = fid
+        idx = xp.flatnonzero(cum > target)  # picks landing on this alternative: cum_prev <= target < cum
+        while idx.size:
+            r = count[idx]
+            sites[idx, r] = site
+            values[idx, r] = v[idx]
+            weights[idx, r] = w[idx]
+            picked[idx, r] = mass[idx]
+            fam_id[idx, r] = fid
+            r = r + 1
+            count[idx] = r
+            target[idx] = xp.where(r < m, (u0[idx] + r) * step[idx], xp.inf)
+            idx = idx[cum[idx] > target[idx]]  # several picks on one heavy alternative
     if len(families) == 1:
         values, weights = families[0].finish(values, weights)
     else:
