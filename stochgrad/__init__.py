@@ -27,6 +27,7 @@ from .estimators import (
 
 # vectorised simulators
 from ._batched import BatchedProgram, BatchSamples, Want, batched
+from ._vectorized import PerSampleBranchError, VectorizedProgram, vectorized
 
 from . import backend, examples, optim, testing  # noqa: E402  (submodules users reach for)
 
@@ -39,4 +40,5 @@ __all__ = [
     "Estimator", "Exact", "FiniteDifference", "GumbelSTE", "ScoreFunction", "StochasticDerivative",
     "TooManyTraces",
     "BatchedProgram", "BatchSamples", "Want", "batched",
+    "vectorized", "VectorizedProgram", "PerSampleBranchError",
 ]

@@ -31,6 +31,8 @@ import numpy as np
 from autograd.extend import defjvp, defvjp, primitive
 from autograd.tracer import getval, isbox
 
+from ._vectorized._context import state as _vec  # vectorised mode: the primitives delegate to _vec.run
+
 __all__ = [
     "Choice",
     "Outcome",
@@ -270,6 +272,8 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
             in one run.
         TypeError: an unhashable key.
     """
+    if _vec.run is not None:
+        return _vec.run.bernoulli(p, key=key)
     # The hot path of every traced simulation: a plain float p, a positional slot.
     pv = p if (type(p) is float or type(p) is np.float64) and 0.0 <= p <= 1.0 else _check_p(p)
     try:
@@ -316,6 +320,8 @@ def uniform(*, key=None, rng: np.random.Generator | None = None) -> float:
             discrete choices; a key used twice in one run.
         TypeError: an unhashable key.
     """
+    if _vec.run is not None:
+        return _vec.run.uniform(key=key)
     tr = current_trace()
     if tr is None:
         return float((rng or _default_rng).random())
@@ -405,6 +411,8 @@ def categorical(logits=None, *, probs=None, key=None, rng: np.random.Generator |
             in one run.
         TypeError: an unhashable key.
     """
+    if _vec.run is not None:
+        return _vec.run.categorical(logits, probs, key=key)
     probs, K = _probs_from(logits, probs)
     pv = np.asarray(getval(probs), dtype=float)
     tr = current_trace()
@@ -462,6 +470,8 @@ def one_hot(k):
     Raises:
         TypeError: ``k`` is not an outcome of :func:`categorical`.
     """
+    if _vec.run is not None:
+        return _vec.run.one_hot(k)
     if not isinstance(k, Outcome):
         raise TypeError(
             "one_hot needs the value returned by stochgrad.categorical(...), "
@@ -486,6 +496,8 @@ def select(k, options):
     Returns:
         The selected option.
     """
+    if _vec.run is not None:
+        return _vec.run.select(k, options)
     if isinstance(k, Outcome):
         tr = current_trace()
         if tr is not None and k.site in tr.relaxed:
