@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 import warnings
 
 import autograd.numpy as anp
@@ -206,30 +207,55 @@ def run_plain(fn, theta, args, kwargs, trace: Trace, where: str) -> Run:
 
 
 _CMP = ("__lt__", "__le__", "__gt__", "__ge__")
+_watch = threading.local()  # .found: {autograd trace number: list of "file:line"} of this thread's active runs
+
+
+def _install_comparison_hook() -> None:
+    """Wrap ``ArrayBox``'s ordering comparisons once, at import (idempotent).
+
+    The wrapper only looks at a thread-local table of the runs active in the
+    calling thread, so a run changes no shared state: concurrent runs in other
+    threads neither see nor disturb each other's comparisons, and outside a run
+    the wrapper just calls autograd's comparison.
+    """
+    for name in _CMP:
+        orig = getattr(ArrayBox, name)
+        if getattr(orig, "_stochgrad_hook", False):
+            continue
+
+        def make(orig):
+            def cmp(self, other):
+                found = getattr(_watch, "found", None)
+                if found:
+                    for box in (self, other):
+                        lst = found.get(box._trace) if isbox(box) else None
+                        if lst is not None:
+                            f = sys._getframe(1)
+                            lst.append(f"{f.f_code.co_filename}:{f.f_lineno}")
+                            break
+                return orig(self, other)
+
+            cmp._stochgrad_hook = True
+            cmp.__wrapped__ = orig
+            return cmp
+
+        setattr(ArrayBox, name, make(orig))
+
+
+_install_comparison_hook()
 
 
 @contextlib.contextmanager
 def _watch_comparisons(t, found: list):
-    originals = {name: getattr(ArrayBox, name) for name in _CMP}
-
-    def wrap(name):
-        orig = originals[name]
-
-        def cmp(self, other):
-            if self._trace == t or (isbox(other) and other._trace == t):
-                f = sys._getframe(1)
-                found.append(f"{f.f_code.co_filename}:{f.f_lineno}")
-            return orig(self, other)
-
-        return cmp
-
-    for name in _CMP:
-        setattr(ArrayBox, name, wrap(name))
+    """Record in ``found`` the comparisons of boxes of autograd trace ``t`` (this thread only)."""
+    table = getattr(_watch, "found", None)
+    if table is None:
+        table = _watch.found = {}
+    table[t] = found
     try:
         yield
     finally:
-        for name, orig in originals.items():
-            setattr(ArrayBox, name, orig)
+        del table[t]
 
 
 def run_boxed(fn, theta, args, kwargs, trace: Trace, where: str, forward=None, tangent=None) -> Run:

@@ -174,8 +174,10 @@ class Trace:
         temperature: the GS-STE temperature (mode ``"gumbel"``).
     """
 
-    def __init__(self, tape=None, mode="uniform", forced=None, temperature=None):
+    def __init__(self, tape=None, mode="uniform", forced=None, temperature=None, probe=None):
         self.tape = tape
+        self.probe = probe  # enumerate mode: a generator picking unforced outcomes at random (trace-count probes)
+        self.branching = 1.0  # product of the numbers of outcomes of positive probability met (probes)
         self.mode = mode
         self.forced = forced or {}
         self.temperature = temperature
@@ -281,7 +283,13 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
     slot = site if key is None else tr.key_slot(key, "bernoulli")
     if tr.mode == "enumerate":
         u = None
-        k = int(tr.forced.get(site, 0 if pv < 1.0 else 1))
+        if site in tr.forced:
+            k = int(tr.forced[site])
+        elif tr.probe is not None and 0.0 < pv < 1.0:
+            tr.branching *= 2.0
+            k = int(tr.probe.random() < 0.5)
+        else:
+            k = 0 if pv < 1.0 else 1
     else:
         u = tr.tape.uniform(slot)
         k = 1 if u < pv else 0
@@ -415,7 +423,14 @@ def categorical(logits=None, *, probs=None, key=None, rng: np.random.Generator |
     slot = site if key is None else tr.key_slot(key, "categorical")
     noise = None
     if tr.mode == "enumerate":
-        k = int(tr.forced.get(site, int(np.argmax(pv > 0))))
+        if site in tr.forced:
+            k = int(tr.forced[site])
+        elif tr.probe is not None:
+            live = np.flatnonzero(pv > 0)
+            tr.branching *= float(live.size)
+            k = int(live[tr.probe.integers(live.size)])
+        else:
+            k = int(np.argmax(pv > 0))
     elif tr.mode == "gumbel":
         noise = tr.tape.gumbel(slot, K)
         with np.errstate(divide="ignore"):

@@ -6,7 +6,7 @@ import numpy as np
 from autograd.tracer import getval
 
 from .._estimate import Estimate
-from .._run import run_boxed
+from .._run import run_boxed, run_plain
 from .._trace import Trace
 from .base import Estimator
 
@@ -14,7 +14,15 @@ __all__ = ["Exact", "TooManyTraces"]
 
 
 class TooManyTraces(ValueError):
-    """Raised by :class:`Exact` when a program has more traces than allowed."""
+    """Raised by :class:`Exact` when a program has more traces than allowed.
+
+    Attributes:
+        estimate: the estimated number of traces when refused up front (else ``None``).
+    """
+
+    def __init__(self, message, estimate=None):
+        super().__init__(message)
+        self.estimate = estimate
 
 
 def _prob(choice):
@@ -33,18 +41,62 @@ class Exact(Estimator):
     probability zero are explored only where that probability moves with θ (on a
     boundary of the parameter space they carry no value but part of the gradient).
 
+    Before enumerating, the number of traces is estimated from a few random
+    root-to-leaf probes (Knuth's estimator: the product of the numbers of
+    outcomes met along a random path has the tree's leaf count as expectation),
+    so a program far too large is refused at once instead of after minutes.
+
     Args:
         max_traces: refuse programs with more traces than this.
+        probes: random paths used for the up-front estimate (0 disables it;
+            the count is still enforced while enumerating).
+
+    Raises:
+        ValueError: ``max_traces`` not a positive int, ``probes`` not an int ≥ 0.
     """
 
-    def __init__(self, max_traces=100_000):
+    def __init__(self, max_traces=100_000, probes=16):
         if not (isinstance(max_traces, int) and max_traces >= 1):
             raise ValueError(f"Exact: max_traces must be a positive int, got {max_traces!r}")
+        if not (isinstance(probes, int) and not isinstance(probes, bool) and probes >= 0):
+            raise ValueError(f"Exact: probes must be an int >= 0, got {probes!r}")
         self.max_traces = max_traces
+        self.probes = probes
+
+    def estimate_traces(self, fn, theta, args=(), kwargs=None, seed=0) -> float:
+        """Estimate the number of traces of ``fn`` at ``theta`` (mean of Knuth's estimator over the probes).
+
+        Each probe runs the program once with every choice's outcome picked
+        uniformly among those of positive probability; the product of the
+        numbers of such outcomes is an unbiased estimate of the number of
+        traces (outcomes of probability zero that move with θ are not counted).
+        Deterministic for a given ``seed``. Returns 1 for ``probes=0``.
+        """
+        kwargs = kwargs or {}
+        rng = np.random.default_rng(seed)
+        total = 0.0
+        for i in range(self.probes):
+            tr = Trace(mode="enumerate", probe=rng)
+            run_plain(fn, getval(theta), args, kwargs, tr, f"trace-count probe {i}")
+            total += tr.branching
+        return total / self.probes if self.probes else 1.0
+
+    def _refuse_up_front(self, fn, theta, args, kwargs):
+        if not self.probes:
+            return
+        est = self.estimate_traces(fn, theta, args, kwargs)
+        if est > self.max_traces:
+            raise TooManyTraces(
+                f"Exact: the program has more than {self.max_traces} traces (about {est:.3g} estimated from "
+                f"{self.probes} random paths before enumerating). Raise Exact(max_traces=...) or use a sampling "
+                "estimator (ScoreFunction, StochasticDerivative).",
+                est,
+            )
 
     def enumerate(self, fn, theta, args=(), kwargs=None):
         """Yield ``(run, probability_box)`` for every trace of positive probability (or moving zero probability)."""
         kwargs = kwargs or {}
+        self._refuse_up_front(fn, theta, args, kwargs)
         forced: dict[int, int] = {}
         count = 0
         while True:
