@@ -9,6 +9,7 @@ import numpy as np
 
 from ._batched import BatchedProgram
 from ._estimate import Estimate
+from ._streams import private_rng
 from ._trace import StochasticFunction, stochastic
 from .estimators import Estimator, Exact, FiniteDifference, GumbelSTE, ScoreFunction, StochasticDerivative
 
@@ -92,8 +93,10 @@ def value_and_grad(f, estimator="score", n: int = 1000, seed=None) -> Callable[.
                 raise TypeError("batched programs take θ only; bind other arguments in the program")
             s = seed.integers(2**63) if isinstance(seed, np.random.Generator) else seed
             return est.batched(f, th, n, s)
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        return est.traced(f, th, args, kwargs, n, rng)
+        if isinstance(seed, np.random.Generator):
+            return est.traced(f, th, args, kwargs, n, seed)
+        with private_rng(seed) as rng:
+            return est.traced(f, th, args, kwargs, n, rng)
 
     estimate.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
     return estimate

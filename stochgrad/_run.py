@@ -9,6 +9,7 @@ log-probability of the trace, each choice's parameters) without re-running it.
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 import threading
 import warnings
@@ -19,9 +20,10 @@ from autograd.core import JVPNode, VJPNode, backward_pass
 from autograd.numpy.numpy_boxes import ArrayBox
 from autograd.tracer import getval, isbox, new_box, toposort, trace_stack
 
-from ._trace import Trace
+from ._dual import Dual, DualUnsupported, is_dual, tangent_of, value_of
+from ._trace import Trace, _stack as trace_stack_of_thread
 
-__all__ = ["BiasWarning", "Run", "TangentRun", "run_plain", "run_boxed", "run_differentiated", "check_value"]
+__all__ = ["BiasWarning", "Run", "DualRun", "TangentRun", "run_dual", "run_plain", "run_boxed", "run_differentiated", "check_value"]
 
 
 class BiasWarning(UserWarning):
@@ -38,7 +40,7 @@ class BiasWarning(UserWarning):
 
 def check_value(out, where: str) -> float:
     """Return ``out`` as a float, or raise a clear error for non-scalar / non-finite output."""
-    v = getval(out)
+    v = value_of(getval(out))
     if np.ndim(v) != 0:
         raise ValueError(
             f"the stochastic function must return a scalar, got shape {np.shape(v)} ({where}); "
@@ -282,6 +284,130 @@ def run_boxed(fn, theta, args, kwargs, trace: Trace, where: str, forward=None, t
     return Run(check_value(out, where), trace, out, t, theta.shape, comparisons, forward)
 
 
+class DualRun(Run):
+    """A run whose θ was a dual number (:mod:`stochgrad._dual`): every value carries ``dx/dθ`` with it.
+
+    Derivatives of the output and of the choice parameters are read off the
+    values themselves (no reverse pass, no autograd graph).
+    """
+
+    __slots__ = ("_size",)
+
+    def __init__(self, value, trace, out, theta_shape, size):
+        self.forward = True
+        self.value = value
+        self.trace = trace
+        self.out = out
+        self._t = None
+        self._start_shape = theta_shape
+        self.comparisons = ()
+        self._boundary = None
+        self._bern = None
+        self._size = size
+
+    def owns(self, x) -> bool:
+        return is_dual(x)
+
+    @property
+    def theta_size(self) -> int:
+        return self._size
+
+    def grad_of(self, x, cotangent=None) -> np.ndarray:
+        if cotangent is None and not self._start_shape:  # the common case: scalar θ, a scalar value
+            if type(x) is Dual:
+                return np.float64(x.t)
+            if not is_dual(x):
+                return np.float64(0.0)
+        return np.reshape(tangent_of(x, self._size, cotangent), self._start_shape)
+
+    def scalar_grads(self, xs) -> np.ndarray:
+        out = np.zeros((len(xs), self._size))
+        for i, x in enumerate(xs):
+            if type(x) is Dual:
+                out[i] = x.t
+        return out
+
+    def bernoulli_grads(self):
+        if self._bern is None:
+            bern = [c for c in self.records if c.kind == "bernoulli" and type(c.params) is Dual]
+            pv = np.array([c.params.v for c in bern], dtype=float)
+            G = np.zeros((len(bern), self._size))
+            for i, c in enumerate(bern):
+                G[i] = c.params.t
+            self._bern = (bern, pv, G)
+        return self._bern
+
+    def score(self) -> np.ndarray:
+        """∇θ log p(trace) from the tangents on the choice parameters (a Python loop over the records)."""
+        total = 0.0
+        edge = []
+        for c in self.records:
+            p = c.params
+            if c.kind == "bernoulli":
+                if type(p) is not Dual:
+                    continue
+                g, pv = p.t, p.v
+                if (g == 0.0) if type(g) is float else not np.any(g != 0):
+                    continue
+                if pv == 0.0 or pv == 1.0:
+                    edge.append(c.site)
+                total = total + (g / pv if c.value else -g / (1.0 - pv))
+                continue
+            if not (isinstance(p, np.ndarray) and p.dtype == object):
+                continue
+            e = p[c.value]
+            if type(e) is Dual and np.any(e.t != 0):
+                total = total + e.t / e.v
+            for j, ej in enumerate(p):
+                if type(ej) is Dual and ej.v == 0.0 and np.any(ej.t != 0):
+                    edge.append(c.site)
+                    break
+        self._boundary = sorted(edge)
+        if not self._start_shape:
+            return np.float64(total)
+        return np.reshape(np.asarray(total, dtype=float) * np.ones(self._size), self._start_shape)
+
+    def depends_on(self, x) -> bool:
+        raise RuntimeError("depends_on needs a reverse-mode run (forward=False)")
+
+
+def dual_theta(theta: np.ndarray):
+    """θ as dual numbers: a :class:`Dual` (0-d θ) or an object array of them, tangents the unit vectors."""
+    d = theta.size
+    if theta.ndim == 0:
+        return Dual(float(theta), 1.0)
+    out = np.empty(theta.shape, dtype=object)
+    eye = np.eye(d)
+    for j, (idx, v) in enumerate(np.ndenumerate(theta)):
+        out[idx] = Dual(float(v), 1.0 if d == 1 else eye[j])
+    return out
+
+
+def run_dual(fn, theta, args, kwargs, trace: Trace, where: str) -> DualRun:
+    """Run ``fn`` inside ``trace`` with θ as dual numbers (forward mode without autograd).
+
+    Raises:
+        DualUnsupported: the program did something dual numbers do not do exactly
+            (the caller reruns it with autograd).
+    """
+    theta = np.asarray(theta, dtype=float)
+    stack = trace_stack_of_thread()
+    stack.append(trace)
+    try:
+        out = fn(dual_theta(theta), *args, **kwargs)
+    finally:
+        stack.pop()
+    if type(out) is Dual and type(out.v) is float and math.isfinite(out.v):
+        value = out.v  # the common case, without check_value's general path
+    else:
+        if isinstance(out, np.ndarray) and out.dtype == object and out.ndim == 0:
+            out = out[()]
+        if not (type(out) is Dual or isinstance(out, (int, float, np.floating, np.integer))):
+            raise DualUnsupported(f"a {type(out).__name__} result")
+        value = check_value(out, where)
+    return DualRun(value, trace, out, theta.shape, theta.size)
+
+
 MAX_TANGENTS = 4  # up to this many θ components, one forward run per component beats reverse passes
 
 
@@ -331,17 +457,29 @@ class TangentRun(Run):
         raise RuntimeError("depends_on needs a reverse-mode run (forward=False)")
 
 
-def run_differentiated(fn, theta, args, kwargs, tape, where: str) -> Run:
+def run_differentiated(fn, theta, args, kwargs, tape, where: str, state: dict | None = None) -> Run:
     """Run one sample (noise ``tape``) so that its output and choice parameters can be differentiated.
 
-    One forward-mode run for a single θ component; one forward run per
-    component up to :data:`MAX_TANGENTS` (:class:`TangentRun`); beyond, one
-    reverse-mode run. If the forward runs do not make the same choices (the
-    program draws randomness that stochgrad does not replay) it falls back to
-    reverse mode.
+    Up to :data:`MAX_TANGENTS` θ components, first with θ as dual numbers
+    (:func:`run_dual`, the fast path). If the program does something dual
+    numbers do not do exactly (compares a θ-dependent value, converts one to
+    ``float``, calls a NumPy function without a dual rule, or fails in any other
+    way), the sample is rerun with autograd, and ``state`` (a dict shared by
+    the samples of one estimate) remembers it so later samples go to autograd
+    directly. With autograd: one forward-mode run for a single θ component;
+    one forward run per component up to :data:`MAX_TANGENTS`
+    (:class:`TangentRun`); beyond, one reverse-mode run. If the forward runs do
+    not make the same choices (the program draws randomness that stochgrad does
+    not replay) it falls back to reverse mode.
     """
     theta = np.asarray(theta, dtype=float)
     d = theta.size
+    if d <= MAX_TANGENTS and (state is None or state.get("dual", True)):
+        try:
+            return run_dual(fn, theta, args, kwargs, Trace(tape), where)
+        except Exception:  # noqa: BLE001 - autograd decides what the program means
+            if state is not None:
+                state["dual"] = False
     if d == 1 or d > MAX_TANGENTS:
         return run_boxed(fn, theta, args, kwargs, Trace(tape), where)
     runs = []

@@ -31,6 +31,8 @@ import numpy as np
 from autograd.extend import defjvp, defvjp, primitive
 from autograd.tracer import getval, isbox
 
+from ._dual import Dual, normalise, value_of
+
 __all__ = [
     "Choice",
     "Outcome",
@@ -110,31 +112,46 @@ class NoiseTape:
     :meth:`Trace.key_slot`). Replays of a
     sample (finite differences, alternative paths) read the same slots, so a
     keyed choice gets the same noise whatever was chosen before it.
+
+    Args:
+        rng: a :class:`numpy.random.Generator`, or a stream with a ``random()``
+            method and a ``generator`` property (:class:`stochgrad._streams.PCGStream`).
     """
 
-    __slots__ = ("rng", "entries", "continuous", "keyed")
+    __slots__ = ("_src", "_random", "entries", "continuous", "keyed")
 
-    def __init__(self, rng: np.random.Generator):
-        self.rng = rng
+    def __init__(self, rng):
+        self._src = rng
+        self._random = rng.random
         self.entries: list = []
         self.continuous: list = []  # θ-free uniforms drawn by :func:`uniform`, by order of drawing
         self.keyed: dict = {}  # noise of keyed choices and keyed uniforms
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The generator this tape draws from (at its current position)."""
+        src = self._src
+        if isinstance(src, np.random.Generator):
+            return src
+        g = src.generator
+        self._src, self._random = g, g.random
+        return g
 
     def extra_uniform(self, index) -> float:
         if type(index) is not int:  # a keyed uniform's slot
             return self._get(index)
         while len(self.continuous) <= index:
-            self.continuous.append(self.rng.random())
+            self.continuous.append(self._random())
         return self.continuous[index]
 
     def _get(self, slot):
         if type(slot) is int:
             while len(self.entries) <= slot:
-                self.entries.append(self.rng.random())
+                self.entries.append(self._random())
             return self.entries[slot]
         e = self.keyed.get(slot)
         if e is None:
-            e = self.keyed[slot] = self.rng.random()
+            e = self.keyed[slot] = self._random()
         return e
 
     def _set(self, slot, value):
@@ -144,10 +161,19 @@ class NoiseTape:
             self.keyed[slot] = value
 
     def uniform(self, slot) -> float:
-        if type(slot) is int and slot < len(self.entries):  # fast path: a replayed positional uniform
-            u = self.entries[slot]
-            if type(u) is float:
+        if type(slot) is int:
+            entries = self.entries
+            n = len(entries)
+            if slot < n:  # fast path: a replayed positional uniform
+                u = entries[slot]
+                if type(u) is float:
+                    return u
+            elif slot == n:  # fast path: the next new positional uniform
+                u = self._random()
+                entries.append(u)
                 return u
+            else:
+                u = self._get(slot)
         else:
             u = self._get(slot)
         if not isinstance(u, float):  # a Gumbel vector recorded at this slot
@@ -185,6 +211,7 @@ class Trace:
         self.n_uniform = 0
         self.relaxed: dict[int, Any] = {}  # GS-STE straight-through values by site
         self.keys: set = set()  # keys used so far in this run (each at most once)
+        self.plain = mode == "uniform" and not self.forced  # no forced values, inverse-CDF sampling
 
     def key_slot(self, key, kind: str):
         """The noise slot ``(kind, key)`` of a keyed draw; each key once per run."""
@@ -231,7 +258,7 @@ def current_trace() -> Trace | None:
 def _check_p(p) -> float:
     if (type(p) is float or type(p) is np.float64) and 0.0 <= p <= 1.0:
         return float(p)
-    pv = getval(p)
+    pv = value_of(getval(p))
     if np.ndim(pv) != 0:
         raise ValueError(
             f"bernoulli: p must be a scalar probability, got an array of shape {np.shape(pv)}; "
@@ -273,13 +300,28 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
         TypeError: an unhashable key.
     """
     # The hot path of every traced simulation: a plain float p, a positional slot.
-    pv = p if (type(p) is float or type(p) is np.float64) and 0.0 <= p <= 1.0 else _check_p(p)
+    if type(p) is Dual:
+        pv = p.v
+        if not (type(pv) is float and 0.0 <= pv <= 1.0):
+            pv = _check_p(p)
+    elif (type(p) is float or type(p) is np.float64) and 0.0 <= p <= 1.0:
+        pv = p
+    else:
+        pv = _check_p(p)
     try:
         tr = _state.stack[-1]
     except (AttributeError, IndexError):  # outside any trace
         return int((rng or _default_rng).random() < pv)
     records = tr.records
     site = len(records)
+    if tr.plain and key is None:  # sampling with no forced values: the common case, inlined
+        entries = tr.tape.entries
+        u = entries[site] if site < len(entries) else None
+        if type(u) is not float:
+            u = tr.tape.uniform(site)
+        k = 1 if u < pv else 0
+        records.append(_make_choice(Choice, (site, "bernoulli", p, k, u, 2)))
+        return k
     slot = site if key is None else tr.key_slot(key, "bernoulli")
     if tr.mode == "enumerate":
         u = None
@@ -366,8 +408,9 @@ def _relaxed_bernoulli(tr: Trace, site, p, pv, u, k):
 def _probs_from(logits, probs):
     if (logits is None) == (probs is None):
         raise ValueError("categorical: give exactly one of logits=... or probs=...")
+    logits, probs = normalise(logits), normalise(probs)
     if logits is not None:
-        lv = np.asarray(getval(logits), dtype=float)
+        lv = np.asarray(value_of(getval(logits)), dtype=float)
         if lv.ndim != 1 or lv.size < 1:
             raise ValueError(f"categorical: logits must be a non-empty 1-d vector, got shape {lv.shape}")
         if not np.all(np.isfinite(lv)):
@@ -378,7 +421,7 @@ def _probs_from(logits, probs):
         z = logits - anp.max(lv)
         e = anp.exp(z)
         return e / anp.sum(e), lv.size
-    pv = np.asarray(getval(probs), dtype=float)
+    pv = np.asarray(value_of(getval(probs)), dtype=float)
     if pv.ndim != 1 or pv.size < 1:
         raise ValueError(f"categorical: probs must be a non-empty 1-d vector, got shape {pv.shape}")
     if not np.all(np.isfinite(pv)) or np.any(pv < 0) or abs(pv.sum() - 1.0) > 1e-6:
@@ -414,7 +457,7 @@ def categorical(logits=None, *, probs=None, key=None, rng: np.random.Generator |
         TypeError: an unhashable key.
     """
     probs, K = _probs_from(logits, probs)
-    pv = np.asarray(getval(probs), dtype=float)
+    pv = np.asarray(value_of(getval(probs)), dtype=float)
     tr = current_trace()
     if tr is None:
         u = (rng or _default_rng).random()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._streams import PCGStream, child_seeds, is_private
 from .._trace import NoiseTape, Trace
 
 __all__ = ["Estimator", "sample_tapes"]
@@ -42,9 +43,26 @@ class Estimator:
 
 
 def sample_tapes(rng: np.random.Generator, n: int):
-    """``n`` independent noise tapes, each with its own child generator."""
-    for child in rng.spawn(n):
-        yield NoiseTape(child)
+    """``n`` independent noise tapes; tape ``i`` draws the stream of ``rng.spawn(n)[i]``.
+
+    The streams are those of NumPy's spawned children (bit-identical), started
+    without building ``n`` generators (:mod:`stochgrad._streams`). ``rng``'s
+    spawn counter advances by ``n`` as with ``rng.spawn(n)``, except for a
+    generator :func:`stochgrad.value_and_grad` made itself from an integer
+    seed, which nothing else can see.
+    """
+    bg = rng.bit_generator
+    ss = getattr(bg, "seed_seq", None)
+    if not (type(bg) is np.random.PCG64 and isinstance(ss, np.random.SeedSequence)):
+        for child in rng.spawn(n):
+            yield NoiseTape(child)
+        return
+    start = ss.n_children_spawned
+    seeds = child_seeds(ss, start, n)
+    if not is_private(rng):
+        ss.spawn(n)  # advance the counter as rng.spawn(n) would (a generator passed in by the user)
+    for state, inc in seeds:
+        yield NoiseTape(PCGStream(state, inc))
 
 
 def new_trace(tape, **kw) -> Trace:

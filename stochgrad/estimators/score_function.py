@@ -79,8 +79,9 @@ class ScoreFunction(Estimator):
 
     def traced(self, fn, theta, args, kwargs, n, rng):
         values, path, score, cmp, edge = np.empty(n), [], [], [], set()
+        state = {}  # run_differentiated remembers here whether dual numbers work for this program
         for i, tape in enumerate(sample_tapes(rng, n)):
-            run = run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}")
+            run = run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}", state)
             values[i] = run.value
             path.append(run.grad_of(run.out))
             score.append(run.score())

@@ -25,7 +25,8 @@ from autograd.tracer import getval
 
 from .._batched import Want
 from .._estimate import summarise
-from .._run import run_differentiated, run_plain, warn_comparisons
+from .._dual import is_dual, value_of
+from .._run import DualRun, run_differentiated, run_plain, warn_comparisons
 from .._trace import Trace
 from ..backend import array_module, to_numpy
 from ._control import cross_fitted
@@ -91,7 +92,7 @@ def _alternatives_and_score(run, form, with_score):
         p = c.params
         if c.kind == "bernoulli" or not run.owns(p):
             continue
-        pv_c = np.asarray(getval(p), dtype=float)
+        pv_c = np.asarray(value_of(getval(p)), dtype=float)
         k, K = c.value, c.n_outcomes
         if form == "rao_blackwell":
             for j in range(K):
@@ -130,6 +131,36 @@ def _alternatives_and_score(run, form, with_score):
     sites, values, W = np.concatenate([sites, b_sites]), np.concatenate([values, b_values]), np.concatenate([W, b_W])
     order = np.argsort(sites, kind="stable")
     return sites[order], values[order], W[order], score, edge
+
+
+def _one_bernoulli(run, form):
+    """For a dual run whose only θ-dependent choice is one Bernoulli: ``(site, flipped value, weight, score, edge)``.
+
+    The same numbers as :func:`_alternatives_and_score` for that case, computed
+    on Python floats; ``None`` when the run is not of that kind.
+    """
+    if not isinstance(run, DualRun):
+        return None
+    found = None
+    for c in run.records:
+        if is_dual(c.params):
+            if found is not None or c.kind != "bernoulli" or type(c.params.t) is not float:
+                return None
+            found = c
+    if found is None:
+        return None
+    g, p, k = found.params.t, found.params.v, found.value
+    if g == 0.0:
+        return found.site, 1 - k, 0.0, 0.0, False
+    edge = p == 0.0 or p == 1.0
+    score = g / p if k else -g / (1.0 - p)
+    if form == "rao_blackwell":
+        w = -g if k else g
+    elif k:
+        w = max(-g, 0.0) / p
+    else:
+        w = max(g, 0.0) / (1.0 - p)
+    return found.site, 1 - k, w, score, edge
 
 
 class StochasticDerivative(Estimator):
@@ -207,12 +238,31 @@ class StochasticDerivative(Estimator):
             discrete = np.empty((n, size))
         cmp, alt_runs, on_boundary = [], 0, False
         pick_rng = np.random.default_rng(rng.integers(2**63))
+        state = {}  # run_differentiated remembers here whether dual numbers work for this program
         for i, tape in enumerate(sample_tapes(rng, n)):
-            run = run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}")
+            run = run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}", state)
             values[i] = run.value
             pathwise = run.grad_of(run.out).ravel()
             alt = np.zeros(size)  # the alternatives' part, kept apart so it is not lost next to a large pathwise term
             cmp += run.comparisons
+            quick = _one_bernoulli(run, self.form) if size == 1 else None
+            if quick is not None:  # a single θ-dependent Bernoulli, scalar θ: no arrays needed
+                site, value, w, score, edge = quick
+                on_boundary = on_boundary or edge
+                if cv:
+                    scores[i] = score
+                if w != 0.0:
+                    a, m = abs(w), self.n_alternatives
+                    pick_rng.random()  # the draw the general path makes (keeps later picks identical)
+                    tr = Trace(tape, forced={site: value})
+                    where = f"sample {i}, alternative at choice {site}"
+                    delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
+                    alt_runs += 1
+                    alt = alt + w * (delta * a * m / (a * m))
+                grads[i] = pathwise + alt
+                if cv:
+                    discrete[i] = alt
+                continue
             sites, alt_values, W, score, edge = _alternatives_and_score(run, self.form, cv)
             on_boundary = on_boundary or edge
             if cv:

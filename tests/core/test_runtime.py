@@ -88,3 +88,73 @@ def test_exact_refuses_twenty_bernoullis_up_front():
     assert sg.Exact().estimate_traces(sincos, 0.3) == 2.0
     with pytest.raises(ValueError, match="probes"):
         sg.Exact(probes=-1)
+
+
+@pytest.mark.parametrize("d", [0, 1, 3])
+def test_dual_runs_match_reverse_mode(d):
+    """The dual-number fast path gives autograd's pathwise term, score, alternatives and boundary sites."""
+    from stochgrad._run import DualRun, run_boxed, run_differentiated
+    from stochgrad._trace import NoiseTape, Trace
+    from stochgrad.estimators.stochastic_derivative import _alternatives_and_score
+
+    @sg.stochastic
+    def f(theta):
+        t = anp.sum(theta * anp.arange(1, max(d, 1) + 1)) if d else theta
+        a = sg.bernoulli(1 / (1 + anp.exp(-t)))
+        first = theta[0] if d else theta
+        k = sg.categorical(logits=anp.array([0.0, t, -2 * first, 0.5]))
+        c = sg.bernoulli(anp.exp(-t * t) * 0.9)
+        last = theta[-1] if d else theta
+        return anp.sin(last) * (a + k) + c * t ** 2 / (1.5 + anp.cos(t)) + anp.sqrt(2.0 + anp.tanh(t)) + sg.uniform()
+
+    theta = np.linspace(0.2, -0.3, d) if d else 0.35
+    for seed in range(6):
+        tape = NoiseTape(np.random.default_rng(seed))
+        run = run_differentiated(f, theta, (), {}, tape, "t")
+        assert isinstance(run, DualRun)
+        rev = run_boxed(f, theta, (), {}, Trace(tape), "t", forward=False)
+        assert run.value == pytest.approx(rev.value, rel=1e-14)
+        np.testing.assert_allclose(run.grad_of(run.out), rev.grad_of(rev.out), rtol=1e-12)
+        np.testing.assert_allclose(run.score(), rev.score(), rtol=1e-12, atol=1e-15)
+        for form in ("rao_blackwell", "inverse_cdf"):
+            for x, y in zip(_alternatives_and_score(run, form, True), _alternatives_and_score(rev, form, True)):
+                np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-15)
+
+
+def test_dual_path_falls_back_to_autograd_on_what_it_cannot_do():
+    """float() of θ, a comparison, an unsupported NumPy function: the sample reruns with autograd, same answer."""
+    from stochgrad._run import DualRun, run_differentiated
+    from stochgrad._trace import NoiseTape
+
+    programs = [
+        lambda t: sg.bernoulli(0.3) * anp.clip(t, -1.0, 1.0),  # np.clip: no dual rule
+        lambda t: sg.bernoulli(1 / (1 + anp.exp(-t))) + (t if t > 0 else -t),  # a comparison (BiasWarning)
+        lambda t: anp.logaddexp(t, 0.5) * sg.bernoulli(0.5),  # a binary ufunc without a rule
+    ]
+    for prog in programs:
+        state = {}
+        run = run_differentiated(sg.stochastic(prog), 0.4, (), {}, NoiseTape(np.random.default_rng(0)), "t", state)
+        assert not isinstance(run, DualRun) and state == {"dual": False}
+        assert np.isfinite(run.grad_of(run.out))
+    with pytest.warns(sg.BiasWarning):
+        sg.value_and_grad(programs[1], "score", n=20, seed=0)(0.4)
+
+
+def test_sample_streams_are_numpys_spawned_children():
+    """Tape i draws exactly rng.spawn(n)[i]'s doubles (first in Python, then in blocks, then as a Generator)."""
+    from stochgrad._streams import private_rng
+    from stochgrad.estimators.base import sample_tapes
+
+    for seed in (0, 12345, [3, 4]):
+        rng, ref = np.random.default_rng(seed), np.random.default_rng(seed)
+        for _ in range(2):  # the spawn counter advances like rng.spawn(n)
+            tapes, kids = list(sample_tapes(rng, 9)), ref.spawn(9)
+            for i, (tape, kid) in enumerate(zip(tapes, kids)):
+                m = [1, 4, 5, 64, 65, 300, 2, 7, 0][i]
+                assert [tape.uniform(j) for j in range(m)] == [kid.random() for _ in range(m)]
+                assert np.array_equal(tape.rng.gumbel(size=2), kid.gumbel(size=2))
+                assert tape.uniform(m + 5) == [kid.random() for _ in range(6)][-1]
+    with private_rng(7) as rng:
+        a = [t.uniform(0) for t in sample_tapes(rng, 3)]
+        assert rng.bit_generator.seed_seq.n_children_spawned == 0  # nobody else holds it: no need to advance
+    assert a == [k.random() for k in np.random.default_rng(7).spawn(3)]

@@ -394,7 +394,7 @@ def test_tangent_runs_match_reverse_mode(d):
     theta = np.linspace(0.2, -0.3, d)
     for seed in range(8):
         tape = NoiseTape(np.random.default_rng(seed))
-        tr = run_differentiated(f, theta, (), {}, tape, "t")
+        tr = run_differentiated(f, theta, (), {}, tape, "t", {"dual": False})  # autograd's forward runs
         assert isinstance(tr, TangentRun)
         rev = run_boxed(f, theta, (), {}, Trace(tape), "t", forward=False)
         np.testing.assert_allclose(tr.grad_of(tr.out), rev.grad_of(rev.out), rtol=1e-12)
@@ -419,6 +419,7 @@ def test_tangent_runs_fall_back_when_the_program_draws_its_own_randomness():
         p = 0.0 if len(calls) % 2 else 1.0  # a different choice on every other call
         return float(sg.bernoulli(p)) + anp.sum(theta)
 
-    run = run_differentiated(f, np.array([0.1, 0.2]), (), {}, NoiseTape(np.random.default_rng(1)), "t")
+    run = run_differentiated(f, np.array([0.1, 0.2]), (), {}, NoiseTape(np.random.default_rng(1)), "t",
+                             {"dual": False})
     assert not isinstance(run, TangentRun) and not run.forward
     np.testing.assert_allclose(run.grad_of(run.out), [1.0, 1.0])
