@@ -138,6 +138,12 @@ class Dual:
 
     # NumPy ------------------------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if len(inputs) == 1 and method == "__call__" and not kwargs:  # the common case: exp, sin, ... of a Dual
+            x = inputs[0]
+            if type(x) is Dual:
+                fast = _FAST.get(ufunc)
+                if fast is not None:
+                    return fast(x)
         if method != "__call__" or kwargs:
             raise DualUnsupported(f"numpy.{ufunc.__name__}.{method} of a θ-dependent value")
         if len(inputs) == 1:
@@ -236,6 +242,28 @@ _square = _unary(lambda v: v * v, lambda v, r: 2.0 * v)
 _negative = _unary(lambda v: -v, lambda v, r: -1.0)
 _absolute = _unary(abs, lambda v, r: float(np.sign(v)))
 _reciprocal = _unary(lambda v: 1.0 / v, lambda v, r: -r * r)
+
+def _fast_exp(x):
+    r = math.exp(x.v)
+    return Dual(r, x.t * r)
+
+
+def _fast_sin(x):
+    return Dual(math.sin(x.v), x.t * math.cos(x.v))
+
+
+def _fast_cos(x):
+    return Dual(math.cos(x.v), -x.t * math.sin(x.v))
+
+
+def _fast_log(x):
+    v = x.v
+    if v > 0:
+        return Dual(math.log(v), x.t / v)
+    return _log(x)
+
+
+_FAST = {np.exp: _fast_exp, np.sin: _fast_sin, np.cos: _fast_cos, np.log: _fast_log}
 
 _UNARY = {
     np.exp: _exp, np.log: _log, np.sin: _sin, np.cos: _cos, np.tan: _tan, np.sqrt: _sqrt, np.tanh: _tanh,

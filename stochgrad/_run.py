@@ -22,6 +22,7 @@ from autograd.tracer import getval, isbox, new_box, toposort, trace_stack
 
 from ._dual import Dual, DualUnsupported, is_dual, tangent_of, value_of
 from ._trace import Trace, _stack as trace_stack_of_thread
+from .distributions import bernoulli as bernoulli_family
 
 __all__ = ["BiasWarning", "Run", "DualRun", "TangentRun", "run_dual", "run_plain", "run_boxed", "run_differentiated", "check_value"]
 
@@ -116,66 +117,40 @@ class Run:
         The stochastic derivative's weights and the score are both built from
         these gradients, so a run differentiates its Bernoulli parameters once.
         """
-        if self._bern is None:
-            bern = [c for c in self.records if c.kind == "bernoulli" and self.owns(c.params)]
-            pv = np.array([getval(c.params) for c in bern], dtype=float)
-            self._bern = (bern, pv, self.scalar_grads([c.params for c in bern]))
-        return self._bern
+        return bernoulli_family.grads(self)
 
     def outcome_moves(self, c, v) -> bool:
         """Whether the probability of outcome ``v`` of the recorded choice ``c`` depends on θ."""
-        if not self.owns(c.params):
-            return False
-        if c.kind == "bernoulli":
-            return bool(np.any(self.grad_of(c.params) != 0))
-        return bool(np.any(self.grad_of(c.params, np.eye(c.n_outcomes)[v]) != 0))
+        return bool(c.family.moves(self, c, v))
+
+    def by_family(self):
+        """The θ-dependent discrete choices grouped by family, in order of first appearance: ``[(family, [choices])]``."""
+        groups: dict = {}
+        for c in self.records:
+            fam = c.family
+            if fam.discrete and fam.depends(self, c.params):
+                groups.setdefault(fam, []).append(c)
+        return list(groups.items())
 
     def score(self) -> np.ndarray:
-        """∇θ log p(trace): the sum over recorded choices of ∇θ log π(value).
+        """∇θ log p(trace): the sum over recorded discrete choices of ∇θ log π(value).
 
         Computed after the run from the choice records, so the program pays no
-        autograd operations for it: with forward mode each choice's ``∂π/∂θ`` is
-        already on its node; in reverse mode all choice parameters are gathered
-        into one vector and a single reverse pass is taken (or the Bernoulli
-        gradients of :meth:`bernoulli_grads` are reused if already computed).
-        Also finds the choices on a boundary of the parameter space (see
+        autograd operations for it; each family computes the part of its own
+        choices (:meth:`stochgrad.distributions.Family.score`: Bernoullis with
+        one gradient array, categoricals with one reverse pass, others from
+        their log-probability). Continuous (reparameterised) choices add
+        nothing: their θ-dependence flows through the sampled value. Also finds
+        the choices on a boundary of the parameter space (see
         :meth:`boundary_sites`).
         """
         total = np.zeros(self.theta_size)
-        parts, cots, edge = [], [], []
-        if self.forward or self._bern is not None:  # d log p = dp/p (k = 1), −dp/(1 − p) (k = 0)
-            bern, pv, G = self.bernoulli_grads()
-            k = np.array([c.value for c in bern])[:, None]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                total += np.where(G == 0, 0.0, np.where(k == 1, G / pv[:, None], -G / (1.0 - pv[:, None]))).sum(axis=0)
-            edge += [c.site for c, p, g in zip(bern, pv, G) if (p == 0.0 or p == 1.0) and np.any(g != 0)]
-        else:
-            bern = [c for c in self.records if c.kind == "bernoulli" and self.owns(c.params)]
-            for c in bern:
-                pv = getval(c.params)
-                if (pv == 0.0 or pv == 1.0) and self.outcome_moves(c, 1):
-                    edge.append(c.site)
-            if bern:
-                parts.append(anp.array([c.params for c in bern]))
-                cots.append(np.array([1.0 / getval(c.params) if c.value else -1.0 / (1.0 - getval(c.params))
-                                      for c in bern]))
-        for c in self.records:  # d log π_k = dπ_k / π_k
-            if c.kind == "bernoulli" or not self.owns(c.params):
-                continue
-            pv = getval(c.params)
-            cot = np.zeros(c.n_outcomes)
-            cot[c.value] = 1.0 / pv[c.value]
-            if self.forward:
-                total += np.ravel(self.grad_of(c.params, cot))
-            else:
-                parts.append(c.params)
-                cots.append(cot)
-            if any(self.outcome_moves(c, j) for j in np.flatnonzero(np.asarray(pv) == 0.0)):
-                edge.append(c.site)
+        edge = []
+        for fam, choices in self.by_family():
+            t, e = fam.score(self, choices)
+            total = total + np.ravel(t)
+            edge += e
         self._boundary = sorted(edge)
-        if parts:
-            flat = parts[0] if len(parts) == 1 else anp.concatenate(parts)
-            total += np.ravel(self.grad_of(flat, np.concatenate(cots)))
         return np.reshape(total, self._start_shape)
 
     def boundary_sites(self) -> list:
@@ -327,42 +302,18 @@ class DualRun(Run):
                 out[i] = x.t
         return out
 
-    def bernoulli_grads(self):
-        if self._bern is None:
-            bern = [c for c in self.records if c.kind == "bernoulli" and type(c.params) is Dual]
-            pv = np.array([c.params.v for c in bern], dtype=float)
-            G = np.zeros((len(bern), self._size))
-            for i, c in enumerate(bern):
-                G[i] = c.params.t
-            self._bern = (bern, pv, G)
-        return self._bern
-
     def score(self) -> np.ndarray:
-        """∇θ log p(trace) from the tangents on the choice parameters (a Python loop over the records)."""
+        """∇θ log p(trace) from the tangents on the choice parameters (one call per choice to its family)."""
         total = 0.0
         edge = []
         for c in self.records:
-            p = c.params
-            if c.kind == "bernoulli":
-                if type(p) is not Dual:
-                    continue
-                g, pv = p.t, p.v
-                if (g == 0.0) if type(g) is float else not np.any(g != 0):
-                    continue
-                if pv == 0.0 or pv == 1.0:
+            fam = c.family
+            if fam.discrete:
+                s, e = fam.dual_score(self, c)
+                total = total + s
+                if e:
                     edge.append(c.site)
-                total = total + (g / pv if c.value else -g / (1.0 - pv))
-                continue
-            if not (isinstance(p, np.ndarray) and p.dtype == object):
-                continue
-            e = p[c.value]
-            if type(e) is Dual and np.any(e.t != 0):
-                total = total + e.t / e.v
-            for j, ej in enumerate(p):
-                if type(ej) is Dual and ej.v == 0.0 and np.any(ej.t != 0):
-                    edge.append(c.site)
-                    break
-        self._boundary = sorted(edge)
+        self._boundary = edge
         if not self._start_shape:
             return np.float64(total)
         return np.reshape(np.asarray(total, dtype=float) * np.ones(self._size), self._start_shape)
@@ -487,6 +438,9 @@ def run_differentiated(fn, theta, args, kwargs, tape, where: str, state: dict | 
         e = np.zeros(d)
         e[j] = 1.0
         runs.append(run_boxed(fn, theta, args, kwargs, Trace(tape), where, forward=True, tangent=e.reshape(theta.shape)))
+    if not all(getattr(c.family, "params_are_probabilities", False) for c in runs[0].records):
+        # TangentRun differentiates recorded parameters only; other families need derived values (log π, F)
+        return run_boxed(fn, theta, args, kwargs, Trace(tape), where, forward=False)
     first = [(c.site, c.kind, c.value) for c in runs[0].records]
     if any(r.value != runs[0].value or [(c.site, c.kind, c.value) for c in r.records] != first for r in runs[1:]):
         return run_boxed(fn, theta, args, kwargs, Trace(tape), where, forward=False)

@@ -44,6 +44,7 @@ __all__ = [
     "stochastic",
     "StochasticFunction",
     "seed",
+    "sample",
 ]
 
 _state = threading.local()
@@ -72,7 +73,11 @@ class Choice(NamedTuple):
             an autograd box carrying its dependence on θ.
         value: the sampled outcome (0/1 or a category index).
         noise: the uniform (inverse-CDF coupling) or the Gumbel vector used.
-        n_outcomes: 2 for a Bernoulli, K for a categorical.
+        n_outcomes: 2 for a Bernoulli, K for a categorical, ``n + 1`` for a
+            binomial, ``-1`` for a countable support, ``0`` for a continuous choice.
+        family: the distribution family (:mod:`stochgrad.distributions`) that owns
+            the choice's sampling, score, support, alternatives and enumeration;
+            ``kind`` is its name.
     """
 
     site: int
@@ -81,6 +86,7 @@ class Choice(NamedTuple):
     value: int
     noise: Any
     n_outcomes: int
+    family: Any = None
 
 
 _make_choice = tuple.__new__  # Choice(...) without NamedTuple's Python-level __new__
@@ -320,7 +326,7 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
         if type(u) is not float:
             u = tr.tape.uniform(site)
         k = 1 if u < pv else 0
-        records.append(_make_choice(Choice, (site, "bernoulli", p, k, u, 2)))
+        records.append(_make_choice(Choice, (site, "bernoulli", p, k, u, 2, BERNOULLI)))
         return k
     slot = site if key is None else tr.key_slot(key, "bernoulli")
     if tr.mode == "enumerate":
@@ -337,7 +343,7 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
         k = 1 if u < pv else 0
         if tr.forced and site in tr.forced:
             k = int(tr.forced[site])
-    records.append(_make_choice(Choice, (site, "bernoulli", p, k, u, 2)))
+    records.append(_make_choice(Choice, (site, "bernoulli", p, k, u, 2, BERNOULLI)))
     # boundary between the categories ordered [1, 0]: F = p
     if tr.mode == "gumbel":
         return _relaxed_bernoulli(tr, site, p, pv, u, k)
@@ -483,7 +489,7 @@ def categorical(logits=None, *, probs=None, key=None, rng: np.random.Generator |
         k = _inverse_cdf(pv, noise)
     if site in tr.forced:
         k = int(tr.forced[site])
-    tr.records.append(_make_choice(Choice, (site, "categorical", probs, k, noise, K)))
+    tr.records.append(_make_choice(Choice, (site, "categorical", probs, k, noise, K, CATEGORICAL)))
     if tr.mode == "gumbel" and isbox(probs):
         eps = 1e-300  # softmax((log π + g)/τ): ∂s/∂π = (diag s − s sᵀ)/τ · diag(1/π)
         with np.errstate(divide="ignore"):
@@ -493,6 +499,69 @@ def categorical(logits=None, *, probs=None, key=None, rng: np.random.Generator |
         jac = (np.diag(s) - np.outer(s, s)) / tr.temperature / (pv + eps)
         tr.relaxed[site] = _straight_through(probs, np.eye(K)[k], jac)
     return Outcome(k, site, K)
+
+
+def sample(family, params, *, key=None, rng: np.random.Generator | None = None):
+    """Sample a choice of ``family`` with ``params`` (validated by ``family.check``), traced inside a run.
+
+    The generic recording primitive behind :func:`stochgrad.binomial`,
+    :func:`stochgrad.poisson`, :func:`stochgrad.normal`, ...: it asks the family
+    for everything (sampling from the replayed uniform, the first outcome and
+    the support while Exact enumerates, a GS-STE relaxation) and records
+    ``(site, family.name, params, value, u, n_outcomes, family)``.
+
+    Args:
+        family: a :class:`stochgrad.distributions.Family`.
+        params: its parameter tuple (from ``family.check``).
+        key: optional hashable name of the draw (see :func:`bernoulli`).
+        rng: generator used outside a trace.
+
+    Returns:
+        The sampled value: an ``int`` for discrete families, a float (carrying
+        its θ-derivative) for continuous ones.
+
+    Raises:
+        ValueError: a continuous family under Exact; a θ-dependent family
+            without a GS-STE relaxation under GumbelSTE; a key used twice.
+    """
+    tr = current_trace()
+    if tr is None:
+        return family.sample(params, float((rng or _default_rng).random()))
+    records = tr.records
+    site = len(records)
+    slot = site if key is None else tr.key_slot(key, family.name)
+    if not family.discrete:
+        if tr.mode == "enumerate":
+            raise ValueError(f"stochgrad.{family.name}: Exact() enumerates discrete choices only; a program with "
+                             "continuous choices needs a sampling estimator")
+        u = tr.tape.uniform(slot)
+        x = family.transform(params, u)
+        records.append(_make_choice(Choice, (site, family.name, params, x, u, 0, family)))
+        return x
+    u = None
+    if tr.mode == "enumerate":
+        if site in tr.forced:
+            k = int(tr.forced[site])
+        elif tr.probe is not None:
+            outs = family.outcomes(params)[0]
+            tr.branching *= float(len(outs))
+            k = int(outs[tr.probe.integers(len(outs))])
+        else:
+            k = family.first(params)
+    else:
+        u = tr.tape.uniform(slot)
+        k = family.sample(params, u)
+        if tr.forced and site in tr.forced:
+            k = int(tr.forced[site])
+    records.append(_make_choice(Choice, (site, family.name, params, k, u, family.n_outcomes(params), family)))
+    if tr.mode == "gumbel" and any(isbox(p) for p in params):
+        relaxed = family.relax(tr, site, params, u, k)
+        if relaxed is None:
+            raise ValueError(
+                f"GumbelSTE: {family.name} has no Gumbel-softmax relaxation, so its dependence on θ would be "
+                "silently dropped; use ScoreFunction or StochasticDerivative for this program")
+        return relaxed
+    return k
 
 
 def _inverse_cdf(pv: np.ndarray, u: float) -> int:
@@ -587,3 +656,7 @@ def stochastic(fn: Callable) -> StochasticFunction:
     if not callable(fn):
         raise TypeError(f"stochastic expects a function, got {type(fn).__name__}")
     return StochasticFunction(fn)
+
+
+from .distributions.bernoulli import BERNOULLI  # noqa: E402  (families import this module lazily)
+from .distributions.categorical import CATEGORICAL  # noqa: E402

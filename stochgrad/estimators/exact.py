@@ -26,10 +26,7 @@ class TooManyTraces(ValueError):
 
 
 def _prob(choice):
-    p = choice.params
-    if choice.kind == "bernoulli":
-        return p if choice.value == 1 else 1 - p
-    return p[choice.value]
+    return choice.family.prob(choice.params, choice.value)
 
 
 class Exact(Estimator):
@@ -133,31 +130,23 @@ class Exact(Estimator):
                         {"traces": count})
 
 
-def _first(c) -> int:
-    """The value enumerate mode gives an unforced choice (its first outcome of positive probability)."""
-    pv = np.atleast_1d(np.asarray(getval(c.params), dtype=float))
-    if c.kind == "bernoulli":
-        return 0 if pv[0] < 1.0 else 1
-    return int(np.argmax(pv > 0))
-
-
 def _next_prefix(run):
     """The forced prefix of the next trace in depth-first order, or None when done.
 
-    Outcomes of probability zero are skipped unless their probability moves with
-    θ: on a boundary of the parameter space (``bernoulli(θ)`` at ``θ = 0``) such
-    an outcome has no weight in ``E[f]`` but its ``f`` enters ``∇θ E[f]``.
+    Each choice's family gives the outcomes to explore, in order
+    (:meth:`~stochgrad.distributions.Family.enumeration_order`): those of
+    positive probability (a countable support truncated at the family's tail
+    bound), and outcomes of probability zero whose probability moves with θ —
+    on a boundary of the parameter space (``bernoulli(θ)`` at ``θ = 0``) such an
+    outcome has no weight in ``E[f]`` but its ``f`` enters ``∇θ E[f]``.
     """
     records = run.records
     for i in range(len(records) - 1, -1, -1):
         c = records[i]
-        pv = np.atleast_1d(np.asarray(getval(c.params), dtype=float))
-        first = _first(c)
-        order = [first] + [v for v in range(c.n_outcomes) if v != first]
-        for v in order[order.index(c.value) + 1:]:
-            pv_v = (pv[0] if v == 1 else 1 - pv[0]) if c.kind == "bernoulli" else pv[v]
-            if pv_v > 0 or run.outcome_moves(c, v):
-                prefix = {r.site: r.value for r in records[:i]}
-                prefix[i] = v
-                return prefix
+        order = c.family.enumeration_order(run, c)
+        later = order[order.index(c.value) + 1:] if c.value in order else []
+        if later:
+            prefix = {r.site: r.value for r in records[:i]}
+            prefix[i] = later[0]
+            return prefix
     return None

@@ -28,6 +28,7 @@ from .._estimate import summarise
 from .._dual import is_dual, value_of
 from .._run import DualRun, run_differentiated, run_plain, warn_comparisons
 from .._trace import Trace
+from ..distributions import BERNOULLI
 from ..backend import array_module, to_numpy
 from ._control import cross_fitted
 from .base import Estimator, sample_tapes
@@ -84,51 +85,24 @@ def _alternatives_and_score(run, form, with_score):
     if form not in FORMS:
         raise ValueError(f"alternatives: form must be one of {FORMS}, got {form!r}")
     size = run.theta_size
-    bern, pv, g = run.bernoulli_grads()  # θ-dependent Bernoulli choices, p and ∂p/∂θ (m, θ.size)
-    score = np.ravel(run.score()) if with_score else None
+    parts = []
+    for fam, choices in run.by_family():  # each family weighs its own choices' alternatives
+        res = fam.alternatives(run, choices, form)
+        if isinstance(res, list):
+            res = (np.array([r[0] for r in res], dtype=np.int64), np.array([r[1] for r in res], dtype=np.int64),
+                   np.array([r[2] for r in res], dtype=float).reshape(len(res), size))
+        if len(res[0]):
+            parts.append(res)
+    score = np.ravel(run.score()) if with_score else None  # after the weights: reuses the Bernoulli gradients
     edge = bool(run.boundary_sites()) if with_score else False
-    rows = []  # (site, value, weight) of the categorical alternatives
-    for c in run.records:
-        p = c.params
-        if c.kind == "bernoulli" or not run.owns(p):
-            continue
-        pv_c = np.asarray(value_of(getval(p)), dtype=float)
-        k, K = c.value, c.n_outcomes
-        if form == "rao_blackwell":
-            for j in range(K):
-                if j != k:
-                    w = run.grad_of(p, np.eye(K)[j]).ravel()
-                    if w.any():
-                        rows.append((c.site, j, w))
-            continue
-        if k > 0:  # lower boundary F_{k-1} moving up moves mass of bin k into bin k-1
-            cot = (np.arange(K) <= k - 1).astype(float)
-            w = np.maximum(run.grad_of(p, cot).ravel(), 0.0) / pv_c[k]
-            if w.any():
-                rows.append((c.site, k - 1, w))
-        if k < K - 1:  # upper boundary F_k moving down moves mass into bin k+1
-            cot = (np.arange(K) <= k).astype(float)
-            w = np.maximum(-run.grad_of(p, cot).ravel(), 0.0) / pv_c[k]
-            if w.any():
-                rows.append((c.site, k + 1, w))
-    sites = np.array([r[0] for r in rows], dtype=np.int64)
-    values = np.array([r[1] for r in rows], dtype=np.int64)
-    W = np.array([r[2] for r in rows], dtype=float).reshape(len(rows), size)
-    if not bern:
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, size)), score, edge
+    if len(parts) == 1:
+        sites, values, W = parts[0]
         return sites, values, W, score, edge
-    k = np.array([c.value for c in bern])[:, None]
-    pv = pv[:, None]
-    if form == "rao_blackwell":  # flip with weight ±∂p/∂θ
-        w = np.where(k == 0, g, -g)
-    else:  # flip only where the coupling moves, density ∂p/(1 − p) or −∂p/p
-        with np.errstate(divide="ignore", invalid="ignore"):
-            w = np.where(k == 0, np.maximum(g, 0.0) / (1.0 - pv), np.maximum(-g, 0.0) / pv)
-    keep = (w != 0).any(axis=1)
-    b_sites = np.array([c.site for c in bern], dtype=np.int64)[keep]
-    b_values, b_W = 1 - k[keep, 0], w[keep]
-    if not rows:
-        return b_sites, b_values, b_W, score, edge
-    sites, values, W = np.concatenate([sites, b_sites]), np.concatenate([values, b_values]), np.concatenate([W, b_W])
+    sites = np.concatenate([p[0] for p in parts])
+    values = np.concatenate([p[1] for p in parts])
+    W = np.concatenate([p[2] for p in parts])
     order = np.argsort(sites, kind="stable")
     return sites[order], values[order], W[order], score, edge
 
@@ -143,8 +117,8 @@ def _one_bernoulli(run, form):
         return None
     found = None
     for c in run.records:
-        if is_dual(c.params):
-            if found is not None or c.kind != "bernoulli" or type(c.params.t) is not float:
+        if c.family.discrete and c.family.depends(run, c.params):
+            if found is not None or c.family is not BERNOULLI or type(c.params.t) is not float:
                 return None
             found = c
     if found is None:
@@ -185,6 +159,12 @@ class StochasticDerivative(Estimator):
       coupling moves to (a Bernoulli flips only from the side ``p`` grows
       towards; a categorical moves to a neighbouring category), with weight
       ``|∂F/∂θ| / π_value``. Fewer, larger alternatives.
+
+    Integer families with many outcomes (binomial, geometric, Poisson,
+    negative binomial) always use the inverse-CDF neighbours ``k ± 1``
+    (their families' :meth:`~stochgrad.distributions.IntegerFamily.alternatives`),
+    whatever ``form`` says; continuous (reparameterised) choices contribute
+    through the pathwise term only.
 
     Valid when ``f`` is, at fixed choices, differentiable in θ (no comparisons
     of θ-dependent continuous values: those are reported with a
