@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from .base import IntegerFamily, plain, scalar_param
+from .base import IntegerFamily, implicit, plain, scalar_param
 
 __all__ = ["Binomial", "BINOMIAL", "binomial"]
 
@@ -50,15 +50,15 @@ class Binomial(IntegerFamily):
         return anp.log(self.prob(params, k))
 
     def cdf(self, params, k):
-        n = params[0]
+        n, p = params
         if k < 0:
             return 0.0
         if k >= n:
             return 1.0
-        total = 0.0
-        for j in range(k + 1):
-            total = total + self.prob(params, j)
-        return total
+        pv = float(plain(p))
+        value = sum(math.comb(n, j) * pv ** j * (1 - pv) ** (n - j) for j in range(k + 1))
+        # dF(k)/dp = −n C(n−1, k) p^k (1 − p)^(n−1−k)
+        return implicit(value, [-n * math.comb(n - 1, k) * pv ** k * (1 - pv) ** (n - 1 - k)], [p])
 
     def ppf(self, pv, u):
         n, p = int(pv[0]), pv[1]

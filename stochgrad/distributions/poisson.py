@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from .base import IntegerFamily, scalar_param
+from .base import IntegerFamily, implicit, plain, scalar_param
 
 __all__ = ["Poisson", "POISSON", "poisson"]
 
@@ -43,10 +43,12 @@ class Poisson(IntegerFamily):
     def cdf(self, params, k):
         if k < 0:
             return 0.0
-        total = 0.0
-        for j in range(k + 1):
-            total = total + self.prob(params, j)
-        return total
+        (lam,) = params
+        lv = float(plain(lam))
+        value = sum(math.exp(-lv + j * math.log(lv) - math.lgamma(j + 1)) if lv > 0 else float(j == 0)
+                    for j in range(k + 1))
+        pk = math.exp(-lv + k * math.log(lv) - math.lgamma(k + 1)) if lv > 0 else float(k == 0)
+        return implicit(value, [-pk], [lam])  # dF(k)/dλ = −π(k)
 
     def ppf(self, pv, u):
         (lam,) = pv
