@@ -102,7 +102,8 @@ class ScoreFunction(Estimator):
         score = np.array(score).reshape((n,) + d)
         return summarise(values, self.combine(values, path, score), d, self)
 
-    def batched(self, program, theta, n, seed):
-        out = program(theta, n, seed, Want(score=True, pathwise=True))
-        d = np.shape(theta)
-        return summarise(out.value, self.combine(out.value, out.pathwise, out.score, out.group), d, self)
+    def want(self):
+        return Want(score=True, pathwise=True)
+
+    def combine_samples(self, out, theta_shape):
+        return self.combine(out.value, out.pathwise, out.score, out.group), {}

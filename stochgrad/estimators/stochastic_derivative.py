@@ -275,11 +275,17 @@ class StochasticDerivative(Estimator):
             info.update(cv_info)
         return summarise(values, grads, d, self, info)
 
-    def batched(self, program, theta, n, seed):
-        want = Want(score=self.control_variates, pathwise=True, alternatives=True, n_alternatives=self.n_alternatives)
-        out = program(theta, n, seed, want)
+    def want(self):
+        return Want(score=self.control_variates, pathwise=True, alternatives=True, n_alternatives=self.n_alternatives)
+
+    def combine_samples(self, out, theta_shape):
+        """Per sample: pathwise + Σ weight·difference over the returned alternatives, then the control variates.
+
+        The control variates apply when ``control_variates`` is set and the
+        program returned its score (folds by ``out.group`` when given).
+        """
         xp = array_module(out.value, out.alt_weight, out.alt_delta)
-        d = np.shape(theta)
+        d = tuple(theta_shape)
         w, delta = out.alt_weight, out.alt_delta
         if delta.ndim == 1:
             w, delta = w[:, None], delta[:, None]
@@ -294,7 +300,7 @@ class StochasticDerivative(Estimator):
                                             xp.reshape(discrete, (n, -1)), out.group)
             contrib = xp.reshape(flat, contrib.shape)
             info.update(cv_info)
-        return summarise(out.value, xp.asarray(contrib), d, self, info)
+        return xp.asarray(contrib), info
 
 
 def _score_controls(values, grads, scores, discrete, group=None):
