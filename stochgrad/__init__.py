@@ -31,7 +31,7 @@ from .estimators import (
 # vectorised simulators
 from ._batched import BatchedProgram, BatchSamples, Want, batched
 
-from . import backend, distributions, examples, optim, testing  # noqa: E402  (submodules users reach for)
+from . import backend, distributions, examples, extend, optim, testing  # noqa: E402  (submodules users reach for)
 
 __version__ = "0.1.0"
 

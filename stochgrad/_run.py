@@ -41,6 +41,8 @@ class BiasWarning(UserWarning):
 
 def check_value(out, where: str) -> float:
     """Return ``out`` as a float, or raise a clear error for non-scalar / non-finite output."""
+    if (type(out) is float or type(out) is np.float64) and math.isfinite(out):
+        return float(out)
     v = value_of(getval(out))
     if np.ndim(v) != 0:
         raise ValueError(

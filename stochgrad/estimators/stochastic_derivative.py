@@ -222,15 +222,12 @@ class StochasticDerivative(Estimator):
         for i, tape in enumerate(sample_tapes(rng, n)):
             run = run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}", state)
             values[i] = run.value
-            pathwise = run.grad_of(run.out).ravel()
-            alt = np.zeros(size)  # the alternatives' part, kept apart so it is not lost next to a large pathwise term
             cmp += run.comparisons
             quick = _one_bernoulli(run, self.form) if size == 1 else None
-            if quick is not None:  # a single θ-dependent Bernoulli, scalar θ: no arrays needed
+            if quick is not None:  # a single θ-dependent Bernoulli, scalar θ: Python floats, no arrays
                 site, value, w, score, edge = quick
                 on_boundary = on_boundary or edge
-                if cv:
-                    scores[i] = score
+                alt = 0.0
                 if w != 0.0:
                     a, m = abs(w), self.n_alternatives
                     pick_rng.random()  # the draw the general path makes (keeps later picks identical)
@@ -238,11 +235,14 @@ class StochasticDerivative(Estimator):
                     where = f"sample {i}, alternative at choice {site}"
                     delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
                     alt_runs += 1
-                    alt = alt + w * (delta * a * m / (a * m))
-                grads[i] = pathwise + alt
+                    alt = 0.0 + w * (delta * a * m / (a * m))
+                grads[i, 0] = float(run.grad_of(run.out)) + alt
                 if cv:
-                    discrete[i] = alt
+                    scores[i, 0] = score
+                    discrete[i, 0] = alt
                 continue
+            pathwise = run.grad_of(run.out).ravel()
+            alt = np.zeros(size)  # the alternatives' part, kept apart so it is not lost next to a large pathwise term
             sites, alt_values, W, score, edge = _alternatives_and_score(run, self.form, cv)
             on_boundary = on_boundary or edge
             if cv:

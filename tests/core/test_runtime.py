@@ -93,9 +93,9 @@ def test_exact_refuses_twenty_bernoullis_up_front():
 @pytest.mark.parametrize("d", [0, 1, 3])
 def test_dual_runs_match_reverse_mode(d):
     """The dual-number fast path gives autograd's pathwise term, score, alternatives and boundary sites."""
-    from stochgrad._run import DualRun, run_boxed, run_differentiated
-    from stochgrad._trace import NoiseTape, Trace
-    from stochgrad.estimators.stochastic_derivative import _alternatives_and_score
+    from stochgrad.extend import DualRun, run_boxed, run_differentiated
+    from stochgrad.extend import NoiseTape, Trace
+    from stochgrad.extend import alternatives_and_score as _alternatives_and_score
 
     @sg.stochastic
     def f(theta):
@@ -123,8 +123,8 @@ def test_dual_runs_match_reverse_mode(d):
 
 def test_dual_path_falls_back_to_autograd_on_what_it_cannot_do():
     """float() of θ, a comparison, an unsupported NumPy function: the sample reruns with autograd, same answer."""
-    from stochgrad._run import DualRun, run_differentiated
-    from stochgrad._trace import NoiseTape
+    from stochgrad.extend import DualRun, run_differentiated
+    from stochgrad.extend import NoiseTape
 
     programs = [
         lambda t: sg.bernoulli(0.3) * anp.clip(t, -1.0, 1.0),  # np.clip: no dual rule
@@ -142,8 +142,8 @@ def test_dual_path_falls_back_to_autograd_on_what_it_cannot_do():
 
 def test_sample_streams_are_numpys_spawned_children():
     """Tape i draws exactly rng.spawn(n)[i]'s doubles (first in Python, then in blocks, then as a Generator)."""
-    from stochgrad._streams import private_rng
-    from stochgrad.estimators.base import sample_tapes
+    from stochgrad.extend import private_rng
+    from stochgrad.extend import sample_tapes
 
     for seed in (0, 12345, [3, 4]):
         rng, ref = np.random.default_rng(seed), np.random.default_rng(seed)
