@@ -13,6 +13,9 @@ from .base import Estimator
 __all__ = ["Exact", "TooManyTraces"]
 
 
+PROBE_AFTER = 256  # traces enumerated before the size estimate is made (small programs never pay for it)
+
+
 class TooManyTraces(ValueError):
     """Raised by :class:`Exact` when a program has more traces than allowed.
 
@@ -38,10 +41,12 @@ class Exact(Estimator):
     probability zero are explored only where that probability moves with θ (on a
     boundary of the parameter space they carry no value but part of the gradient).
 
-    Before enumerating, the number of traces is estimated from a few random
-    root-to-leaf probes (Knuth's estimator: the product of the numbers of
-    outcomes met along a random path has the tree's leaf count as expectation),
-    so a program far too large is refused at once instead of after minutes.
+    Once 256 traces have been enumerated without reaching the end, the number
+    of traces is estimated from a few random root-to-leaf probes (Knuth's
+    estimator: the product of the numbers of outcomes met along a random path
+    has the tree's leaf count as expectation), so a program far too large is
+    refused within a fraction of a second instead of after minutes, and small
+    programs pay nothing for the check.
 
     Args:
         max_traces: refuse programs with more traces than this.
@@ -93,11 +98,12 @@ class Exact(Estimator):
     def enumerate(self, fn, theta, args=(), kwargs=None):
         """Yield ``(run, probability_box)`` for every trace of positive probability (or moving zero probability)."""
         kwargs = kwargs or {}
-        self._refuse_up_front(fn, theta, args, kwargs)
         forced: dict[int, int] = {}
         count = 0
         while True:
             count += 1
+            if count == PROBE_AFTER + 1:  # not a small program: estimate its size before going on
+                self._refuse_up_front(fn, theta, args, kwargs)
             if count > self.max_traces:
                 raise TooManyTraces(
                     f"Exact: the program has more than {self.max_traces} traces (enumerated "
