@@ -14,7 +14,6 @@ import sys
 import threading
 import warnings
 
-import autograd.numpy as anp
 import numpy as np
 from autograd.core import JVPNode, VJPNode, backward_pass
 from autograd.numpy.numpy_boxes import ArrayBox

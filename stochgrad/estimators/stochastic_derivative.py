@@ -21,15 +21,13 @@ sampling ``m`` of them with probability proportional to ``|weight|``
 from __future__ import annotations
 
 import numpy as np
-from autograd.tracer import getval
 
 from .._batched import Want
 from .._estimate import summarise
-from .._dual import is_dual, value_of
 from .._run import DualRun, run_differentiated, run_plain, warn_comparisons
 from .._trace import Trace
-from ..distributions import BERNOULLI
 from ..backend import array_module, to_numpy
+from ..distributions import BERNOULLI
 from ._control import cross_fitted
 from .base import Estimator, sample_tapes
 
