@@ -321,10 +321,16 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
     records = tr.records
     site = len(records)
     if tr.plain and key is None:  # sampling with no forced values: the common case, inlined
-        entries = tr.tape.entries
-        u = entries[site] if site < len(entries) else None
-        if type(u) is not float:
-            u = tr.tape.uniform(site)
+        tape = tr.tape
+        entries = tape.entries
+        n = len(entries)
+        if site == n:  # a new positional uniform
+            u = tape._random()
+            entries.append(u)
+        else:
+            u = entries[site] if site < n else None
+            if type(u) is not float:
+                u = tape.uniform(site)
         k = 1 if u < pv else 0
         records.append(_make_choice(Choice, (site, "bernoulli", p, k, u, 2, BERNOULLI)))
         return k
