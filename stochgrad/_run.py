@@ -315,9 +315,10 @@ class DualRun(Run):
                 if e:
                     edge.append(c.site)
         self._boundary = edge
+        t = np.asarray(total, dtype=float)
         if not self._start_shape:
-            return np.float64(total)
-        return np.reshape(np.asarray(total, dtype=float) * np.ones(self._size), self._start_shape)
+            return np.float64(t if t.ndim == 0 else t.reshape(-1)[0])
+        return np.reshape(t * np.ones(self._size), self._start_shape)
 
     def depends_on(self, x) -> bool:
         raise RuntimeError("depends_on needs a reverse-mode run (forward=False)")
