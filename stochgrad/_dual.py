@@ -52,7 +52,7 @@ class Dual:
     def __add__(self, o):
         if type(o) is Dual:
             return Dual(self.v + o.v, self.t + o.t)
-        if isinstance(o, _NUM):
+        if type(o) is float or type(o) is int or isinstance(o, _NUM):
             return Dual(self.v + o, self.t)
         return NotImplemented
 
@@ -61,19 +61,19 @@ class Dual:
     def __sub__(self, o):
         if type(o) is Dual:
             return Dual(self.v - o.v, self.t - o.t)
-        if isinstance(o, _NUM):
+        if type(o) is float or type(o) is int or isinstance(o, _NUM):
             return Dual(self.v - o, self.t)
         return NotImplemented
 
     def __rsub__(self, o):
-        if isinstance(o, _NUM):
+        if type(o) is float or type(o) is int or isinstance(o, _NUM):
             return Dual(o - self.v, -self.t)
         return NotImplemented
 
     def __mul__(self, o):
         if type(o) is Dual:
             return Dual(self.v * o.v, self.t * o.v + o.t * self.v)
-        if isinstance(o, _NUM):
+        if type(o) is float or type(o) is int or isinstance(o, _NUM):
             return Dual(self.v * o, self.t * o)
         return NotImplemented
 
@@ -82,12 +82,12 @@ class Dual:
     def __truediv__(self, o):
         if type(o) is Dual:
             return Dual(self.v / o.v, self.t / o.v - o.t * (self.v / (o.v * o.v)))
-        if isinstance(o, _NUM):
+        if type(o) is float or type(o) is int or isinstance(o, _NUM):
             return Dual(self.v / o, self.t / o)
         return NotImplemented
 
     def __rtruediv__(self, o):
-        if isinstance(o, _NUM):
+        if type(o) is float or type(o) is int or isinstance(o, _NUM):
             return Dual(o / self.v, -self.t * (o / (self.v * self.v)))
         return NotImplemented
 
@@ -96,14 +96,14 @@ class Dual:
             r = self.v ** o.v
             dx = o.v * self.v ** (o.v - 1) if o.v != 0 else 0.0
             return Dual(r, self.t * dx + o.t * (r * math.log(self.v) if self.v > 0 else 0.0))
-        if isinstance(o, _NUM):
+        if type(o) is float or type(o) is int or isinstance(o, _NUM):
             if o == 0:
                 return Dual(self.v ** 0, self.t * 0.0)
             return Dual(self.v ** o, self.t * (o * self.v ** (o - 1)))
         return NotImplemented
 
     def __rpow__(self, o):
-        if isinstance(o, _NUM):
+        if type(o) is float or type(o) is int or isinstance(o, _NUM):
             r = o ** self.v
             return Dual(r, self.t * (r * math.log(o)) if o > 0 else self.t * 0.0)
         return NotImplemented
