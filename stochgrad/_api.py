@@ -9,6 +9,7 @@ import numpy as np
 
 from ._batched import BatchedProgram
 from ._estimate import Estimate
+from ._streams import private_rng
 from ._trace import StochasticFunction, stochastic
 from .estimators import Estimator, Exact, FiniteDifference, GumbelSTE, ScoreFunction, StochasticDerivative
 
@@ -97,8 +98,10 @@ def value_and_grad(f, estimator="score", n: int = 1000, seed=None) -> Callable[.
             if s is None:  # one seed for all of the estimator's calls (finite differences need the same noise)
                 s = int(np.random.SeedSequence().entropy % (2**63))
             return est.batched(prog, th, n, s)
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        return est.traced(f, th, args, kwargs, n, rng)
+        if isinstance(seed, np.random.Generator):
+            return est.traced(f, th, args, kwargs, n, seed)
+        with private_rng(seed) as rng:
+            return est.traced(f, th, args, kwargs, n, rng)
 
     estimate.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
     return estimate

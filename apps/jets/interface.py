@@ -29,7 +29,6 @@ FastJet's ``constituents`` returns unnamed records; ours are ``Momentum4D`` too.
 
 from __future__ import annotations
 
-import inspect
 import warnings
 
 import numpy as np
@@ -61,7 +60,6 @@ class ClusterSequence:
 
     Raises:
         ValueError: bad events, definition or n_samples (from the engine's checks).
-        NotImplementedError: kt / Cambridge or ``backend`` asked of an engine without them.
     """
 
     def __init__(self, events, jetdef, n_samples=1, seed=None, backend="auto"):
@@ -189,18 +187,7 @@ def _nonneg(x, name):
 def _cluster(events, jetdef, n_samples, seed, backend):
     from .engine import cluster
 
-    params = inspect.signature(cluster).parameters
-    kw = {}
-    if "p" in params:
-        kw["p"] = jetdef.p
-    elif jetdef.p != -1:
-        raise NotImplementedError(f"{jetdef.jet_algorithm()}: this build's clustering engine has no generalised-kt "
-                                  "power p (apps.jets.cluster(..., p=)); only anti-kT is available")
-    if "backend" in params:
-        kw["backend"] = backend
-    elif backend not in ("auto", "cpu"):
-        raise NotImplementedError(f"backend={backend!r}: this build's clustering engine runs on the CPU only")
-    return cluster(events, jetdef.radius, jetdef.alpha, n_samples, seed, **kw)
+    return cluster(events, jetdef.radius, jetdef.alpha, n_samples, seed, p=jetdef.p, backend=backend)
 
 
 class _HistoryTable:
