@@ -292,12 +292,12 @@ class Outputs:
         out.write_json(js, result)
 
     Checks: the name is not empty; it is not a directory; the suffix matches the
-    kind (``.json`` for results, an image suffix for plots, ``.npz``/``.parquet``
+    kind (``.json`` for results, an image suffix for plots, ``.npz``/``.parquet``/``.root``
     for events); no two outputs are the same file; the nearest existing parent is
     a writable directory; an existing file is replaced only with ``force``.
     """
 
-    SUFFIXES = {"json": (".json",), "image": IMAGE_SUFFIXES, "events": (".npz", ".parquet", ".pq")}
+    SUFFIXES = {"json": (".json",), "image": IMAGE_SUFFIXES, "events": (".npz", ".parquet", ".pq", ".root")}
 
     def __init__(self, force=False):
         self.force = bool(force)
@@ -310,7 +310,7 @@ class Outputs:
         p = os.fspath(path)
         suffixes = self.SUFFIXES[kind]
         if not p.lower().endswith(suffixes):
-            raise CliError(f"{what} {p!r}: a {kind} output must end in {' or '.join(suffixes)}")
+            raise CliError(f"{what} {p!r} must end in {' or '.join(suffixes)} (a {kind} file)")
         key = os.path.realpath(p)
         if key in self.paths:
             raise CliError(f"{what} {p!r} is the same file as {self.paths[key][1]}; one would overwrite the other")

@@ -55,7 +55,7 @@ def _add_generate(sub):
     p = sub.add_parser("generate", help="generate Pythia 8 gg→H→bb̄ events at 13 TeV")
     p.add_argument("--events", "-n", type=positive_int, required=True, help="number of events")
     p.add_argument("--seed", type=int, default=1, help="Pythia seed in [0, 900000000]")
-    p.add_argument("-o", "--output", required=True, help="output file (.npz or .parquet)")
+    p.add_argument("-o", "--output", required=True, help="output file (.npz, .parquet or .root)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     p.set_defaults(func=cmd_generate)

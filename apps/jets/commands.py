@@ -12,23 +12,29 @@ from apps._cli import (CliError, Outputs, finite_float, input_file, nonneg_float
                        positive_int, seed_int, sibling)
 
 from . import optimize as opt
+from . import plots
+from .io import add_input_arguments
+from .progress import OptimizeProgress, bar
 
 __all__ = ["register", "resonance_width"]
 
 
 def _events(args):
     """The events named by ``--events`` (checked: a readable file holding at least one event)."""
-    from apps.jets import load_default_events, load_events
+    from apps.jets import load_default_events
+    from apps.jets.io import load_from_args
 
     if args.events in (None, "default"):
         ev = load_default_events()
     else:
         path = input_file(args.events, "--events")
         try:
-            ev = load_events(path)
+            ev = load_from_args(path, args)
         except (ValueError, OSError, KeyError, EOFError) as err:
             raise CliError(f"--events {path!r} could not be read as an events file: {err}") from None
-        except Exception as err:  # zip/npz/parquet decoders raise their own types on truncated files
+        except ImportError:
+            raise
+        except Exception as err:  # zip/npz/parquet/ROOT decoders raise their own types on truncated files
             raise CliError(f"--events {path!r} could not be read as an events file "
                            f"({type(err).__name__}: {err})") from None
     if len(ev.counts) == 0:
@@ -50,18 +56,10 @@ def _read_json(path, what):
         raise CliError(f"{what} {path!r} is not valid JSON: {err}") from None
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _common(p):
-    p.add_argument("--events", default="default", help="events file (.npz/.parquet) or 'default' (embedded sample)")
+    p.add_argument("--events", default="default", help="events file (.npz/.parquet/.root) or 'default' (embedded sample)")
     p.add_argument("--n-events", type=positive_int, default=None, help="use the first N events")
+    add_input_arguments(p)
     p.add_argument("--alpha", type=positive_float, default=1.0, help="Qanti-kT α (> 0)")
     p.add_argument("--samples", type=_samples, default=16, help="sampled histories per event and step (>= 2)")
     p.add_argument("--loss", choices=opt.LOSSES, default="window")
@@ -69,6 +67,29 @@ def _common(p):
     p.add_argument("--ptmin", type=nonneg_float, default=20.0, help="jet pT threshold in GeV")
     p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
+    _backend_arg(p)
+
+
+def _backend_arg(p):
+    p.add_argument("--backend", choices=("cpu", "cuda", "cuda-emulated", "auto"), default=None,
+                   help="clustering backend (default: cpu; auto = cuda when CuPy sees a GPU)")
+
+
+def _with_backend(fn):
+    """Run a subcommand with the engine's default backend set from ``--backend``."""
+    def run(args):
+        from apps.jets.backends import get_backend
+        from apps.jets.engine import use_backend
+
+        name = getattr(args, "backend", None)
+        if name not in (None, "cpu", "auto"):
+            try:  # no CuPy / no device / no host compiler: one line, before any work
+                get_backend(name, None)
+            except RuntimeError as err:
+                raise ValueError(f"--backend {name}: {err}") from None
+        with use_backend(name):
+            return fn(args)
+    return run
 
 
 def _samples(text):
@@ -91,13 +112,16 @@ def _outputs(args, json_path, plot=True):
 
 def cmd_optimize(args):
     outputs, js, png = _outputs(args, args.json)
+    mjj_png = None if args.per_event else outputs.add(sibling(js, "_mjj.png"), "mjj plot (beside --json)", kind="image")
+    outputs.check()
     ev = _events(args)
     est = opt.make_estimator(args.estimator, args.fd_step, args.n_alternatives)
     fn = opt.optimize_per_event if args.per_event else opt.optimize_global
     lr = args.lr if args.lr_decay == 1.0 else (lambda t: args.lr * max(args.lr_decay**t, 0.05))
-    res, secs = opt.timed(fn, ev, r0=args.r0, steps=args.steps, lr=lr, estimator=est, loss=args.loss,
-                          alpha=args.alpha, samples=args.samples, seed=args.seed, optimizer=args.optimizer,
-                          progress=not args.quiet, ptmin=args.ptmin, width=args.width)
+    with OptimizeProgress(args.steps, enabled=not args.quiet) as bar:
+        res, secs = opt.timed(fn, ev, r0=args.r0, steps=args.steps, lr=lr, estimator=est, loss=args.loss,
+                              alpha=args.alpha, samples=args.samples, seed=args.seed, optimizer=args.optimizer,
+                              progress=False, callback=bar, ptmin=args.ptmin, width=args.width)
     R = np.exp(np.asarray(res.theta))
     tail = max(1, len(res.history) // 5)
     settings = {k: v for k, v in vars(args).items() if k not in ("func",)}
@@ -111,19 +135,16 @@ def cmd_optimize(args):
            "R_history": [float(np.exp(h["theta"])) for h in res.history] if not args.per_event else None,
            "seconds": secs, "n_events": int(len(ev.counts)), "settings": settings}
     outputs.write_json(js, out)
-    plt = _plt()
-    fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
-    ax[0].errorbar(np.arange(len(res.history)), out["loss_history"], yerr=out["loss_stderr_history"], fmt=".-")
-    ax[0].set(xlabel="step", ylabel=f"{args.loss} loss")
+    png = plots.optimize_figure(res.history, png, loss=args.loss, per_event=args.per_event, R_final=R,
+                                R_star=out["R_tail_mean"])
+    if not args.per_event:
+        plots.mjj_at_radii(ev, [("start", args.r0), ("R*", out["R_tail_mean"])], mjj_png, ptmin=args.ptmin,
+                           width=args.width)
     if args.per_event:
-        ax[1].hist(R, bins=30)
-        ax[1].set(xlabel="optimised R per event", ylabel="events")
+        q16, q50, q84 = np.percentile(R, [16, 50, 84])
+        summary = f"R per event ({len(R)} events): median {q50:.3f}, 16-84% [{q16:.3f}, {q84:.3f}]"
     else:
-        ax[1].plot(out["R_history"], ".-")
-        ax[1].set(xlabel="step", ylabel="R")
-    fig.tight_layout()
-    outputs.savefig(png, fig, dpi=110)
-    summary = f"R per event: median {np.median(R):.3f}" if args.per_event else f"R* = {float(R):.4f}"
+        summary = f"R* = {float(R):.4f}"
     print(f"{summary}  final loss {out['loss_history'][-1]:.5g}  ({secs:.1f} s)  -> {args.json}, {png}")
     return 0
 
@@ -137,7 +158,7 @@ def cmd_scan(args):
     outputs, js, png = _outputs(args, args.json)
     ev = _events(args)
     radii = np.round(args.r_min + args.r_step * np.arange(n_grid), 6)
-    rows, secs = opt.timed(opt.scan, ev, radii, args.loss, args.alpha, args.samples, args.seed, args.ptmin, args.width)
+    rows, secs = opt.timed(_scan_with_progress, ev, radii, args)
     finite = [r for r in rows if np.isfinite(r["loss"])]
     if not finite:
         raise CliError("the expected loss is not finite at any R of the grid (no usable events?)")
@@ -151,13 +172,18 @@ def cmd_scan(args):
     if js:
         outputs.write_json(js, {"rows": rows, "R_min": best["R"], "grid_step": args.r_step, "seconds": secs,
                                 "settings": {k: v for k, v in vars(args).items() if k != "func"}})
-        plt = _plt()
-        fig, ax = plt.subplots(figsize=(5, 3.6))
-        ax.errorbar([r["R"] for r in rows], [r["loss"] for r in rows], yerr=[r["stderr"] for r in rows], fmt="o-")
-        ax.set(xlabel="R", ylabel=f"expected {args.loss} loss (α = {args.alpha:g})")
-        fig.tight_layout()
-        outputs.savefig(png, fig, dpi=110)
+        plots.scan_figure(rows, png, loss=args.loss, alpha=args.alpha)
     return 0
+
+
+def _scan_with_progress(ev, radii, args):
+    rows = []
+    b = bar(len(radii), "scan R", enabled=not getattr(args, "quiet", False))
+    for R in radii:
+        rows += opt.scan(ev, [R], args.loss, args.alpha, args.samples, args.seed, args.ptmin, args.width)
+        b.update(1)
+    b.close()
+    return rows
 
 
 def _decay(text):
@@ -180,6 +206,7 @@ def cmd_compare(args):
         raise CliError(f"--event must be in [0, {len(ev.counts)}), got {e}")
     one = ev.subset(e)
     rows = []
+    b = bar(len(names) * len(args.n), "estimators × n")
     for name in names:
         est = opt.make_estimator(name, args.fd_step, args.n_alternatives)
         for n in args.n:
@@ -189,6 +216,8 @@ def cmd_compare(args):
             except ValueError as err:
                 raise CliError(f"{name} with n = {n}: {err}") from None
             rows.append({"estimator": name, "n": n, "dL_dlogR": float(g[0]), "stderr": float(se[0])})
+            b.update(1)
+    b.close()
     exact = None
     if int(one.counts[0]) <= args.exact_max_particles:
         exact = _exact_gradient(one, args)
@@ -281,21 +310,15 @@ def cmd_widths(args):
         if not np.all(np.isfinite(rs) & (rs > 0)):
             raise CliError(f"{args.per_event_json}: every radius must be a positive number")
         configs.append(("per-event R", rs))
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6, 4))
-    rows = []
+    rows, hists = [], []
     for label, radii in configs:
         mjj = cluster(ev, radii, alpha=None).mjj(ptmin=args.ptmin)[:, 0]
         w = resonance_width(mjj)
         w.update(label=label, frac_two_jets=float(np.isfinite(mjj).mean()),
                  frac_window=float((np.abs(np.nan_to_num(mjj) - 125) < 15).mean()))
         rows.append(w)
-        ax.hist(mjj[np.isfinite(mjj)], bins=60, range=(0, 300), histtype="step", label=f"{label} (σ={w['sigma']:.1f})")
-    ax.axvline(125, color="k", lw=0.5)
-    ax.set(xlabel="$m_{jj}$ [GeV] (anti-kT, two leading jets)", ylabel="events")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    outputs.savefig(png, fig, dpi=110)
+        hists.append((f"{label}, σ = {w['sigma']:.1f} GeV", mjj))
+    plots.mjj_figure(hists, args.png, width=15.0, title="anti-kT, two leading jets")
     print("| clustering | median | IQR | Gaussian core μ | σ | two-jet fraction | |mjj−125|<15 |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for w in rows:
@@ -324,7 +347,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", default="out/optimize.json",
                    help="results file, ending in .json (a PNG is written beside it)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_optimize)
+    p.set_defaults(func=_with_backend(cmd_optimize))
 
     p = sub.add_parser("scan", help="Monte-Carlo expected loss on a grid of R")
     _common(p)
@@ -332,7 +355,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--r-max", type=positive_float, default=1.6)
     p.add_argument("--r-step", type=positive_float, default=0.1)
     p.add_argument("--json", default=None, help="results file, ending in .json (a PNG is written beside it)")
-    p.set_defaults(func=cmd_scan)
+    p.set_defaults(func=_with_backend(cmd_scan))
 
     p = sub.add_parser("compare-estimators", help="gradient estimators on one event against the sample size")
     _common(p)
@@ -344,11 +367,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n", type=_samples, nargs="+", default=[10, 100, 1000, 10000])
     p.add_argument("--exact-max-particles", type=nonneg_int, default=6)
     p.add_argument("--json", default=None, help="results file, ending in .json")
-    p.set_defaults(func=cmd_compare)
+    p.set_defaults(func=_with_backend(cmd_compare))
 
     p = sub.add_parser("widths", help="mjj histograms and resonance widths for fixed, global and per-event R")
     p.add_argument("--events", default="default")
     p.add_argument("--n-events", type=positive_int, default=None)
+    add_input_arguments(p)
     p.add_argument("--ptmin", type=nonneg_float, default=20.0)
     p.add_argument("--r-fixed", type=positive_float, default=0.4)
     p.add_argument("--global-json", default=None)
@@ -356,4 +380,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--png", default="out/widths.png")
     p.add_argument("--json", default=None)
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
-    p.set_defaults(func=cmd_widths)
+    _backend_arg(p)
+    p.set_defaults(func=_with_backend(cmd_widths))
