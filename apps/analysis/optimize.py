@@ -101,19 +101,20 @@ class AnalysisResult:
 
 def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS["steps"],
                       samples=DEFAULTS["samples"], alpha=DEFAULTS["alpha"], lr=DEFAULTS["lr"],
-                      scale=DEFAULTS["scale"], average=DEFAULTS["average"], rel_syst=DEFAULTS["rel_syst"],
+                      scale=DEFAULTS["scale"], average=None, rel_syst=DEFAULTS["rel_syst"],
                       b_min=None, estimator=None, seed=0, progress=False):
     """Maximise ``E[Z]`` over θ from ``start`` (physical ``(R, lo, hi, pT_cut)``).
 
     Args:
         sample: :class:`~apps.analysis.samples.Sample`.
-        start: starting point (R, GeV, GeV, GeV); projected into :data:`BOUNDS`.
+        start: starting point (R, GeV, GeV, GeV); projected into :data:`BOUNDS`
+            (``R > 0`` and ``lo < hi`` are required).
         steps: Adam steps (≥ 1).
         samples: replicas (Qanti-kT clusterings of every event) per step (≥ 2).
         alpha: Qanti-kT α.
         lr: ``(first, last)`` learning rate in grid units (geometric decay).
         scale: ``(first, last)`` cut sharpness in GeV (geometric), same for mjj and pT.
-        average: θ is averaged over this many last steps.
+        average: θ is averaged over this many last steps (default: 8, or ``steps`` if fewer).
         rel_syst: relative background systematic.
         b_min: background floor (default :func:`~apps.analysis.samples.background_floor`).
         estimator: stochgrad estimator (default :func:`~apps.analysis.program.default_estimator`).
@@ -128,9 +129,14 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
     """
     if int(steps) != steps or steps < 1:
         raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    if average is None:
+        average = min(DEFAULTS["average"], int(steps))
     if int(average) != average or not 1 <= average <= steps:
         raise ValueError(f"average must be an integer in [1, steps], got {average!r}")
-    start = _project(np.asarray(start, float))
+    start = np.asarray(start, float)
+    if start.shape != (4,) or not np.all(np.isfinite(start)) or start[0] <= 0 or not start[1] < start[2]:
+        raise ValueError(f"start must be (R > 0, lo < hi, pT cut) as 4 finite numbers, got {start.tolist()}")
+    start = _project(start)
     b_min = background_floor(sample) if b_min is None else float(b_min)
     scales = np.geomspace(scale[0], scale[1], steps)
     estimator = estimator or default_estimator()
