@@ -3,8 +3,9 @@
 :func:`optimize_analysis` runs Adam (learning rate decaying geometrically, in grid
 units) on unbiased gradient estimates of ``E[Z]`` from :func:`~apps.analysis.program.joint_program`
 while the cut sharpness is annealed toward the hard cut; θ is kept inside a box
-(R in [0.1, 2], 40 ≤ lo ≤ hi − 5 GeV, hi ≤ 250 GeV, 20 ≤ pT_cut ≤ 200 GeV) by
-projection. The answer is θ averaged over the last ``average`` steps (the
+(the brute-force grid's box: R in [0.2, 1.6], 80 ≤ lo ≤ hi − 2.5 ≤ 157.5 GeV,
+20 ≤ pT_cut ≤ 100 GeV; see :func:`~apps.analysis.grid.default_grid` for why the
+window stays inside 80–160 GeV) by projection. The answer is θ averaged over the last ``average`` steps (the
 iterates' noise floor), evaluated as a *hard* analysis with FastJet anti-kT.
 
 :func:`sequential` is the two-step analysis it is compared with: R from
@@ -27,7 +28,7 @@ from .program import PARAMS, UNITS, default_estimator, joint_program, to_physica
 
 __all__ = ["AnalysisResult", "optimize_analysis", "sequential", "evaluate_hard", "BOUNDS", "DEFAULTS"]
 
-BOUNDS = np.array([[0.1, 2.0], [40.0, 245.0], [45.0, 250.0], [20.0, 200.0]])
+BOUNDS = np.array([[0.2, 1.6], [80.0, 157.5], [82.5, 160.0], [20.0, 100.0]])
 DEFAULTS = {"alpha": 10.0, "samples": 4, "steps": 40, "lr": (1.0, 0.1), "scale": (4.0, 1.0), "average": 8,
             "rel_syst": 0.0}
 
@@ -49,7 +50,7 @@ def evaluate_hard(sample, phys, rel_syst=0.0, b_min=None):
 
 def _project(phys):
     p = np.clip(phys, BOUNDS[:, 0], BOUNDS[:, 1])
-    p[1] = min(p[1], p[2] - 5.0)
+    p[1] = min(p[1], p[2] - 2.5)
     return p
 
 
