@@ -53,6 +53,7 @@ def _write_atomic(path, writer):
     try:
         with os.fdopen(fd, "w") as fh:
             writer(fh)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

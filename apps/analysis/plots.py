@@ -58,6 +58,7 @@ def plot_mjj(sample, points, path, titles=None, bins=np.arange(40.0, 250.1, 5.0)
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=110)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files
         os.replace(tmp, path)
     finally:
         plt.close(fig)
