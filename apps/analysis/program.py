@@ -37,6 +37,8 @@ program as cross-checks.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 import stochgrad as sg
@@ -44,20 +46,19 @@ import stochgrad as sg
 from .significance import asimov_significance
 
 __all__ = ["UNITS", "PARAMS", "to_physical", "to_units", "joint_program", "observables", "cut_probabilities",
-           "default_estimator", "CUT_SPEC"]
+           "default_estimator", "cut_spec"]
 
 UNITS = np.array([0.1, 2.5, 2.5, 5.0])
 PARAMS = ("R", "mjj_lo", "mjj_hi", "pt1_min")
 JET_PTMIN = 20.0
 
 
-def _cut_spec():
+@functools.lru_cache(maxsize=1)
+def cut_spec():
+    """The cuts as an :class:`apps.cuts.CutSpec`: a window on mjj (feature 0) and a lower cut on pt1 (feature 1)."""
     from apps.cuts import CutSpec
 
     return CutSpec([(0, "window"), (1, ">")], names=["mjj", "pt1"])
-
-
-CUT_SPEC = None  # built on first use (apps.cuts imported lazily)
 
 
 def to_physical(theta):
@@ -108,10 +109,7 @@ def cut_probabilities(mjj, pt1, cuts, scale):
     Returns:
         ``(p, dp)`` with shapes ``x.shape`` and ``x.shape + (3,)``.
     """
-    global CUT_SPEC
-    if CUT_SPEC is None:
-        CUT_SPEC = _cut_spec()
-    spec = CUT_SPEC
+    spec = cut_spec()
     s = np.array([scale[0], scale[0], scale[1]], float)
     ok = np.isfinite(mjj)
     x = np.stack([np.where(ok, mjj, 0.0), pt1], axis=-1)[..., spec.variables]
