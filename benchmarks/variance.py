@@ -1,6 +1,8 @@
 """Variance table: per-sample variance, time per sample and work-normalised variance
 (variance × time) of every estimator on Sin&Cos, the three-option cut, the random walk
-and a Gillespie immigration-death process, measured in one run.
+and a Gillespie immigration-death process, measured in one run; and the distribution
+families (binomial, geometric, Poisson) written natively beside the Bernoulli /
+categorical detours they needed before.
 
 Run: ``python -m benchmarks.variance [--n N] [--walk-steps 100] [--only PROBLEM]``.
 Prints Markdown tables (results recorded in docs/estimators.md).
@@ -125,19 +127,83 @@ def print_table(pb, rows):
                      " (variance at rounding level: the control variates fit this choice exactly)")
         print(f"| {name} | {est} | {z:.1f} | {np.sqrt(var):.3g} ± {var_se / (2 * np.sqrt(var)):.2g} | {dt * 1e6:.0f} | {wnv:.4g}{ratio} |")
 
+def _binomial_pmf(n, p):
+    import math
+    return anp.array([math.comb(n, k) * p ** k * (1 - p) ** (n - k) for k in range(n + 1)])
+
+
+def _poisson_pmf(lam, K):
+    """The Poisson pmf on 0..K, renormalised (the detour's truncation)."""
+    import math
+    q = anp.array([anp.exp(-lam) * lam ** k / math.factorial(k) for k in range(K + 1)])
+    return q / anp.sum(q)
+
+
+def family_programs():
+    """A family written natively beside the detours it needed before (Bernoulli loops, one categorical)."""
+    def sig(t):
+        return 1.0 / (1.0 + anp.exp(-t))
+
+    def geometric_loop(p):
+        k = 0
+        while not sg.bernoulli(p):
+            k += 1
+        return k
+
+    return [
+        ("Binomial(20, σ(θ)), f = (X + 1)², θ = 0.3", 0.3, [
+            ("native sg.binomial(20, p)", lambda t: (sg.binomial(20, sig(t)) + 1) ** 2),
+            ("20 × sg.bernoulli(p)", lambda t: (sum(sg.bernoulli(sig(t)) for _ in range(20)) + 1) ** 2),
+            ("one sg.categorical over 0..20", lambda t: (sg.categorical(probs=_binomial_pmf(20, sig(t))) + 1) ** 2),
+        ]),
+        ("Geometric(σ(θ)) (failures), f = (X + 1)², θ = 0.3", 0.3, [
+            ("native sg.geometric(p)", lambda t: (sg.geometric(sig(t)) + 1) ** 2),
+            ("Bernoulli loop until success", lambda t: (geometric_loop(sig(t)) + 1) ** 2),
+        ]),
+        ("Poisson(exp θ), f = (X + 1)², θ = 1.0", 1.0, [
+            ("native sg.poisson(λ)", lambda t: (sg.poisson(anp.exp(t)) + 1) ** 2),
+            ("one sg.categorical over 0..30 (truncated, renormalised)",
+             lambda t: (sg.categorical(probs=_poisson_pmf(anp.exp(t), 30)) + 1) ** 2),
+        ]),
+    ]
+
+
+def families_table(n, seed=0):
+    """Per-sample sd and cost of the native families against their detours (stochastic derivative and score)."""
+    ests = [("SD (1 alt.), no control variates", sg.StochasticDerivative(1, control_variates=False)),
+            ("SD (1 alt.) + control variates", sg.StochasticDerivative(1)),
+            ("score, no baseline", sg.ScoreFunction("none"))]
+    for title, theta, progs in family_programs():
+        exact = sg.value_and_grad(progs[0][1], sg.Exact())(theta).grad
+        print(f"\n### {title}  (exact dE/dθ = {exact:.5g}, by Exact on the native form)\n")
+        print("| program | estimator | estimate ± stderr | sd of one sample | µs/sample |")
+        print("|---|---|---|---:|---:|")
+        for pname, prog in progs:
+            for ename, est in ests:
+                t0 = time.perf_counter()
+                e = sg.value_and_grad(prog, est, n=n, seed=seed)(theta)
+                dt = (time.perf_counter() - t0) / n
+                print(f"| {pname} | {ename} | {e.grad:.4g} ± {e.grad_stderr:.2g} | {np.std(e.samples, ddof=1):.3g} "
+                      f"| {dt * 1e6:.0f} |")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=2000, help="samples per estimator and problem")
     ap.add_argument("--walk-steps", type=int, default=100)
-    ap.add_argument("--only", choices=["sincos", "cut", "walk", "gillespie"], action="append")
+    ap.add_argument("--only", choices=["sincos", "cut", "walk", "gillespie", "families"], action="append")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
     print("Work-normalised variance = (sum over θ components of the per-sample variance) × seconds per sample;")
     print("lower is better. 'bias/stderr' = |estimate − exact| / stderr (max over components).")
+    if a.n < 2:
+        ap.error("--n must be at least 2")
     for key, pb in _problems(a.walk_steps).items():
         if a.only and key not in a.only:
             continue
         print_table(pb, run_problem(pb, a.n, a.seed))
+    if not a.only or "families" in a.only:
+        families_table(a.n, a.seed)
 
 
 if __name__ == "__main__":

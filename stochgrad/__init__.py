@@ -9,6 +9,9 @@ from ._trace import (
     Choice, Outcome, bernoulli, categorical, one_hot, select, seed, stochastic, StochasticFunction, uniform,
 )
 
+# more distribution families (each a module of stochgrad.distributions)
+from .distributions import binomial, exponential, gamma, geometric, negative_binomial, normal, poisson
+
 # entry points and results
 from ._api import grad, value_and_grad
 from ._estimate import Estimate
@@ -27,16 +30,19 @@ from .estimators import (
 
 # vectorised simulators
 from ._batched import BatchedProgram, BatchSamples, Want, batched
+from ._vectorized import PerSampleBranchError, VectorizedProgram, vectorized
 
-from . import backend, examples, optim, testing  # noqa: E402  (submodules users reach for)
+from . import backend, distributions, examples, extend, optim, testing  # noqa: E402  (submodules users reach for)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Choice", "Outcome", "bernoulli", "categorical", "one_hot", "select", "seed", "stochastic", "uniform",
     "StochasticFunction",
+    "binomial", "geometric", "poisson", "negative_binomial", "normal", "exponential", "gamma",
     "grad", "value_and_grad", "Estimate", "BiasWarning",
     "Estimator", "Exact", "FiniteDifference", "GumbelSTE", "ScoreFunction", "StochasticDerivative",
     "TooManyTraces",
     "BatchedProgram", "BatchSamples", "Want", "batched",
+    "vectorized", "VectorizedProgram", "PerSampleBranchError",
 ]

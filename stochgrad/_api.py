@@ -9,6 +9,7 @@ import numpy as np
 
 from ._batched import BatchedProgram
 from ._estimate import Estimate
+from ._streams import private_rng
 from ._trace import StochasticFunction, stochastic
 from .estimators import Estimator, Exact, FiniteDifference, GumbelSTE, ScoreFunction, StochasticDerivative
 
@@ -88,12 +89,19 @@ def value_and_grad(f, estimator="score", n: int = 1000, seed=None) -> Callable[.
     def estimate(theta, *args, **kwargs) -> Estimate:
         th = _theta(theta)
         if isinstance(f, BatchedProgram):
+            prog = f
             if args or kwargs:
-                raise TypeError("batched programs take θ only; bind other arguments in the program")
+                if not hasattr(f, "bind"):  # a VectorizedProgram binds them (stochgrad/_vectorized)
+                    raise TypeError("batched programs take θ only; bind other arguments in the program")
+                prog = f.bind(*args, **kwargs)
             s = seed.integers(2**63) if isinstance(seed, np.random.Generator) else seed
-            return est.batched(f, th, n, s)
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        return est.traced(f, th, args, kwargs, n, rng)
+            if s is None:  # one seed for all of the estimator's calls (finite differences need the same noise)
+                s = int(np.random.SeedSequence().entropy % (2**63))
+            return est.batched(prog, th, n, s)
+        if isinstance(seed, np.random.Generator):
+            return est.traced(f, th, args, kwargs, n, seed)
+        with private_rng(seed) as rng:
+            return est.traced(f, th, args, kwargs, n, rng)
 
     estimate.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
     return estimate

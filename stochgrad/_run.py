@@ -9,18 +9,21 @@ log-probability of the trace, each choice's parameters) without re-running it.
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
+import threading
 import warnings
 
-import autograd.numpy as anp
 import numpy as np
 from autograd.core import JVPNode, VJPNode, backward_pass
 from autograd.numpy.numpy_boxes import ArrayBox
 from autograd.tracer import getval, isbox, new_box, toposort, trace_stack
 
-from ._trace import Trace
+from ._dual import Dual, DualUnsupported, is_dual, tangent_of, value_of
+from ._trace import Trace, _stack as trace_stack_of_thread
+from .distributions import bernoulli as bernoulli_family
 
-__all__ = ["BiasWarning", "Run", "TangentRun", "run_plain", "run_boxed", "run_differentiated", "check_value"]
+__all__ = ["BiasWarning", "Run", "DualRun", "TangentRun", "run_dual", "run_plain", "run_boxed", "run_differentiated", "check_value"]
 
 
 class BiasWarning(UserWarning):
@@ -37,7 +40,9 @@ class BiasWarning(UserWarning):
 
 def check_value(out, where: str) -> float:
     """Return ``out`` as a float, or raise a clear error for non-scalar / non-finite output."""
-    v = getval(out)
+    if (type(out) is float or type(out) is np.float64) and math.isfinite(out):
+        return float(out)
+    v = value_of(getval(out))
     if np.ndim(v) != 0:
         raise ValueError(
             f"the stochastic function must return a scalar, got shape {np.shape(v)} ({where}); "
@@ -113,66 +118,40 @@ class Run:
         The stochastic derivative's weights and the score are both built from
         these gradients, so a run differentiates its Bernoulli parameters once.
         """
-        if self._bern is None:
-            bern = [c for c in self.records if c.kind == "bernoulli" and self.owns(c.params)]
-            pv = np.array([getval(c.params) for c in bern], dtype=float)
-            self._bern = (bern, pv, self.scalar_grads([c.params for c in bern]))
-        return self._bern
+        return bernoulli_family.grads(self)
 
     def outcome_moves(self, c, v) -> bool:
         """Whether the probability of outcome ``v`` of the recorded choice ``c`` depends on θ."""
-        if not self.owns(c.params):
-            return False
-        if c.kind == "bernoulli":
-            return bool(np.any(self.grad_of(c.params) != 0))
-        return bool(np.any(self.grad_of(c.params, np.eye(c.n_outcomes)[v]) != 0))
+        return bool(c.family.moves(self, c, v))
+
+    def by_family(self):
+        """The θ-dependent discrete choices grouped by family, in order of first appearance: ``[(family, [choices])]``."""
+        groups: dict = {}
+        for c in self.records:
+            fam = c.family
+            if fam.discrete and fam.depends(self, c.params):
+                groups.setdefault(fam, []).append(c)
+        return list(groups.items())
 
     def score(self) -> np.ndarray:
-        """∇θ log p(trace): the sum over recorded choices of ∇θ log π(value).
+        """∇θ log p(trace): the sum over recorded discrete choices of ∇θ log π(value).
 
         Computed after the run from the choice records, so the program pays no
-        autograd operations for it: with forward mode each choice's ``∂π/∂θ`` is
-        already on its node; in reverse mode all choice parameters are gathered
-        into one vector and a single reverse pass is taken (or the Bernoulli
-        gradients of :meth:`bernoulli_grads` are reused if already computed).
-        Also finds the choices on a boundary of the parameter space (see
+        autograd operations for it; each family computes the part of its own
+        choices (:meth:`stochgrad.distributions.Family.score`: Bernoullis with
+        one gradient array, categoricals with one reverse pass, others from
+        their log-probability). Continuous (reparameterised) choices add
+        nothing: their θ-dependence flows through the sampled value. Also finds
+        the choices on a boundary of the parameter space (see
         :meth:`boundary_sites`).
         """
         total = np.zeros(self.theta_size)
-        parts, cots, edge = [], [], []
-        if self.forward or self._bern is not None:  # d log p = dp/p (k = 1), −dp/(1 − p) (k = 0)
-            bern, pv, G = self.bernoulli_grads()
-            k = np.array([c.value for c in bern])[:, None]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                total += np.where(G == 0, 0.0, np.where(k == 1, G / pv[:, None], -G / (1.0 - pv[:, None]))).sum(axis=0)
-            edge += [c.site for c, p, g in zip(bern, pv, G) if (p == 0.0 or p == 1.0) and np.any(g != 0)]
-        else:
-            bern = [c for c in self.records if c.kind == "bernoulli" and self.owns(c.params)]
-            for c in bern:
-                pv = getval(c.params)
-                if (pv == 0.0 or pv == 1.0) and self.outcome_moves(c, 1):
-                    edge.append(c.site)
-            if bern:
-                parts.append(anp.array([c.params for c in bern]))
-                cots.append(np.array([1.0 / getval(c.params) if c.value else -1.0 / (1.0 - getval(c.params))
-                                      for c in bern]))
-        for c in self.records:  # d log π_k = dπ_k / π_k
-            if c.kind == "bernoulli" or not self.owns(c.params):
-                continue
-            pv = getval(c.params)
-            cot = np.zeros(c.n_outcomes)
-            cot[c.value] = 1.0 / pv[c.value]
-            if self.forward:
-                total += np.ravel(self.grad_of(c.params, cot))
-            else:
-                parts.append(c.params)
-                cots.append(cot)
-            if any(self.outcome_moves(c, j) for j in np.flatnonzero(np.asarray(pv) == 0.0)):
-                edge.append(c.site)
+        edge = []
+        for fam, choices in self.by_family():
+            t, e = fam.score(self, choices)
+            total = total + np.ravel(t)
+            edge += e
         self._boundary = sorted(edge)
-        if parts:
-            flat = parts[0] if len(parts) == 1 else anp.concatenate(parts)
-            total += np.ravel(self.grad_of(flat, np.concatenate(cots)))
         return np.reshape(total, self._start_shape)
 
     def boundary_sites(self) -> list:
@@ -206,30 +185,55 @@ def run_plain(fn, theta, args, kwargs, trace: Trace, where: str) -> Run:
 
 
 _CMP = ("__lt__", "__le__", "__gt__", "__ge__")
+_watch = threading.local()  # .found: {autograd trace number: list of "file:line"} of this thread's active runs
+
+
+def _install_comparison_hook() -> None:
+    """Wrap ``ArrayBox``'s ordering comparisons once, at import (idempotent).
+
+    The wrapper only looks at a thread-local table of the runs active in the
+    calling thread, so a run changes no shared state: concurrent runs in other
+    threads neither see nor disturb each other's comparisons, and outside a run
+    the wrapper just calls autograd's comparison.
+    """
+    for name in _CMP:
+        orig = getattr(ArrayBox, name)
+        if getattr(orig, "_stochgrad_hook", False):
+            continue
+
+        def make(orig):
+            def cmp(self, other):
+                found = getattr(_watch, "found", None)
+                if found:
+                    for box in (self, other):
+                        lst = found.get(box._trace) if isbox(box) else None
+                        if lst is not None:
+                            f = sys._getframe(1)
+                            lst.append(f"{f.f_code.co_filename}:{f.f_lineno}")
+                            break
+                return orig(self, other)
+
+            cmp._stochgrad_hook = True
+            cmp.__wrapped__ = orig
+            return cmp
+
+        setattr(ArrayBox, name, make(orig))
+
+
+_install_comparison_hook()
 
 
 @contextlib.contextmanager
 def _watch_comparisons(t, found: list):
-    originals = {name: getattr(ArrayBox, name) for name in _CMP}
-
-    def wrap(name):
-        orig = originals[name]
-
-        def cmp(self, other):
-            if self._trace == t or (isbox(other) and other._trace == t):
-                f = sys._getframe(1)
-                found.append(f"{f.f_code.co_filename}:{f.f_lineno}")
-            return orig(self, other)
-
-        return cmp
-
-    for name in _CMP:
-        setattr(ArrayBox, name, wrap(name))
+    """Record in ``found`` the comparisons of boxes of autograd trace ``t`` (this thread only)."""
+    table = getattr(_watch, "found", None)
+    if table is None:
+        table = _watch.found = {}
+    table[t] = found
     try:
         yield
     finally:
-        for name, orig in originals.items():
-            setattr(ArrayBox, name, orig)
+        del table[t]
 
 
 def run_boxed(fn, theta, args, kwargs, trace: Trace, where: str, forward=None, tangent=None) -> Run:
@@ -254,6 +258,107 @@ def run_boxed(fn, theta, args, kwargs, trace: Trace, where: str, forward=None, t
         with trace.active(), _watch_comparisons(t, comparisons):
             out = fn(box, *args, **kwargs)
     return Run(check_value(out, where), trace, out, t, theta.shape, comparisons, forward)
+
+
+class DualRun(Run):
+    """A run whose θ was a dual number (:mod:`stochgrad._dual`): every value carries ``dx/dθ`` with it.
+
+    Derivatives of the output and of the choice parameters are read off the
+    values themselves (no reverse pass, no autograd graph).
+    """
+
+    __slots__ = ("_size",)
+
+    def __init__(self, value, trace, out, theta_shape, size):
+        self.forward = True
+        self.value = value
+        self.trace = trace
+        self.out = out
+        self._t = None
+        self._start_shape = theta_shape
+        self.comparisons = ()
+        self._boundary = None
+        self._bern = None
+        self._size = size
+
+    def owns(self, x) -> bool:
+        return is_dual(x)
+
+    @property
+    def theta_size(self) -> int:
+        return self._size
+
+    def grad_of(self, x, cotangent=None) -> np.ndarray:
+        if cotangent is None and not self._start_shape:  # the common case: scalar θ, a scalar value
+            if type(x) is Dual:
+                return np.float64(x.t)
+            if not is_dual(x):
+                return np.float64(0.0)
+        return np.reshape(tangent_of(x, self._size, cotangent), self._start_shape)
+
+    def scalar_grads(self, xs) -> np.ndarray:
+        out = np.zeros((len(xs), self._size))
+        for i, x in enumerate(xs):
+            if type(x) is Dual:
+                out[i] = x.t
+        return out
+
+    def score(self) -> np.ndarray:
+        """∇θ log p(trace) from the tangents on the choice parameters (one call per choice to its family)."""
+        total = 0.0
+        edge = []
+        for c in self.records:
+            fam = c.family
+            if fam.discrete:
+                s, e = fam.dual_score(self, c)
+                total = total + s
+                if e:
+                    edge.append(c.site)
+        self._boundary = edge
+        t = np.asarray(total, dtype=float)
+        if not self._start_shape:
+            return np.float64(t if t.ndim == 0 else t.reshape(-1)[0])
+        return np.reshape(t * np.ones(self._size), self._start_shape)
+
+    def depends_on(self, x) -> bool:
+        raise RuntimeError("depends_on needs a reverse-mode run (forward=False)")
+
+
+def dual_theta(theta: np.ndarray):
+    """θ as dual numbers: a :class:`Dual` (0-d θ) or an object array of them, tangents the unit vectors."""
+    d = theta.size
+    if theta.ndim == 0:
+        return Dual(float(theta), 1.0)
+    out = np.empty(theta.shape, dtype=object)
+    eye = np.eye(d)
+    for j, (idx, v) in enumerate(np.ndenumerate(theta)):
+        out[idx] = Dual(float(v), 1.0 if d == 1 else eye[j])
+    return out
+
+
+def run_dual(fn, theta, args, kwargs, trace: Trace, where: str) -> DualRun:
+    """Run ``fn`` inside ``trace`` with θ as dual numbers (forward mode without autograd).
+
+    Raises:
+        DualUnsupported: the program did something dual numbers do not do exactly
+            (the caller reruns it with autograd).
+    """
+    theta = np.asarray(theta, dtype=float)
+    stack = trace_stack_of_thread()
+    stack.append(trace)
+    try:
+        out = fn(dual_theta(theta), *args, **kwargs)
+    finally:
+        stack.pop()
+    if type(out) is Dual and type(out.v) is float and math.isfinite(out.v):
+        value = out.v  # the common case, without check_value's general path
+    else:
+        if isinstance(out, np.ndarray) and out.dtype == object and out.ndim == 0:
+            out = out[()]
+        if not (type(out) is Dual or isinstance(out, (int, float, np.floating, np.integer))):
+            raise DualUnsupported(f"a {type(out).__name__} result")
+        value = check_value(out, where)
+    return DualRun(value, trace, out, theta.shape, theta.size)
 
 
 MAX_TANGENTS = 4  # up to this many θ components, one forward run per component beats reverse passes
@@ -305,17 +410,29 @@ class TangentRun(Run):
         raise RuntimeError("depends_on needs a reverse-mode run (forward=False)")
 
 
-def run_differentiated(fn, theta, args, kwargs, tape, where: str) -> Run:
+def run_differentiated(fn, theta, args, kwargs, tape, where: str, state: dict | None = None) -> Run:
     """Run one sample (noise ``tape``) so that its output and choice parameters can be differentiated.
 
-    One forward-mode run for a single θ component; one forward run per
-    component up to :data:`MAX_TANGENTS` (:class:`TangentRun`); beyond, one
-    reverse-mode run. If the forward runs do not make the same choices (the
-    program draws randomness that stochgrad does not replay) it falls back to
-    reverse mode.
+    Up to :data:`MAX_TANGENTS` θ components, first with θ as dual numbers
+    (:func:`run_dual`, the fast path). If the program does something dual
+    numbers do not do exactly (compares a θ-dependent value, converts one to
+    ``float``, calls a NumPy function without a dual rule, or fails in any other
+    way), the sample is rerun with autograd, and ``state`` (a dict shared by
+    the samples of one estimate) remembers it so later samples go to autograd
+    directly. With autograd: one forward-mode run for a single θ component;
+    one forward run per component up to :data:`MAX_TANGENTS`
+    (:class:`TangentRun`); beyond, one reverse-mode run. If the forward runs do
+    not make the same choices (the program draws randomness that stochgrad does
+    not replay) it falls back to reverse mode.
     """
     theta = np.asarray(theta, dtype=float)
     d = theta.size
+    if d <= MAX_TANGENTS and (state is None or state.get("dual", True)):
+        try:
+            return run_dual(fn, theta, args, kwargs, Trace(tape), where)
+        except Exception:  # noqa: BLE001 - autograd decides what the program means
+            if state is not None:
+                state["dual"] = False
     if d == 1 or d > MAX_TANGENTS:
         return run_boxed(fn, theta, args, kwargs, Trace(tape), where)
     runs = []
@@ -323,6 +440,9 @@ def run_differentiated(fn, theta, args, kwargs, tape, where: str) -> Run:
         e = np.zeros(d)
         e[j] = 1.0
         runs.append(run_boxed(fn, theta, args, kwargs, Trace(tape), where, forward=True, tangent=e.reshape(theta.shape)))
+    if not all(getattr(c.family, "params_are_probabilities", False) for c in runs[0].records):
+        # TangentRun differentiates recorded parameters only; other families need derived values (log π, F)
+        return run_boxed(fn, theta, args, kwargs, Trace(tape), where, forward=False)
     first = [(c.site, c.kind, c.value) for c in runs[0].records]
     if any(r.value != runs[0].value or [(c.site, c.kind, c.value) for c in r.records] != first for r in runs[1:]):
         return run_boxed(fn, theta, args, kwargs, Trace(tape), where, forward=False)

@@ -31,6 +31,9 @@ import numpy as np
 from autograd.extend import defjvp, defvjp, primitive
 from autograd.tracer import getval, isbox
 
+from ._dual import Dual, normalise, value_of
+from ._vectorized._context import state as _vec  # vectorised mode: the primitives delegate to _vec.run
+
 __all__ = [
     "Choice",
     "Outcome",
@@ -42,6 +45,7 @@ __all__ = [
     "stochastic",
     "StochasticFunction",
     "seed",
+    "sample",
 ]
 
 _state = threading.local()
@@ -70,7 +74,11 @@ class Choice(NamedTuple):
             an autograd box carrying its dependence on θ.
         value: the sampled outcome (0/1 or a category index).
         noise: the uniform (inverse-CDF coupling) or the Gumbel vector used.
-        n_outcomes: 2 for a Bernoulli, K for a categorical.
+        n_outcomes: 2 for a Bernoulli, K for a categorical, ``n + 1`` for a
+            binomial, ``-1`` for a countable support, ``0`` for a continuous choice.
+        family: the distribution family (:mod:`stochgrad.distributions`) that owns
+            the choice's sampling, score, support, alternatives and enumeration;
+            ``kind`` is its name.
     """
 
     site: int
@@ -79,6 +87,7 @@ class Choice(NamedTuple):
     value: int
     noise: Any
     n_outcomes: int
+    family: Any = None
 
 
 _make_choice = tuple.__new__  # Choice(...) without NamedTuple's Python-level __new__
@@ -110,31 +119,46 @@ class NoiseTape:
     :meth:`Trace.key_slot`). Replays of a
     sample (finite differences, alternative paths) read the same slots, so a
     keyed choice gets the same noise whatever was chosen before it.
+
+    Args:
+        rng: a :class:`numpy.random.Generator`, or a stream with a ``random()``
+            method and a ``generator`` property (:class:`stochgrad._streams.PCGStream`).
     """
 
-    __slots__ = ("rng", "entries", "continuous", "keyed")
+    __slots__ = ("_src", "_random", "entries", "continuous", "keyed")
 
-    def __init__(self, rng: np.random.Generator):
-        self.rng = rng
+    def __init__(self, rng):
+        self._src = rng
+        self._random = rng.random
         self.entries: list = []
         self.continuous: list = []  # θ-free uniforms drawn by :func:`uniform`, by order of drawing
         self.keyed: dict = {}  # noise of keyed choices and keyed uniforms
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The generator this tape draws from (at its current position)."""
+        src = self._src
+        if isinstance(src, np.random.Generator):
+            return src
+        g = src.generator
+        self._src, self._random = g, g.random
+        return g
 
     def extra_uniform(self, index) -> float:
         if type(index) is not int:  # a keyed uniform's slot
             return self._get(index)
         while len(self.continuous) <= index:
-            self.continuous.append(self.rng.random())
+            self.continuous.append(self._random())
         return self.continuous[index]
 
     def _get(self, slot):
         if type(slot) is int:
             while len(self.entries) <= slot:
-                self.entries.append(self.rng.random())
+                self.entries.append(self._random())
             return self.entries[slot]
         e = self.keyed.get(slot)
         if e is None:
-            e = self.keyed[slot] = self.rng.random()
+            e = self.keyed[slot] = self._random()
         return e
 
     def _set(self, slot, value):
@@ -144,10 +168,19 @@ class NoiseTape:
             self.keyed[slot] = value
 
     def uniform(self, slot) -> float:
-        if type(slot) is int and slot < len(self.entries):  # fast path: a replayed positional uniform
-            u = self.entries[slot]
-            if type(u) is float:
+        if type(slot) is int:
+            entries = self.entries
+            n = len(entries)
+            if slot < n:  # fast path: a replayed positional uniform
+                u = entries[slot]
+                if type(u) is float:
+                    return u
+            elif slot == n:  # fast path: the next new positional uniform
+                u = self._random()
+                entries.append(u)
                 return u
+            else:
+                u = self._get(slot)
         else:
             u = self._get(slot)
         if not isinstance(u, float):  # a Gumbel vector recorded at this slot
@@ -174,8 +207,10 @@ class Trace:
         temperature: the GS-STE temperature (mode ``"gumbel"``).
     """
 
-    def __init__(self, tape=None, mode="uniform", forced=None, temperature=None):
+    def __init__(self, tape=None, mode="uniform", forced=None, temperature=None, probe=None):
         self.tape = tape
+        self.probe = probe  # enumerate mode: a generator picking unforced outcomes at random (trace-count probes)
+        self.branching = 1.0  # product of the numbers of outcomes of positive probability met (probes)
         self.mode = mode
         self.forced = forced or {}
         self.temperature = temperature
@@ -183,6 +218,7 @@ class Trace:
         self.n_uniform = 0
         self.relaxed: dict[int, Any] = {}  # GS-STE straight-through values by site
         self.keys: set = set()  # keys used so far in this run (each at most once)
+        self.plain = mode == "uniform" and not self.forced  # no forced values, inverse-CDF sampling
 
     def key_slot(self, key, kind: str):
         """The noise slot ``(kind, key)`` of a keyed draw; each key once per run."""
@@ -229,7 +265,7 @@ def current_trace() -> Trace | None:
 def _check_p(p) -> float:
     if (type(p) is float or type(p) is np.float64) and 0.0 <= p <= 1.0:
         return float(p)
-    pv = getval(p)
+    pv = value_of(getval(p))
     if np.ndim(pv) != 0:
         raise ValueError(
             f"bernoulli: p must be a scalar probability, got an array of shape {np.shape(pv)}; "
@@ -270,24 +306,53 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
             in one run.
         TypeError: an unhashable key.
     """
+    if _vec.run is not None:
+        return _vec.run.bernoulli(p, key=key)
     # The hot path of every traced simulation: a plain float p, a positional slot.
-    pv = p if (type(p) is float or type(p) is np.float64) and 0.0 <= p <= 1.0 else _check_p(p)
+    if type(p) is Dual:
+        pv = p.v
+        if not (type(pv) is float and 0.0 <= pv <= 1.0):
+            pv = _check_p(p)
+    elif (type(p) is float or type(p) is np.float64) and 0.0 <= p <= 1.0:
+        pv = p
+    else:
+        pv = _check_p(p)
     try:
         tr = _state.stack[-1]
     except (AttributeError, IndexError):  # outside any trace
         return int((rng or _default_rng).random() < pv)
     records = tr.records
     site = len(records)
+    if tr.plain and key is None:  # sampling with no forced values: the common case, inlined
+        tape = tr.tape
+        entries = tape.entries
+        n = len(entries)
+        if site == n:  # a new positional uniform
+            u = tape._random()
+            entries.append(u)
+        else:
+            u = entries[site] if site < n else None
+            if type(u) is not float:
+                u = tape.uniform(site)
+        k = 1 if u < pv else 0
+        records.append(_make_choice(Choice, (site, "bernoulli", p, k, u, 2, BERNOULLI)))
+        return k
     slot = site if key is None else tr.key_slot(key, "bernoulli")
     if tr.mode == "enumerate":
         u = None
-        k = int(tr.forced.get(site, 0 if pv < 1.0 else 1))
+        if site in tr.forced:
+            k = int(tr.forced[site])
+        elif tr.probe is not None and 0.0 < pv < 1.0:
+            tr.branching *= 2.0
+            k = int(tr.probe.random() < 0.5)
+        else:
+            k = 0 if pv < 1.0 else 1
     else:
         u = tr.tape.uniform(slot)
         k = 1 if u < pv else 0
         if tr.forced and site in tr.forced:
             k = int(tr.forced[site])
-    records.append(_make_choice(Choice, (site, "bernoulli", p, k, u, 2)))
+    records.append(_make_choice(Choice, (site, "bernoulli", p, k, u, 2, BERNOULLI)))
     # boundary between the categories ordered [1, 0]: F = p
     if tr.mode == "gumbel":
         return _relaxed_bernoulli(tr, site, p, pv, u, k)
@@ -316,6 +381,8 @@ def uniform(*, key=None, rng: np.random.Generator | None = None) -> float:
             discrete choices; a key used twice in one run.
         TypeError: an unhashable key.
     """
+    if _vec.run is not None:
+        return _vec.run.uniform(key=key)
     tr = current_trace()
     if tr is None:
         return float((rng or _default_rng).random())
@@ -358,8 +425,9 @@ def _relaxed_bernoulli(tr: Trace, site, p, pv, u, k):
 def _probs_from(logits, probs):
     if (logits is None) == (probs is None):
         raise ValueError("categorical: give exactly one of logits=... or probs=...")
+    logits, probs = normalise(logits), normalise(probs)
     if logits is not None:
-        lv = np.asarray(getval(logits), dtype=float)
+        lv = np.asarray(value_of(getval(logits)), dtype=float)
         if lv.ndim != 1 or lv.size < 1:
             raise ValueError(f"categorical: logits must be a non-empty 1-d vector, got shape {lv.shape}")
         if not np.all(np.isfinite(lv)):
@@ -370,7 +438,7 @@ def _probs_from(logits, probs):
         z = logits - anp.max(lv)
         e = anp.exp(z)
         return e / anp.sum(e), lv.size
-    pv = np.asarray(getval(probs), dtype=float)
+    pv = np.asarray(value_of(getval(probs)), dtype=float)
     if pv.ndim != 1 or pv.size < 1:
         raise ValueError(f"categorical: probs must be a non-empty 1-d vector, got shape {pv.shape}")
     if not np.all(np.isfinite(pv)) or np.any(pv < 0) or abs(pv.sum() - 1.0) > 1e-6:
@@ -405,8 +473,10 @@ def categorical(logits=None, *, probs=None, key=None, rng: np.random.Generator |
             in one run.
         TypeError: an unhashable key.
     """
+    if _vec.run is not None:
+        return _vec.run.categorical(logits, probs, key=key)
     probs, K = _probs_from(logits, probs)
-    pv = np.asarray(getval(probs), dtype=float)
+    pv = np.asarray(value_of(getval(probs)), dtype=float)
     tr = current_trace()
     if tr is None:
         u = (rng or _default_rng).random()
@@ -415,7 +485,14 @@ def categorical(logits=None, *, probs=None, key=None, rng: np.random.Generator |
     slot = site if key is None else tr.key_slot(key, "categorical")
     noise = None
     if tr.mode == "enumerate":
-        k = int(tr.forced.get(site, int(np.argmax(pv > 0))))
+        if site in tr.forced:
+            k = int(tr.forced[site])
+        elif tr.probe is not None:
+            live = np.flatnonzero(pv > 0)
+            tr.branching *= float(live.size)
+            k = int(live[tr.probe.integers(live.size)])
+        else:
+            k = int(np.argmax(pv > 0))
     elif tr.mode == "gumbel":
         noise = tr.tape.gumbel(slot, K)
         with np.errstate(divide="ignore"):
@@ -425,7 +502,7 @@ def categorical(logits=None, *, probs=None, key=None, rng: np.random.Generator |
         k = _inverse_cdf(pv, noise)
     if site in tr.forced:
         k = int(tr.forced[site])
-    tr.records.append(_make_choice(Choice, (site, "categorical", probs, k, noise, K)))
+    tr.records.append(_make_choice(Choice, (site, "categorical", probs, k, noise, K, CATEGORICAL)))
     if tr.mode == "gumbel" and isbox(probs):
         eps = 1e-300  # softmax((log π + g)/τ): ∂s/∂π = (diag s − s sᵀ)/τ · diag(1/π)
         with np.errstate(divide="ignore"):
@@ -435,6 +512,71 @@ def categorical(logits=None, *, probs=None, key=None, rng: np.random.Generator |
         jac = (np.diag(s) - np.outer(s, s)) / tr.temperature / (pv + eps)
         tr.relaxed[site] = _straight_through(probs, np.eye(K)[k], jac)
     return Outcome(k, site, K)
+
+
+def sample(family, params, *, key=None, rng: np.random.Generator | None = None):
+    """Sample a choice of ``family`` with ``params`` (validated by ``family.check``), traced inside a run.
+
+    The generic recording primitive behind :func:`stochgrad.binomial`,
+    :func:`stochgrad.poisson`, :func:`stochgrad.normal`, ...: it asks the family
+    for everything (sampling from the replayed uniform, the first outcome and
+    the support while Exact enumerates, a GS-STE relaxation) and records
+    ``(site, family.name, params, value, u, n_outcomes, family)``.
+
+    Args:
+        family: a :class:`stochgrad.distributions.Family`.
+        params: its parameter tuple (from ``family.check``).
+        key: optional hashable name of the draw (see :func:`bernoulli`).
+        rng: generator used outside a trace.
+
+    Returns:
+        The sampled value: an ``int`` for discrete families, a float (carrying
+        its θ-derivative) for continuous ones.
+
+    Raises:
+        ValueError: a continuous family under Exact; a θ-dependent family
+            without a GS-STE relaxation under GumbelSTE; a key used twice.
+    """
+    if _vec.run is not None:
+        return _vec.run.sample(family, params, key=key)
+    tr = current_trace()
+    if tr is None:
+        return family.sample(params, float((rng or _default_rng).random()))
+    records = tr.records
+    site = len(records)
+    slot = site if key is None else tr.key_slot(key, family.name)
+    if not family.discrete:
+        if tr.mode == "enumerate":
+            raise ValueError(f"stochgrad.{family.name}: Exact() enumerates discrete choices only; a program with "
+                             "continuous choices needs a sampling estimator")
+        u = tr.tape.uniform(slot)
+        x = family.transform(params, u)
+        records.append(_make_choice(Choice, (site, family.name, params, x, u, 0, family)))
+        return x
+    u = None
+    if tr.mode == "enumerate":
+        if site in tr.forced:
+            k = int(tr.forced[site])
+        elif tr.probe is not None:
+            outs = family.outcomes(params)[0]
+            tr.branching *= float(len(outs))
+            k = int(outs[tr.probe.integers(len(outs))])
+        else:
+            k = family.first(params)
+    else:
+        u = tr.tape.uniform(slot)
+        k = family.sample(params, u)
+        if tr.forced and site in tr.forced:
+            k = int(tr.forced[site])
+    records.append(_make_choice(Choice, (site, family.name, params, k, u, family.n_outcomes(params), family)))
+    if tr.mode == "gumbel" and any(isbox(p) for p in params):
+        relaxed = family.relax(tr, site, params, u, k)
+        if relaxed is None:
+            raise ValueError(
+                f"GumbelSTE: {family.name} has no Gumbel-softmax relaxation, so its dependence on θ would be "
+                "silently dropped; use ScoreFunction or StochasticDerivative for this program")
+        return relaxed
+    return k
 
 
 def _inverse_cdf(pv: np.ndarray, u: float) -> int:
@@ -462,6 +604,8 @@ def one_hot(k):
     Raises:
         TypeError: ``k`` is not an outcome of :func:`categorical`.
     """
+    if _vec.run is not None:
+        return _vec.run.one_hot(k)
     if not isinstance(k, Outcome):
         raise TypeError(
             "one_hot needs the value returned by stochgrad.categorical(...), "
@@ -486,6 +630,8 @@ def select(k, options):
     Returns:
         The selected option.
     """
+    if _vec.run is not None:
+        return _vec.run.select(k, options)
     if isinstance(k, Outcome):
         tr = current_trace()
         if tr is not None and k.site in tr.relaxed:
@@ -529,3 +675,7 @@ def stochastic(fn: Callable) -> StochasticFunction:
     if not callable(fn):
         raise TypeError(f"stochastic expects a function, got {type(fn).__name__}")
     return StochasticFunction(fn)
+
+
+from .distributions.bernoulli import BERNOULLI  # noqa: E402  (families import this module lazily)
+from .distributions.categorical import CATEGORICAL  # noqa: E402

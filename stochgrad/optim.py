@@ -1,5 +1,10 @@
 """Gradient-descent loops (SGD, Adam) that consume noisy gradient estimates.
 
+Optimisers are small update objects in the style of optax: ``init(θ) -> state``
+and ``update(grad, state) -> (step, state)``, the state carrying the step count;
+learning rates are numbers or schedules ``step -> rate`` (:func:`constant`,
+:func:`exponential_decay`). :func:`minimize` runs any of them.
+
 Each step calls ``estimate(theta) -> Estimate`` (typically from
 :func:`stochgrad.value_and_grad`), records value, gradient and standard errors in
 the history, and updates θ. A statistical stopping rule is optional: stop when
@@ -16,7 +21,8 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["OptimResult", "adam", "sgd", "minimize"]
+__all__ = ["OptimResult", "adam", "sgd", "minimize", "Adam", "SGD", "AdamState", "SGDState", "constant",
+           "exponential_decay"]
 
 
 @dataclasses.dataclass
@@ -41,47 +47,132 @@ class OptimResult:
         return np.array([h[key] for h in self.history])
 
 
-class _Adam:
-    def __init__(self, lr, b1, b2, eps):
-        self.lr, self.b1, self.b2, self.eps = lr, b1, b2, eps
-        self.m = self.v = None
-        self.t = 0
+# --- schedules: step -> learning rate --------------------------------------------------------------------------
 
-    def __call__(self, g):
-        if self.m is None:
-            self.m, self.v = np.zeros_like(g), np.zeros_like(g)
-        self.t += 1
-        self.m = self.b1 * self.m + (1 - self.b1) * g
-        self.v = self.b2 * self.v + (1 - self.b2) * g * g
-        mh = self.m / (1 - self.b1**self.t)
-        vh = self.v / (1 - self.b2**self.t)
-        return -_rate(self.lr, self.t - 1) * mh / (np.sqrt(vh) + self.eps)
+def constant(value: float) -> Callable[[int], float]:
+    """The schedule ``step ↦ value``."""
+    value = float(value)
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"learning rate must be a positive number, got {value!r}")
+    return lambda step: value
 
 
-class _SGD:
-    def __init__(self, lr, momentum):
-        self.lr, self.momentum, self.vel = lr, momentum, None
+def exponential_decay(start: float, stop: float, steps: int) -> Callable[[int], float]:
+    """``steps`` rates from ``start`` to ``stop`` evenly spaced in log (``stop`` from the last step on).
 
-        self.t = 0
+    Step ``t`` gets ``exp(log(start)·(1 − s) + log(stop)·s)`` with
+    ``s = t / (steps − 1)``.
 
-    def __call__(self, g):
-        self.vel = g if self.vel is None else self.momentum * self.vel + g
-        self.t += 1
-        return -_rate(self.lr, self.t - 1) * self.vel
+    Raises:
+        ValueError: non-positive rates or ``steps < 1``.
+    """
+    if not (isinstance(steps, int) and steps >= 1):
+        raise ValueError(f"exponential_decay: steps must be a positive int, got {steps!r}")
+    for v in (start, stop):
+        if not (np.isfinite(v) and v > 0):
+            raise ValueError(f"exponential_decay: rates must be positive numbers, got {v!r}")
+    t = np.linspace(0.0, 1.0, steps)
+    rates = np.exp(np.log(float(start)) * (1 - t) + np.log(float(stop)) * t)
+    return lambda step: float(rates[min(step, steps - 1)])
 
 
-def _rate(lr, step):
-    return float(lr(step)) if callable(lr) else lr
+def _schedule(lr):
+    return lr if callable(lr) else constant(lr)
+
+
+# --- update objects (optax-style: init(θ) -> state; update(grad, state) -> (step, state)) ---------------------
+
+@dataclasses.dataclass(frozen=True)
+class AdamState:
+    """Adam's state: step count and moment estimates."""
+
+    count: int
+    m: np.ndarray
+    v: np.ndarray
+
+
+class Adam:
+    """Adam (Kingma & Ba 2015) as an update object; the state carries the step count.
+
+    Args:
+        lr: learning rate or schedule ``step -> rate`` (:func:`constant`, :func:`exponential_decay`).
+        b1, b2: moment decay rates in [0, 1).
+        eps: denominator guard.
+    """
+
+    def __init__(self, lr=0.05, b1=0.9, b2=0.999, eps=1e-8):
+        for name, b in (("b1", b1), ("b2", b2)):
+            if not (0.0 <= b < 1.0):
+                raise ValueError(f"Adam: {name} must lie in [0, 1), got {b!r}")
+        self.lr, self.b1, self.b2, self.eps = _schedule(lr), float(b1), float(b2), float(eps)
+
+    def init(self, theta) -> AdamState:
+        z = np.zeros_like(np.asarray(theta, dtype=float))
+        return AdamState(0, z, z)
+
+    def update(self, grad, state: AdamState):
+        """``(step to add to θ, new state)`` for gradient ``grad`` (descent)."""
+        t = state.count + 1
+        m = self.b1 * state.m + (1 - self.b1) * grad
+        v = self.b2 * state.v + (1 - self.b2) * grad * grad
+        mh = m / (1 - self.b1**t)
+        vh = v / (1 - self.b2**t)
+        return -self.lr(t - 1) * mh / (np.sqrt(vh) + self.eps), AdamState(t, m, v)
+
+
+@dataclasses.dataclass(frozen=True)
+class SGDState:
+    """SGD's state: step count and velocity."""
+
+    count: int
+    velocity: object
+
+
+class SGD:
+    """Stochastic gradient descent with optional heavy-ball momentum, as an update object.
+
+    Args:
+        lr: learning rate or schedule ``step -> rate``.
+        momentum: in [0, 1).
+    """
+
+    def __init__(self, lr=0.01, momentum=0.0):
+        if not (0.0 <= momentum < 1.0):
+            raise ValueError(f"SGD: momentum must lie in [0, 1), got {momentum!r}")
+        self.lr, self.momentum = _schedule(lr), float(momentum)
+
+    def init(self, theta) -> SGDState:
+        return SGDState(0, None)
+
+    def update(self, grad, state: SGDState):
+        vel = grad if state.velocity is None else self.momentum * state.velocity + grad
+        return -self.lr(state.count) * vel, SGDState(state.count + 1, vel)
+
+
+class _Callable:
+    """Adapts a plain ``grad -> step`` function to the update-object interface."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def init(self, theta):
+        return None
+
+    def update(self, grad, state):
+        return self.fn(grad), state
 
 
 def minimize(estimate: Callable, theta0, update, steps: int, *, patience=None, z=2.0,
-             callback=None, progress=False, label="optimise") -> OptimResult:
-    """Run ``steps`` updates ``θ ← θ + update(grad)`` on noisy estimates.
+             callback=None, progress=False, label="optimise", pass_step=False) -> OptimResult:
+    """Run ``steps`` updates ``θ ← θ + step`` on noisy estimates.
 
     Args:
-        estimate: ``theta -> Estimate`` (``.value``, ``.grad``, ``.grad_stderr``).
+        estimate: ``theta -> Estimate`` (``.value``, ``.grad``, ``.grad_stderr``);
+            with ``pass_step``, ``(theta, step) -> Estimate`` (e.g. to seed each
+            step's samples or anneal a parameter; no counter of your own needed).
         theta0: start (float or array).
-        update: a function mapping a gradient to a step (see :func:`adam`).
+        update: an update object (:class:`Adam`, :class:`SGD`: ``init`` / ``update``),
+            or a plain function mapping a gradient to a step.
         steps: maximum number of steps (≥ 1).
         patience: if set, stop after this many consecutive steps whose gradient is
             within ``z`` standard errors of zero in every component.
@@ -100,8 +191,11 @@ def minimize(estimate: Callable, theta0, update, steps: int, *, patience=None, z
     theta = np.array(theta0, dtype=float)
     history, quiet, t0 = [], 0, time.perf_counter()
     stopped = False
+    opt = update if hasattr(update, "init") and hasattr(update, "update") else _Callable(update)
+    opt_state = opt.init(theta)
     for step in range(steps):
-        est = estimate(float(theta) if scalar else theta.copy())
+        th = float(theta) if scalar else theta.copy()
+        est = estimate(th, step) if pass_step else estimate(th)
         g = np.asarray(est.grad, dtype=float)
         if not np.all(np.isfinite(g)):
             raise ValueError(f"{label}: non-finite gradient {g} at step {step}, θ = {theta}")
@@ -114,7 +208,8 @@ def minimize(estimate: Callable, theta0, update, steps: int, *, patience=None, z
             callback(rec)
         if progress:
             _bar(step + 1, steps, label, rec)
-        theta = theta + update(g)
+        delta, opt_state = opt.update(g, opt_state)
+        theta = theta + delta
         if patience is not None:
             quiet = quiet + 1 if np.all(np.abs(g) <= z * np.nan_to_num(se, nan=0.0)) else 0
             if quiet >= patience:
@@ -148,7 +243,7 @@ def adam(estimate: Callable, theta0, steps=100, lr=0.05, betas=(0.9, 0.999), eps
     Returns:
         :class:`OptimResult`.
     """
-    return minimize(estimate, theta0, _Adam(lr, betas[0], betas[1], eps), steps, **kw)
+    return minimize(estimate, theta0, Adam(lr, betas[0], betas[1], eps), steps, **kw)
 
 
 def sgd(estimate: Callable, theta0, steps=100, lr=0.01, momentum=0.0, **kw) -> OptimResult:
@@ -165,4 +260,4 @@ def sgd(estimate: Callable, theta0, steps=100, lr=0.01, momentum=0.0, **kw) -> O
     Returns:
         :class:`OptimResult`.
     """
-    return minimize(estimate, theta0, _SGD(lr, momentum), steps, **kw)
+    return minimize(estimate, theta0, SGD(lr, momentum), steps, **kw)

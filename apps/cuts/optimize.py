@@ -1,7 +1,8 @@
 """Maximise a cut objective with Adam while annealing the sharpness s toward the hard cut.
 
-Both methods share the loop (:func:`stochgrad.optim.minimize` with a small Adam
-whose learning rate decays geometrically) and the schedule ``s_t``:
+Both methods share the loop (:func:`stochgrad.optim.minimize` with
+:class:`stochgrad.optim.Adam` on an exponentially decaying learning rate) and the
+schedule ``s_t``:
 
 * ``"stochastic"``: unbiased gradient estimates of ``E[f(hard randomised selection)]``
   from :func:`~apps.cuts.selection.stochastic_cut` and any stochgrad estimator;
@@ -30,23 +31,6 @@ def geometric(start, stop, steps):
     t = np.linspace(0.0, 1.0, steps)[:, None]
     a, b = np.atleast_1d(np.asarray(start, float)), np.atleast_1d(np.asarray(stop, float))
     return np.exp(np.log(a) * (1 - t) + np.log(b) * t)
-
-
-class _DecayingAdam:
-    """Adam (Kingma & Ba 2015) with ``lr_t = lr · decay^t``; ascends when ``sign = +1``."""
-
-    def __init__(self, lr, lr_final, steps, b1=0.9, b2=0.999, eps=1e-8):
-        self.lrs = geometric(lr, lr_final, steps)[:, 0]
-        self.b1, self.b2, self.eps = b1, b2, eps
-        self.m = self.v = 0.0
-        self.t = 0
-
-    def __call__(self, g):
-        self.m = self.b1 * self.m + (1 - self.b1) * g
-        self.v = self.b2 * self.v + (1 - self.b2) * g * g
-        self.t += 1
-        mh, vh = self.m / (1 - self.b1**self.t), self.v / (1 - self.b2**self.t)
-        return -self.lrs[min(self.t - 1, len(self.lrs) - 1)] * mh / (np.sqrt(vh) + self.eps)
 
 
 @dataclasses.dataclass
@@ -116,12 +100,9 @@ def optimize_cuts(events: Events, spec: CutSpec, theta0, *, method="stochastic",
     th0 = spec.check(events, theta0)
     scales = geometric(check_scale(scale[0], spec.n_params), check_scale(scale[1], spec.n_params), steps)
     estimator = estimator or default_estimator()
-    state = {"t": 0}
     history = []
 
-    def estimate(theta):
-        t = min(state["t"], steps - 1)
-        state["t"] += 1
+    def estimate(theta, t):
         s = scales[t]
         if method == "sigmoid":
             v, g = soft_objective(events, spec, theta, s, objective, b_min)
@@ -137,7 +118,8 @@ def optimize_cuts(events: Events, spec: CutSpec, theta0, *, method="stochastic",
         # minimize() descends: hand it −f
         return dataclasses.replace(est, value=-est.value, grad=-np.asarray(est.grad))
 
-    res = sg.optim.minimize(estimate, th0, _DecayingAdam(lr[0], lr[1], steps), steps, label=method)
+    adam = sg.optim.Adam(sg.optim.exponential_decay(lr[0], lr[1], steps))
+    res = sg.optim.minimize(estimate, th0, adam, steps, label=method, pass_step=True)
     theta = np.asarray(res.theta, float)
     return CutResult(theta, hard_objective(events, spec, theta, objective, b_min), method, history,
                      steps * (n if method == "stochastic" else 1), res.seconds)

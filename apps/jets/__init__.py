@@ -1,9 +1,13 @@
-"""Jets: Pythia 8 H→bb̄ events, exact anti-kT and sampled Qanti-kT (with the R-score), CLI.
+"""Jets: your events or Pythia 8 H→bb̄, anti-kT / kt / C/A as FastJet and their sampled versions (R-score), CLI.
 
 Public API:
 
+* fastjet's interface — :class:`JetDefinition` (``antikt_algorithm``, ``kt_algorithm``,
+  ``cambridge_algorithm``; ``alpha`` for the Q-version) and :class:`ClusterSequence`
+  (``inclusive_jets``, ``exclusive_jets``, ``constituents``, ... → awkward ``Momentum4D``);
 * events — :class:`Events`, :func:`load_events`, :func:`load_default_events`,
-  :func:`save_events`, :func:`generate_events`;
+  :func:`save_events`, :func:`generate_events`; readers/writers for awkward/``vector``
+  records, ``.npz``, Parquet and ROOT in :mod:`apps.jets.io`;
 * clustering — :func:`cluster` → :class:`ClusterResult` (merge history; ``inclusive_jets``,
   ``constituents``, ``mjj`` and ``score`` per (event, sample));
 * optimisation fast path — :func:`sample_mjj_and_score`, and
@@ -14,9 +18,12 @@ numba compiles the kernels on first use (cached on disk afterwards); cupy is nev
 imported here.
 """
 
+from . import io
+from .algorithms import JetDefinition, antikt_algorithm, cambridge_algorithm, kt_algorithm
 from .engine import ClusterResult, Jets, cluster, sample_mjj_and_alternatives, sample_mjj_and_score
 from .events import Events, load_default_events, load_events, save_events
 from .exact import exact_histories
+from .interface import ClusterSequence
 
 
 def generate_events(*args, **kwargs):
@@ -27,6 +34,7 @@ def generate_events(*args, **kwargs):
 
 
 __all__ = [
+    "io", "JetDefinition", "ClusterSequence", "antikt_algorithm", "kt_algorithm", "cambridge_algorithm",
     "Events", "load_events", "load_default_events", "save_events", "generate_events",
     "cluster", "ClusterResult", "Jets", "sample_mjj_and_score", "sample_mjj_and_alternatives", "exact_histories",
 ]

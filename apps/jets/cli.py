@@ -48,7 +48,7 @@ def _add_generate(sub):
     p = sub.add_parser("generate", help="generate Pythia 8 gg→H→bb̄ events at 13 TeV")
     p.add_argument("--events", "-n", type=int, required=True, help="number of events")
     p.add_argument("--seed", type=int, default=1, help="Pythia seed in [0, 900000000]")
-    p.add_argument("-o", "--output", required=True, help="output file (.npz or .parquet)")
+    p.add_argument("-o", "--output", required=True, help="output file (.npz, .parquet or .root)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--process", default="hbb", choices=("hbb", "zbb", "qcdbb"),
                    help="hard process (apps/jets/processes.py): gg→H→bb̄, qq̄→Z/γ*→bb̄ or QCD bb̄")

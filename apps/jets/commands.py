@@ -12,14 +12,18 @@ import numpy as np
 import stochgrad as sg
 
 from . import optimize as opt
+from . import plots
+from .io import add_input_arguments
+from .progress import OptimizeProgress, bar
 
 __all__ = ["register", "resonance_width"]
 
 
 def _events(args):
-    from apps.jets import load_default_events, load_events
+    from apps.jets import load_default_events
+    from apps.jets.io import load_from_args
 
-    ev = load_default_events() if args.events in (None, "default") else load_events(args.events)
+    ev = load_default_events() if args.events in (None, "default") else load_from_args(args.events, args)
     n = getattr(args, "n_events", None)
     if n is not None:
         if n < 1:
@@ -36,24 +40,39 @@ def _out_dir(path):
     return d
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _common(p):
-    p.add_argument("--events", default="default", help="events file (.npz/.parquet) or 'default' (embedded sample)")
+    p.add_argument("--events", default="default", help="events file (.npz/.parquet/.root) or 'default' (embedded sample)")
     p.add_argument("--n-events", type=int, default=None, help="use the first N events")
+    add_input_arguments(p)
     p.add_argument("--alpha", type=float, default=1.0, help="Qanti-kT α (> 0)")
     p.add_argument("--samples", type=int, default=16, help="sampled histories per event and step")
     p.add_argument("--loss", choices=opt.LOSSES, default="window")
     p.add_argument("--width", type=float, default=15.0, help="window loss width in GeV")
     p.add_argument("--ptmin", type=float, default=20.0, help="jet pT threshold in GeV")
     p.add_argument("--seed", type=int, default=0)
+    _backend_arg(p)
+
+
+def _backend_arg(p):
+    p.add_argument("--backend", choices=("cpu", "cuda", "cuda-emulated", "auto"), default=None,
+                   help="clustering backend (default: cpu; auto = cuda when CuPy sees a GPU)")
+
+
+def _with_backend(fn):
+    """Run a subcommand with the engine's default backend set from ``--backend``."""
+    def run(args):
+        from apps.jets.backends import get_backend
+        from apps.jets.engine import use_backend
+
+        name = getattr(args, "backend", None)
+        if name not in (None, "cpu", "auto"):
+            try:  # no CuPy / no device / no host compiler: one line, before any work
+                get_backend(name, None)
+            except RuntimeError as err:
+                raise ValueError(f"--backend {name}: {err}") from None
+        with use_backend(name):
+            return fn(args)
+    return run
 
 
 def cmd_optimize(args):
@@ -61,9 +80,10 @@ def cmd_optimize(args):
     est = opt.make_estimator(args.estimator, args.fd_step, args.n_alternatives)
     fn = opt.optimize_per_event if args.per_event else opt.optimize_global
     lr = args.lr if args.lr_decay == 1.0 else (lambda t: args.lr * max(args.lr_decay**t, 0.05))
-    res, secs = opt.timed(fn, ev, r0=args.r0, steps=args.steps, lr=lr, estimator=est, loss=args.loss,
-                          alpha=args.alpha, samples=args.samples, seed=args.seed, optimizer=args.optimizer,
-                          progress=not args.quiet, ptmin=args.ptmin, width=args.width)
+    with OptimizeProgress(args.steps, enabled=not args.quiet) as bar:
+        res, secs = opt.timed(fn, ev, r0=args.r0, steps=args.steps, lr=lr, estimator=est, loss=args.loss,
+                              alpha=args.alpha, samples=args.samples, seed=args.seed, optimizer=args.optimizer,
+                              progress=False, callback=bar, ptmin=args.ptmin, width=args.width)
     R = np.exp(np.asarray(res.theta))
     tail = max(1, len(res.history) // 5)
     settings = {k: v for k, v in vars(args).items() if k not in ("func",)}
@@ -79,21 +99,17 @@ def cmd_optimize(args):
     d = _out_dir(args.json)
     with open(args.json, "w") as fh:
         json.dump(out, fh, indent=1)
-    plt = _plt()
-    fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
-    ax[0].errorbar(np.arange(len(res.history)), out["loss_history"], yerr=out["loss_stderr_history"], fmt=".-")
-    ax[0].set(xlabel="step", ylabel=f"{args.loss} loss")
-    if args.per_event:
-        ax[1].hist(R, bins=30)
-        ax[1].set(xlabel="optimised R per event", ylabel="events")
-    else:
-        ax[1].plot(out["R_history"], ".-")
-        ax[1].set(xlabel="step", ylabel="R")
-    fig.tight_layout()
     stem = os.path.splitext(os.path.basename(args.json))[0]
-    png = os.path.join(d, f"{stem}.png")
-    fig.savefig(png, dpi=110)
-    summary = f"R per event: median {np.median(R):.3f}" if args.per_event else f"R* = {float(R):.4f}"
+    png = plots.optimize_figure(res.history, os.path.join(d, f"{stem}.png"), loss=args.loss,
+                                per_event=args.per_event, R_final=R, R_star=out["R_tail_mean"])
+    if not args.per_event:
+        plots.mjj_at_radii(ev, [("start", args.r0), ("R*", out["R_tail_mean"])], os.path.join(d, f"{stem}_mjj.png"),
+                           ptmin=args.ptmin, width=args.width)
+    if args.per_event:
+        q16, q50, q84 = np.percentile(R, [16, 50, 84])
+        summary = f"R per event ({len(R)} events): median {q50:.3f}, 16-84% [{q16:.3f}, {q84:.3f}]"
+    else:
+        summary = f"R* = {float(R):.4f}"
     print(f"{summary}  final loss {out['loss_history'][-1]:.5g}  ({secs:.1f} s)  -> {args.json}, {png}")
     return 0
 
@@ -101,7 +117,7 @@ def cmd_optimize(args):
 def cmd_scan(args):
     ev = _events(args)
     radii = np.round(np.arange(args.r_min, args.r_max + 1e-9, args.r_step), 6)
-    rows, secs = opt.timed(opt.scan, ev, radii, args.loss, args.alpha, args.samples, args.seed, args.ptmin, args.width)
+    rows, secs = opt.timed(_scan_with_progress, ev, radii, args)
     best = min(rows, key=lambda r: r["loss"])
     print(f"| R | expected {args.loss} loss ± MC stderr | two-jet fraction | |mjj−125|<{args.width:g} fraction |")
     print("|---:|---|---:|---:|")
@@ -114,13 +130,19 @@ def cmd_scan(args):
         with open(args.json, "w") as fh:
             json.dump({"rows": rows, "R_min": best["R"], "grid_step": args.r_step, "seconds": secs,
                        "settings": {k: v for k, v in vars(args).items() if k != "func"}}, fh, indent=1)
-        plt = _plt()
-        fig, ax = plt.subplots(figsize=(5, 3.6))
-        ax.errorbar([r["R"] for r in rows], [r["loss"] for r in rows], yerr=[r["stderr"] for r in rows], fmt="o-")
-        ax.set(xlabel="R", ylabel=f"expected {args.loss} loss (α = {args.alpha:g})")
-        fig.tight_layout()
-        fig.savefig(os.path.join(d, os.path.splitext(os.path.basename(args.json))[0] + ".png"), dpi=110)
+        plots.scan_figure(rows, os.path.join(d, os.path.splitext(os.path.basename(args.json))[0] + ".png"),
+                          loss=args.loss, alpha=args.alpha)
     return 0
+
+
+def _scan_with_progress(ev, radii, args):
+    rows = []
+    b = bar(len(radii), "scan R", enabled=not getattr(args, "quiet", False))
+    for R in radii:
+        rows += opt.scan(ev, [R], args.loss, args.alpha, args.samples, args.seed, args.ptmin, args.width)
+        b.update(1)
+    b.close()
+    return rows
 
 
 def cmd_compare(args):
@@ -132,6 +154,7 @@ def cmd_compare(args):
     one = ev.subset(e)
     names = args.estimators.split(",")
     rows = []
+    b = bar(len(names) * len(args.n), "estimators × n")
     for name in names:
         est = opt.make_estimator(name, args.fd_step, args.n_alternatives)
         for n in args.n:
@@ -142,6 +165,8 @@ def cmd_compare(args):
                 print(f"{name}: {err}", file=sys.stderr)
                 break
             rows.append({"estimator": name, "n": n, "dL_dlogR": float(g[0]), "stderr": float(se[0])})
+            b.update(1)
+    b.close()
     exact = None
     if int(one.counts[0]) <= args.exact_max_particles:
         exact = _exact_gradient(one, args)
@@ -223,22 +248,15 @@ def cmd_widths(args):
         if len(rs) != len(ev.counts):
             raise SystemExit(f"{args.per_event_json} has {len(rs)} radii for {len(ev.counts)} events")
         configs.append(("per-event R", rs))
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6, 4))
-    rows = []
+    rows, hists = [], []
     for label, radii in configs:
         mjj = cluster(ev, radii, alpha=None).mjj(ptmin=args.ptmin)[:, 0]
         w = resonance_width(mjj)
         w.update(label=label, frac_two_jets=float(np.isfinite(mjj).mean()),
                  frac_window=float((np.abs(np.nan_to_num(mjj) - 125) < 15).mean()))
         rows.append(w)
-        ax.hist(mjj[np.isfinite(mjj)], bins=60, range=(0, 300), histtype="step", label=f"{label} (σ={w['sigma']:.1f})")
-    ax.axvline(125, color="k", lw=0.5)
-    ax.set(xlabel="$m_{jj}$ [GeV] (anti-kT, two leading jets)", ylabel="events")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    _out_dir(args.png)
-    fig.savefig(args.png, dpi=110)
+        hists.append((f"{label}, σ = {w['sigma']:.1f} GeV", mjj))
+    plots.mjj_figure(hists, args.png, width=15.0, title="anti-kT, two leading jets")
     print("| clustering | median | IQR | Gaussian core μ | σ | two-jet fraction | |mjj−125|<15 |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for w in rows:
@@ -267,7 +285,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--per-event", action="store_true", help="one R per event")
     p.add_argument("--json", default="out/optimize.json", help="results file (a PNG is written beside it)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_optimize)
+    p.set_defaults(func=_with_backend(cmd_optimize))
 
     p = sub.add_parser("scan", help="Monte-Carlo expected loss on a grid of R")
     _common(p)
@@ -275,7 +293,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--r-max", type=float, default=1.6)
     p.add_argument("--r-step", type=float, default=0.1)
     p.add_argument("--json", default=None)
-    p.set_defaults(func=cmd_scan)
+    p.set_defaults(func=_with_backend(cmd_scan))
 
     p = sub.add_parser("compare-estimators", help="gradient estimators on one event against the sample size")
     _common(p)
@@ -287,15 +305,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n", type=int, nargs="+", default=[10, 100, 1000, 10000])
     p.add_argument("--exact-max-particles", type=int, default=6)
     p.add_argument("--json", default=None)
-    p.set_defaults(func=cmd_compare)
+    p.set_defaults(func=_with_backend(cmd_compare))
 
     p = sub.add_parser("widths", help="mjj histograms and resonance widths for fixed, global and per-event R")
     p.add_argument("--events", default="default")
     p.add_argument("--n-events", type=int, default=None)
+    add_input_arguments(p)
     p.add_argument("--ptmin", type=float, default=20.0)
     p.add_argument("--r-fixed", type=float, default=0.4)
     p.add_argument("--global-json", default=None)
     p.add_argument("--per-event-json", default=None)
     p.add_argument("--png", default="out/widths.png")
     p.add_argument("--json", default=None)
-    p.set_defaults(func=cmd_widths)
+    _backend_arg(p)
+    p.set_defaults(func=_with_backend(cmd_widths))

@@ -1,4 +1,4 @@
-"""Events in and out: padded (n_events, n_max, 4) arrays with counts, awkward arrays, files.
+"""Events: padded (n_events, n_max, 4) arrays with counts, and the conversions every entry point uses.
 
 Four-vectors are (px, py, pz, E) in GeV, float64. An :class:`Events` holds
 
@@ -7,16 +7,14 @@ Four-vectors are (px, py, pz, E) in GeV, float64. An :class:`Events` holds
 * ``bquarks``: ``(n_events, 2, 4)`` the b and b̄ from the Higgs decay, or ``None``;
 * ``meta``: a dict (generator settings, seed, ...).
 
-Files: ``.npz`` with keys ``p4``, ``counts`` (optional ``bquarks``, ``meta`` as a
-JSON string) and Parquet written by :func:`save_events` (fields ``particles`` — a list
-of {px, py, pz, E} per event — and optionally ``bquarks``). A Parquet file whose rows
-are plain lists of Momentum4D-like records also loads.
+Readers and writers (awkward / ``vector`` records in any coordinates, ``.npz``, Parquet,
+ROOT through uproot) live in :mod:`apps.jets.io`; :func:`load_events`,
+:func:`save_events` and :func:`as_padded` here call into it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 
 import numpy as np
@@ -60,66 +58,48 @@ class Events:
                       dict(self.meta))
 
     def to_awkward(self, with_name="Momentum4D"):
-        """Jagged awkward array of {px, py, pz, E} records (``vector``'s Momentum4D behaviour)."""
+        """Jagged ``events * var`` awkward array of {px, py, pz, E} records.
+
+        With the default ``with_name="Momentum4D"`` the records carry ``vector``'s
+        behaviour (``.pt``, ``.eta``, ``.mass``, ...); ``with_name=None`` gives plain records.
+        The result feeds back into :func:`~apps.jets.cluster`.
+        """
         import awkward as ak
 
         mask = np.arange(self.p4.shape[1])[None, :] < self.counts[:, None]
         flat = self.p4[mask]
+        if with_name == "Momentum4D":
+            from .io.records import momentum4d
+
+            return momentum4d(flat, [self.counts])
         cols = {k: np.ascontiguousarray(flat[:, q]) for q, k in enumerate(("px", "py", "pz", "E"))}
         rec = ak.zip(cols, with_name=with_name)
         return ak.unflatten(rec, self.counts)
 
 
-def _from_awkward(arr):
-    import awkward as ak
+def _from_awkward(arr, field=None):
+    from .io.records import to_padded
 
-    fields = ak.fields(arr)
-    names = {f.lower(): f for f in fields}
-
-    def pick(*cands):
-        for c in cands:
-            if c in fields:
-                return arr[c]
-            if c.lower() in names:
-                return arr[names[c.lower()]]
-        return None
-
-    px, py, pz, E = pick("px", "x"), pick("py", "y"), pick("pz", "z"), pick("E", "e", "energy", "t")
-    if any(v is None for v in (px, py, pz, E)):
-        try:
-            import vector
-
-            vector.register_awkward()
-            v = ak.Array(arr, with_name="Momentum4D")
-            px, py, pz, E = v.px, v.py, v.pz, v.E
-        except Exception as err:  # noqa: BLE001 - re-raised with a clearer message
-            raise ValueError(
-                f"cannot read four-momenta from awkward records with fields {fields}: give px, py, pz, E "
-                f"(or a Momentum4D-like set such as pt, eta, phi, mass) ({err})"
-            ) from None
-    counts = np.asarray(ak.num(px, axis=1), dtype=np.int64)
-    n_max = int(counts.max()) if counts.size else 0
-    p4 = np.zeros((len(counts), n_max, 4))
-    mask = np.arange(n_max)[None, :] < counts[:, None]
-    for q, comp in enumerate((px, py, pz, E)):
-        p4[..., q][mask] = np.asarray(ak.flatten(comp, axis=1), dtype=np.float64)
-    return p4, counts
+    return to_padded(arr, field)
 
 
-def as_padded(events):
+def as_padded(events, field=None):
     """``(p4, counts)`` float64/int64 from any accepted event container.
 
     Accepts an :class:`Events` (or anything with ``.p4`` and ``.counts``), a
-    ``(p4, counts)`` tuple, an awkward array of Momentum4D-like records
-    (``(n_events, var)``), a padded ``(n_events, n_max, 4)`` array (all rows real) or a
-    single event ``(n, 4)``.
+    ``(p4, counts)`` tuple, an awkward array of particle records in any coordinates
+    ``vector`` understands (``events * var``, with or without ``vector`` behaviour,
+    optionally nested under ``field``; see :mod:`apps.jets.io.records`), a padded
+    ``(n_events, n_max, 4)`` array (all rows real) or a single event ``(n, 4)``.
     """
+    from .io.records import is_awkward
+
     if hasattr(events, "p4") and hasattr(events, "counts"):
         p4, counts = events.p4, events.counts
     elif isinstance(events, tuple) and len(events) == 2:
         p4, counts = events
-    elif type(events).__module__.startswith("awkward"):
-        p4, counts = _from_awkward(events)
+    elif is_awkward(events):
+        p4, counts = _from_awkward(events, field)
     else:
         p4 = np.asarray(events, dtype=np.float64)
         if p4.ndim == 2:
@@ -139,51 +119,18 @@ def as_padded(events):
     return p4, counts
 
 
-def load_events(path):
-    """Load events from ``.npz`` (keys p4, counts[, bquarks, meta]) or Parquet."""
-    ext = os.path.splitext(str(path))[1].lower()
-    if ext == ".npz":
-        with np.load(path, allow_pickle=False) as f:
-            if "p4" not in f or "counts" not in f:
-                raise ValueError(f"{path}: an events .npz needs keys 'p4' and 'counts', found {list(f.keys())}")
-            meta = json.loads(str(f["meta"])) if "meta" in f else {}
-            return Events(f["p4"], f["counts"], f["bquarks"] if "bquarks" in f else None, meta)
-    if ext in (".parquet", ".pq"):
-        import awkward as ak
+def load_events(path, **kw):
+    """Load events from ``.npz``, ``.parquet`` or ``.root`` (see :func:`apps.jets.io.load_events`)."""
+    from .io.files import load_events as _load
 
-        arr = ak.from_parquet(path)
-        fields = ak.fields(arr)
-        bq = None
-        if "particles" in fields:
-            if "bquarks" in fields:
-                bp, bc = _from_awkward(arr["bquarks"])
-                bq = bp if bp.shape[1] == 2 else None
-            arr = arr["particles"]
-        p4, counts = _from_awkward(arr)
-        return Events(p4, counts, bq, {"source": str(path)})
-    raise ValueError(f"{path}: unknown events file type {ext!r}; use .npz or .parquet")
+    return _load(path, **kw)
 
 
 def save_events(events, path):
-    """Write :class:`Events` to ``.npz`` (compressed) or ``.parquet`` (by extension)."""
-    ext = os.path.splitext(str(path))[1].lower()
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    if ext == ".npz":
-        kw = {"p4": events.p4, "counts": events.counts, "meta": np.array(json.dumps(events.meta))}
-        if events.bquarks is not None:
-            kw["bquarks"] = events.bquarks
-        np.savez_compressed(path, **kw)
-    elif ext in (".parquet", ".pq"):
-        import awkward as ak
+    """Write events to ``.npz``, ``.parquet`` or ``.root`` by extension (see :func:`apps.jets.io.save_events`)."""
+    from .io.files import save_events as _save
 
-        cols = {"particles": events.to_awkward(with_name=None)}
-        if events.bquarks is not None:
-            b = events.bquarks
-            cols["bquarks"] = ak.zip({k: np.ascontiguousarray(b[..., q]) for q, k in enumerate(("px", "py", "pz", "E"))})
-        ak.to_parquet(ak.zip(cols, depth_limit=1), path)
-    else:
-        raise ValueError(f"{path}: unknown events file type {ext!r}; use .npz or .parquet")
+    _save(events, path)
 
 
 def load_default_events():

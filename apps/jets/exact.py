@@ -17,7 +17,14 @@ __all__ = ["exact_histories", "MAX_EXACT_PARTICLES"]
 MAX_EXACT_PARTICLES = 7
 
 
-def _rap_phi_s(p):
+def _scale(kt2, power):
+    """FastJet's jet scale kt^(2p) (anti-kT: 1/kt², 1e300 when kt² ≤ 1e-300)."""
+    if power < 0:
+        return 1.0 / kt2 if kt2 > 1e-300 else 1e300
+    return 1.0 if power == 0 else kt2
+
+
+def _rap_phi_s(p, power=-1):
     px, py, pz, E = map(float, p)
     kt2 = px * px + py * py
     phi = 0.0 if kt2 == 0.0 else math.atan2(py, px)
@@ -33,7 +40,7 @@ def _rap_phi_s(p):
         rap = 0.5 * math.log((kt2 + m2) / (epz * epz))
         if pz > 0:
             rap = -rap
-    return rap, phi, (1.0 / kt2 if kt2 > 1e-300 else 1e300)
+    return rap, phi, _scale(kt2, power)
 
 
 def _dr2(a, b):
@@ -52,7 +59,7 @@ def _mjj(finals, ptmin):
     return math.sqrt(max(s[3] ** 2 - s[0] ** 2 - s[1] ** 2 - s[2] ** 2, 0.0))
 
 
-def exact_histories(p4, R, alpha, ptmin=20.0, return_all=False):
+def exact_histories(p4, R, alpha, ptmin=20.0, return_all=False, p=-1):
     """Every history of one event with its probability (and dijet mass, score).
 
     Args:
@@ -60,6 +67,7 @@ def exact_histories(p4, R, alpha, ptmin=20.0, return_all=False):
         R: jet radius; alpha: Qanti-kT α > 0 (None: the one anti-kT history).
         ptmin: jet pT threshold for ``mjj``.
         return_all: also return the histories and their scores.
+        p: generalised-kt power of the distance (−1 anti-kT, 0 Cambridge/Aachen, 1 kt).
 
     Returns:
         ``(probs, mjj)`` arrays over histories; with ``return_all``,
@@ -70,7 +78,10 @@ def exact_histories(p4, R, alpha, ptmin=20.0, return_all=False):
     if n > MAX_EXACT_PARTICLES:
         raise ValueError(f"exact enumeration is limited to {MAX_EXACT_PARTICLES} particles, got {n}")
     R2 = R * R
-    jets0 = [(i, p4[i].copy(), _rap_phi_s(p4[i])) for i in range(n)]
+    if p not in (-1, 0, 1):
+        raise ValueError(f"p = {p!r}: the generalised-kt power must be -1, 0 or 1")
+    power = p
+    jets0 = [(i, p4[i].copy(), _rap_phi_s(p4[i], power)) for i in range(n)]
     out_p, out_m, out_s, out_h = [], [], [], []
 
     def candidates(jets):
@@ -120,9 +131,9 @@ def exact_histories(p4, R, alpha, ptmin=20.0, return_all=False):
                     finals + [jets[a][1]], nmerge)
             else:
                 ia, ib = jets[a][0], jets[b][0]
-                p = jets[a][1] + jets[b][1]
-                new = (n + nmerge, p, _rap_phi_s(p))
-                rest = [j for q, j in enumerate(jets) if q not in (a, b)] + [new]
+                q = jets[a][1] + jets[b][1]
+                new = (n + nmerge, q, _rap_phi_s(q, power))
+                rest = [j for k2, j in enumerate(jets) if k2 not in (a, b)] + [new]
                 rec(rest, hist + [(min(ia, ib), max(ia, ib))], logp + math.log(pr[k]), score + dlog[k],
                     finals, nmerge + 1)
 

@@ -21,7 +21,6 @@ are part of the population, so the loss does not change its population with R):
 
 from __future__ import annotations
 
-import dataclasses
 import time
 
 import numpy as np
@@ -162,10 +161,11 @@ def per_event_estimate(events, log_r, estimator, loss="window", alpha=1.0, sampl
     """Per-event loss and d loss_e / d log R_e, each event with its own R.
 
     Events are independent, so one vectorised call estimates every event's
-    derivative: score function with baselines grouped by event (via the core's
-    :meth:`~stochgrad.ScoreFunction.combine`), the stochastic derivative (each
-    history's alternatives touch its own event's R only), or finite differences
-    with every R moved together (each event's loss depends on its own R only).
+    derivative: the batched program shifts every log R by a common ``t`` and the
+    core's :meth:`~stochgrad.Estimator.per_sample` differentiates at ``t = 0``
+    (score function with baselines grouped by event, the stochastic derivative —
+    each history's alternatives touch its own event's R only — or finite
+    differences with every R moved together, with the core's seed rule).
 
     Returns:
         ``(value, grad, grad_stderr)``, each of shape ``(n_events,)``.
@@ -176,48 +176,30 @@ def per_event_estimate(events, log_r, estimator, loss="window", alpha=1.0, sampl
     R = np.exp(np.asarray(log_r, dtype=float))
     group = np.repeat(np.arange(n_ev), samples)
 
-    def per_event_mean(x):
-        return x.reshape(n_ev, samples).mean(axis=1)
-
-    def per_event_se(x):
-        return x.reshape(n_ev, samples).std(axis=1, ddof=1) / np.sqrt(samples)
-
-    if isinstance(estimator, sg.ScoreFunction):
-        mjj, score = sample(events.p4, events.counts, R, alpha, samples, seed, ptmin=ptmin)
+    def shifted(t, n, seed, want):
+        """Every log R_e shifted by ``t``: each sample depends on its own event's R only (separable)."""
+        if want.temperature is not None:
+            raise ValueError(
+                f"{estimator!r} is not available for the jets engine (no relaxation of a clustering history); "
+                "use ScoreFunction, StochasticDerivative or FiniteDifference"
+            )
+        Rt = R * np.exp(t)
+        if want.alternatives:
+            value, w, delta, _ = _alternative_terms(events, Rt, alpha, samples, seed, want.n_alternatives, loss,
+                                                    width, ptmin)
+            # no score returned: per event too few samples to fit control variates
+            return sg.BatchSamples(value=value, alt_weight=w, alt_delta=delta, group=group)
+        mjj, score = sample(events.p4, events.counts, Rt, alpha, samples, seed, ptmin=ptmin)
         value = event_loss(mjj, loss, width=width).ravel()
-        g = estimator.combine(value, None, (score * R[:, None]).reshape(-1, 1), group).ravel()
-        return per_event_mean(value), per_event_mean(g), per_event_se(g)
-    if isinstance(estimator, sg.StochasticDerivative):
-        value, w, delta, _ = _alternative_terms(events, R, alpha, samples, seed, estimator.n_alternatives, loss,
-                                                width, ptmin)
-        g = (w * delta).sum(axis=1)  # per event too few samples to fit control variates
-        return per_event_mean(value), per_event_mean(g), per_event_se(g)
-    if isinstance(estimator, sg.FiniteDifference):
-        h = estimator.step
-        runs = []
-        for sign in (1.0, -1.0):
-            s = seed if estimator.common_random_numbers else seed + 1 + int(sign > 0)
-            mjj, _ = sample(events.p4, events.counts, R * np.exp(sign * h), alpha, samples, s, ptmin=ptmin)
-            runs.append(event_loss(mjj, loss, width=width).ravel())
-        mjj, _ = sample(events.p4, events.counts, R, alpha, samples, seed, ptmin=ptmin)
-        g = (runs[0] - runs[1]) / (2 * h)
-        return per_event_mean(event_loss(mjj, loss, width=width).ravel()), per_event_mean(g), per_event_se(g)
-    raise ValueError(
-        f"{estimator!r} is not available for the jets engine (no relaxation of a clustering history); "
-        "use ScoreFunction, StochasticDerivative or FiniteDifference"
-    )
+        return sg.BatchSamples(value=value, score=(score * Rt[:, None]).ravel() if want.score else None, group=group)
 
-
-@dataclasses.dataclass
-class _Estimate:  # the minimal Estimate interface the optimisers read
-    value: float
-    value_stderr: float
-    grad: np.ndarray
-    grad_stderr: np.ndarray
+    value, g, _ = estimator.per_sample(sg.batched(shifted), 0.0, n_ev * samples, seed)
+    value, g = value.reshape(n_ev, samples), np.asarray(g).reshape(n_ev, samples)
+    return value.mean(axis=1), g.mean(axis=1), g.std(axis=1, ddof=1) / np.sqrt(samples)
 
 
 def optimize_global(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="window", alpha=1.0,
-                    samples=16, seed=0, optimizer="adam", progress=False, ptmin=20.0, width=15.0):
+                    samples=16, seed=0, optimizer="adam", progress=False, ptmin=20.0, width=15.0, callback=None):
     """Find one jet radius for all events by Adam/SGD on θ = log R.
 
     Each step uses fresh random streams (``seed + step``), so the noise averages out.
@@ -230,21 +212,20 @@ def optimize_global(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="win
     if not (np.isfinite(r0) and r0 > 0):
         raise ValueError(f"r0 must be a positive radius, got {r0!r}")
     prog = global_program(events, loss, alpha, samples, ptmin, width)
-    counter = iter(range(10**9))
 
-    def estimate(theta):
-        step = next(counter)
+    def estimate(theta, step):
         return sg.value_and_grad(prog, estimator, n=prog.n_per_call, seed=seed + step)(theta)
 
-    opt = sg.optim.adam if optimizer == "adam" else sg.optim.sgd
-    res = opt(estimate, float(np.log(r0)), steps=steps, lr=lr, progress=progress, label="optimise R")
+    opt = sg.optim.Adam(lr) if optimizer == "adam" else sg.optim.SGD(lr)
+    res = sg.optim.minimize(estimate, float(np.log(r0)), opt, steps, progress=progress, label="optimise R",
+                            pass_step=True, callback=callback)
     for h in res.history:
         h["R"] = float(np.exp(h["theta"]))
     return res
 
 
 def optimize_per_event(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="window", alpha=1.0,
-                       samples=16, seed=0, optimizer="adam", progress=False, ptmin=20.0, width=15.0):
+                       samples=16, seed=0, optimizer="adam", progress=False, ptmin=20.0, width=15.0, callback=None):
     """One jet radius per event: Adam/SGD on the vector θ_e = log R_e (updates are per component).
 
     Returns:
@@ -252,16 +233,16 @@ def optimize_per_event(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="
     """
     estimator = estimator or sg.ScoreFunction("leave_one_out")
     n_ev = len(events.counts)
-    counter = iter(range(10**9))
 
-    def estimate(theta):
-        step = next(counter)
+    def estimate(theta, step):
         v, g, se = per_event_estimate(events, theta, estimator, loss, alpha, samples, seed + step, ptmin, width)
-        return _Estimate(float(v.mean()), float(v.std(ddof=1) / np.sqrt(n_ev)) if n_ev > 1 else 0.0, g, se)
+        return sg.Estimate(float(v.mean()), float(v.std(ddof=1) / np.sqrt(n_ev)) if n_ev > 1 else 0.0, g, se,
+                           g[None], v, n_ev, repr(estimator), {"per_event": True})
 
-    opt = sg.optim.adam if optimizer == "adam" else sg.optim.sgd
+    opt = sg.optim.Adam(lr) if optimizer == "adam" else sg.optim.SGD(lr)
     theta0 = np.full(n_ev, float(np.log(r0)))
-    return opt(estimate, theta0, steps=steps, lr=lr, progress=progress, label="optimise R per event")
+    return sg.optim.minimize(estimate, theta0, opt, steps, progress=progress, label="optimise R per event",
+                             pass_step=True, callback=callback)
 
 
 def scan(events, radii, loss="window", alpha=1.0, samples=16, seed=0, ptmin=20.0, width=15.0):

@@ -60,23 +60,30 @@ class FiniteDifference(Estimator):
                 grads[i, j] = (fp - fm) / (2 * self.step)
         return summarise(values, grads, theta.shape, self, {"runs_per_sample": 2 * theta.size + 1})
 
-    def batched(self, program, theta, n, seed):
+    def per_sample(self, program, theta, n, seed):
+        """Values at θ and per-sample central differences, running the program at θ and θ ± h·e_j.
+
+        The θ + h side uses ``seed``; the θ − h side uses it too with common
+        random numbers, else :meth:`other_seed` (one rule for every batched program).
+        """
         theta = np.asarray(theta, dtype=float)
         value = program(_scalar(theta), n, seed, Want()).value
         xp = array_module(value)
         cols = []
         for j, tp, tm in self._directions(theta):
-            s2 = seed if self.common_random_numbers else _other_seed(seed, j)
+            s2 = seed if self.common_random_numbers else self.other_seed(seed, j)
             fp = program(_scalar(tp), n, seed, Want()).value
             fm = program(_scalar(tm), n, s2, Want()).value
             cols.append((fp - fm) / (2 * self.step))
-        grads = xp.stack(cols, axis=1)
-        return summarise(value, grads, theta.shape, self, {"runs_per_sample": 2 * theta.size + 1})
+        grads = xp.stack(cols, axis=1).reshape((value.shape[0],) + theta.shape)
+        return value, grads, {"runs_per_sample": 2 * theta.size + 1}
+
+    @staticmethod
+    def other_seed(seed, j=0):
+        """The seed of the θ − h side of component ``j`` without common random numbers."""
+        return int(np.random.SeedSequence([0 if seed is None else int(seed), 7919, j]).generate_state(1)[0])
 
 
 def _scalar(theta):
     return float(theta) if np.ndim(theta) == 0 else theta
 
-
-def _other_seed(seed, j):
-    return int(np.random.SeedSequence([0 if seed is None else int(seed), 7919, j]).generate_state(1)[0])

@@ -69,8 +69,10 @@ class GumbelSTE(Estimator):
         d = np.shape(theta)
         return summarise(values, np.array(grads).reshape((n,) + d), d, self)
 
-    def batched(self, program, theta, n, seed):
-        out = program(theta, n, seed, Want(pathwise=True, temperature=self.temperature))
+    def want(self):
+        return Want(pathwise=True, temperature=self.temperature)
+
+    def combine_samples(self, out, theta_shape):
         if out.pathwise is None:
-            raise ValueError(f"GumbelSTE: {program!r} returned no relaxed pathwise gradient")
-        return summarise(out.value, out.pathwise, np.shape(theta), self)
+            raise ValueError("GumbelSTE: the batched program returned no relaxed pathwise gradient")
+        return out.pathwise, {}

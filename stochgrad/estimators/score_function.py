@@ -79,8 +79,9 @@ class ScoreFunction(Estimator):
 
     def traced(self, fn, theta, args, kwargs, n, rng):
         values, path, score, cmp, edge = np.empty(n), [], [], [], set()
+        state = {}  # run_differentiated remembers here whether dual numbers work for this program
         for i, tape in enumerate(sample_tapes(rng, n)):
-            run = run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}")
+            run = run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}", state)
             values[i] = run.value
             path.append(run.grad_of(run.out))
             score.append(run.score())
@@ -101,7 +102,8 @@ class ScoreFunction(Estimator):
         score = np.array(score).reshape((n,) + d)
         return summarise(values, self.combine(values, path, score), d, self)
 
-    def batched(self, program, theta, n, seed):
-        out = program(theta, n, seed, Want(score=True, pathwise=True))
-        d = np.shape(theta)
-        return summarise(out.value, self.combine(out.value, out.pathwise, out.score, out.group), d, self)
+    def want(self):
+        return Want(score=True, pathwise=True)
+
+    def combine_samples(self, out, theta_shape):
+        return self.combine(out.value, out.pathwise, out.score, out.group), {}

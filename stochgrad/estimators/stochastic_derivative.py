@@ -21,13 +21,13 @@ sampling ``m`` of them with probability proportional to ``|weight|``
 from __future__ import annotations
 
 import numpy as np
-from autograd.tracer import getval
 
 from .._batched import Want
 from .._estimate import summarise
-from .._run import run_differentiated, run_plain, warn_comparisons
+from .._run import DualRun, run_differentiated, run_plain, warn_comparisons
 from .._trace import Trace
 from ..backend import array_module, to_numpy
+from ..distributions import BERNOULLI
 from ._control import cross_fitted
 from .base import Estimator, sample_tapes
 
@@ -83,53 +83,56 @@ def _alternatives_and_score(run, form, with_score):
     if form not in FORMS:
         raise ValueError(f"alternatives: form must be one of {FORMS}, got {form!r}")
     size = run.theta_size
-    bern, pv, g = run.bernoulli_grads()  # θ-dependent Bernoulli choices, p and ∂p/∂θ (m, θ.size)
-    score = np.ravel(run.score()) if with_score else None
+    parts = []
+    for fam, choices in run.by_family():  # each family weighs its own choices' alternatives
+        res = fam.alternatives(run, choices, form)
+        if isinstance(res, list):
+            res = (np.array([r[0] for r in res], dtype=np.int64), np.array([r[1] for r in res], dtype=np.int64),
+                   np.array([r[2] for r in res], dtype=float).reshape(len(res), size))
+        if len(res[0]):
+            parts.append(res)
+    score = np.ravel(run.score()) if with_score else None  # after the weights: reuses the Bernoulli gradients
     edge = bool(run.boundary_sites()) if with_score else False
-    rows = []  # (site, value, weight) of the categorical alternatives
-    for c in run.records:
-        p = c.params
-        if c.kind == "bernoulli" or not run.owns(p):
-            continue
-        pv_c = np.asarray(getval(p), dtype=float)
-        k, K = c.value, c.n_outcomes
-        if form == "rao_blackwell":
-            for j in range(K):
-                if j != k:
-                    w = run.grad_of(p, np.eye(K)[j]).ravel()
-                    if w.any():
-                        rows.append((c.site, j, w))
-            continue
-        if k > 0:  # lower boundary F_{k-1} moving up moves mass of bin k into bin k-1
-            cot = (np.arange(K) <= k - 1).astype(float)
-            w = np.maximum(run.grad_of(p, cot).ravel(), 0.0) / pv_c[k]
-            if w.any():
-                rows.append((c.site, k - 1, w))
-        if k < K - 1:  # upper boundary F_k moving down moves mass into bin k+1
-            cot = (np.arange(K) <= k).astype(float)
-            w = np.maximum(-run.grad_of(p, cot).ravel(), 0.0) / pv_c[k]
-            if w.any():
-                rows.append((c.site, k + 1, w))
-    sites = np.array([r[0] for r in rows], dtype=np.int64)
-    values = np.array([r[1] for r in rows], dtype=np.int64)
-    W = np.array([r[2] for r in rows], dtype=float).reshape(len(rows), size)
-    if not bern:
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, size)), score, edge
+    if len(parts) == 1:
+        sites, values, W = parts[0]
         return sites, values, W, score, edge
-    k = np.array([c.value for c in bern])[:, None]
-    pv = pv[:, None]
-    if form == "rao_blackwell":  # flip with weight ±∂p/∂θ
-        w = np.where(k == 0, g, -g)
-    else:  # flip only where the coupling moves, density ∂p/(1 − p) or −∂p/p
-        with np.errstate(divide="ignore", invalid="ignore"):
-            w = np.where(k == 0, np.maximum(g, 0.0) / (1.0 - pv), np.maximum(-g, 0.0) / pv)
-    keep = (w != 0).any(axis=1)
-    b_sites = np.array([c.site for c in bern], dtype=np.int64)[keep]
-    b_values, b_W = 1 - k[keep, 0], w[keep]
-    if not rows:
-        return b_sites, b_values, b_W, score, edge
-    sites, values, W = np.concatenate([sites, b_sites]), np.concatenate([values, b_values]), np.concatenate([W, b_W])
+    sites = np.concatenate([p[0] for p in parts])
+    values = np.concatenate([p[1] for p in parts])
+    W = np.concatenate([p[2] for p in parts])
     order = np.argsort(sites, kind="stable")
     return sites[order], values[order], W[order], score, edge
+
+
+def _one_bernoulli(run, form):
+    """For a dual run whose only θ-dependent choice is one Bernoulli: ``(site, flipped value, weight, score, edge)``.
+
+    The same numbers as :func:`_alternatives_and_score` for that case, computed
+    on Python floats; ``None`` when the run is not of that kind.
+    """
+    if not isinstance(run, DualRun):
+        return None
+    found = None
+    for c in run.records:
+        if c.family.discrete and c.family.depends(run, c.params):
+            if found is not None or c.family is not BERNOULLI or type(c.params.t) is not float:
+                return None
+            found = c
+    if found is None:
+        return None
+    g, p, k = found.params.t, found.params.v, found.value
+    if g == 0.0:
+        return found.site, 1 - k, 0.0, 0.0, False
+    edge = p == 0.0 or p == 1.0
+    score = g / p if k else -g / (1.0 - p)
+    if form == "rao_blackwell":
+        w = -g if k else g
+    elif k:
+        w = max(-g, 0.0) / p
+    else:
+        w = max(g, 0.0) / (1.0 - p)
+    return found.site, 1 - k, w, score, edge
 
 
 class StochasticDerivative(Estimator):
@@ -154,6 +157,12 @@ class StochasticDerivative(Estimator):
       coupling moves to (a Bernoulli flips only from the side ``p`` grows
       towards; a categorical moves to a neighbouring category), with weight
       ``|∂F/∂θ| / π_value``. Fewer, larger alternatives.
+
+    Integer families with many outcomes (binomial, geometric, Poisson,
+    negative binomial) always use the inverse-CDF neighbours ``k ± 1``
+    (their families' :meth:`~stochgrad.distributions.IntegerFamily.alternatives`),
+    whatever ``form`` says; continuous (reparameterised) choices contribute
+    through the pathwise term only.
 
     Valid when ``f`` is, at fixed choices, differentiable in θ (no comparisons
     of θ-dependent continuous values: those are reported with a
@@ -207,12 +216,31 @@ class StochasticDerivative(Estimator):
             discrete = np.empty((n, size))
         cmp, alt_runs, on_boundary = [], 0, False
         pick_rng = np.random.default_rng(rng.integers(2**63))
+        state = {}  # run_differentiated remembers here whether dual numbers work for this program
         for i, tape in enumerate(sample_tapes(rng, n)):
-            run = run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}")
+            run = run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}", state)
             values[i] = run.value
+            cmp += run.comparisons
+            quick = _one_bernoulli(run, self.form) if size == 1 else None
+            if quick is not None:  # a single θ-dependent Bernoulli, scalar θ: Python floats, no arrays
+                site, value, w, score, edge = quick
+                on_boundary = on_boundary or edge
+                alt = 0.0
+                if w != 0.0:
+                    a, m = abs(w), self.n_alternatives
+                    pick_rng.random()  # the draw the general path makes (keeps later picks identical)
+                    tr = Trace(tape, forced={site: value})
+                    where = f"sample {i}, alternative at choice {site}"
+                    delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
+                    alt_runs += 1
+                    alt = 0.0 + w * (delta * a * m / (a * m))
+                grads[i, 0] = float(run.grad_of(run.out)) + alt
+                if cv:
+                    scores[i, 0] = score
+                    discrete[i, 0] = alt
+                continue
             pathwise = run.grad_of(run.out).ravel()
             alt = np.zeros(size)  # the alternatives' part, kept apart so it is not lost next to a large pathwise term
-            cmp += run.comparisons
             sites, alt_values, W, score, edge = _alternatives_and_score(run, self.form, cv)
             on_boundary = on_boundary or edge
             if cv:
@@ -245,11 +273,17 @@ class StochasticDerivative(Estimator):
             info.update(cv_info)
         return summarise(values, grads, d, self, info)
 
-    def batched(self, program, theta, n, seed):
-        want = Want(score=self.control_variates, pathwise=True, alternatives=True, n_alternatives=self.n_alternatives)
-        out = program(theta, n, seed, want)
+    def want(self):
+        return Want(score=self.control_variates, pathwise=True, alternatives=True, n_alternatives=self.n_alternatives)
+
+    def combine_samples(self, out, theta_shape):
+        """Per sample: pathwise + Σ weight·difference over the returned alternatives, then the control variates.
+
+        The control variates apply when ``control_variates`` is set and the
+        program returned its score (folds by ``out.group`` when given).
+        """
         xp = array_module(out.value, out.alt_weight, out.alt_delta)
-        d = np.shape(theta)
+        d = tuple(theta_shape)
         w, delta = out.alt_weight, out.alt_delta
         if delta.ndim == 1:
             w, delta = w[:, None], delta[:, None]
@@ -264,7 +298,7 @@ class StochasticDerivative(Estimator):
                                             xp.reshape(discrete, (n, -1)), out.group)
             contrib = xp.reshape(flat, contrib.shape)
             info.update(cv_info)
-        return summarise(out.value, xp.asarray(contrib), d, self, info)
+        return xp.asarray(contrib), info
 
 
 def _score_controls(values, grads, scores, discrete, group=None):

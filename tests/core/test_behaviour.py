@@ -40,8 +40,8 @@ def test_finite_difference_crn_lowers_variance_and_bias_shrinks():
 
 def test_replayed_alternative_keeps_later_choices_coupled():
     """Flipping one choice replays the same uniforms at later sites."""
-    from stochgrad._run import run_plain
-    from stochgrad._trace import NoiseTape, Trace
+    from stochgrad.extend import run_plain
+    from stochgrad.extend import NoiseTape, Trace
 
     tape = NoiseTape(np.random.default_rng(0))
     primal = run_plain(random_walk, 5.0, (12,), {}, Trace(tape), "primal")
@@ -125,8 +125,8 @@ def test_score_from_records_matches_autograd_of_the_log_probability():
     """Run.score() (built from the choice records after the run) equals ∇θ log p(trace)."""
     from autograd import grad
 
-    from stochgrad._run import run_boxed
-    from stochgrad._trace import NoiseTape, Trace
+    from stochgrad.extend import run_boxed
+    from stochgrad.extend import NoiseTape, Trace
 
     @sg.stochastic
     def f(th):

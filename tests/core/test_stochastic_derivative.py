@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import stochgrad as sg
-from stochgrad.estimators.stochastic_derivative import alternatives
+from stochgrad.extend import alternatives
 from stochgrad.examples import random_walk, random_walk_exact
 from stochgrad.testing import assert_unbiased
 
@@ -39,8 +39,8 @@ def test_categorical_many_outcomes(K):
 
 def test_alternative_weights_are_the_coupling_densities():
     """Bernoulli: density p'/(1-p) for k=0 -> 1 when p' > 0; categorical: F'/p_k at each moving boundary."""
-    from stochgrad._run import run_boxed
-    from stochgrad._trace import NoiseTape, Trace
+    from stochgrad.extend import run_boxed
+    from stochgrad.extend import NoiseTape, Trace
 
     @sg.stochastic
     def f(theta):
@@ -72,8 +72,8 @@ def test_alternative_weights_are_the_coupling_densities():
 
 def test_rao_blackwell_weights_are_the_probability_derivatives():
     """Every other outcome k is an alternative with weight dπ_k/dθ (a Bernoulli: ±p')."""
-    from stochgrad._run import run_boxed
-    from stochgrad._trace import NoiseTape, Trace
+    from stochgrad.extend import run_boxed
+    from stochgrad.extend import NoiseTape, Trace
 
     @sg.stochastic
     def f(theta):
@@ -131,8 +131,8 @@ def test_batched_alternatives_with_several_per_sample():
 @pytest.mark.parametrize("form", ["rao_blackwell", "inverse_cdf"])
 def test_forward_and_reverse_alternatives_agree_on_mixed_choices(form):
     """Vectorised forward-mode Bernoulli weights, in choice order among categoricals, equal the reverse passes."""
-    from stochgrad._run import run_boxed
-    from stochgrad._trace import NoiseTape, Trace
+    from stochgrad.extend import run_boxed
+    from stochgrad.extend import NoiseTape, Trace
 
     @sg.stochastic
     def f(theta):
@@ -170,7 +170,7 @@ def test_control_variates_keep_the_walk_unbiased_and_cut_its_variance():
 
 def test_cross_fitting_corrects_a_sample_with_the_other_fold_only():
     """Changing one sample moves its own corrected value one for one and no other sample of its fold."""
-    from stochgrad.estimators._control import MIN_SAMPLES, cross_fitted
+    from stochgrad.extend import CONTROL_MIN_SAMPLES as MIN_SAMPLES, cross_fitted
 
     rng = np.random.default_rng(0)
     n, d = 300, 2
@@ -198,7 +198,7 @@ def test_cross_fitting_corrects_a_sample_with_the_other_fold_only():
 
 def test_cross_fitted_control_variates_are_unbiased_over_repetitions():
     """Mean of corrected estimates over many independent small batches stays at the true mean."""
-    from stochgrad.estimators._control import cross_fitted
+    from stochgrad.extend import cross_fitted
 
     rng = np.random.default_rng(1)
     means = []
@@ -243,9 +243,9 @@ def test_control_variates_flag_is_checked():
 @pytest.mark.parametrize("theta", [0.3, np.array([0.3, -0.2])])
 def test_score_from_the_alternatives_pass_equals_the_runs_score(form, theta):
     """The score read off the weights' gradients (forward and reverse mode) is Run.score()."""
-    from stochgrad._run import run_boxed
-    from stochgrad._trace import NoiseTape, Trace
-    from stochgrad.estimators.stochastic_derivative import _alternatives_and_score
+    from stochgrad.extend import run_boxed
+    from stochgrad.extend import NoiseTape, Trace
+    from stochgrad.extend import alternatives_and_score as _alternatives_and_score
 
     @sg.stochastic
     def f(theta):
@@ -264,7 +264,7 @@ def test_score_from_the_alternatives_pass_equals_the_runs_score(form, theta):
 
 def test_grouped_control_variates_use_whole_groups_as_folds_and_stay_unbiased():
     """With groups, the baseline is the group's leave-one-out mean and folds are whole groups."""
-    from stochgrad.estimators.stochastic_derivative import _score_controls
+    from stochgrad.extend import score_controls as _score_controls
 
     offsets = np.repeat(np.linspace(-5, 5, 50), 10)  # 50 groups of 10 samples, each with its own level
 
@@ -363,7 +363,7 @@ def test_non_finite_scores_from_a_batched_program_are_refused():
 
 def test_a_fit_carried_by_one_sample_is_not_used():
     """Sparse features (non-zero on one sample per fold) get coefficient 0: leave-one-out finds no evidence."""
-    from stochgrad.estimators._control import cross_fitted
+    from stochgrad.extend import cross_fitted
 
     rng = np.random.default_rng(3)
     n = 512
@@ -379,9 +379,9 @@ def test_a_fit_carried_by_one_sample_is_not_used():
 @pytest.mark.parametrize("d", [2, 3])
 def test_tangent_runs_match_reverse_mode(d):
     """One forward run per θ component gives the reverse pass's weights, score, pathwise term and boundary sites."""
-    from stochgrad._run import TangentRun, run_boxed, run_differentiated
-    from stochgrad._trace import NoiseTape, Trace
-    from stochgrad.estimators.stochastic_derivative import _alternatives_and_score
+    from stochgrad.extend import TangentRun, run_boxed, run_differentiated
+    from stochgrad.extend import NoiseTape, Trace
+    from stochgrad.extend import alternatives_and_score as _alternatives_and_score
 
     @sg.stochastic
     def f(theta):
@@ -394,7 +394,7 @@ def test_tangent_runs_match_reverse_mode(d):
     theta = np.linspace(0.2, -0.3, d)
     for seed in range(8):
         tape = NoiseTape(np.random.default_rng(seed))
-        tr = run_differentiated(f, theta, (), {}, tape, "t")
+        tr = run_differentiated(f, theta, (), {}, tape, "t", {"dual": False})  # autograd's forward runs
         assert isinstance(tr, TangentRun)
         rev = run_boxed(f, theta, (), {}, Trace(tape), "t", forward=False)
         np.testing.assert_allclose(tr.grad_of(tr.out), rev.grad_of(rev.out), rtol=1e-12)
@@ -408,8 +408,8 @@ def test_tangent_runs_match_reverse_mode(d):
 
 def test_tangent_runs_fall_back_when_the_program_draws_its_own_randomness():
     """Forward runs that make different choices (randomness stochgrad does not replay) fall back to reverse mode."""
-    from stochgrad._run import TangentRun, run_differentiated
-    from stochgrad._trace import NoiseTape
+    from stochgrad.extend import TangentRun, run_differentiated
+    from stochgrad.extend import NoiseTape
 
     calls = []
 
@@ -419,6 +419,7 @@ def test_tangent_runs_fall_back_when_the_program_draws_its_own_randomness():
         p = 0.0 if len(calls) % 2 else 1.0  # a different choice on every other call
         return float(sg.bernoulli(p)) + anp.sum(theta)
 
-    run = run_differentiated(f, np.array([0.1, 0.2]), (), {}, NoiseTape(np.random.default_rng(1)), "t")
+    run = run_differentiated(f, np.array([0.1, 0.2]), (), {}, NoiseTape(np.random.default_rng(1)), "t",
+                             {"dual": False})
     assert not isinstance(run, TangentRun) and not run.forward
     np.testing.assert_allclose(run.grad_of(run.out), [1.0, 1.0])

@@ -96,3 +96,42 @@ def test_cli_generate(tmp_path):
     ev = J.load_events(out)
     assert len(ev) == 3 and ev.bquarks.shape == (3, 2, 4) and ev.meta["seed"] == 5
     assert "generate" in build_parser()._subparsers._group_actions[0].choices
+
+
+def test_plots_write_figures(tmp_path):
+    pytest.importorskip("hist")
+    pytest.importorskip("matplotlib")
+    from apps.jets import plots
+
+    rng = np.random.default_rng(0)
+    m = np.where(rng.random(500) < 0.2, np.nan, rng.normal(120, 15, 500))
+    hist = [{"step": i, "theta": [np.log(0.4 + 0.02 * i)], "value": 0.8 - 0.01 * i, "value_stderr": 0.01}
+            for i in range(10)]
+    rows = [{"R": r, "loss": (r - 0.8) ** 2, "stderr": 0.01} for r in (0.4, 0.6, 0.8, 1.0)]
+    out = [plots.mjj_figure([("R = 0.4", m), ("R* = 0.8", m + 5)], tmp_path / "a" / "mjj.png", width=15),
+           plots.optimize_figure(hist, tmp_path / "opt.png", R_final=0.6, R_star=0.59),
+           plots.optimize_figure(hist, tmp_path / "pe.png", per_event=True, R_final=rng.uniform(0.3, 1.2, 300)),
+           plots.scan_figure(rows, tmp_path / "scan.png", alpha=1.0)]
+    for p in out:
+        with open(p, "rb") as fh:
+            assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert sorted(x.name for x in tmp_path.rglob("*") if x.is_file()) == ["mjj.png", "opt.png", "pe.png", "scan.png"]
+
+
+def test_progress_shows_R_and_a_per_event_summary(capsys):
+    pytest.importorskip("tqdm")
+    from apps.jets.progress import OptimizeProgress
+
+    with OptimizeProgress(1) as cb:  # (tqdm redraws at most every 0.1 s; closing draws the last state)
+        cb({"theta": np.log(0.7), "value": 0.5, "value_stderr": 0.01})
+    with OptimizeProgress(1) as cb:
+        cb({"theta": np.log(np.linspace(0.3, 1.3, 300)), "value": 0.4, "value_stderr": 0.01})
+    err = capsys.readouterr().err
+    assert "R=0.7000" in err and "-0.35" not in err  # R, not log R
+    assert "R median 0.800 [0.460, 1.140] over 300 events" in err
+    assert "0.3033" not in err  # not the 300 radii
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "apps.jets", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "optimize" in r.stdout

@@ -1,4 +1,5 @@
-"""Sampled Qanti-kT against exact enumeration of every history (events of ≤ 6 particles)."""
+"""Sampled Qanti-kT (and the sampled kt / Cambridge-Aachen) against exact enumeration of every
+history (events of ≤ 6 particles)."""
 
 import numpy as np
 import pytest
@@ -19,19 +20,21 @@ def _event(n, seed):
                       rng.uniform(0, 3, n))
 
 
-CASES = [(4, 1, 0.6, 1.0), (5, 3, 0.8, 1.0), (5, 7, 1.2, 0.5), (6, 11, 0.8, 2.0)]
+# (particles, seed, R, alpha, p): p = -1 anti-kT, 0 Cambridge/Aachen, 1 kt
+CASES = [(4, 1, 0.6, 1.0, -1), (5, 3, 0.8, 1.0, -1), (5, 7, 1.2, 0.5, -1), (6, 11, 0.8, 2.0, -1),
+         (5, 3, 0.8, 1.0, 0), (5, 5, 1.0, 1.0, 1)]
 
 
-@pytest.fixture(scope="module", params=CASES, ids=lambda c: f"n{c[0]}-R{c[2]}-a{c[3]}")
+@pytest.fixture(scope="module", params=CASES, ids=lambda c: f"n{c[0]}-R{c[2]}-a{c[3]}-p{c[4]}")
 def case(request):
-    n, seed, R, alpha = request.param
+    n, seed, R, alpha, p = request.param
     p4 = _event(n, seed)
-    probs, mjj, score, hists = J.exact_histories(p4, R, alpha, ptmin=0.0, return_all=True)
-    res = J.cluster(p4[None], R, alpha=alpha, n_samples=N_SAMPLES, seed=seed)
+    probs, mjj, score, hists = J.exact_histories(p4, R, alpha, ptmin=0.0, return_all=True, p=p)
+    res = J.cluster(p4[None], R, alpha=alpha, n_samples=N_SAMPLES, seed=seed, p=p)
     index = {h: i for i, h in enumerate(hists)}
     H = res.history[0, :, :n]
     ids = np.array([index[tuple(map(tuple, h.tolist()))] for h in H])
-    return dict(p4=p4, R=R, alpha=alpha, probs=probs, mjj=mjj, score=score, res=res, ids=ids)
+    return dict(p4=p4, R=R, alpha=alpha, p=p, probs=probs, mjj=mjj, score=score, res=res, ids=ids)
 
 
 def test_exact_probabilities_normalised(case):
@@ -57,15 +60,15 @@ def test_score_and_mjj_per_history(case):
 
 
 def test_score_function_gradient_of_mean_mjj(case):
-    p4, R, alpha = case["p4"], case["R"], case["alpha"]
+    p4, R, alpha, p = case["p4"], case["R"], case["alpha"], case["p"]
     f = np.nan_to_num(case["mjj"])
     analytic = np.sum(case["probs"] * case["score"] * f)
     h = 1e-5
-    hi = J.exact_histories(p4, R + h, alpha, ptmin=0.0)
-    lo = J.exact_histories(p4, R - h, alpha, ptmin=0.0)
+    hi = J.exact_histories(p4, R + h, alpha, ptmin=0.0, p=p)
+    lo = J.exact_histories(p4, R - h, alpha, ptmin=0.0, p=p)
     fd = (np.sum(hi[0] * np.nan_to_num(hi[1])) - np.sum(lo[0] * np.nan_to_num(lo[1]))) / (2 * h)
     assert analytic == pytest.approx(fd, rel=1e-5, abs=1e-6)
-    mjj, score = J.sample_mjj_and_score(p4[None], np.array([len(p4)]), R, alpha, N_SAMPLES, 99, ptmin=0.0)
+    mjj, score = J.sample_mjj_and_score(p4[None], np.array([len(p4)]), R, alpha, N_SAMPLES, 99, ptmin=0.0, p=p)
     fm = np.nan_to_num(mjj[0])
     g = (fm - fm.mean()) * score[0]  # score function with a mean baseline
     est, se = g.mean(), g.std(ddof=1) / np.sqrt(len(g))
@@ -109,17 +112,17 @@ def test_stochastic_derivative_gradient_of_window_loss(case, n_alt):
     """
     from apps.jets.optimize import event_loss
 
-    p4, R, alpha = case["p4"], case["R"], case["alpha"]
+    p4, R, alpha, p = case["p4"], case["R"], case["alpha"], case["p"]
     exact = np.sum(case["probs"] * case["score"] * event_loss(case["mjj"], width=40.0))
     n = 20_000
     mjj, score, amjj, aw = J.sample_mjj_and_alternatives(p4[None], np.array([len(p4)]), R, alpha, n, 3,
-                                                         n_alternatives=n_alt, ptmin=0.0)
+                                                         n_alternatives=n_alt, ptmin=0.0, p=p)
     f = event_loss(mjj[0], width=40.0)
     delta = np.where(aw[0] != 0, event_loss(amjj[0], width=40.0) - f[:, None], 0.0)
     g = (aw[0] * delta).sum(axis=1)
     est, se = g.mean(), g.std(ddof=1) / np.sqrt(n)
     assert abs(est - exact) < 4 * se + 1e-9, f"estimate {est} ± {se} vs exact {exact}"
     # the primal histories are those of sample_mjj_and_score with the same seed
-    m2, s2 = J.sample_mjj_and_score(p4[None], np.array([len(p4)]), R, alpha, n, 3, ptmin=0.0)
+    m2, s2 = J.sample_mjj_and_score(p4[None], np.array([len(p4)]), R, alpha, n, 3, ptmin=0.0, p=p)
     np.testing.assert_array_equal(np.nan_to_num(m2), np.nan_to_num(mjj))
     np.testing.assert_array_equal(s2, score)

@@ -1,5 +1,9 @@
-"""Shared numba helpers of the CPU kernels: random streams, e^x, FastJet's rapidity/φ,
-and ΔR².
+"""Shared numba helpers of the CPU backend: the keyed random stream, e^x, FastJet's
+rapidity/φ, the generalised-kt scale and ΔR².
+
+Every formula here has a line-for-line twin in ``qantikt.cu`` (the CUDA backend), with
+the same operation order, so that both backends compute the same doubles (the CUDA
+source is compiled without FMA contraction).
 """
 
 from __future__ import annotations
@@ -63,16 +67,39 @@ def exp_neg(x):
 
 @nb.njit(**_opts)
 def stream_key(seed, event, sample):
-    """uint64 state of the (seed, event, sample) stream."""
+    """uint64 key of the (seed, event, sample) stream."""
     k = _mix(seed ^ _G)
     k = _mix(k + np.uint64(event) * _G)
     return _mix(k ^ (np.uint64(sample) * _M1 + _G))
 
 
 @nb.njit(inline="always", **_opts)
+def uniform_at(key, step):
+    """Counter-based uniform in [0, 1) of draw ``step`` of stream ``key``: mix(key + (step+1)·G).
+
+    Depends only on (key, step): the clustering draws ``uniform_at(key, t)`` at step t.
+    """
+    return float(_mix(key + (np.uint64(step) + np.uint64(1)) * _G) >> _S11) * _INV53
+
+
+@nb.njit(inline="always", **_opts)
 def uniform(state):
+    """Next uniform of a sequential splitmix64 stream (the reservoirs' salted stream)."""
     state = state + _G
     return state, float(_mix(state) >> _S11) * _INV53
+
+
+@nb.njit(inline="always", **_opts)
+def jet_scale(kt2, p):
+    """FastJet's jet scale s = kt^(2p) for p = −1 (anti-kT), 0 (C/A), 1 (kt).
+
+    anti-kT: ``1/kt²``, or ``1e300`` when ``kt² ≤ 1e-300`` (FastJet's guard).
+    """
+    if p < 0:
+        return 1.0 / kt2 if kt2 > 1e-300 else 1e300
+    if p == 0:
+        return 1.0
+    return kt2
 
 
 @nb.njit(inline="always", **_opts)
@@ -108,7 +135,7 @@ def dist(rap, phi, a, b):
 
 
 @nb.njit(inline="always", **_opts)
-def set_jet(k, px, py, pz, E, jp, rap, phi, s):
+def set_jet(k, px, py, pz, E, p, jp, rap, phi, s):
     jp[k, 0] = px
     jp[k, 1] = py
     jp[k, 2] = pz
@@ -116,4 +143,4 @@ def set_jet(k, px, py, pz, E, jp, rap, phi, s):
     y, f, kt2 = rap_phi_kt2(px, py, pz, E)
     rap[k] = y
     phi[k] = f
-    s[k] = 1.0 / kt2 if kt2 > 1e-300 else 1e300
+    s[k] = jet_scale(kt2, p)

@@ -1,0 +1,377 @@
+"""The steps of one clustering (numba): what ``cpu.cluster_one`` is made of.
+
+A clustering of n particles is n steps; each step either merges two jets or makes one a
+final jet. The steps, in the order a reader meets them:
+
+* :func:`init_jets` — jets from particles, and every jet's geometric nearest
+  neighbour (NN) with the ΔR² to it (FastJet's N2Plain bookkeeping);
+* deterministic choice — :func:`det_choice`: the smallest ``diJ``;
+* sampled choice — :func:`min_candidate` (d_min and whether it is a pair),
+  :func:`cut_distance`, :func:`rebuild_pairs` (the candidate-pair list),
+  :func:`pair_weights` and :func:`beam_weights` (log-weights → weights, their sums),
+  :func:`pick_candidate` (the uniform decides), :func:`forced_candidate` (an
+  alternative path), :func:`score_term`;
+* :func:`apply_step` — record the step, merge (E-scheme) or retire a jet, keep the top
+  two final jets, repair the NN of the jets that lost theirs.
+
+Distances are in FastJet's units ``d̃ = R²·d``: pairs ``min(s_i, s_j)·ΔR²``, beams
+``s_i·R²`` with the generalised-kt scale ``s = kt^(2p)``. The CUDA backend
+(``qantikt.cu``) has one C function per function here, same names, same operation order.
+
+The per-clustering state travels in two tuples of arrays: ``J = (jp, rap, phi, s, nnd,
+nni, jid, dij, slot_of, flag)`` (jets by slot) and ``P = (pa, pb, pd, pw)`` (the
+candidate-pair list, by jet id).
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from ._numba_util import CAP_GROWTH, LOGW_CUT, OPTS, dist, exp_neg, set_jet
+
+_opts = OPTS
+
+
+@nb.njit(inline="always", **_opts)
+def diJ(k, s, nnd, nni, R2):
+    """FastJet's diJ (times R²) of slot k: pair with its NN if closer than R, else beam."""
+    j = nni[k]
+    if j >= 0 and nnd[k] < R2:
+        return nnd[k] * (s[k] if s[k] < s[j] else s[j])
+    return s[k] * R2
+
+
+@nb.njit(inline="always", **_opts)
+def nn_scan(k, m, rap, phi, nnd, nni):
+    """NN of slot k among slots 0..m−1 (first index wins ties)."""
+    best = np.inf
+    bi = -1
+    for j in range(m):
+        if j != k:
+            d = dist(rap, phi, k, j)
+            if d < best:
+                best = d
+                bi = j
+    nnd[k] = best
+    nni[k] = bi
+
+
+@nb.njit(inline="always", **_opts)
+def init_jets(p4, n, p, R2, det, J):
+    """Slots 0..n−1 ← particles; every jet's NN (and diJ when deterministic)."""
+    jp, rap, phi, s, nnd, nni, jid, dij, slot_of, flag = J
+    for i in range(n):
+        set_jet(i, p4[i, 0], p4[i, 1], p4[i, 2], p4[i, 3], p, jp, rap, phi, s)
+        jid[i] = i
+        slot_of[i] = i
+        nnd[i] = np.inf
+        nni[i] = -1
+    for i in range(n):
+        for j in range(i + 1, n):
+            d = dist(rap, phi, i, j)
+            if d < nnd[i]:
+                nnd[i] = d
+                nni[i] = j
+            if d < nnd[j]:
+                nnd[j] = d
+                nni[j] = i
+    if det:
+        for i in range(n):
+            dij[i] = diJ(i, s, nnd, nni, R2)
+
+
+@nb.njit(inline="always", **_opts)
+def det_choice(m, R2, J):
+    """Deterministic step: ``(ci, cj or −1, d)`` of the smallest diJ (first index wins)."""
+    jp, rap, phi, s, nnd, nni, jid, dij, slot_of, flag = J
+    best = np.inf
+    ci = 0
+    for i in range(m):
+        if dij[i] < best:
+            best = dij[i]
+            ci = i
+    cj = nni[ci] if (nni[ci] >= 0 and nnd[ci] < R2) else -1
+    return ci, cj, best / R2
+
+
+@nb.njit(inline="always", **_opts)
+def min_candidate(m, R2, J):
+    """``(d̃_min, c_min)`` over all beams and NN pairs; ``c_min`` = 1 for a pair, 0 for a beam."""
+    jp, rap, phi, s, nnd, nni, jid, dij, slot_of, flag = J
+    dmin = np.inf
+    cmin = 0.0
+    for i in range(m):
+        b = s[i] * R2
+        if b < dmin:
+            dmin = b
+            cmin = 0.0
+        if nni[i] >= 0:
+            d = s[i] * nnd[i]
+            if d < dmin:
+                dmin = d
+                cmin = 1.0
+    return dmin, cmin
+
+
+@nb.njit(inline="always", **_opts)
+def cut_distance(dmin, alpha):
+    """D: candidates with d̃ > D have weight < e^−LOGW_CUT of the largest (skipped)."""
+    if alpha == 0.0:
+        return np.inf
+    if dmin == 0.0:
+        return 0.0  # exactly collinear pairs: uniform among the d = 0 candidates
+    return dmin * (1.0 + LOGW_CUT / alpha)
+
+
+@nb.njit(inline="always", **_opts)
+def log_weight(alpha, d, ia):
+    """``−α (d̃·ia − 1)`` clipped to [−700, 0] (ia = 1/d̃_min, or 0 when unweighted: log w = 0).
+
+    The upper clip also catches d̃ = d̃_min with d̃_min·(1/d̃_min) rounded below 1, and
+    ia = 0 (x = α ≥ 0). Selects, no branches: the loops over it vectorise.
+    """
+    x = -alpha * (d * ia - 1.0)
+    x = x if x > -700.0 else -700.0
+    return x if x < 0.0 else 0.0
+
+
+@nb.njit(inline="always", **_opts)
+def rebuild_pairs(m, C, J, P):
+    """Every live pair with d̃ ≤ C, scanning only rows of jets h with s_h·ΔR²_NN(h) ≤ C.
+
+    Each pair is listed once, from its harder member (smaller s; lower slot on ties).
+    Returns the list length.
+    """
+    jp, rap, phi, s, nnd, nni, jid, dij, slot_of, flag = J
+    pa, pb, pd, pw = P
+    npair = 0
+    for h in range(m):
+        sh = s[h]
+        if nni[h] < 0 or sh * nnd[h] > C:
+            continue
+        for j in range(m):
+            if j == h or s[j] < sh or (s[j] == sh and j < h):
+                continue
+            d = sh * dist(rap, phi, h, j)
+            if d <= C:
+                pa[npair] = jid[h]
+                pb[npair] = jid[j]
+                pd[npair] = d
+                npair += 1
+    return npair
+
+
+@nb.njit(**_opts)
+def _weights(pw, pd, npair, D):
+    """pw ← exp(pw) where pd ≤ D, else 0; return (Σ pw, Σ pw·pd), summed sequentially in list order.
+
+    Compiled without fastmath (no reassociation, no FMA contraction), like every kernel
+    here: the CUDA backend computes the same doubles in the same order. This costs the
+    sampled clustering ≈ 30 % CPU against the old reassociated/contracted loop (see
+    docs/jets_gpu.md); split loops and 4-lane partial sums did not win it back.
+    """
+    W = 0.0
+    WG = 0.0
+    for c in range(npair):
+        w = exp_neg(pw[c]) if pd[c] <= D else 0.0
+        pw[c] = w
+        W += w
+        WG += w * pd[c]
+    return W, WG
+
+
+@nb.njit(inline="always", **_opts)
+def pair_weights(npair, alpha, ia, D, J, P):
+    """Drop dead pairs (order kept), then weights ``exp(log_weight)``: ``(npair, W, Σ w d̃)``."""
+    slot_of = J[8]
+    pa, pb, pd, pw = P
+    q = 0
+    for c in range(npair):
+        if slot_of[pa[c]] < 0 or slot_of[pb[c]] < 0:
+            continue  # a jet of this pair is gone: drop it
+        d = pd[c]
+        pa[q] = pa[c]
+        pb[q] = pb[c]
+        pd[q] = d
+        pw[q] = log_weight(alpha, d, ia)
+        q += 1
+    W, WG = _weights(pw, pd, q, D)
+    return q, W, WG
+
+
+@nb.njit(inline="always", **_opts)
+def beam_weights(m, R2, alpha, ia, cmin, D, W, WG, J, bw):
+    """Beam weights into ``bw``; W and WG (already × ia (1 − c_min)) updated in slot order."""
+    s = J[3]
+    for i in range(m):
+        b = s[i] * R2
+        w = 0.0
+        if b <= D:
+            w = exp_neg(log_weight(alpha, b, ia))
+            WG -= w * b * ia * cmin
+            W += w
+        bw[i] = w
+    return W, WG
+
+
+@nb.njit(inline="always", **_opts)
+def pick_candidate(target, npair, m, R2, J, P, bw):
+    """The candidate where the running weight sum (pairs, then beams) first exceeds ``target``.
+
+    Returns ``(ci, cj or −1, d̃, c, index in the pair list or −1, margin)``; ``margin`` is
+    how far ``target`` lies from the chosen candidate's interval edges (unnormalised).
+    Rounding past the end takes the last candidate of non-zero weight (margin 0).
+    """
+    jp, rap, phi, s, nnd, nni, jid, dij, slot_of, flag = J
+    pa, pb, pd, pw = P
+    acc = 0.0
+    lastp = -1
+    for c in range(npair):
+        if pw[c] > 0.0:
+            lastp = c
+        prev = acc
+        acc += pw[c]
+        if target < acc and pw[c] > 0.0:
+            return slot_of[pa[c]], slot_of[pb[c]], pd[c], 1.0, c, min(target - prev, acc - target)
+    last_ok = -1
+    prev = acc
+    for i in range(m):
+        if bw[i] > 0.0:
+            last_ok = i
+            prev = acc
+            acc += bw[i]
+            if target < acc:
+                break
+    if last_ok >= 0:
+        return last_ok, -1, s[last_ok] * R2, 0.0, -1, max(min(target - prev, acc - target), 0.0)
+    return slot_of[pa[lastp]], slot_of[pb[lastp]], pd[lastp], 1.0, lastp, 0.0
+
+
+@nb.njit(inline="always", **_opts)
+def forced_candidate(fa, fb, R2, J):
+    """The alternative path's step: jets (fa, fb) (fb = −1: fa to the beam), ``(ci, cj, d̃, c)``."""
+    jp, rap, phi, s, nnd, nni, jid, dij, slot_of, flag = J
+    ci = slot_of[fa]
+    if fb < 0:
+        return ci, -1, s[ci] * R2, 0.0
+    cj = slot_of[fb]
+    return ci, cj, (s[ci] if s[ci] < s[cj] else s[cj]) * dist(rap, phi, ci, cj), 1.0
+
+
+@nb.njit(inline="always", **_opts)
+def score_term(alpha, R, dchosen, dmin, cch, cmin, W, WG):
+    """∂/∂R log p of the chosen candidate: (2α/R)(r_k (c_k − c_min) − Σ_j p_j r_j (c_j − c_min))."""
+    return (2.0 * alpha / R) * ((dchosen / dmin) * (cch - cmin) - WG / W)
+
+
+@nb.njit(inline="always", **_opts)
+def apply_step(t, ci, cj, dch, n, nmerge, m, npair, det, p, C, R2, ptmin2, J, P, hist, hdist, top, topst):
+    """Record step t, then merge (ci, cj) or make ci a final jet; repair the NN bookkeeping.
+
+    The tail slot m−1 moves into the freed slot. In sampled mode the merged jet's pairs
+    with d̃ ≤ C are appended to the pair list. ``topst = [pt²_1, pt²_2, n_top]`` tracks
+    the two hardest final jets with pt² ≥ ptmin2 (into ``top``).
+    Returns ``(m, nmerge, npair)``.
+    """
+    jp, rap, phi, s, nnd, nni, jid, dij, slot_of, flag = J
+    pa, pb, pd, pw = P
+    last = m - 1
+    if cj >= 0:
+        a = ci if ci < cj else cj
+        b = cj if ci < cj else ci
+        ia = jid[a]
+        ib = jid[b]
+        hist[t, 0] = ia if ia < ib else ib
+        hist[t, 1] = ib if ia < ib else ia
+        hdist[t] = dch
+        for k in range(m):
+            flag[k] = nni[k] == a or nni[k] == b
+        set_jet(a, jp[a, 0] + jp[b, 0], jp[a, 1] + jp[b, 1], jp[a, 2] + jp[b, 2], jp[a, 3] + jp[b, 3],
+                p, jp, rap, phi, s)
+        slot_of[ia] = -1
+        slot_of[ib] = -1
+        jid[a] = n + nmerge
+        slot_of[n + nmerge] = a
+        nmerge += 1
+        rem = b
+    else:
+        hist[t, 0] = jid[ci]
+        hist[t, 1] = -1
+        hdist[t] = dch
+        px = jp[ci, 0]
+        py = jp[ci, 1]
+        pt2 = px * px + py * py
+        if pt2 >= ptmin2:
+            if pt2 > topst[0]:
+                for q in range(4):
+                    top[1, q] = top[0, q]
+                    top[0, q] = jp[ci, q]
+                topst[1] = topst[0]
+                topst[0] = pt2
+            elif pt2 > topst[1]:
+                for q in range(4):
+                    top[1, q] = jp[ci, q]
+                topst[1] = pt2
+            topst[2] += 1.0
+        for k in range(m):
+            flag[k] = nni[k] == ci
+        slot_of[jid[ci]] = -1
+        a = -1
+        rem = ci
+    # move the tail jet into the freed slot
+    if rem != last:
+        for q in range(4):
+            jp[rem, q] = jp[last, q]
+        rap[rem] = rap[last]
+        phi[rem] = phi[last]
+        s[rem] = s[last]
+        nnd[rem] = nnd[last]
+        nni[rem] = nni[last]
+        jid[rem] = jid[last]
+        dij[rem] = dij[last]
+        slot_of[jid[rem]] = rem
+        flag[rem] = flag[last]
+        if a < 0:
+            for k in range(last):
+                if nni[k] == last:
+                    nni[k] = rem
+    m = last
+    if m == 0:
+        return m, nmerge, npair
+    if a >= 0:
+        nnd[a] = np.inf
+        nni[a] = -1
+        for k in range(m):
+            if nni[k] == last and rem != last:
+                nni[k] = rem
+            if k == a:
+                continue
+            d = dist(rap, phi, a, k)
+            if d < nnd[a]:
+                nnd[a] = d
+                nni[a] = k
+            if not det:
+                dp = (s[a] if s[a] < s[k] else s[k]) * d
+                if dp <= C:
+                    pa[npair] = jid[a]
+                    pb[npair] = jid[k]
+                    pd[npair] = dp
+                    npair += 1
+            if not flag[k] and d < nnd[k]:
+                nnd[k] = d
+                nni[k] = a
+                if det:
+                    dij[k] = diJ(k, s, nnd, nni, R2)
+    for k in range(m):
+        if flag[k] and k != a:
+            nn_scan(k, m, rap, phi, nnd, nni)
+            if det:
+                dij[k] = diJ(k, s, nnd, nni, R2)
+    if det and a >= 0:
+        dij[a] = diJ(a, s, nnd, nni, R2)
+    return m, nmerge, npair
+
+
+__all__ = ["CAP_GROWTH", "init_jets", "det_choice", "min_candidate", "cut_distance", "rebuild_pairs", "pair_weights",
+           "beam_weights", "log_weight", "pick_candidate", "forced_candidate", "score_term", "apply_step", "diJ", "nn_scan"]

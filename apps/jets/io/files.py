@@ -1,0 +1,113 @@
+"""Events files: ``.npz``, Parquet and ROOT (by extension), written atomically.
+
+* ``.npz``: keys ``p4`` ``(n_events, n_max, 4)``, ``counts``, optional ``bquarks`` and
+  ``meta`` (a JSON string);
+* Parquet: a field ``particles`` (list of {px, py, pz, E} per event) and optionally
+  ``bquarks``; a file whose rows are lists of particle records in any accepted
+  coordinates also loads (see :mod:`apps.jets.io.records`);
+* ROOT: a TTree read and written through uproot (see :mod:`apps.jets.io.root`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+import numpy as np
+
+__all__ = ["load_events", "save_events", "EXTENSIONS"]
+
+EXTENSIONS = (".npz", ".parquet", ".pq", ".root")
+
+
+def _ext(path):
+    return os.path.splitext(str(path))[1].lower()
+
+
+def load_events(path, *, tree=None, branches=None, field=None):
+    """Load :class:`~apps.jets.Events` from ``.npz``, ``.parquet`` or ``.root``.
+
+    Args:
+        path: the file.
+        tree, branches: ROOT only (see :func:`apps.jets.io.read_root`).
+        field: Parquet only: the field holding the particles (found when omitted).
+
+    Raises:
+        ValueError: unknown extension or unreadable content (names what is missing).
+    """
+    from ..events import Events
+
+    ext = _ext(path)
+    if (tree is not None or branches is not None) and ext != ".root":
+        raise ValueError(f"{path}: --tree/--branches apply to ROOT files only")
+    if field is not None and ext not in (".parquet", ".pq"):
+        raise ValueError(f"{path}: --field applies to Parquet files only")
+    if not os.path.exists(path):
+        raise ValueError(f"{path}: no such events file")
+    if ext == ".npz":
+        with np.load(path, allow_pickle=False) as f:
+            if "p4" not in f or "counts" not in f:
+                raise ValueError(f"{path}: an events .npz needs keys 'p4' and 'counts', found {list(f.keys())}")
+            meta = json.loads(str(f["meta"])) if "meta" in f else {}
+            return Events(f["p4"], f["counts"], f["bquarks"] if "bquarks" in f else None, meta)
+    if ext in (".parquet", ".pq"):
+        import awkward as ak
+
+        from .records import to_padded
+
+        arr = ak.from_parquet(path)
+        fields = ak.fields(arr)
+        bq = None
+        if field is None and "particles" in fields:
+            field = "particles"
+        if "bquarks" in fields and field is not None:
+            bp, _ = to_padded(arr["bquarks"])
+            bq = bp if bp.shape[1] == 2 else None
+        p4, counts = to_padded(arr, field)
+        return Events(p4, counts, bq, {"source": str(path)})
+    if ext == ".root":
+        from .root import read_root
+
+        return read_root(path, tree=tree, branches=branches)
+    raise ValueError(f"{path}: unknown events file type {ext!r}; use one of {', '.join(EXTENSIONS)}")
+
+
+def save_events(events, path):
+    """Write :class:`~apps.jets.Events` to ``.npz`` (compressed), ``.parquet`` or ``.root`` (by extension).
+
+    The file is written under a temporary name in the same folder and renamed, so an
+    interrupted write never leaves a partial file at ``path``.
+
+    Raises:
+        ValueError: unknown extension.
+    """
+    ext = _ext(path)
+    if ext not in EXTENSIONS:
+        raise ValueError(f"{path}: unknown events file type {ext!r}; use one of {', '.join(EXTENSIONS)}")
+    d = os.path.dirname(os.path.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=ext, prefix=".tmp-events-", dir=d)
+    os.close(fd)
+    try:
+        if ext == ".npz":
+            kw = {"p4": events.p4, "counts": events.counts, "meta": np.array(json.dumps(events.meta))}
+            if events.bquarks is not None:
+                kw["bquarks"] = events.bquarks
+            np.savez_compressed(tmp, **kw)
+        elif ext == ".root":
+            from .root import write_root
+
+            write_root(events, tmp)
+        else:
+            import awkward as ak
+
+            cols = {"particles": events.to_awkward(with_name=None)}
+            if events.bquarks is not None:
+                b = events.bquarks
+                cols["bquarks"] = ak.zip({k: np.ascontiguousarray(b[..., q]) for q, k in enumerate(("px", "py", "pz", "E"))})
+            ak.to_parquet(ak.zip(cols, depth_limit=1), tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

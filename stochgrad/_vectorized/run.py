@@ -1,0 +1,207 @@
+"""One vectorised run of the user's function: every choice draws for all samples at once.
+
+A :class:`VecRun` is what the primitives (:func:`~stochgrad.bernoulli`,
+:func:`~stochgrad.categorical`, :func:`~stochgrad.uniform`,
+:func:`~stochgrad.select`, :func:`~stochgrad.one_hot`) delegate to while it is
+active. Modes:
+
+* ``"plain"``: θ is a number; values only (finite differences, replays).
+* ``"forward"``: θ is an autograd forward-mode box along one direction; the
+  run records each θ-dependent choice with its parameter tangent, from which
+  the score and the alternative weights follow (no reverse pass).
+* ``"gumbel"``: forward mode with GS-STE straight-through choices.
+
+``forced`` maps a choice position to ``(sample indices, values)``: those samples
+take the given value there (the alternative paths of the stochastic derivative,
+a different flip for every sample in one run).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from autograd.core import JVPNode
+from autograd.tracer import getval, isbox, new_box, trace_stack
+
+import autograd.numpy as anp
+
+from ._context import state
+from .families import FAMILIES
+from .noise import stream_id
+from .values import per_sample, plain
+
+__all__ = ["VecRun"]
+
+
+class VecRun:
+    """The recording context of one vectorised run (see module docs)."""
+
+    def __init__(self, n, noise, xp=np, mode="plain", temperature=None, forced=None, score=False,
+                 alternatives=False):
+        self.n, self.noise, self.xp, self.mode = n, noise, xp, mode
+        self.temperature = temperature
+        self.forced = forced or {}
+        self.score = xp.zeros(n) if score else None  # ∂ log p(trajectory) along this run's direction
+        self.alternatives = [] if alternatives else None  # per θ-dependent choice: (site, family, p, dp, value)
+        self.relaxed: dict = {}
+        self.n_sites = 0
+        self.n_uniform = 0
+        self.keys: set = set()
+        self.t = None  # autograd trace of the boxed θ (forward modes)
+
+    # -- running ---------------------------------------------------------------------------------------------
+    def call(self, fn, theta, args, kwargs, tangent=None):
+        """Run ``fn(θ, *args, **kwargs)`` once for all samples; returns the raw output."""
+        outer = state.run
+        state.run = self
+        try:
+            if self.mode == "plain":
+                return fn(theta, *args, **kwargs)
+            with trace_stack.new_trace() as t:
+                self.t = t
+                box = new_box(theta, t, JVPNode.new_root(tangent))
+                return fn(box, *args, **kwargs)
+        finally:
+            state.run = outer
+
+    def owns(self, x) -> bool:
+        return self.t is not None and isbox(x) and x._trace == self.t
+
+    def tangent(self, x):
+        """``dx`` along this run's direction (0 when ``x`` does not depend on θ)."""
+        return plain(x._node.g) if self.owns(x) else 0.0
+
+    # -- slots -------------------------------------------------------------------------------------------------
+    def _slot(self, kind, key):
+        site = self.n_sites
+        self.n_sites += 1
+        if key is None:
+            return site, stream_id("site", site)
+        try:
+            slot = (kind, key)
+            hash(slot)
+        except TypeError:
+            raise TypeError(f"{kind}: key must be hashable (a str, int or tuple of them), got {key!r}") from None
+        if slot in self.keys:
+            raise ValueError(f"{kind}: key {key!r} was used twice in one run; keys name one random draw each "
+                             "(include the loop index, e.g. key=('step', i))")
+        self.keys.add(slot)
+        return site, stream_id(kind, key)
+
+    def _force(self, site, k):
+        f = self.forced.get(site)
+        if f is None:
+            return k
+        idx, values = f
+        k = k.copy()
+        k[idx] = values
+        return k
+
+    # -- primitives ----------------------------------------------------------------------------------------
+    def bernoulli(self, p, key=None):
+        fam = FAMILIES["bernoulli"]
+        pv = plain(getval(p))
+        if not hasattr(pv, "shape") or pv.ndim == 0:
+            pv = float(pv)
+        fam.check(pv, self.n)
+        site, stream = self._slot("bernoulli", key)
+        u = self.noise.uniform(stream)
+        k = self._force(site, fam.sample(pv, u))
+        if self.owns(p):
+            self._derivatives(site, fam, pv, self.tangent(p), k)
+        if self.mode == "gumbel" and self.owns(p):
+            return fam.relaxed(p, pv, u, k, self.temperature)
+        return per_sample(k.astype(np.int64))
+
+    def categorical(self, logits=None, probs=None, key=None):
+        fam = FAMILIES["categorical"]
+        probs = fam.probs(logits, probs, self.n)
+        pv = plain(getval(probs))
+        K = pv.shape[-1]
+        site, stream = self._slot("categorical", key)
+        if self.mode == "gumbel":
+            u = self.noise.uniform(stream, K)
+            k, g = fam.gumbel_sample(pv, u)
+        else:
+            k = fam.sample(pv, self.noise.uniform(stream))
+        k = self._force(site, k)
+        if self.owns(probs):
+            self._derivatives(site, fam, pv, self.tangent(probs), k)
+        out = per_sample(k.astype(np.int64))
+        out._site, out._n_outcomes = site, K
+        if self.mode == "gumbel" and self.owns(probs):
+            self.relaxed[site] = fam.relaxed(probs, pv, g, k, self.temperature)
+        return out
+
+    def sample(self, family, params, key=None):
+        """A choice of another family (the generic primitive): vectorised where this module has the family."""
+        name = getattr(family, "name", type(family).__name__)
+        if name == "bernoulli":
+            return self.bernoulli(params[0] if isinstance(params, tuple) else params, key=key)
+        raise NotImplementedError(
+            f"stochgrad.vectorized: the {name} family has no vectorised form yet (supported: bernoulli, "
+            "categorical, uniform). Use the per-sample mode (@stochgrad.stochastic) for this program, or add the "
+            "family to stochgrad/_vectorized/families.py."
+        )
+
+    def _derivatives(self, site, fam, pv, dp, k):
+        """Accumulate the score and record the alternatives of a θ-dependent choice (forward modes)."""
+        if self.score is not None:
+            s = fam.score(pv, dp, k)
+            if np.ndim(s):
+                self.score += s
+        if self.alternatives is not None:
+            self.alternatives.append((site, fam, pv, dp, k))
+
+    def uniform(self, key=None):
+        if key is None:
+            stream = stream_id("uniform_position", self.n_uniform)
+            self.n_uniform += 1
+        else:
+            stream = self._slot("uniform", key)[1]
+            self.n_sites -= 1  # a uniform is not a choice position
+        return per_sample(self.noise.uniform(stream))
+
+    def one_hot(self, k):
+        site = getattr(k, "_site", None)
+        if site is None:
+            raise TypeError("one_hot needs the value returned by stochgrad.categorical(...)")
+        if site in self.relaxed:
+            return self.relaxed[site]
+        return per_sample(self.xp.eye(k._n_outcomes)[plain(k)])
+
+    def select(self, k, options):
+        """``options[k]`` per sample, differentiable through the options (and the choice under GS-STE)."""
+        n = self.n
+        site = getattr(k, "_site", None)
+        if site is not None and site in self.relaxed:  # relaxed categorical: one-hot (n, K) · options
+            oh = self.relaxed[site]
+            return sum(_col(oh, j, opt) * opt for j, opt in enumerate(options))
+        if isbox(k):  # a relaxed Bernoulli value
+            nd = max(np.ndim(getval(options[0])), np.ndim(getval(options[1])), 1)
+            kk = k if nd == 1 else anp.reshape(k, (n,) + (1,) * (nd - 1))
+            return kk * options[1] + (1 - kk) * options[0]
+        kv = plain(getval(k))
+        if np.ndim(kv) == 0:
+            return options[int(kv)]
+        opts = list(options)
+        if not any(isbox(o) for o in opts):  # plain options: one gather (scalars) or one np.choose
+            vals = [plain(o) for o in opts]
+            if all(np.ndim(v) == 0 for v in vals):
+                return per_sample(self.xp.asarray(vals)[kv])
+            if len(vals) <= 32 and all(np.ndim(v) <= 1 for v in vals):
+                return per_sample(self.xp.choose(kv, vals))
+        out = opts[-1]
+        for j in range(len(opts) - 2, -1, -1):
+            cond = kv == j
+            a, b = opts[j], out
+            nd = max(np.ndim(getval(a)), np.ndim(getval(b)), 1)
+            out = anp.where(cond.reshape(cond.shape + (1,) * (nd - 1)), a, b)
+        if np.ndim(getval(out)) == 0 or getval(out).shape[0] != n:
+            out = out + self.xp.zeros(n)
+        return out if isbox(out) else per_sample(out)
+
+
+def _col(oh, j, opt):
+    c = oh[:, j]
+    nd = np.ndim(getval(opt))
+    return c if nd <= 1 else anp.reshape(c, (c.shape[0],) + (1,) * (nd - 1))

@@ -1,0 +1,262 @@
+"""The family interface every distribution implements.
+
+A *family* (``Binomial``, ``Poisson``, ...) is a stateless object; a traced
+choice records the family together with its *parameters* (possibly dual
+numbers or autograd boxes carrying their dependence on θ). Everything the
+tracer and the estimators need from a distribution is a method of its family:
+
+* :meth:`Family.sample` — the outcome for the replayed uniform ``u`` (inverse-CDF
+  coupling, the same for every estimator, so runs can be replayed);
+* :meth:`Family.log_prob` — ``log π(k)`` as a traced value (its θ-derivative is the score);
+* :meth:`Family.outcomes` — the support for :class:`~stochgrad.Exact`, truncated with a
+  stated tail bound when it is countable;
+* :meth:`Family.alternatives` — the stochastic derivative's alternative outcomes and weights;
+* :meth:`Family.relax` — the GS-STE relaxation where one exists;
+* for continuous families, :meth:`ContinuousFamily.transform` — the reparameterised sample.
+
+The tracer, :class:`~stochgrad.Exact`, the score function and the stochastic
+derivative call these methods and never look at the family's name, so a new
+family is one new module (see ``docs/distributions.md``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import autograd.numpy as anp
+import numpy as np
+from autograd.tracer import getval
+
+from .._dual import value_of
+
+__all__ = ["Family", "IntegerFamily", "ContinuousFamily", "plain", "scalar_param", "TAIL"]
+
+TAIL = 1e-12  # default probability mass Exact may leave out of a countable support
+
+
+def plain(x):
+    """The plain float value of a parameter (strips dual numbers and autograd boxes)."""
+    return value_of(getval(x))
+
+
+def scalar_param(name: str, family: str, x, low=None, high=None, open_low=False, open_high=False) -> float:
+    """Validate a scalar parameter and return its plain value.
+
+    Raises:
+        ValueError: not a scalar, not finite, or outside ``[low, high]`` (open ends as flagged).
+    """
+    v = plain(x)
+    if np.ndim(v) != 0:
+        raise ValueError(f"{family}: {name} must be a scalar, got shape {np.shape(v)}")
+    v = float(v)
+    bad = not math.isfinite(v)
+    if low is not None:
+        bad = bad or v < low or (open_low and v == low)
+    if high is not None:
+        bad = bad or v > high or (open_high and v == high)
+    if bad:
+        lo = "(" if open_low else "["
+        hi = ")" if open_high else "]"
+        raise ValueError(f"{family}: {name} must lie in {lo}{low if low is not None else '-inf'}, "
+                         f"{high if high is not None else 'inf'}{hi}, got {v!r}")
+    return v
+
+
+class Family:
+    """Base class of discrete families (methods take the recorded parameters ``params``, a tuple).
+
+    Attributes:
+        name: a short name (for messages and :attr:`Choice.kind <stochgrad.Choice>`).
+        discrete: ``True``; continuous families override it.
+    """
+
+    name = "family"
+    discrete = True
+
+    def check(self, *args) -> tuple:
+        """Validate the user's arguments; return the parameter tuple recorded with the choice."""
+        raise NotImplementedError
+
+    def sample(self, params, u: float) -> int:
+        """The outcome for the uniform ``u`` (inverse CDF on the plain parameter values)."""
+        raise NotImplementedError
+
+    def log_prob(self, params, k):
+        """``log π(k)``, traced (differentiable in the parameters)."""
+        raise NotImplementedError
+
+    def prob(self, params, k):
+        """``π(k)``, traced (used by :class:`~stochgrad.Exact`)."""
+        return anp.exp(self.log_prob(params, k))
+
+    def outcomes(self, params, tail: float = TAIL):
+        """``(outcomes, tail_bound)``: the outcomes of positive probability, in order, for Exact.
+
+        A countable support is truncated so that the probability left out is at
+        most ``tail_bound`` (``0`` for finite supports).
+        """
+        raise NotImplementedError
+
+    def n_outcomes(self, params) -> int:
+        """Number of outcomes (``-1`` for a countable support)."""
+        return -1
+
+    def relax(self, trace, site, params, u, k):
+        """GS-STE relaxation: the value to return under GumbelSTE, or ``None`` if the family has none."""
+        return None
+
+    def depends(self, run, params) -> bool:
+        """Whether any parameter depends on θ in ``run``."""
+        return any(run.owns(p) for p in params)
+
+    def first(self, params):
+        """The outcome an unforced choice takes while Exact enumerates (its first outcome)."""
+        return self.outcomes(params)[0][0]
+
+    def moves(self, run, c, v) -> bool:
+        """Whether the probability of outcome ``v`` of the recorded choice ``c`` depends on θ."""
+        return self.depends(run, c.params) and bool(np.any(run.grad_of(self.prob(c.params, v)) != 0))
+
+    def enumeration_order(self, run, c):
+        """The outcomes Exact explores at choice ``c``, starting with :meth:`first`."""
+        return self.outcomes(c.params)[0]
+
+    def dual_score(self, run, c):
+        """``(∇θ log π(value), on a boundary)`` of one choice of a dual-number run."""
+        if not self.depends(run, c.params):
+            return 0.0, False
+        return np.ravel(run.grad_of(self.log_prob(c.params, c.value))), False
+
+    def score(self, run, choices):
+        """``Σ ∇θ log π(value)`` over ``choices`` (all of this family), shape ``(θ.size,)``, and boundary sites.
+
+        The default differentiates :meth:`log_prob` of each choice.
+        """
+        total = np.zeros(run.theta_size)
+        for c in choices:
+            total = total + np.ravel(run.grad_of(self.log_prob(c.params, c.value)))
+        return total, []
+
+    def alternatives(self, run, choices, form):
+        """The stochastic derivative's alternatives: a list of ``(site, value, weight (θ.size,))``.
+
+        ``weight · (f(alternative) − f)`` summed over the list is the discrete
+        part of the derivative of this sample.
+        """
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"<family {self.name}>"
+
+
+class IntegerFamily(Family):
+    """Integer-valued families with inverse-CDF sampling and ±1-neighbour alternatives.
+
+    Subclasses give :meth:`log_prob`, :meth:`cdf` (traced), :meth:`ppf`
+    (plain) and :meth:`bounds`. The stochastic derivative of an outcome ``k``
+    uses the inverse-CDF coupling (Arya et al. 2022): when θ moves, ``k``
+    moves to ``k + 1`` with density ``−∂F(k)/∂θ / π(k)`` (where positive) and
+    to ``k − 1`` with density ``∂F(k − 1)/∂θ / π(k)`` (where positive), per θ
+    component. Only neighbours move, so an alternative path differs by one
+    unit; this is what keeps the variance of a Binomial near that of the same
+    program written as Bernoullis.
+    """
+
+    def cdf(self, params, k):
+        """``F(k) = P(X ≤ k)``, traced."""
+        raise NotImplementedError
+
+    def ppf(self, pv, u: float) -> int:
+        """The smallest ``k`` with ``u < F(k)`` for plain parameter values ``pv``."""
+        raise NotImplementedError
+
+    def bounds(self, pv):
+        """``(lowest outcome, highest outcome or None)`` for plain parameter values."""
+        return 0, None
+
+    def values(self, params):
+        """The parameters as plain numbers (integers stay integers)."""
+        return tuple(p if isinstance(p, (int, np.integer)) else float(plain(p)) for p in params)
+
+    def sample(self, params, u):
+        return self.ppf(self.values(params), u)
+
+    def tail_index(self, pv, tail):
+        """The smallest ``K`` with ``P(X > K) ≤ tail``."""
+        lo, hi = self.bounds(pv)
+        k = lo
+        while True:
+            if hi is not None and k >= hi:
+                return hi
+            if 1.0 - float(plain(self.cdf(pv, k))) <= tail:
+                return k
+            k += 1
+
+    def outcomes(self, params, tail=TAIL):
+        pv = self.values(params)
+        lo, hi = self.bounds(pv)
+        top = self.tail_index(pv, tail)
+        ks = [k for k in range(lo, top + 1) if float(plain(self.prob(pv, k))) > 0]
+        left = 0.0 if (hi is not None and top >= hi) else max(0.0, 1.0 - float(plain(self.cdf(pv, top))))
+        return ks, left
+
+    def alternatives(self, run, choices, form):
+        rows = []
+        for c in choices:
+            k = c.value
+            pv = self.values(c.params)
+            pk = float(plain(self.prob(pv, k)))
+            if pk <= 0:
+                continue
+            lo, hi = self.bounds(pv)
+            if hi is None or k < hi:  # F(k) falling moves mass from k up to k + 1
+                w = np.maximum(-np.ravel(run.grad_of(self.cdf(c.params, k))), 0.0) / pk
+                if w.any():
+                    rows.append((c.site, k + 1, w))
+            if k > lo:  # F(k − 1) rising moves mass from k down to k − 1
+                w = np.maximum(np.ravel(run.grad_of(self.cdf(c.params, k - 1))), 0.0) / pk
+                if w.any():
+                    rows.append((c.site, k - 1, w))
+        return rows
+
+
+class ContinuousFamily(Family):
+    """Reparameterised continuous families: the sample is a traced function of the parameters and ``u``.
+
+    θ-derivatives flow through the sample itself (the pathwise gradient); such
+    a choice adds nothing to the score and has no alternatives. Exact cannot
+    enumerate it.
+    """
+
+    discrete = False
+
+    def transform(self, params, u: float):
+        """The sample for uniform ``u``, traced in the parameters."""
+        raise NotImplementedError
+
+    def sample(self, params, u):
+        return float(plain(self.transform(tuple(plain(p) for p in params), u)))
+
+    def outcomes(self, params, tail=TAIL):
+        raise ValueError(f"Exact() enumerates discrete choices only; {self.name} is continuous "
+                         "(use a sampling estimator)")
+
+    def score(self, run, choices):
+        return np.zeros(run.theta_size), []
+
+    def alternatives(self, run, choices, form):
+        return []
+
+
+def implicit(value: float, partials, params):
+    """``value`` carrying the derivative ``Σ_i partials[i] · d params[i]`` (dual numbers or autograd boxes).
+
+    Built as ``value + Σ partials[i] · (params[i] − plain(params[i]))``: each
+    bracket is exactly 0 in value and has the parameter's derivative, so the
+    result equals ``value`` and differentiates as an implicit function.
+    """
+    out = value
+    for d, p in zip(partials, params):
+        if not isinstance(p, (int, float)) and d != 0:
+            out = out + d * (p - plain(p))
+    return out

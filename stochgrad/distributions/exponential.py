@@ -1,0 +1,46 @@
+"""Exponential(rate), reparameterised: ``x = −log(1 − u) / rate``.
+
+θ-derivatives flow through the sample (``∂x/∂rate = −x/rate``). Exact cannot
+enumerate it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .base import ContinuousFamily, scalar_param
+
+__all__ = ["Exponential", "EXPONENTIAL", "exponential"]
+
+
+class Exponential(ContinuousFamily):
+    """The exponential family; parameters ``(rate,)``."""
+
+    name = "exponential"
+
+    def check(self, rate):
+        scalar_param("rate", "exponential", rate, 0.0, None, open_low=True)
+        return (rate,)
+
+    def transform(self, params, u):
+        (rate,) = params
+        return -math.log1p(-u) / rate
+
+
+EXPONENTIAL = Exponential()
+
+
+def exponential(rate=1.0, *, key=None, rng=None):
+    """Sample ``x ~ Exponential(rate)`` (mean ``1/rate``) as a reparameterised traced choice.
+
+    Args:
+        rate: ``> 0``; may depend on θ.
+
+    Returns:
+        A float (carrying its θ-derivative inside an estimator).
+
+    Raises:
+        ValueError: ``rate`` not finite and positive; under Exact.
+    """
+    from .._trace import sample
+    return sample(EXPONENTIAL, EXPONENTIAL.check(rate), key=key, rng=rng)
