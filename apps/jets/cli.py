@@ -37,7 +37,7 @@ def cmd_generate(args):
     from .events import save_events
     from .generate import generate_events
 
-    ev = generate_events(args.events, seed=args.seed, progress=not args.quiet)
+    ev = generate_events(args.events, seed=args.seed, progress=not args.quiet, process=args.process)
     save_events(ev, args.output)
     print(f"{len(ev)} events, {ev.counts.mean():.1f} particles/event on average -> {args.output}")
     return 0
@@ -50,6 +50,8 @@ def _add_generate(sub):
     p.add_argument("--seed", type=int, default=1, help="Pythia seed in [0, 900000000]")
     p.add_argument("-o", "--output", required=True, help="output file (.npz, .parquet or .root)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--process", default="hbb", choices=("hbb", "zbb", "qcdbb"),
+                   help="hard process (apps/jets/processes.py): gg→H→bb̄, qq̄→Z/γ*→bb̄ or QCD bb̄")
     p.set_defaults(func=cmd_generate)
 
 
