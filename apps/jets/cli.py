@@ -43,7 +43,7 @@ def cmd_generate(args):
     out = Outputs(force=args.force)
     out.add(args.output, "--output", kind="events")
     out.check()
-    ev = generate_events(args.events, seed=args.seed, progress=not args.quiet)
+    ev = generate_events(args.events, seed=args.seed, progress=not args.quiet, process=args.process)
     with atomic_path(args.output) as tmp:
         save_events(ev, tmp)
     print(f"{len(ev)} events, {ev.counts.mean():.1f} particles/event on average -> {args.output}")
@@ -58,6 +58,8 @@ def _add_generate(sub):
     p.add_argument("-o", "--output", required=True, help="output file (.npz, .parquet or .root)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    p.add_argument("--process", default="hbb", choices=("hbb", "zbb", "qcdbb"),
+                   help="hard process (apps/jets/processes.py): gg→H→bb̄, qq̄→Z/γ*→bb̄ or QCD bb̄")
     p.set_defaults(func=cmd_generate)
 
 

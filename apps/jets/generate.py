@@ -42,7 +42,7 @@ def _progress(n, show):
         return _P()
 
 
-def generate_events(n_events, seed=1, progress=True, extra_settings=()):
+def generate_events(n_events, seed=1, progress=True, extra_settings=(), process="hbb"):
     """Generate ``n_events`` events.
 
     Args:
@@ -50,18 +50,23 @@ def generate_events(n_events, seed=1, progress=True, extra_settings=()):
         seed: Pythia seed in [0, 900000000].
         progress: show a tqdm progress bar on stderr.
         extra_settings: more ``readString`` lines.
+        process: a name in :data:`apps.jets.processes.PROCESSES` (default gg → H → bb̄);
+            ``meta`` then also holds Pythia's ``sigma_pb`` (sigmaGen) and ``sigma_err_pb``.
 
     Returns:
         :class:`~apps.jets.Events` with ``bquarks`` and ``meta``.
     """
     import pythia8mc
 
+    from .processes import MB_TO_PB, get_process
+
+    proc = get_process(process)
     if int(n_events) != n_events or n_events < 1:
         raise ValueError(f"n_events must be an integer >= 1, got {n_events!r}")
     if not 0 <= int(seed) <= _MAX_SEED:
         raise ValueError(f"Pythia's seed must lie in [0, {_MAX_SEED}], got {seed}")
     py8 = pythia8mc.Pythia("", False)
-    settings = list(PYTHIA_SETTINGS) + ["Random:setSeed = on", f"Random:seed = {int(seed)}",
+    settings = list(proc.settings) + ["Random:setSeed = on", f"Random:seed = {int(seed)}",
                                         "Next:numberCount = 0", "Print:quiet = on"] + list(extra_settings)
     for s in settings:
         if not py8.readString(s):
@@ -77,18 +82,14 @@ def generate_events(n_events, seed=1, progress=True, extra_settings=()):
             if failures > 100:
                 raise RuntimeError("Pythia failed to generate 100 events in a row")
             continue
-        rows, ih = [], -1
-        for i, p in enumerate(py8.event):
-            if p.id() == 25:
-                ih = i
-            elif p.isFinal() and p.isVisible() and p.pT() > PT_MIN and abs(p.eta()) < ETA_MAX:
+        rows = []
+        for p in py8.event:
+            if p.isFinal() and p.isVisible() and p.pT() > PT_MIN and abs(p.eta()) < ETA_MAX:
                 rows.append((p.px(), p.py(), p.pz(), p.e()))
-        ev = py8.event
-        h = ev[ih]
-        daughters = [ev[h.daughter1()], ev[h.daughter2()]]
+        daughters = proc.truth(py8.event)
         daughters.sort(key=lambda q: -q.id())  # b (5) first, then b̄ (−5)
         if sorted(q.id() for q in daughters) != [-5, 5]:
-            raise RuntimeError(f"event {len(events)}: Higgs daughters are {[q.id() for q in daughters]}, not b b̄")
+            raise RuntimeError(f"event {len(events)}: {process} truth partons are {[q.id() for q in daughters]}, not b b̄")
         bq.append([(q.px(), q.py(), q.pz(), q.e()) for q in daughters])
         events.append(np.array(rows, dtype=np.float64).reshape(-1, 4))
         bar.update(1)
@@ -100,6 +101,8 @@ def generate_events(n_events, seed=1, progress=True, extra_settings=()):
     meta = {"generator": "pythia8mc", "pythia_version": getattr(pythia8mc, "__version__", "8.317"),
             "settings": settings, "seed": int(seed), "n_events": int(n_events),
             "selection": f"final-state visible, |eta| < {ETA_MAX}, pT > {PT_MIN} GeV",
-            "bquarks": "b and b-bar from the last Higgs copy (index 0: b, 1: b-bar)",
+            "process": proc.name, "sigma_pb": py8.infoPython().sigmaGen() * MB_TO_PB,
+            "sigma_err_pb": py8.infoPython().sigmaErr() * MB_TO_PB,
+            "bquarks": f"b and b-bar of the hard process ({proc.name}; index 0: b, 1: b-bar)",
             "units": "GeV; (px, py, pz, E)"}
     return Events(p4, counts, np.array(bq, dtype=np.float64), meta)

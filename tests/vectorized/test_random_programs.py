@@ -54,10 +54,11 @@ def test_vectorised_estimators_agree_with_exact(spec, t0, t1):
     fd = sg.value_and_grad(prog, sg.FiniteDifference(h), n=6000, seed=3)(theta)
     target = [(sg.value_and_grad(sg.stochastic(fn), sg.Exact())(theta + h * e).value
                - sg.value_and_grad(sg.stochastic(fn), sg.Exact())(theta - h * e).value) / (2 * h) for e in np.eye(2)]
-    # FD with CRN resolves only differences worth a few flipped samples: where the exact change over all
-    # 6000 samples, |target|·2h·n, is below ~20 an estimate of 0 ± 0 (no flip) is a legitimate draw
-    # (hypothesis picks constants from the loaded modules, so such an example may come up)
-    ok = np.abs(np.asarray(target)) * 2 * h * 6000 > 20
-    if ok.any():
-        g, se = np.asarray(fd.grad)[ok], np.asarray(fd.grad_stderr)[ok]
-        assert np.all(np.abs(g - np.asarray(target)[ok]) <= 4 * se + 1e-9), (g, se, target)
+    # With common random numbers only the samples whose choices differ between θ ± h carry the
+    # difference; with fewer than 25 of them the normal-theory standard error means nothing (a
+    # weak θ-slope can leave all 6000 samples concordant: estimate 0 ± 0), so such components
+    # are not compared here (test_walk.py checks FD against the exact central difference).
+    informative = np.count_nonzero(fd.samples, axis=0) >= 25
+    if informative.any():
+        assert np.all(np.abs(fd.grad - target)[informative]
+                      <= 4 * fd.grad_stderr[informative] + 1e-9), (fd.grad, target, fd.grad_stderr)

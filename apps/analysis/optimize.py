@@ -1,0 +1,204 @@
+"""Maximise the expected significance over (R, window, leading-jet pT) by Adam, and the sequential baseline.
+
+:func:`optimize_analysis` runs Adam (learning rate decaying geometrically, in grid
+units) on unbiased gradient estimates of ``E[Z]`` from :func:`~apps.analysis.program.joint_program`
+while the cut sharpness is annealed toward the hard cut; θ is kept inside a box
+(the brute-force grid's box: R in [0.2, 1.6], 80 ≤ lo ≤ hi − 2.5 ≤ 157.5 GeV,
+20 ≤ pT_cut ≤ 100 GeV; see :func:`~apps.analysis.grid.default_grid` for why the
+window stays inside 80–160 GeV) by projection. The answer is θ averaged over the last ``average`` steps (the
+iterates' noise floor), evaluated as a *hard* analysis with FastJet anti-kT.
+
+:func:`sequential` is the two-step analysis it is compared with: R from
+:func:`apps.jets.optimize.optimize_global` (the Higgs-mass window loss on the
+signal events), then the best cuts at that R from the exhaustive cut grid.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+
+import stochgrad as sg
+
+from .grid import default_grid, fastjet_observables, grid_search, hard_significance
+from .samples import background_floor
+from .program import PARAMS, UNITS, default_estimator, joint_program, to_physical, to_units
+
+__all__ = ["AnalysisResult", "optimize_analysis", "sequential", "evaluate_hard", "BOUNDS", "DEFAULTS"]
+
+BOUNDS = np.array([[0.2, 1.6], [80.0, 157.5], [82.5, 160.0], [20.0, 100.0]])
+DEFAULTS = {"alpha": 10.0, "samples": 4, "steps": 40, "lr": (1.0, 0.1), "scale": (4.0, 1.0), "average": 8,
+            "rel_syst": 0.0}
+
+
+def evaluate_hard(sample, phys, rel_syst=0.0, b_min=None):
+    """The hard analysis at ``phys = (R, lo, hi, pT_cut)``: FastJet anti-kT and hard cuts.
+
+    ``b_min`` defaults to :func:`~apps.analysis.samples.background_floor`.
+
+    Returns:
+        ``{"R", "lo", "hi", "pt", "Z", "s", "b"}``.
+    """
+    R, lo, hi, pt = (float(x) for x in phys)
+    b_min = background_floor(sample) if b_min is None else b_min
+    mjj, pt1 = fastjet_observables(sample.events, R)
+    Z, s, b = hard_significance(sample, mjj, pt1, lo, hi, pt, rel_syst, b_min)
+    return {"R": R, "lo": lo, "hi": hi, "pt": pt, "Z": Z, "s": s, "b": b}
+
+
+def _project(phys):
+    p = np.clip(phys, BOUNDS[:, 0], BOUNDS[:, 1])
+    p[1] = min(p[1], p[2] - 2.5)
+    return p
+
+
+class _ProjectedAdam:
+    """Adam with a geometric learning-rate decay, projected onto :data:`BOUNDS` (it tracks θ itself)."""
+
+    def __init__(self, theta0, lr, lr_final, steps, b1=0.9, b2=0.999, eps=1e-8):
+        self.theta = np.array(theta0, float)
+        self.lrs = np.geomspace(lr, lr_final, max(steps, 1))
+        self.b1, self.b2, self.eps = b1, b2, eps
+        self.m = np.zeros_like(self.theta)
+        self.v = np.zeros_like(self.theta)
+        self.t = 0
+
+    def __call__(self, g):  # minimize() descends: g is the gradient of −Z
+        self.t += 1
+        self.m = self.b1 * self.m + (1 - self.b1) * g
+        self.v = self.b2 * self.v + (1 - self.b2) * g * g
+        mh, vh = self.m / (1 - self.b1**self.t), self.v / (1 - self.b2**self.t)
+        new = self.theta - self.lrs[min(self.t - 1, len(self.lrs) - 1)] * mh / (np.sqrt(vh) + self.eps)
+        new = to_units(_project(to_physical(new)))
+        step, self.theta = new - self.theta, new
+        return step
+
+
+@dataclasses.dataclass
+class AnalysisResult:
+    """Outcome of :func:`optimize_analysis`.
+
+    Attributes:
+        start, optimum: ``(R, lo, hi, pT_cut)`` physical.
+        hard_start, hard: the FastJet hard analysis at the start and at the optimum.
+        history: per step ``theta`` (physical), ``scale``, ``value`` (estimated E[Z]),
+            ``value_stderr``, ``grad`` and ``grad_stderr`` (per grid unit).
+        clusterings: Qanti-kT clusterings used (steps × samples × events).
+        seconds: wall time of the optimisation (the FastJet evaluations excluded).
+        settings: α, samples, steps, learning rates, sharpness schedule, seed, estimator.
+    """
+
+    start: list
+    optimum: list
+    hard_start: dict
+    hard: dict
+    history: list
+    clusterings: int
+    seconds: float
+    settings: dict
+
+
+def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS["steps"],
+                      samples=DEFAULTS["samples"], alpha=DEFAULTS["alpha"], lr=DEFAULTS["lr"],
+                      scale=DEFAULTS["scale"], average=None, rel_syst=DEFAULTS["rel_syst"],
+                      b_min=None, estimator=None, seed=0, progress=False):
+    """Maximise ``E[Z]`` over θ from ``start`` (physical ``(R, lo, hi, pT_cut)``).
+
+    Args:
+        sample: :class:`~apps.analysis.samples.Sample`.
+        start: starting point (R, GeV, GeV, GeV); projected into :data:`BOUNDS`
+            (``R > 0`` and ``lo < hi`` are required).
+        steps: Adam steps (≥ 1).
+        samples: replicas (Qanti-kT clusterings of every event) per step (≥ 2).
+        alpha: Qanti-kT α.
+        lr: ``(first, last)`` learning rate in grid units (geometric decay).
+        scale: ``(first, last)`` cut sharpness in GeV (geometric), same for mjj and pT.
+        average: θ is averaged over this many last steps (default: 8, or ``steps`` if fewer).
+        rel_syst: relative background systematic.
+        b_min: background floor (default :func:`~apps.analysis.samples.background_floor`).
+        estimator: stochgrad estimator (default :func:`~apps.analysis.program.default_estimator`).
+        seed: step ``t`` uses the seed ``(seed, t)``.
+        progress: progress line on stderr.
+
+    Returns:
+        :class:`AnalysisResult`.
+
+    Raises:
+        ValueError: bad arguments (see :func:`~apps.analysis.program.joint_program`).
+    """
+    if int(steps) != steps or steps < 1:
+        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    if average is None:
+        average = min(DEFAULTS["average"], int(steps))
+    if int(average) != average or not 1 <= average <= steps:
+        raise ValueError(f"average must be an integer in [1, steps], got {average!r}")
+    start = np.asarray(start, float)
+    if start.shape != (4,) or not np.all(np.isfinite(start)) or start[0] <= 0 or not start[1] < start[2]:
+        raise ValueError(f"start must be (R > 0, lo < hi, pT cut) as 4 finite numbers, got {start.tolist()}")
+    start = _project(start)
+    b_min = background_floor(sample) if b_min is None else float(b_min)
+    scales = np.geomspace(scale[0], scale[1], steps)
+    estimator = estimator or default_estimator()
+    progs = {}
+    state = {"t": 0}
+
+    def estimate(theta):
+        t = min(state["t"], steps - 1)
+        state["t"] += 1
+        s = float(scales[t])
+        if s not in progs:
+            progs.clear()
+            progs[s] = joint_program(sample, alpha, samples, (s, s), rel_syst, b_min)
+        step_seed = int(np.random.SeedSequence([int(seed), t]).generate_state(1)[0])
+        est = sg.value_and_grad(progs[s], estimator, n=samples, seed=step_seed)(theta)
+        return dataclasses.replace(est, value=-est.value, grad=-np.asarray(est.grad))
+
+    theta0 = to_units(start)
+    upd = _ProjectedAdam(theta0, lr[0], lr[1], steps)
+    t0 = time.perf_counter()
+    res = sg.optim.minimize(estimate, theta0, upd, int(steps), progress=progress, label="optimise analysis")
+    seconds = time.perf_counter() - t0
+    hist = []
+    for h, s in zip(res.history, scales):
+        hist.append({"step": h["step"], "theta": to_physical(h["theta"]).tolist(), "scale": float(s),
+                     "value": -h["value"], "value_stderr": h["value_stderr"],
+                     "grad": [-g for g in h["grad"]], "grad_stderr": h["grad_stderr"]})
+    thetas = np.array([h["theta"] for h in res.history[1:]] + [np.asarray(res.theta).tolist()])
+    opt = _project(to_physical(thetas[-int(average):].mean(axis=0)))
+    settings = {"alpha": alpha, "samples": samples, "steps": steps, "lr": list(lr), "scale": list(scale),
+                "average": average, "rel_syst": rel_syst, "b_min": b_min, "seed": seed, "estimator": repr(estimator),
+                "events": len(sample), "luminosity_fb": sample.luminosity_fb, "params": list(PARAMS),
+                "units": UNITS.tolist()}
+    return AnalysisResult(start.tolist(), opt.tolist(), evaluate_hard(sample, start, rel_syst, b_min),
+                          evaluate_hard(sample, opt, rel_syst, b_min), hist, int(steps * samples * len(sample)),
+                          seconds, settings)
+
+
+def sequential(sample, r0=0.4, steps=30, samples=4, alpha=DEFAULTS["alpha"], seed=0, rel_syst=0.0,
+               b_min=None, grid=None, observables=None):
+    """The two-step analysis: optimise R for the Higgs-mass window loss, then the cuts at that R.
+
+    R comes from :func:`apps.jets.optimize.optimize_global` (loss ``window``: the
+    fraction of signal events reconstructed within ±15 GeV of 125 GeV, smoothly) on
+    the signal events; the cuts are then the best of the exhaustive cut grid at that R
+    (FastJet anti-kT, hard cuts) — the best any cut optimiser could do there.
+
+    Returns:
+        dict: ``R`` (from the jets optimiser), ``best`` (hard analysis at the best cuts),
+        ``clusterings`` (Qanti-kT clusterings of the R step), ``seconds``.
+    """
+    from apps.jets.optimize import optimize_global
+
+    t0 = time.perf_counter()
+    sig = sample.subset(sample.is_signal)
+    res = optimize_global(sig.events, r0=r0, steps=steps, lr=0.05, loss="window", alpha=alpha,
+                          samples=samples, seed=seed)
+    R = float(np.exp(np.mean([h["theta"] for h in res.history[-8:]])))
+    g = grid or default_grid()
+    cut_grid = dict(g, R=np.array([R]))
+    b_min = background_floor(sample) if b_min is None else b_min
+    best = grid_search(sample, cut_grid, rel_syst, b_min, observables).best
+    return {"R": R, "best": best, "clusterings": int(steps * samples * len(sig)),
+            "seconds": time.perf_counter() - t0}

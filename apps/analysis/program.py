@@ -1,0 +1,203 @@
+"""The joint analysis as one stochastic program: Qanti-kT clustering at R, then stochastic cuts.
+
+Parameters θ (in *grid units*, so one finite-difference step and one learning rate
+fit every component): ``θ = (R / 0.1, lo / 2.5 GeV, hi / 2.5 GeV, pT_cut / 5 GeV)``;
+:data:`UNITS` converts. Per event ``e`` and replica ``k`` (one replica is the whole
+sample, every event clustered once):
+
+1. a Qanti-kT history ``h_ek`` at radius R (α fixed) gives ``mjj_ek`` (two leading
+   jets with pT ≥ 20 GeV) and the leading-jet ``pT_ek``, and the score
+   ``∂/∂R log p(h_ek)`` (:func:`apps.jets.cluster`);
+2. the event passes with probability ``p_ek = σ((m − lo)/s_m) σ((hi − m)/s_m)
+   σ((pT − c)/s_pt)`` (the cuts app's stochastic cut: a window and a lower cut on
+   :class:`apps.cuts.CutSpec`), drawn as ``c_ek = [u_ek < p_ek]``; no two jets: ``p = 0``;
+3. the replica's value is the Asimov significance ``Z_k = Z(S_k, B_k)`` of the
+   weighted selected yields.
+
+Gradient of ``E[Z]`` per replica, one term per event (exact identities: ``Z`` is
+multilinear in the events' pass indicators, so averaging event e's own choices
+while the others stay as drawn is unbiased):
+
+* cuts: ``Σ_e ∂p_ek/∂θ · ΔZ_ek`` with ``ΔZ_ek = Z(S_k^{−e} + w_e) − Z(S_k^{−e})``, the
+  change of Z when event e enters the other events' selection — the stochastic
+  derivative of the pass decision, Rao-Blackwellised over its two outcomes;
+* R: ``Σ_e (p_ek − p̄_e^{(−k)}) ΔZ_ek · ∂/∂R log p(h_ek)``, the score function with a
+  *per-event* baseline: ``p̄_e^{(−k)}`` is the mean pass probability of event e's
+  *other* replicas, independent of ``h_ek``, so the baseline adds no bias; the event's
+  pass decision is averaged out too.
+
+The program hands these to stochgrad as alternative terms (``alt_weight`` = the
+weights above, ``alt_delta`` = ``ΔZ``), so :class:`stochgrad.StochasticDerivative`
+(without control variates) averages them, and :class:`stochgrad.FiniteDifference`
+(common random numbers: the engine's streams depend on (seed, event, replica), the
+cut uniforms on (seed, replica)) and :class:`stochgrad.ScoreFunction` (its usual
+replica-level baseline; ``score`` is the full ∇θ log p of a replica) run on the same
+program as cross-checks.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+import stochgrad as sg
+
+from .significance import asimov_significance
+
+__all__ = ["UNITS", "PARAMS", "to_physical", "to_units", "joint_program", "observables", "cut_probabilities",
+           "default_estimator", "cut_spec"]
+
+UNITS = np.array([0.1, 2.5, 2.5, 5.0])
+PARAMS = ("R", "mjj_lo", "mjj_hi", "pt1_min")
+JET_PTMIN = 20.0
+
+
+@functools.lru_cache(maxsize=1)
+def cut_spec():
+    """The cuts as an :class:`apps.cuts.CutSpec`: a window on mjj (feature 0) and a lower cut on pt1 (feature 1)."""
+    from apps.cuts import CutSpec
+
+    return CutSpec([(0, "window"), (1, ">")], names=["mjj", "pt1"])
+
+
+def to_physical(theta):
+    """θ in grid units → ``(R, lo, hi, pT_cut)`` in (1, GeV, GeV, GeV)."""
+    return np.asarray(theta, float) * UNITS
+
+
+def to_units(phys):
+    """``(R, lo, hi, pT_cut)`` → θ in grid units."""
+    return np.asarray(phys, float) / UNITS
+
+
+def _check_theta(theta):
+    th = np.asarray(theta, float)
+    if th.shape != (4,) or not np.all(np.isfinite(th)):
+        raise ValueError(f"θ must be 4 finite numbers ({', '.join(PARAMS)}), got {theta!r}")
+    R, lo, hi, _ = th * UNITS
+    if R <= 0:
+        raise ValueError(f"jet radius R = {R:g} must be > 0")
+    if not lo < hi:
+        raise ValueError(f"the mjj window needs lo < hi, got lo = {lo:g}, hi = {hi:g} GeV")
+    return th
+
+
+def observables(events, R, alpha, n_samples, seed, ptmin=JET_PTMIN):
+    """Sampled ``(mjj, pt1, score)`` per (event, sample), each ``(N, n_samples)``.
+
+    ``alpha=None`` is anti-kT (our engine; every sample identical, score 0).
+    ``mjj`` is NaN without two jets above ``ptmin``; ``pt1`` is 0 without any.
+    """
+    from apps.jets import cluster
+
+    res = cluster(events, float(R), alpha=alpha, n_samples=int(n_samples), seed=int(seed))
+    mjj = res.mjj(ptmin)
+    jets = res.inclusive_jets(ptmin)
+    pt1 = jets.pt[..., 0] if jets.p4.shape[2] else np.zeros(mjj.shape)
+    return mjj, pt1, np.asarray(res.score, float)
+
+
+def cut_probabilities(mjj, pt1, cuts, scale):
+    """Pass probability ``p`` and ``∂p/∂(lo, hi, pT_cut)`` (physical units) of the stochastic cut.
+
+    Args:
+        mjj, pt1: arrays of the same shape (NaN mjj: the event fails, ``p = 0``).
+        cuts: ``(lo, hi, pT_cut)`` in GeV.
+        scale: ``(s_m, s_pt)`` sharpness in GeV (→ 0: the hard cut).
+
+    Returns:
+        ``(p, dp)`` with shapes ``x.shape`` and ``x.shape + (3,)``.
+    """
+    spec = cut_spec()
+    s = np.array([scale[0], scale[0], scale[1]], float)
+    ok = np.isfinite(mjj)
+    x = np.stack([np.where(ok, mjj, 0.0), pt1], axis=-1)[..., spec.variables]
+    z = np.clip(spec.direction * (x - np.asarray(cuts, float)) / s, -50.0, 50.0)
+    log_sig = -np.logaddexp(0.0, -z)
+    p = np.where(ok, np.exp(log_sig.sum(axis=-1)), 0.0)
+    dlogp = np.exp(-np.logaddexp(0.0, z)) * (-spec.direction / s)  # σ(−z) ∂z/∂θ
+    return p, p[..., None] * dlogp
+
+
+def default_estimator():
+    """``StochasticDerivative(control_variates=False)``: averages the program's per-event terms (unbiased)."""
+    return sg.StochasticDerivative(control_variates=False)
+
+
+def joint_program(sample, alpha=10.0, samples=4, scale=(2.0, 2.0), rel_syst=0.0, b_min=None):
+    """The joint program of θ (grid units) as a :class:`stochgrad.BatchedProgram`.
+
+    One call clusters every event ``samples`` times (``n`` must equal ``samples``: a
+    Monte-Carlo sample is a replica of the whole analysis). See the module docs for
+    what each estimator receives; every term is unbiased for ``∇θ E[Z]`` at the given
+    α and cut sharpness.
+
+    Args:
+        sample: :class:`~apps.analysis.samples.Sample`.
+        alpha: Qanti-kT α (finite, > 0).
+        samples: replicas per call (≥ 2, for the per-event baseline).
+        scale: cut sharpness ``(s_m, s_pt)`` in GeV.
+        rel_syst: relative background systematic of the significance.
+        b_min: background floor (default
+            :func:`~apps.analysis.samples.background_floor`).
+
+    Raises:
+        ValueError: bad α, samples, scale; at call time bad θ or ``n``.
+    """
+    if alpha is None or not (np.isfinite(alpha) and alpha > 0):
+        raise ValueError(f"the joint gradient needs a finite Qanti-kT α > 0, got {alpha!r}")
+    if int(samples) != samples or samples < 2:
+        raise ValueError(f"samples must be an integer >= 2 (per-event baseline), got {samples!r}")
+    scale = np.broadcast_to(np.asarray(scale, float), (2,)).copy()
+    if not np.all(np.isfinite(scale) & (scale > 0)):
+        raise ValueError(f"cut sharpness must be > 0 GeV, got {scale!r}")
+    ws, wb = sample.signal_weights, sample.background_weights
+    if b_min is None:
+        from .samples import background_floor
+
+        b_min = background_floor(sample)
+    asimov_significance(1.0, 1.0, rel_syst, b_min)  # validate now
+
+    def f(s, b):
+        return asimov_significance(s, b, rel_syst, b_min)
+
+    K, N = int(samples), len(sample)
+
+    def fn(theta, n, seed, want):
+        if want.temperature is not None:
+            raise ValueError("no relaxation of a clustering history: GS-STE is not available for the analysis; "
+                             "use StochasticDerivative, ScoreFunction or FiniteDifference")
+        if n != K:
+            raise ValueError(f"n must equal samples = {K} (one Monte-Carlo sample is a replica), got {n}")
+        th = _check_theta(theta)
+        R, lo, hi, ptc = th * UNITS
+        mjj, pt1, score = observables(sample.events, R, alpha, K, seed)
+        p, dp = cut_probabilities(mjj, pt1, (lo, hi, ptc), scale)
+        pk = p.T  # (K, N)
+        u = np.stack([np.random.default_rng([int(seed) % (1 << 63), 0xC075, k]).random(N) for k in range(K)])
+        c = (u < pk).astype(float)
+        S, B = c @ ws, c @ wb
+        out = sg.BatchSamples(value=np.asarray(f(S, B), float))
+        if want.alternatives:
+            Sm, Bm = S[:, None] - c * ws, B[:, None] - c * wb
+            dZ = f(Sm + ws, Bm + wb) - f(Sm, Bm)  # (K, N)
+            pbar = (pk.sum(axis=0) - pk) / (K - 1)
+            w = np.empty((K, N, 4))
+            w[..., 0] = (pk - pbar) * score.T * UNITS[0]
+            w[..., 1:] = np.transpose(dp, (1, 0, 2)) * UNITS[1:]
+            out.alt_weight, out.alt_delta = w, dZ
+        if want.score:
+            sc = np.empty((K, 4))
+            sc[:, 0] = score.sum(axis=0) * UNITS[0]
+            one_minus = np.maximum(1.0 - pk, 1e-300)
+            dlogp = np.transpose(dp, (1, 0, 2)) / np.maximum(pk, 1e-300)[..., None]
+            sc[:, 1:] = np.einsum("kn,knd->kd", (c - pk) / one_minus, dlogp) * UNITS[1:]
+            out.score = sc
+        return out
+
+    prog = sg.batched(fn)
+    prog.__name__ = f"analysis[α={alpha}, K={K}, N={N}]"
+    prog.n_per_call = K
+    prog.b_min = b_min
+    return prog

@@ -1,0 +1,88 @@
+"""The CLI's contract: strict JSON, exit status 2 with one stderr line on bad input, no silent overwrite."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from apps.analysis.cli import main
+
+pytest.importorskip("numba")
+pytest.importorskip("fastjet")
+
+
+@pytest.fixture(scope="module")
+def small_files(tmp_path_factory):
+    """40 events of each embedded process, cross sections kept (weights scale with n_events)."""
+    from apps.analysis.samples import DEFAULT_FILES
+    from apps.jets import load_events, save_events
+
+    d = tmp_path_factory.mktemp("ana")
+    files = {}
+    for name, path in DEFAULT_FILES.items():
+        ev = load_events(path).subset(slice(0, 40))
+        ev.meta["n_events"] = 40
+        files[name] = str(d / f"{name}.npz")
+        save_events(ev, files[name])
+    return files
+
+
+def _args(files):
+    return [a for k, v in files.items() for a in (f"--{k}", v)]
+
+
+def _strict(path):
+    def bad(x):
+        raise AssertionError(f"non-strict JSON constant {x}")
+
+    with open(path) as fh:
+        return json.load(fh, parse_constant=bad)
+
+
+def test_optimize_scan_plot_roundtrip(small_files, tmp_path, capsys):
+    out = tmp_path / "opt.json"
+    rc = main(["optimize", "--steps", "2", "--samples", "2", "--start", "0.5,90,150,30", "-o", str(out)]
+              + _args(small_files))
+    assert rc == 0
+    res = _strict(out)
+    assert res["command"] == "optimize" and len(res["history"]) == 2
+    assert res["clusterings"] == 2 * 2 * 120
+    assert set(res["hard"]) >= {"R", "lo", "hi", "pt", "Z", "s", "b"}
+    assert res["start"] == [0.5, 90.0, 150.0, 30.0]
+    scan = tmp_path / "scan.json"
+    assert main(["scan", "-o", str(scan)] + _args(small_files)) == 0
+    g = _strict(scan)
+    assert g["clusterings"] == 15 * 120 and g["clusterings_naive"] == g["n_points"] * 120
+    assert g["best"]["Z"] >= max(r["Z"] for r in g["best_per_R"]) - 1e-12
+    png = tmp_path / "mjj.png"
+    assert main(["plot", str(out), "-o", str(png)] + _args(small_files)) == 0
+    assert png.stat().st_size > 1000
+
+
+def test_bad_input_exit_2_one_line(small_files, tmp_path, capsys):
+    out = tmp_path / "x.json"
+    out.write_text("keep")
+    cases = [
+        ["optimize", "-o", str(out)],  # exists, no --force
+        ["optimize", "--start", "0.4,90,150"],  # three numbers
+        ["optimize", "--start", "0.4,150,90,30", "--steps", "1", "--samples", "2"],  # lo > hi
+        ["scan", "-o", str(tmp_path / "missing" / "s.json")],
+        ["scan", "--lumi", "-1"],
+        ["plot", str(out), "-o", str(tmp_path / "p.png")],  # not a result
+        ["optimize", "--hbb", str(tmp_path / "nope.npz")],
+    ]
+    for argv in cases:
+        capsys.readouterr()
+        assert main(argv + (_args({k: v for k, v in small_files.items() if f"--{k}" not in argv}))) == 2, argv
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("stochgrad-analysis"), (argv, err)
+    assert out.read_text() == "keep"
+
+
+def test_module_entry_point():
+    r = subprocess.run([sys.executable, "-m", "apps.analysis", "scan", "--lumi", "0"], capture_output=True,
+                       text=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert r.returncode == 2 and "--lumi" in r.stderr
