@@ -26,14 +26,19 @@ class _Null:
 
 
 def bar(total, desc, unit="it", enabled=True):
-    """A tqdm bar on stderr (a silent stand-in when disabled or tqdm is missing)."""
+    """A tqdm bar on stderr (a silent stand-in when disabled or tqdm is missing).
+
+    ``enabled=True`` shows it only when stderr is a terminal (scripts keep stderr to the
+    error line), ``"always"`` shows it regardless, ``False`` never.
+    """
     if not enabled:
         return _Null()
     try:
         from tqdm.auto import tqdm
     except ImportError:
         return _Null()
-    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True)
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True,
+                disable=None if enabled is True else False)
 
 
 class OptimizeProgress:

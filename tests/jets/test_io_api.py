@@ -122,9 +122,9 @@ def test_progress_shows_R_and_a_per_event_summary(capsys):
     pytest.importorskip("tqdm")
     from apps.jets.progress import OptimizeProgress
 
-    with OptimizeProgress(1) as cb:  # (tqdm redraws at most every 0.1 s; closing draws the last state)
+    with OptimizeProgress(1, enabled="always") as cb:  # (tqdm redraws at most every 0.1 s; closing draws the last state)
         cb({"theta": np.log(0.7), "value": 0.5, "value_stderr": 0.01})
-    with OptimizeProgress(1) as cb:
+    with OptimizeProgress(1, enabled="always") as cb:
         cb({"theta": np.log(np.linspace(0.3, 1.3, 300)), "value": 0.4, "value_stderr": 0.01})
     err = capsys.readouterr().err
     assert "R=0.7000" in err and "-0.35" not in err  # R, not log R
