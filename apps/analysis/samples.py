@@ -89,7 +89,8 @@ def load_samples(files=None, luminosity_fb=DEFAULT_LUMI_FB, max_events=None):
         :class:`Sample`.
 
     Raises:
-        ValueError: missing files, files without a cross section, bad luminosity.
+        ValueError: missing files, files without a cross section or without events, non-finite
+            momenta, bad luminosity.
     """
     from apps.jets import Events, load_events
     from apps.jets.processes import event_weight
@@ -102,11 +103,15 @@ def load_samples(files=None, luminosity_fb=DEFAULT_LUMI_FB, max_events=None):
     evs, names, sig = [], [], []
     for name, path in files.items():
         if isinstance(path, Events):
-            ev = path
+            ev, path = path, "the events given"
         elif not os.path.exists(path):
             raise ValueError(f"{name}: events file {path} does not exist")
         else:
             ev = load_events(path)
+        if len(ev) == 0:
+            raise ValueError(f"{name}: {path} holds no events")
+        if not np.all(np.isfinite(ev.p4)):
+            raise ValueError(f"{name}: non-finite (NaN or inf) momenta in {path}")  # FastJet would crash on them
         w = event_weight(ev.meta, luminosity_fb * 1000.0)
         if max_events is not None and len(ev) > max_events:
             w *= len(ev) / max_events
