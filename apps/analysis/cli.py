@@ -55,6 +55,16 @@ def _start(text):
     return vals
 
 
+MAX_SYST = 10.0  # a relative background systematic of 1000 %: beyond it Z is meaningless (and overflows at ~1e140)
+
+
+def _syst(text):
+    v = nonneg_float(text)
+    if v > MAX_SYST:
+        raise argparse.ArgumentTypeError(f"a relative systematic must be in [0, {MAX_SYST:g}], got {v:g}")
+    return v
+
+
 def _samples(text):
     v = positive_int(text)
     if v < 2:
@@ -201,6 +211,8 @@ def cmd_scan(args):
     _, js = _plan(args, "json", [(f"--{p}", q) for p, q in _input_paths(args).items()])
     sample = _sample(args)
     res = grid_search(sample, rel_syst=args.syst, b_min=background_floor(sample, args.floor_events))
+    if not all(math.isfinite(x) for x in (res.best["Z"], res.best["s"], res.best["b"])):
+        raise CliError(f"the significance is not finite at the grid's best point ({res.best}); nothing written")
     out = dataclasses.asdict(res)
     out["command"] = "scan"
     out["settings"] = {"rel_syst": args.syst, "luminosity_fb": args.lumi, "floor_events": args.floor_events,
@@ -242,7 +254,8 @@ def _common(p):
 
 
 def _stat(p):
-    p.add_argument("--syst", type=nonneg_float, default=0.0, help="relative background systematic δ >= 0 (default 0)")
+    p.add_argument("--syst", type=_syst, default=0.0,
+                   help=f"relative background systematic δ in [0, {MAX_SYST:g}] (default 0)")
     p.add_argument("--floor-events", type=positive_float, default=25.0,
                    help="background floor in background MC events, > 0 (default 25)")
     p.add_argument("-o", "--output", help="JSON output file (default: none, summary only)")

@@ -97,6 +97,7 @@ BAD_ARGS = [
     (["scan", "--lumi", "nan"], "--lumi"),
     (["scan", "--syst", "-0.1"], "--syst"),
     (["scan", "--syst", "inf"], "--syst"),
+    (["optimize", "--syst", "1e300"], "--syst"),
     (["scan", "--floor-events", "0"], "--floor-events"),
     (["scan", "--unknown"], "unrecognized"),
     (["plot", "r.json"], "--output"),
@@ -193,24 +194,31 @@ def test_scan_writes_strict_json_creates_folder_and_force_replaces(files, tmp_pa
     assert sorted(os.listdir(out.parent)) == ["scan.json"]  # no temporary file left
 
 
-def test_nan_becomes_null(files, tmp_path, capsys, monkeypatch):
-    """A non-finite number in a result is written as JSON null (and printed as n/a), never as NaN."""
+def test_nan_becomes_null_and_nan_best_is_an_error(files, tmp_path, capsys, monkeypatch):
+    """A non-finite number in a result is written as JSON null, never as NaN; a non-finite best point is an error."""
     from apps.analysis import grid
 
     real = grid.grid_search
+    where = {}
 
     def nan_grid(*a, **kw):
         res = real(*a, **kw)
-        res.best["Z"] = float("nan")
         res.best_per_R[0]["Z"] = float("inf")
+        res.best_per_R[1]["s"] = float("nan")
+        if where.get("best"):
+            res.best["Z"] = float("nan")
         return res
 
     monkeypatch.setattr(grid, "grid_search", nan_grid)
     out = tmp_path / "scan.json"
     assert main(["scan", "-o", str(out)] + _inputs(files)) == 0
     g = _strict(out)
-    assert g["best"]["Z"] is None and g["best_per_R"][0]["Z"] is None
-    assert "Z=n/a" in capsys.readouterr().out
+    assert g["best_per_R"][0]["Z"] is None and g["best_per_R"][1]["s"] is None
+    assert isinstance(g["best"]["Z"], float)
+    where["best"] = True
+    bad = tmp_path / "bad.json"
+    assert "not finite" in _one_error(capsys, ["scan", "-o", str(bad)] + _inputs(files))
+    assert not bad.exists()
 
 
 def test_nothing_written_without_output(files, tmp_path, monkeypatch, capsys):
