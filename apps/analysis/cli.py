@@ -106,7 +106,8 @@ def _input_paths(args):
     """``{process: path}`` of the event files (the embedded samples unless an option names one)."""
     from .samples import DEFAULT_FILES
 
-    return {name: getattr(args, name, None) or DEFAULT_FILES[name] for name in _PROCESS_OPTIONS}
+    given = {name: getattr(args, name, None) for name in _PROCESS_OPTIONS}
+    return {name: DEFAULT_FILES[name] if path is None else path for name, path in given.items()}
 
 
 def _sample(args):

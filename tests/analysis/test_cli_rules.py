@@ -112,6 +112,7 @@ def test_bad_arguments_one_line_exit_2(argv, needle, capsys, monkeypatch):
 
 BAD_INPUTS = [
     ("hbb", "missing.npz", "does not exist"),
+    ("zbb", "", "empty path"),
     ("zbb", "zero.npz", "is empty"),
     ("qcdbb", "dir.npz", "is a directory"),
     ("hbb", "junk.npz", "could not be read"),
@@ -126,7 +127,8 @@ BAD_INPUTS = [
 @pytest.mark.parametrize("which,name,needle", BAD_INPUTS, ids=[f"--{w} {n}" for w, n, _ in BAD_INPUTS])
 def test_unreadable_events_one_line_exit_2(which, name, needle, files, tmp_path, capsys):
     out = tmp_path / "s.json"
-    argv = ["scan", "-o", str(out), f"--{which}", os.path.join(files["dir"], name)] + _inputs(files, skip=(which,))
+    path = os.path.join(files["dir"], name) if name else ""
+    argv = ["scan", "-o", str(out), f"--{which}", path] + _inputs(files, skip=(which,))
     line = _one_error(capsys, argv)
     assert needle in line and f"--{which}" in line
     assert not out.exists() and os.listdir(tmp_path) == []
