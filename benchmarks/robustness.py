@@ -399,15 +399,49 @@ def _reactions_cases():
     return out
 
 
+def _analysis_cli_cases():
+    c = "analysis CLI"
+    A = "analysis"
+    return [
+        cli(c, "no arguments", A, []),
+        cli(c, "optimize --start lo > hi", A, ["optimize", "--start", "0.4,150,90,30"]),
+        cli(c, "optimize --samples 1", A, ["optimize", "--samples", "1"]),
+        cli(c, "scan --lumi nan", A, ["scan", "--lumi", "nan"]),
+        cli(c, "scan --hbb missing.npz", A, ["scan", "--hbb", "missing.npz", "-o", "s.json"], absent=["s.json"]),
+        cli(c, "scan --hbb garbage", A, ["scan", "--hbb", "junk.npz", "-o", "s.json"], files={"junk.npz": "text:hello"},
+            absent=["s.json"]),
+        cli(c, "scan --zbb truncated", A, ["scan", "--zbb", "t.npz", "-o", "s.json"], files={"t.npz": "trunc_npz"},
+            absent=["s.json"]),
+        cli(c, "scan --qcdbb without cross section", A, ["scan", "--qcdbb", "e.npz", "-o", "s.json"],
+            files={"e.npz": "valid_npz"}, absent=["s.json"]),
+        cli(c, "scan --hbb NaN momenta", A, ["scan", "--hbb", "n.npz"], files={"n.npz": "nan_npz"}),
+        cli(c, "plot invalid result JSON", A, ["plot", "r.json", "-o", "p.png"], files={"r.json": "text:{"},
+            absent=["p.png"]),
+        cli(c, "scan -o s.png (wrong kind)", A, ["scan", "-o", "s.png"], absent=["s.png"]),
+        cli(c, "optimize -o <directory>", A, ["optimize", "-o", "d.json"], files={"d.json": "dir"}),
+        cli(c, "plot -o the result itself (--force)", A, ["plot", "r.json", "-o", "r.json", "--force"],
+            files={"r.json": 'text:{"keep": 1}'}, protect=["r.json"]),
+        cli(c, "scan -o existing (no --force)", A, ["scan", "-o", "r.json"], files={"r.json": 'text:{"keep": 1}'},
+            protect=["r.json"]),
+        cli(c, "plot -o existing (no --force)", A, ["plot", "r.json", "-o", "p.png"],
+            files={"r.json": "text:{}", "p.png": "text:PNG"}, protect=["p.png"]),
+        cli(c, "scan default leaves docs/ alone (valid)", A, ["scan"], files={"docs/keep.json": "text:{}"},
+            protect=["docs/keep.json"], expect="ok", timeout=180),
+        cli(c, "scan --force over an old result (valid)", A, ["scan", "-o", "r.json", "--force"],
+            files={"r.json": "text:old"}, expect="ok", json_out=["r.json"], timeout=180),
+    ]
+
+
 def all_cases():
     """Every case, in category order."""
     return (_core_cases() + _batched_cases() + _jets_api_cases() + _jets_cli_cases() + _cuts_cases()
-            + _reactions_cases() + _files_cases())
+            + _reactions_cases() + _files_cases() + _analysis_cli_cases())
 
 
 # --------------------------------------------------------------------------------------------- one case
 
-_CLI_MAIN = {"jets": "apps.jets.cli", "cuts": "apps.cuts.cli", "reactions": "apps.reactions.cli"}
+_CLI_MAIN = {"jets": "apps.jets.cli", "cuts": "apps.cuts.cli", "reactions": "apps.reactions.cli",
+             "analysis": "apps.analysis.cli"}
 
 
 def _make_files(files, where):

@@ -6,189 +6,276 @@
 * ``scan``: the brute-force FastJet grid (best point, best per R, cost) as JSON;
 * ``plot``: the three mjj distributions at the start and optimum of an ``optimize`` result.
 
-Bad input: one line on stderr and exit status 2. Output paths are checked before
-any work; existing files need ``--force``; writes are atomic.
+The command-line rules are those of every stochgrad CLI (:mod:`apps._cli`,
+docs/reliability.md): a bad argument or an unreadable input is one line on stderr
+and exit status 2; the output path is checked before any work (suffix of its kind,
+not a directory, not one of the inputs, not existing unless ``--force``); writes are
+atomic; JSON is strict (NaN → null). Nothing is written unless ``-o`` names a file.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import math
 import os
 import sys
-import tempfile
 
-__all__ = ["main", "build_parser", "strict_json"]
+from apps._cli import (ArgumentParser, CliError, Outputs, atomic_path, input_file, positive_float, positive_int,
+                       nonneg_float, run, seed_int, strict_json)
 
+__all__ = ["main", "build_parser", "strict_json", "PROG"]
 
-class _Usage(ValueError):
-    pass
-
-
-def strict_json(obj):
-    """``obj`` with NaN/inf → None and numpy scalars/arrays → Python (for ``allow_nan=False``)."""
-    import numpy as np
-
-    if isinstance(obj, dict):
-        return {str(k): strict_json(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [strict_json(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return strict_json(obj.tolist())
-    if isinstance(obj, (np.floating, float)):
-        x = float(obj)
-        return x if math.isfinite(x) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
+PROG = "stochgrad-analysis"
+EVENT_SUFFIXES = (".npz", ".parquet", ".pq", ".root")
+_PROCESS_OPTIONS = ("hbb", "zbb", "qcdbb")
 
 
-def _write_atomic(path, writer):
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=d, suffix=".tmp")
+# ----------------------------------------------------------------------------- argument types
+
+def _start(text):
+    """argparse type of ``--start``: ``R,lo,hi,pT`` as four finite numbers with R > 0 and lo < hi."""
+    parts = str(text).split(",")
     try:
-        with os.fdopen(fd, "w") as fh:
-            writer(fh)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _check_output(path, force):
-    if path is None:
-        return
-    d = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(d):
-        raise _Usage(f"output folder {d} does not exist")
-    if os.path.isdir(path):
-        raise _Usage(f"output {path} is a folder; give a file name")
-    if os.path.exists(path) and not force:
-        raise _Usage(f"output {path} exists; pass --force to overwrite")
-
-
-def _floats(text, n, name):
-    try:
-        vals = [float(x) for x in text.split(",")]
+        vals = [float(x) for x in parts]
     except ValueError:
-        raise _Usage(f"{name} must be {n} comma-separated numbers, got {text!r}") from None
-    if len(vals) != n or not all(math.isfinite(v) for v in vals):
-        raise _Usage(f"{name} must be {n} finite comma-separated numbers, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected R,lo,hi,pT (4 comma-separated numbers), got {text!r}") from None
+    if len(vals) != 4:
+        raise argparse.ArgumentTypeError(f"expected R,lo,hi,pT (4 comma-separated numbers), got {len(vals)} "
+                                         f"in {text!r}")
+    if not all(math.isfinite(v) for v in vals):
+        raise argparse.ArgumentTypeError(f"every number must be finite, got {text!r}")
+    R, lo, hi, _ = vals
+    if R <= 0:
+        raise argparse.ArgumentTypeError(f"the jet radius R must be > 0, got {R:g}")
+    if not lo < hi:
+        raise argparse.ArgumentTypeError(f"the mjj window needs lo < hi, got lo = {lo:g}, hi = {hi:g}")
     return vals
 
 
+MAX_SYST = 10.0  # a relative background systematic of 1000 %: beyond it Z is meaningless (and overflows at ~1e140)
+
+
+def _syst(text):
+    v = nonneg_float(text)
+    if v > MAX_SYST:
+        raise argparse.ArgumentTypeError(f"a relative systematic must be in [0, {MAX_SYST:g}], got {v:g}")
+    return v
+
+
+def _samples(text):
+    v = positive_int(text)
+    if v < 2:
+        raise argparse.ArgumentTypeError(f"needs >= 2 samples (the per-event baseline), got {v}")
+    return v
+
+
+# ----------------------------------------------------------------------------- inputs
+
+def _load_events(path, what):
+    """One process's events file, checked: readable, ≥ 1 event, finite momenta, a cross section."""
+    import numpy as np
+
+    from apps.jets import load_events
+
+    path = input_file(path, what, EVENT_SUFFIXES)
+    try:
+        ev = load_events(path)
+    except ImportError:
+        raise
+    except Exception as err:  # noqa: BLE001 - npz/zip/parquet/ROOT decoders raise their own types on bad files
+        raise CliError(f"{what} {path!r} could not be read as an events file ({type(err).__name__}: {err})") from None
+    if len(ev.counts) == 0:
+        raise CliError(f"{what} {path!r} holds no events")
+    if not np.all(np.isfinite(ev.p4)):
+        raise CliError(f"{what} {path!r} has non-finite (NaN or inf) momenta")
+    meta = ev.meta or {}
+    try:
+        sigma, n_gen = float(meta["sigma_pb"]), float(meta["n_events"])
+    except (KeyError, TypeError, ValueError):
+        raise CliError(f"{what} {path!r} carries no cross section (meta 'sigma_pb' and 'n_events'); "
+                       "make it with `stochgrad-jets generate --process NAME`") from None
+    if not (math.isfinite(sigma) and sigma > 0 and math.isfinite(n_gen) and n_gen > 0):
+        raise CliError(f"{what} {path!r}: cross section {sigma!r} pb over {n_gen!r} events is not usable")
+    return ev
+
+
+def _input_paths(args):
+    """``{process: path}`` of the event files (the embedded samples unless an option names one)."""
+    from .samples import DEFAULT_FILES
+
+    given = {name: getattr(args, name, None) for name in _PROCESS_OPTIONS}
+    return {name: DEFAULT_FILES[name] if path is None else path for name, path in given.items()}
+
+
 def _sample(args):
-    from .samples import DEFAULT_FILES, load_samples
+    """The weighted sample (every file checked and read before any clustering)."""
+    from .samples import load_samples
 
-    files = dict(DEFAULT_FILES)
-    for name in files:
-        path = getattr(args, name, None)
-        if path:
-            files[name] = path
-    return load_samples(files, luminosity_fb=args.lumi)
+    events = {name: _load_events(path, f"--{name}") for name, path in _input_paths(args).items()}
+    return load_samples(events, luminosity_fb=args.lumi)
 
 
-def _emit(args, result):
-    text = json.dumps(strict_json(result), indent=1, allow_nan=False)
-    if args.output:
-        _write_atomic(args.output, lambda fh: fh.write(text + "\n"))
-    return text
+def _read_result(path):
+    """The ``optimize`` result JSON named by ``plot``: its start and optimum points, checked."""
+    path = input_file(path, "result file")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            res = json.load(fh)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise CliError(f"result file {path!r} is not valid JSON: {err}") from None
+    points = []
+    for key in ("hard_start", "hard"):
+        p = res.get(key) if isinstance(res, dict) else None
+        try:
+            vals = {k: float(p[k]) for k in ("R", "lo", "hi", "pt")}
+        except (KeyError, TypeError, ValueError):
+            raise CliError(f"result file {path!r} is not an `optimize` result (no {key!r} with R, lo, hi, pt)") \
+                from None
+        if not all(math.isfinite(v) for v in vals.values()) or vals["R"] <= 0 or not vals["lo"] < vals["hi"]:
+            raise CliError(f"result file {path!r}: {key!r} needs finite R > 0 and lo < hi, got {vals}")
+        z = p.get("Z")
+        vals["Z"] = float(z) if isinstance(z, (int, float)) and not isinstance(z, bool) and math.isfinite(z) else None
+        points.append(vals)
+    return points
 
+
+# ----------------------------------------------------------------------------- outputs
+
+def _plan(args, kind, inputs=()):
+    """Check ``-o`` before any work: suffix of ``kind``, not a directory, not an input, ``--force`` to replace."""
+    out = Outputs(force=args.force)
+    if args.output is None:
+        return out, None
+    path = out.add(args.output, "-o/--output", kind=kind)
+    key = os.path.realpath(path)
+    for what, p in inputs:
+        if p is not None and os.path.realpath(p) == key:
+            raise CliError(f"-o/--output {path!r} is the same file as the input {what}; it would be overwritten")
+    out.check()
+    return out, path
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def _atomic(path):
+    """A temporary path beside ``path``, given the usual file mode, renamed onto ``path`` on success."""
+    with atomic_path(path) as tmp:
+        yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files
+
+
+def write_json(path, obj):
+    """Strict JSON (NaN/inf → null) written atomically to ``path``."""
+    text = strict_json(obj) + "\n"
+    with _atomic(path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    return path
+
+
+# ----------------------------------------------------------------------------- commands
 
 def cmd_optimize(args):
+    """``optimize``: the gradient optimisation; summary on stdout, result as JSON with ``-o``."""
     from .optimize import optimize_analysis
     from .samples import background_floor
 
-    start = _floats(args.start, 4, "--start")
-    _check_output(args.output, args.force)
+    _, js = _plan(args, "json", [(f"--{p}", q) for p, q in _input_paths(args).items()])
     sample = _sample(args)
-    res = optimize_analysis(sample, start, steps=args.steps, samples=args.samples, alpha=args.alpha,
+    res = optimize_analysis(sample, args.start, steps=args.steps, samples=args.samples, alpha=args.alpha,
                             rel_syst=args.syst, b_min=background_floor(sample, args.floor_events),
                             seed=args.seed, progress=args.progress)
     out = dataclasses.asdict(res)
     out["command"] = "optimize"
-    _emit(args, out)
+    if js:
+        write_json(js, out)
     h0, h1 = res.hard_start, res.hard
-    print(f"start   R={h0['R']:.3f} window=({h0['lo']:.1f}, {h0['hi']:.1f}) pT1>{h0['pt']:.1f}  Z={h0['Z']:.4g}")
-    print(f"optimum R={h1['R']:.3f} window=({h1['lo']:.1f}, {h1['hi']:.1f}) pT1>{h1['pt']:.1f}  Z={h1['Z']:.4g}")
-    print(f"{res.clusterings} Qanti-kT clusterings, {res.seconds:.1f} s" + (f" -> {args.output}" if args.output else ""))
+    print(f"start   R={h0['R']:.3f} window=({h0['lo']:.1f}, {h0['hi']:.1f}) pT1>{h0['pt']:.1f}  Z={_z(h0['Z'])}")
+    print(f"optimum R={h1['R']:.3f} window=({h1['lo']:.1f}, {h1['hi']:.1f}) pT1>{h1['pt']:.1f}  Z={_z(h1['Z'])}")
+    print(f"{res.clusterings} Qanti-kT clusterings, {res.seconds:.1f} s" + (f" -> {js}" if js else ""))
     return 0
 
 
 def cmd_scan(args):
+    """``scan``: the brute-force FastJet grid; summary on stdout, result as JSON with ``-o``."""
     from .grid import grid_search
     from .samples import background_floor
 
-    _check_output(args.output, args.force)
+    _, js = _plan(args, "json", [(f"--{p}", q) for p, q in _input_paths(args).items()])
     sample = _sample(args)
     res = grid_search(sample, rel_syst=args.syst, b_min=background_floor(sample, args.floor_events))
+    if not all(math.isfinite(x) for x in (res.best["Z"], res.best["s"], res.best["b"])):
+        raise CliError(f"the significance is not finite at the grid's best point ({res.best}); nothing written")
     out = dataclasses.asdict(res)
     out["command"] = "scan"
     out["settings"] = {"rel_syst": args.syst, "luminosity_fb": args.lumi, "floor_events": args.floor_events,
                        "events": len(sample)}
-    _emit(args, out)
+    if js:
+        write_json(js, out)
     b = res.best
-    print(f"best R={b['R']:.2f} window=({b['lo']:.1f}, {b['hi']:.1f}) pT1>{b['pt']:.1f}  Z={b['Z']:.4g}  "
+    print(f"best R={b['R']:.2f} window=({b['lo']:.1f}, {b['hi']:.1f}) pT1>{b['pt']:.1f}  Z={_z(b['Z'])}  "
           f"({res.n_points} points, {res.clusterings} FastJet clusterings, {res.seconds:.1f} s)"
-          + (f" -> {args.output}" if args.output else ""))
+          + (f" -> {js}" if js else ""))
     return 0
 
 
 def cmd_plot(args):
+    """``plot``: mjj distributions at the start and optimum of an ``optimize`` result (image file)."""
     from .plots import plot_mjj
 
-    if not os.path.isfile(args.result):
-        raise _Usage(f"result file {args.result} does not exist")
-    _check_output(args.output, args.force)
-    if os.path.splitext(args.output)[1].lower() not in (".png", ".pdf", ".svg"):
-        raise _Usage(f"plot output must end in .png, .pdf or .svg, got {args.output!r}")
-    try:
-        with open(args.result) as fh:
-            res = json.load(fh)
-        points = [res["hard_start"], res["hard"]]
-        for p in points:
-            for k in ("R", "lo", "hi", "pt"):
-                float(p[k])
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
-        raise _Usage(f"{args.result} is not an `optimize` result ({type(err).__name__}: {err})") from None
+    _, png = _plan(args, "image", [("result file", args.result)]
+                   + [(f"--{p}", q) for p, q in _input_paths(args).items()])
+    points = _read_result(args.result)
     sample = _sample(args)
-    plot_mjj(sample, points, args.output, titles=["start", "optimum (gradient)"])
-    print(f"wrote {args.output}")
+    plot_mjj(sample, points, png, titles=["start", "optimum (gradient)"])
+    print(f"wrote {png}")
     return 0
 
 
+def _z(z):
+    return "n/a" if z is None or not math.isfinite(z) else f"{z:.4g}"
+
+
+# ----------------------------------------------------------------------------- parser
+
 def _common(p):
-    p.add_argument("--lumi", type=float, default=140.0, help="integrated luminosity in fb^-1 (default 140)")
-    p.add_argument("--hbb", help="signal events file (default: the embedded sample)")
+    p.add_argument("--lumi", type=positive_float, default=140.0, help="integrated luminosity in fb^-1 (default 140)")
+    p.add_argument("--hbb", help="signal events file (.npz/.parquet/.root; default: the embedded sample)")
     p.add_argument("--zbb", help="Z/γ*→bb̄ events file (default: embedded)")
     p.add_argument("--qcdbb", help="QCD bb̄ events file (default: embedded)")
-
-
-def _stat(p):
-    p.add_argument("--syst", type=float, default=0.0, help="relative background systematic δ (default 0)")
-    p.add_argument("--floor-events", type=float, default=25.0,
-                   help="background floor in background MC events (default 25)")
-    p.add_argument("-o", "--output", help="JSON output file (default: none, summary only)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output")
 
 
+def _stat(p):
+    p.add_argument("--syst", type=_syst, default=0.0,
+                   help=f"relative background systematic δ in [0, {MAX_SYST:g}] (default 0)")
+    p.add_argument("--floor-events", type=positive_float, default=25.0,
+                   help="background floor in background MC events, > 0 (default 25)")
+    p.add_argument("-o", "--output", help="JSON output file (default: none, summary only)")
+
+
 def build_parser():
-    """The argparse parser of ``stochgrad-analysis``."""
-    ap = argparse.ArgumentParser(prog="stochgrad-analysis",
-                                 description="H→bb̄ over Z→bb̄ and QCD bb̄: jet radius, mjj window and leading-jet "
-                                             "pT optimised together through Qanti-kT clustering and stochastic cuts.")
-    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    """The argparse parser of ``stochgrad-analysis`` (errors raise :class:`apps._cli.CliError`)."""
+    ap = ArgumentParser(prog=PROG,
+                        description="H→bb̄ over Z→bb̄ and QCD bb̄: jet radius, mjj window and leading-jet "
+                                    "pT optimised together through Qanti-kT clustering and stochastic cuts.")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=ArgumentParser)
     o = sub.add_parser("optimize", help="gradient optimisation of (R, window, pT cut)")
-    o.add_argument("--start", default="0.4,90,150,30", help="R,lo,hi,pT start (default 0.4,90,150,30)")
-    o.add_argument("--steps", type=int, default=40, help="Adam steps (default 40)")
-    o.add_argument("--samples", type=int, default=4, help="clusterings of every event per step (default 4)")
-    o.add_argument("--alpha", type=float, default=10.0, help="Qanti-kT α (default 10)")
-    o.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    o.add_argument("--start", type=_start, default=[0.4, 90.0, 150.0, 30.0],
+                   help="R,lo,hi,pT start with R > 0 and lo < hi (default 0.4,90,150,30)")
+    o.add_argument("--steps", type=positive_int, default=40, help="Adam steps, >= 1 (default 40)")
+    o.add_argument("--samples", type=_samples, default=4,
+                   help="clusterings of every event per step, >= 2 (default 4)")
+    o.add_argument("--alpha", type=positive_float, default=10.0, help="Qanti-kT α > 0 (default 10)")
+    o.add_argument("--seed", type=seed_int, default=0, help="seed in [0, 2**63) (default 0)")
     o.add_argument("--progress", action="store_true", help="progress line on stderr")
     _common(o)
     _stat(o)
@@ -199,25 +286,24 @@ def build_parser():
     s.set_defaults(func=cmd_scan)
     p = sub.add_parser("plot", help="mjj distributions at the start and optimum of an optimize result")
     p.add_argument("result", help="JSON written by `optimize -o`")
-    p.add_argument("-o", "--output", required=True, help="image file (.png, .pdf, .svg)")
-    p.add_argument("--force", action="store_true", help="overwrite an existing output")
+    p.add_argument("-o", "--output", required=True, help="image file (.png, .pdf, .svg, .jpg)")
     _common(p)
     p.set_defaults(func=cmd_plot)
     return ap
 
 
 def main(argv=None):
-    """Entry point of ``stochgrad-analysis`` and ``python -m apps.analysis``; returns the exit status."""
-    args = build_parser().parse_args(argv)
-    try:
-        if getattr(args, "steps", 1) < 1 or getattr(args, "samples", 2) < 2:
-            raise _Usage("--steps must be >= 1 and --samples >= 2")
-        if not (math.isfinite(args.lumi) and args.lumi > 0):
-            raise _Usage(f"--lumi must be a positive number, got {args.lumi}")
-        return args.func(args)
-    except (ValueError, OSError) as err:
-        print(f"stochgrad-analysis {args.command}: error: {err}", file=sys.stderr)
-        return 2
+    """Entry point of ``stochgrad-analysis`` and ``python -m apps.analysis``.
+
+    Every error is one stderr line and exit status 2 (see :func:`apps._cli.run`).
+
+    Args:
+        argv: arguments (default ``sys.argv[1:]``).
+
+    Returns:
+        The exit status.
+    """
+    return run(PROG, build_parser(), argv)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -39,9 +39,15 @@ def fastjet_observables(events, R, ptmin=JET_PTMIN):
 
     ``mjj``: mass of the two leading jets with ``pT ≥ ptmin`` (NaN with fewer than two);
     ``pt1``: the leading jet's pT (0 without jets above ``ptmin``).
+
+    Raises:
+        ValueError: non-finite momenta (FastJet itself crashes with a segmentation fault on NaN).
     """
     import awkward as ak
     import fastjet
+
+    if not np.all(np.isfinite(events.p4)):
+        raise ValueError("non-finite (NaN or inf) momenta: FastJet cannot cluster them")
 
     arr = events.to_awkward(with_name=None)
     cs = fastjet.ClusterSequence(arr, fastjet.JetDefinition(fastjet.antikt_algorithm, float(R)))

@@ -21,47 +21,44 @@ def plot_mjj(sample, points, path, titles=None, bins=np.arange(40.0, 250.1, 5.0)
     Args:
         sample: :class:`~apps.analysis.samples.Sample`.
         points: list of dicts with ``R``, ``lo``, ``hi``, ``pt`` (and optionally ``Z``).
-        path: output image file (written via a temporary file, then renamed).
+        path: output image file (written via a temporary file beside it, then renamed; its folder is
+            created if missing).
         titles: one title per panel.
 
     Returns:
         ``path``.
     """
     import os
-    import tempfile
 
     import matplotlib
+
+    from apps._cli import atomic_path
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(points), figsize=(5.2 * len(points), 4.0), squeeze=False)
-    for k, (ax, pt) in enumerate(zip(axes[0], points)):
-        mjj, pt1 = fastjet_observables(sample.events, pt["R"])
-        base = np.isfinite(mjj) & (pt1 > pt["pt"])
-        for p, name in enumerate(sample.names):
-            sel = base & (sample.process == p)
-            m = mjj[sel]
-            win = (m > pt["lo"]) & (m < pt["hi"])
-            y = float(sample.weight[sel][win].sum())
-            ax.hist(m, bins=bins, density=True, histtype="step", lw=1.5, color=_COLOURS.get(name),
-                    label=f"{_LABELS.get(name, name)}: {y:.3g} in window")
-        ax.axvspan(pt["lo"], pt["hi"], color="gold", alpha=0.3, label=f"window {pt['lo']:.1f}–{pt['hi']:.1f} GeV")
-        z = f", Z = {pt['Z']:.2f}" if pt.get("Z") is not None else ""
-        title = titles[k] if titles else ""
-        ax.set(xlabel="m_jj of the two leading jets [GeV]", ylabel="normalised events / 5 GeV",
-               title=f"{title}\nanti-kT R = {pt['R']:.2f}, leading-jet pT > {pt['pt']:.0f} GeV{z}")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(suffix=os.path.splitext(path)[1], dir=d)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=110)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files
-        os.replace(tmp, path)
+        for k, (ax, pt) in enumerate(zip(axes[0], points)):
+            mjj, pt1 = fastjet_observables(sample.events, pt["R"])
+            base = np.isfinite(mjj) & (pt1 > pt["pt"])
+            for p, name in enumerate(sample.names):
+                sel = base & (sample.process == p)
+                m = mjj[sel]
+                win = (m > pt["lo"]) & (m < pt["hi"])
+                y = float(sample.weight[sel][win].sum())
+                ax.hist(m, bins=bins, density=True, histtype="step", lw=1.5, color=_COLOURS.get(name),
+                        label=f"{_LABELS.get(name, name)}: {y:.3g} in window")
+            ax.axvspan(pt["lo"], pt["hi"], color="gold", alpha=0.3, label=f"window {pt['lo']:.1f}–{pt['hi']:.1f} GeV")
+            z = f", Z = {pt['Z']:.2f}" if pt.get("Z") is not None else ""
+            title = titles[k] if titles else ""
+            ax.set(xlabel="m_jj of the two leading jets [GeV]", ylabel="normalised events / 5 GeV",
+                   title=f"{title}\nanti-kT R = {pt['R']:.2f}, leading-jet pT > {pt['pt']:.0f} GeV{z}")
+            ax.legend(fontsize=7)
+        fig.tight_layout()
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=110, format=os.path.splitext(path)[1].lstrip(".").lower() or "png")
+            os.chmod(tmp, 0o644)  # mkstemp makes 0600 files
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path

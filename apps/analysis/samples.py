@@ -80,6 +80,7 @@ def load_samples(files=None, luminosity_fb=DEFAULT_LUMI_FB, max_events=None):
     Args:
         files: ``{name: path}`` with the signal first (default: the embedded samples);
             each file must carry ``meta["sigma_pb"]`` (made by ``generate --process``).
+            A value may also be an already loaded :class:`apps.jets.Events`.
         luminosity_fb: integrated luminosity in fb⁻¹ (> 0).
         max_events: keep at most this many events per process (the first ones); the
             weights are rescaled so that yields stay unbiased.
@@ -88,7 +89,8 @@ def load_samples(files=None, luminosity_fb=DEFAULT_LUMI_FB, max_events=None):
         :class:`Sample`.
 
     Raises:
-        ValueError: missing files, files without a cross section, bad luminosity.
+        ValueError: missing files, files without a cross section or without events, non-finite
+            momenta, bad luminosity.
     """
     from apps.jets import Events, load_events
     from apps.jets.processes import event_weight
@@ -100,9 +102,16 @@ def load_samples(files=None, luminosity_fb=DEFAULT_LUMI_FB, max_events=None):
         raise ValueError(f"max_events must be an integer >= 1, got {max_events!r}")
     evs, names, sig = [], [], []
     for name, path in files.items():
-        if not os.path.exists(path):
+        if isinstance(path, Events):
+            ev, path = path, "the events given"
+        elif not os.path.exists(path):
             raise ValueError(f"{name}: events file {path} does not exist")
-        ev = load_events(path)
+        else:
+            ev = load_events(path)
+        if len(ev) == 0:
+            raise ValueError(f"{name}: {path} holds no events")
+        if not np.all(np.isfinite(ev.p4)):
+            raise ValueError(f"{name}: non-finite (NaN or inf) momenta in {path}")  # FastJet would crash on them
         w = event_weight(ev.meta, luminosity_fb * 1000.0)
         if max_events is not None and len(ev) > max_events:
             w *= len(ev) / max_events

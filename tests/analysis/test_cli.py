@@ -69,7 +69,7 @@ def test_bad_input_exit_2_one_line(small_files, tmp_path, capsys):
         ["optimize", "-o", str(out)],  # exists, no --force
         ["optimize", "--start", "0.4,90,150"],  # three numbers
         ["optimize", "--start", "0.4,150,90,30", "--steps", "1", "--samples", "2"],  # lo > hi
-        ["scan", "-o", str(tmp_path / "missing" / "s.json")],
+        ["scan", "-o", str(tmp_path / "s.png")],  # a result must be .json
         ["scan", "--lumi", "-1"],
         ["plot", str(out), "-o", str(tmp_path / "p.png")],  # not a result
         ["optimize", "--hbb", str(tmp_path / "nope.npz")],

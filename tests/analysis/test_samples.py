@@ -39,6 +39,25 @@ def test_bad_inputs():
         load_samples({"hbb": "/nonexistent.npz"})
 
 
+def test_empty_or_nan_events_refused_before_fastjet():
+    """FastJet segfaults on NaN momenta (seen through the CLI), so the sample and the grid refuse them."""
+    from apps.analysis.grid import fastjet_observables
+    from apps.jets import Events, load_events
+
+    ev = load_events(DEFAULT_FILES["hbb"]).subset(slice(0, 5))
+    p4 = ev.p4.copy()
+    p4[1, 0, 2] = np.nan
+    bad = Events(p4, ev.counts, None, dict(ev.meta))
+    with pytest.raises(ValueError, match="non-finite"):
+        load_samples({"hbb": bad, "zbb": ev})
+    with pytest.raises(ValueError, match="holds no events"):
+        load_samples({"hbb": ev, "zbb": ev.subset(slice(0, 0))})
+    with pytest.raises(ValueError, match="non-finite"):
+        fastjet_observables(bad, 0.4)
+    s = load_samples({"hbb": ev, "zbb": ev})  # loaded Events are accepted as well as paths
+    assert len(s) == 10 and s.is_signal.sum() == 5
+
+
 def test_generate_process_stores_sigma_and_b_quarks():
     pytest.importorskip("pythia8mc")
     from apps.jets.generate import generate_events
