@@ -223,10 +223,18 @@ def strict_json(obj, indent=1) -> str:
     return json.dumps(_clean(obj), indent=indent, allow_nan=False)
 
 
-def _tmp_in(path):
-    d = os.path.dirname(os.path.abspath(path))
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _tmp_in(path, suffix=".tmp"):
+    """A temporary file beside ``path`` with the mode a plain ``open`` would give (mkstemp makes 0600)."""
+    d, base = os.path.split(os.path.abspath(os.fspath(path)))
     os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=d)
+    fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=suffix, dir=d)
+    os.fchmod(fd, 0o666 & ~_umask())
     return fd, tmp
 
 
@@ -251,10 +259,7 @@ def atomic_path(path):
     Usage: ``with atomic_path(out) as tmp: writer(..., tmp)``. On an exception the
     temporary file is removed and ``path`` is left as it was.
     """
-    d, base = os.path.split(os.path.abspath(os.fspath(path)))
-    stem, ext = os.path.splitext(base)
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=f".tmp{ext}", dir=d)
+    fd, tmp = _tmp_in(path, suffix=".tmp" + os.path.splitext(os.fspath(path))[1])
     os.close(fd)
     try:
         yield tmp

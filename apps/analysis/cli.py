@@ -16,7 +16,6 @@ atomic; JSON is strict (NaN → null). Nothing is written unless ``-o`` names a 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import json
 import math
@@ -158,24 +157,10 @@ def _plan(args, kind, inputs=()):
     return out, path
 
 
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-@contextlib.contextmanager
-def _atomic(path):
-    """A temporary path beside ``path``, given the usual file mode, renamed onto ``path`` on success."""
-    with atomic_path(path) as tmp:
-        yield tmp
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files
-
-
 def write_json(path, obj):
     """Strict JSON (NaN/inf → null) written atomically to ``path``."""
     text = strict_json(obj) + "\n"
-    with _atomic(path) as tmp:
+    with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(text)
     return path

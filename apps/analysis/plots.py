@@ -58,7 +58,6 @@ def plot_mjj(sample, points, path, titles=None, bins=np.arange(40.0, 250.1, 5.0)
         fig.tight_layout()
         with atomic_path(path) as tmp:
             fig.savefig(tmp, dpi=110, format=os.path.splitext(path)[1].lstrip(".").lower() or "png")
-            os.chmod(tmp, 0o644)  # mkstemp makes 0600 files
     finally:
         plt.close(fig)
     return path
