@@ -446,22 +446,23 @@ _RES_SALT = np.uint64(0x632BE59BD9B4E019)  # the reservoirs' stream differs from
 
 @nb.njit(parallel=True, cache=True, nogil=True, error_model="numpy")
 def run_batch(p4, counts, R, alpha, det, n_samples, seed, ptmin, want_hist, hist_out, dist_out, mjj_out, score_out,
-              res_out, res_sign_out, alt_total_out):
+              res_out, res_sign_out, alt_total_out, e0=0):
     """Cluster every (event, sample); fills mjj_out/score_out (n_ev·n_samples) and,
     when ``want_hist``, hist_out (n_items, n_max, 2) / dist_out (n_items, n_max).
     With ``res_out`` of shape (n_items, m, 3) (m > 0) also draws m alternatives per
-    item (``res_sign_out`` (n_items, m), ``alt_total_out`` (n_items,); see cluster_one)."""
+    item (``res_sign_out`` (n_items, m), ``alt_total_out`` (n_items,); see cluster_one).
+    ``e0``: global index of event 0 (streams are keyed by the global event index)."""
     n_ev = counts.shape[0]
     n_items = n_ev * n_samples
     ptmin2 = ptmin * ptmin
     nres = res_out.shape[1]
     for it in nb.prange(n_items):
         e, smp, n, hist, hd, top = _item_scratch(it, counts, n_samples)
-        state = stream_key(seed, e, smp)
+        state = stream_key(seed, e0 + e, smp)
         res = np.full((nres, 3), -1, np.int64)
         res_sign = np.zeros(nres)
         force = np.full(3, -1, np.int64)
-        rstate = stream_key(seed ^ _RES_SALT, e, smp)
+        rstate = stream_key(seed ^ _RES_SALT, e0 + e, smp)
         sc, ntop, state, tot = cluster_one(p4[e], n, R[e], alpha, det, state, ptmin2, hist, hd, top,
                                            rstate, res, res_sign, force)
         if nres > 0:
@@ -480,7 +481,7 @@ def run_batch(p4, counts, R, alpha, det, n_samples, seed, ptmin, want_hist, hist
 
 
 @nb.njit(parallel=True, cache=True, nogil=True, error_model="numpy")
-def run_alternatives(p4, counts, R, alpha, n_samples, seed, ptmin, res, mjj_out):
+def run_alternatives(p4, counts, R, alpha, n_samples, seed, ptmin, res, mjj_out, e0=0):
     """Dijet mass along each drawn alternative: item ``it``'s history replayed with its
     own stream, candidate ``res[it, j, 1:]`` forced at step ``res[it, j, 0]``
     (``res[it, j, 0] < 0``: no alternative, NaN). Fills mjj_out (n_items, m)."""
@@ -500,7 +501,7 @@ def run_alternatives(p4, counts, R, alpha, n_samples, seed, ptmin, res, mjj_out)
         force = np.empty(3, np.int64)
         for q in range(3):
             force[q] = res[it, j, q]
-        state = stream_key(seed, e, smp)
+        state = stream_key(seed, e0 + e, smp)
         _, ntop, _, _ = cluster_one(p4[e], n, R[e], alpha, False, state, ptmin2, hist, hd, top,
                                     np.uint64(0), no_res, no_sign, force)
         mjj_out[it, j] = _pair_mass(top) if ntop >= 2 else np.nan

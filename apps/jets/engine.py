@@ -90,7 +90,7 @@ def _seed64(seed):
     return int(seed) % (1 << 64)
 
 
-def _run(p4, counts, R, alpha, n_samples, seed, ptmin, want_hist, n_alt=0):
+def _run(p4, counts, R, alpha, n_samples, seed, ptmin, want_hist, n_alt=0, event_offset=0):
     if int(n_samples) != n_samples or n_samples < 1:
         raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}")
     if not np.isfinite(ptmin) or ptmin < 0:
@@ -112,19 +112,20 @@ def _run(p4, counts, R, alpha, n_samples, seed, ptmin, want_hist, n_alt=0):
     alt_total = np.zeros(n_items)
     if n_items:
         k.run_batch(p4, counts, R, 0.0 if det else alpha, det, ns, np.uint64(seed), float(ptmin), want_hist,
-                    hist, dist, mjj, score, res, res_sign, alt_total)
+                    hist, dist, mjj, score, res, res_sign, alt_total, np.int64(event_offset))
     out = R, alpha, ns, hist, dist, mjj.reshape(-1, ns), score.reshape(-1, ns)
     if n_alt:
         alt_mjj = np.empty((n_items, n_alt))
         if n_items:
-            k.run_alternatives(p4, counts, R, alpha, ns, np.uint64(seed), float(ptmin), res, alt_mjj)
+            k.run_alternatives(p4, counts, R, alpha, ns, np.uint64(seed), float(ptmin), res, alt_mjj,
+                                np.int64(event_offset))
         # each drawn alternative carries Σ|w| · sign / m: their sum estimates Σ_k w_k Δ_k
         weight = alt_total[:, None] * res_sign / n_alt
         out += (alt_mjj.reshape(-1, ns, n_alt), weight.reshape(-1, ns, n_alt))
     return out
 
 
-def sample_mjj_and_score(p4, counts, R, alpha, n_samples, seed, ptmin=20.0):
+def sample_mjj_and_score(p4, counts, R, alpha, n_samples, seed, ptmin=20.0, event_offset=0):
     """Dijet mass and ∂/∂R log p(history) per (event, sample), in one pass, no Python per event.
 
     Args:
@@ -134,19 +135,23 @@ def sample_mjj_and_score(p4, counts, R, alpha, n_samples, seed, ptmin=20.0):
         n_samples, seed: samples per event; the stream of sample s of event e depends
             only on (seed, e, s).
         ptmin: jet pT threshold for the two leading jets.
+        event_offset: global index of the first event (a partition of a larger
+            sample): streams are keyed by (seed, event_offset + e, s).
 
     Returns:
         ``(mjj, score)``, float64 arrays of shape ``(n_events, n_samples)``; ``mjj`` is
         NaN where fewer than two jets pass ``ptmin``.
     """
     p4, counts = as_padded((p4, counts))
-    _, alpha, ns, _, _, mjj, score = _run(p4, counts, R, alpha, n_samples, _seed64(seed), ptmin, False)
+    _, alpha, ns, _, _, mjj, score = _run(p4, counts, R, alpha, n_samples, _seed64(seed), ptmin, False,
+                                          event_offset=_offset(event_offset))
     if ns != n_samples:
         mjj, score = np.repeat(mjj, n_samples, axis=1), np.repeat(score, n_samples, axis=1)
     return mjj, score
 
 
-def sample_mjj_and_alternatives(p4, counts, R, alpha, n_samples, seed, n_alternatives=1, ptmin=20.0):
+def sample_mjj_and_alternatives(p4, counts, R, alpha, n_samples, seed, n_alternatives=1, ptmin=20.0,
+                                event_offset=0):
     """Dijet mass, score and stochastic-derivative alternatives per (event, sample).
 
     For the stochastic derivative of ``E[f(mjj)]`` with respect to R (unbiased):
@@ -162,7 +167,7 @@ def sample_mjj_and_alternatives(p4, counts, R, alpha, n_samples, seed, n_alterna
     ``1 + n_alternatives`` clusterings.
 
     Args:
-        p4, counts, R, alpha, n_samples, seed, ptmin: as :func:`sample_mjj_and_score`
+        p4, counts, R, alpha, n_samples, seed, ptmin, event_offset: as :func:`sample_mjj_and_score`
             (α must be a finite number > 0: anti-kT and α = 0 do not depend on R
             through their choices).
         n_alternatives: alternatives drawn per history (≥ 1).
@@ -181,8 +186,14 @@ def sample_mjj_and_alternatives(p4, counts, R, alpha, n_samples, seed, n_alterna
         raise ValueError(f"stochastic-derivative alternatives need a finite α > 0 (Qanti-kT), got {alpha!r}")
     p4, counts = as_padded((p4, counts))
     _, _, _, _, _, mjj, score, alt_mjj, alt_w = _run(p4, counts, R, alpha, n_samples, _seed64(seed), ptmin, False,
-                                                     int(n_alternatives))
+                                                     int(n_alternatives), _offset(event_offset))
     return mjj, score, alt_mjj, alt_w
+
+
+def _offset(event_offset):
+    if not isinstance(event_offset, (int, np.integer)) or isinstance(event_offset, bool) or event_offset < 0:
+        raise ValueError(f"event_offset must be an integer >= 0, got {event_offset!r}")
+    return int(event_offset)
 
 
 def cluster(events, R, alpha=None, n_samples=1, seed=None):
