@@ -563,17 +563,22 @@ class _Futures(_Inline):
 
 
 class _Dask:
-    """A :class:`dask.distributed.Client`: chunks stay on the workers; only statistics travel."""
+    """A :class:`dask.distributed.Client`: chunks stay on the workers when a later pass needs them; else only
+    their statistics come back (one task per chunk)."""
 
     def __init__(self, client):
         self.client = client
+        self.kept = False
 
     def run(self, task, spec, chunks, keep):
         c = self.client
-        return [c.submit(task, spec, a, b, True, pure=False, retries=3) for a, b in chunks]
+        self.kept = keep
+        return [c.submit(task, spec, a, b, keep, pure=False, retries=3) for a, b in chunks]
 
     def stats(self, handles):
         c = self.client
+        if not self.kept:  # the results hold statistics only: fetch them directly
+            return [_chunk_stats(h) for h in c.gather(handles)]
         return c.gather([c.submit(_chunk_stats, h, pure=False, retries=3) for h in handles])
 
     def apply(self, fn, handles, *args):
