@@ -61,6 +61,8 @@ def main(argv=None):
     ap.add_argument("--samples", type=int, default=8, help="histories per event")
     ap.add_argument("--partitions", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--task-overhead-ms", type=float, default=None,
+                    help="scheduler cost per task for the projection (default: the measured throughput)")
     args = ap.parse_args(argv)
 
     import cloudpickle
@@ -172,7 +174,8 @@ def main(argv=None):
         for size in (part_events // S, 1000):
             P = -(-N // size)
             compute = per_history * size * S * -(-P // W)  # whole waves of partitions
-            sched = rt["batch"] * P  # the scheduler handles tasks one after another
+            per_task = rt["batch"] if args.task_overhead_ms is None else args.task_overhead_ms / 1e3
+            sched = per_task * P  # the scheduler handles tasks one after another (added in full: conservative)
             ser = t_ser * -(-P // W)
             reduce = t_reduce * P
             step = compute + sched + ser + reduce
