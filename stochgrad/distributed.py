@@ -77,15 +77,14 @@ def exact_sum(a) -> int:
         raise ValueError("a per-sample quantity is not finite (inf/NaN); the estimate would be meaningless")
     m, e = np.frexp(a)
     mi = (m * 9007199254740992.0).astype(np.int64)  # exact: |m| < 1, 53 significant bits
-    e = (e.astype(np.int64) - 53 + _SHIFT)
-    order = np.argsort(e, kind="stable")
-    e, mi = e[order], mi[order]
-    starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
-    hi = np.add.reduceat(mi >> 26, starts)  # |mi >> 26| < 2^27: int64 sums exact up to 2^36 terms
-    lo = np.add.reduceat(mi & ((1 << 26) - 1), starts)
+    e = e.astype(np.intp) - 53 + _SHIFT  # in [0, 2098]
+    # mi = hi·2^36 + mid·2^18 + lo with |hi| < 2^17 and 0 <= mid, lo < 2^18: per-exponent float sums of
+    # these stay below 2^53 (exact) for up to 2^35 terms
     total = 0
-    for h, l, s in zip(hi.tolist(), lo.tolist(), e[starts].tolist()):
-        total += ((h << 26) + l) << s
+    for part, shift in ((mi >> 36, 36), ((mi >> 18) & 0x3FFFF, 18), (mi & 0x3FFFF, 0)):
+        sums = np.bincount(e, weights=part.astype(np.float64))
+        for ex in np.flatnonzero(sums).tolist():
+            total += int(sums[ex]) << (ex + shift)
     return total
 
 
