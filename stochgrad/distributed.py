@@ -10,12 +10,14 @@ a Dask cluster (:class:`dask.distributed.Client`) — and every chunk returns on
 pairwise products.
 
 Exact sums make the reduction independent of the chunking and of the order in
-which chunks finish. A float ``x = m·2^e`` is an integer multiple of
-``2^-1126``; a chunk adds those integers exactly (Python ints), products are
-split without rounding (Dekker's two-product), and the final estimate is the
-*exactly rounded* value of a rational formula of those sums. So ``.grad`` is the
-correctly rounded mean of the per-sample gradients, whichever way the work was
-cut: the local path (``executor=None``) is the one-chunk case of the same code.
+which chunks finish. Every finite double is an integer multiple of ``2^-1126``;
+a chunk adds those integers exactly (Python ints, via per-exponent partial sums),
+products of two per-sample features are the ordinary float product (one
+rounding per sample, the same wherever the sample runs), and the final estimate
+is the *exactly rounded* value of a rational formula of the merged sums. So
+``.grad`` is the correctly rounded mean of the per-sample gradients ``F·c``
+(features ``F``, coefficients ``c``), whichever way the work was cut: the local
+path (``executor=None``) is the one-chunk case of the same code.
 
 What the estimators need from all samples stays exact:
 
@@ -71,21 +73,10 @@ def exact_sum(a) -> int:
         ValueError: a non-finite entry.
     """
     a = np.ascontiguousarray(a, dtype=np.float64).ravel()
-    if a.size == 0:
-        return 0
-    if not np.all(np.isfinite(a)):
-        raise ValueError("a per-sample quantity is not finite (inf/NaN); the estimate would be meaningless")
-    m, e = np.frexp(a)
-    mi = (m * 9007199254740992.0).astype(np.int64)  # exact: |m| < 1, 53 significant bits
-    e = e.astype(np.intp) - 53 + _SHIFT  # in [0, 2098]
-    # mi = hi·2^36 + mid·2^18 + lo with |hi| < 2^17 and 0 <= mid, lo < 2^18: per-exponent float sums of
-    # these stay below 2^53 (exact) for up to 2^35 terms
-    total = 0
-    for part, shift in ((mi >> 36, 36), ((mi >> 18) & 0x3FFFF, 18), (mi & 0x3FFFF, 0)):
-        sums = np.bincount(e, weights=part.astype(np.float64))
-        for ex in np.flatnonzero(sums).tolist():
-            total += int(sums[ex]) << (ex + shift)
-    return total
+    sums = _ColumnSums(1)
+    for i in range(0, a.size, _BLOCK):
+        sums.add(a[i:i + _BLOCK, None])
+    return sums.totals()[0]
 
 
 def exact_value(K) -> Fraction:
@@ -93,42 +84,56 @@ def exact_value(K) -> Fraction:
     return Fraction(K, _ONE)
 
 
-def _split(x):
-    c = 134217729.0 * x  # Veltkamp: 2^27 + 1
-    hi = c - (c - x)
-    return hi, x - hi
+_NEXP = 2100  # exponent slots per column (frexp exponent − 53 + 1126 lies in [0, 2098])
+_BLOCK = 1 << 15  # rows per block of the column sums (bounds the temporaries)
 
 
-def _two_product(x, y):
-    """``(p, e)`` with ``x·y = p + e`` exactly (Dekker), elementwise."""
-    p = x * y
-    xh, xl = _split(x)
-    yh, yl = _split(y)
-    e = xl * yl - (((p - xh * yh) - xl * yh) - xh * yl)
-    return p, e
+class _ColumnSums:
+    """Exact sums of many float columns at once, fed block by block (no sort, O(rows × columns)).
 
+    Each double is ``mi · 2^(e − 53)`` with ``mi`` a 53-bit integer, cut as ``hi·2^27 + lo``
+    (``|hi| < 2^26``, ``0 ≤ lo < 2^27``): per column and exponent, float sums of these parts stay
+    exact (< 2^53) for up to 2^26 rows, after which they are flushed into Python integers.
+    """
 
-def _sums(F):
-    """Exact column sums of ``F (m, ...)``: an object array of ints shaped ``F.shape[1:]``."""
-    flat = F.reshape(F.shape[0], int(np.prod(F.shape[1:])))
-    out = np.empty(flat.shape[1], dtype=object)
-    for j in range(flat.shape[1]):
-        out[j] = exact_sum(flat[:, j])
-    return out.reshape(F.shape[1:])
+    _FLUSH = 1 << 26
 
+    def __init__(self, n_cols):
+        self.n_cols = n_cols
+        self.out = [0] * n_cols
+        self._reset()
 
-def _product_sums(F):
-    """Exact ``Σ_i F[i, j, k] F[i, j, l]`` for ``F (m, d, k)``: object array ``(d, k, k)``."""
-    m, d, k = F.shape
-    out = np.empty((d, k, k), dtype=object)
-    for j in range(d):
-        for a in range(k):
-            for b in range(a, k):
-                p, e = _two_product(F[:, j, a], F[:, j, b])
-                if not (np.all(np.isfinite(p)) and np.all(np.isfinite(e))):
-                    raise ValueError("a per-sample quantity is too large for an exact sum of squares")
-                out[j, a, b] = out[j, b, a] = exact_sum(p) + exact_sum(e)
-    return out
+    def _reset(self):
+        self.acc = [np.zeros(self.n_cols * _NEXP) for _ in range(2)]
+        self.rows = 0
+
+    def add(self, M):
+        M = np.ascontiguousarray(M, dtype=np.float64)
+        if M.size == 0:
+            return
+        if not np.all(np.isfinite(M)):
+            raise ValueError("a per-sample quantity is not finite (inf/NaN); the estimate would be meaningless")
+        if self.rows + M.shape[0] > self._FLUSH:
+            self._flush()
+        self.rows += M.shape[0]
+        m, e = np.frexp(M)
+        mi = (m * 9007199254740992.0).astype(np.int64)
+        idx = (e.astype(np.intp) + (_SHIFT - 53) + np.arange(self.n_cols, dtype=np.intp) * _NEXP).ravel()
+        self.acc[0] += np.bincount(idx, weights=(mi >> 27).ravel().astype(np.float64), minlength=self.acc[0].size)
+        self.acc[1] += np.bincount(idx, weights=(mi & 0x7FFFFFF).ravel().astype(np.float64),
+                                   minlength=self.acc[1].size)
+
+    def _flush(self):
+        for acc, shift in zip(self.acc, (27, 0)):
+            for k in np.flatnonzero(acc).tolist():
+                c, ex = divmod(k, _NEXP)
+                self.out[c] += int(acc[k]) << (ex + shift)
+        self._reset()
+
+    def totals(self) -> list:
+        """The exact sums as integers (value ``K · 2^-1126``), one per column."""
+        self._flush()
+        return list(self.out)
 
 
 def _frac(x) -> Fraction:
@@ -152,14 +157,36 @@ class _Chunk:
 
 
 def _stats(value, F, fold):
-    st = {"n": int(value.shape[0]), "v1": exact_sum(value)}
-    p, e = _two_product(value, value)
-    st["v2"] = exact_sum(p) + exact_sum(e)
-    st["folds"] = []
+    """Exact sums per chunk: ``n``, ``Σv``, ``Σv²`` and, per fold, ``ΣF (d, k)`` and ``ΣF_a F_b (d, k, k)``.
+
+    The sums are exact; each per-sample product is the rounded float product (one rounding per
+    sample, deterministic), so the statistics do not depend on the chunking.
+    """
+    m, d, k = F.shape
+    ia, ib = np.triu_indices(k)
+    present = [f for f in (0, 1) if np.any(fold == f)]
+    T = len(ia)
+    per_fold = d * k + d * T
+    sums = _ColumnSums(2 + len(present) * per_fold)
+    for a in range(0, m, _BLOCK):
+        v, Fb, fb = value[a:a + _BLOCK], F[a:a + _BLOCK], fold[a:a + _BLOCK]
+        cols = [v[:, None], (v * v)[:, None]]
+        for f in present:
+            Ff = Fb if len(present) == 1 else Fb * (fb == f)[:, None, None]
+            cols += [Ff.reshape(-1, d * k), (Ff[:, :, ia] * Ff[:, :, ib]).reshape(-1, d * T)]
+        sums.add(np.concatenate(cols, axis=1))
+    tot = sums.totals()
+    st = {"n": int(m), "v1": tot[0], "v2": tot[1], "folds": []}
     for f in (0, 1):
-        sel = fold == f
-        Ff = F[sel]
-        st["folds"].append({"n": int(sel.sum()), "F1": _sums(Ff), "F2": _product_sums(Ff)})
+        F1 = np.zeros((d, k), dtype=object)
+        F2 = np.zeros((d, k, k), dtype=object)
+        if f in present:
+            o = 2 + present.index(f) * per_fold
+            F1[...] = np.array(tot[o:o + d * k], dtype=object).reshape(d, k)
+            prod = np.array(tot[o + d * k:o + per_fold], dtype=object).reshape(d, T)
+            F2[:, ia, ib] = prod
+            F2[:, ib, ia] = prod
+        st["folds"].append({"n": int(np.sum(fold == f)), "F1": F1, "F2": F2})
     return st
 
 
@@ -424,8 +451,7 @@ def _press_task(chunk, fits):
             with np.errstate(divide="ignore", invalid="ignore"):
                 r = resid / (1.0 - lev)
             if np.all(np.isfinite(r)):
-                p, e = _two_product(r, r)
-                row.append((exact_sum(p) + exact_sum(e), float(lev.max())))
+                row.append((exact_sum(r * r), float(lev.max())))
             else:
                 row.append((0, math.inf))
         out.append(row)
