@@ -94,7 +94,8 @@ def main(argv=None):
     from apps.jets import Events, load_default_events, load_events
     from apps.jets import distributed as jd
     from apps.jets import optimize as opt
-    from stochgrad import distributed as sd
+    from stochgrad import _chunks as sd
+    from stochgrad import _crossfit as cfit
 
     base = load_default_events() if args.events == "default" else load_events(args.events)
     idx = np.arange(args.n_events) % len(base.counts)
@@ -137,7 +138,7 @@ def main(argv=None):
     t_ser = (time.perf_counter() - t0) / 20
     t0 = time.perf_counter()
     merged = sd._merge([chunk.stats] * src.n_partitions)
-    sd._moments(merged, sd._coefficients(est, merged, 1))
+    cfit._moments(merged, cfit._coefficients(est, merged, 1))
     t_reduce = (time.perf_counter() - t0) / src.n_partitions
 
     cap = _parallel_capacity()
