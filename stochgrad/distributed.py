@@ -34,6 +34,8 @@ Per-sample gradients (``Estimate.samples``) come back only when asked
 (``return_samples=True``; always on the local path).
 """
 
+from __future__ import annotations
+
 import numbers
 
 import numpy as np
