@@ -40,8 +40,10 @@ class EventSource:
     """Events in a file, cut into partitions of consecutive events (read lazily, one partition at a time).
 
     Attributes:
-        path: ``.parquet`` (partitions read by row group) or ``.npz``; ``"default"``
-            is the embedded 300-event sample.
+        path: ``.parquet`` (partitions read by row group), ``.root`` (a TTree
+            ``Events`` with jagged ``Particle_px/py/pz/E`` branches, read by entry
+            range through uproot) or ``.npz``; ``"default"`` is the embedded
+            300-event sample.
         bounds: partition boundaries as event indices ``(0, b1, ..., n_events)``;
             each partition is padded to its own largest multiplicity.
     """
@@ -85,8 +87,13 @@ class EventSource:
         elif path.lower().endswith(".npz"):
             with np.load(path, allow_pickle=False) as f:
                 total = int(len(f["counts"]))
+        elif path.lower().endswith(".root"):
+            import uproot
+
+            with uproot.open(path) as f:
+                total = int(_root_tree(f, path).num_entries)
         else:
-            raise ValueError(f"{path}: unknown events file type; use .parquet, .npz or 'default'")
+            raise ValueError(f"{path}: unknown events file type; use .parquet, .root, .npz or 'default'")
         if n_events is not None:
             if n_events < 1:
                 raise ValueError(f"n_events must be >= 1, got {n_events}")
@@ -120,6 +127,8 @@ def _read(path, start, stop):
         from . import load_events
 
         ev = load_events(path).subset(slice(start, stop))
+    elif path.lower().endswith(".root"):
+        ev = _read_root(path, start, stop)
     else:
         ev = _read_parquet(path, start, stop)
     if len(_CACHE) > 64:
@@ -146,6 +155,35 @@ def _read_parquet(path, start, stop):
     if "particles" in ak.fields(arr):
         arr = arr["particles"]
     p4, counts = _from_awkward(arr)
+    return Events(p4, counts, None, {"source": path, "events": [start, stop]})
+
+
+_ROOT_BRANCHES = ("Particle_px", "Particle_py", "Particle_pz", "Particle_E")
+
+
+def _root_tree(f, path):
+    trees = [k.split(";")[0] for k, c in f.classnames().items() if c == "TTree"]
+    name = "Events" if "Events" in trees else (trees[0] if len(trees) == 1 else None)
+    if name is None:
+        raise ValueError(f"{path}: no TTree 'Events' (and not exactly one TTree: {trees})")
+    t = f[name]
+    missing = [b for b in _ROOT_BRANCHES if b not in t.keys()]
+    if missing:
+        raise ValueError(f"{path}: tree {name!r} lacks the branches {missing} (jagged Particle_px/py/pz/E, as "
+                         "apps.jets writes them); convert other layouts to Parquet with save_partitioned")
+    return t
+
+
+def _read_root(path, start, stop):
+    """Entries ``start..stop-1`` of a ROOT TTree with jagged ``Particle_px/py/pz/E`` branches (uproot reads only them)."""
+    import awkward as ak
+    import uproot
+
+    from .events import Events, _from_awkward
+
+    with uproot.open(path) as f:
+        arr = _root_tree(f, path).arrays(list(_ROOT_BRANCHES), entry_start=start, entry_stop=stop, library="ak")
+    p4, counts = _from_awkward(ak.zip({q: arr[f"Particle_{q}"] for q in ("px", "py", "pz", "E")}))
     return Events(p4, counts, None, {"source": path, "events": [start, stop]})
 
 

@@ -118,3 +118,21 @@ def test_bad_scheduler_is_one_line_exit_2(tmp_path, capsys):
     rc = cli.main(["optimize", "--scheduler", "local:0", "--steps", "1", "--json", str(tmp_path / "x.json")])
     assert rc == 2
     assert "local:N" in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_root_partitions_are_read_by_entry_range(events, tmp_path):
+    """A TTree with jagged Particle_px/py/pz/E branches (as apps.jets writes it), read per entry range."""
+    uproot = pytest.importorskip("uproot")
+    path = str(tmp_path / "events.root")
+    parts = events.to_awkward(with_name=None)
+    with uproot.recreate(path) as f:
+        t = f.mktree("Events", {"Particle": parts.type.content}, field_name=lambda o, i: f"{o}_{i}",
+                     counter_name=lambda c: f"n{c}")
+        t.extend({"Particle": parts})
+    src = jd.EventSource.open(path, 24)
+    assert src.bounds == (0, 24, 48, 64)
+    part, ref = src.read(24, 48), events.subset(slice(24, 48))
+    n = part.p4.shape[1]
+    assert np.array_equal(part.counts, ref.counts) and np.array_equal(part.p4, ref.p4[:, :n])
+    kw = dict(r0=0.6, steps=1, samples=SAMPLES, seed=1)
+    assert jd.optimize(src, None, **kw).theta == opt.optimize_global(events, **kw).theta
