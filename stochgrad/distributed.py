@@ -91,17 +91,17 @@ class _Dask:
     def run(self, task, spec, chunks, keep):
         c = self.client
         self.kept = keep
-        return [c.submit(task, spec, a, b, keep, pure=False, retries=3) for a, b in chunks]
+        return [c.submit(task, spec, a, b, keep, pure=False, retries=1) for a, b in chunks]
 
     def stats(self, handles):
         c = self.client
         if not self.kept:  # the results hold statistics only: fetch them directly
             return [_chunk_stats(h) for h in c.gather(handles)]
-        return c.gather([c.submit(_chunk_stats, h, pure=False, retries=3) for h in handles])
+        return c.gather([c.submit(_chunk_stats, h, pure=False, retries=1) for h in handles])
 
     def apply(self, fn, handles, *args):
         c = self.client
-        return c.gather([c.submit(fn, h, *args, pure=False, retries=3) for h in handles])
+        return c.gather([c.submit(fn, h, *args, pure=False, retries=1) for h in handles])
 
 
 def _executor(executor):

@@ -332,7 +332,7 @@ def scan(source, radii, executor=None, loss="window", alpha=1.0, samples=16, see
     if executor is None:
         got = [_scan_part(*args, a, b) for a, b in parts]
     elif hasattr(executor, "gather") and hasattr(executor, "submit") and hasattr(executor, "scheduler_info"):
-        got = executor.gather([executor.submit(_scan_part, *args, a, b, pure=False, retries=3) for a, b in parts])
+        got = executor.gather([executor.submit(_scan_part, *args, a, b, pure=False, retries=1) for a, b in parts])
     else:
         got = [f.result() for f in [executor.submit(_scan_part, *args, a, b) for a, b in parts]]
     n_ev = source.n_events
