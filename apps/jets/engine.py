@@ -241,9 +241,14 @@ class _Call:
         return a.get() if self.to_host else a
 
 
+_MAX_OFFSET = 1 << 62  # event_offset + e stays an int64 in every kernel
+
+
 def _offset(event_offset):
-    if not isinstance(event_offset, (int, np.integer)) or isinstance(event_offset, bool) or event_offset < 0:
-        raise ValueError(f"event_offset must be an integer >= 0, got {event_offset!r}")
+    if (not isinstance(event_offset, (int, np.integer)) or isinstance(event_offset, bool) or event_offset < 0
+            or event_offset > _MAX_OFFSET):
+        raise ValueError(f"event_offset must be an integer in [0, 2**62] (the global index of the first event), "
+                         f"got {event_offset!r}")
     return int(event_offset)
 
 

@@ -150,7 +150,7 @@ def test_partition_with_event_offset_is_the_slice_of_the_whole_batch(backend, tr
     assert not np.array_equal(s, whole[1][7:16])
 
 
-@pytest.mark.parametrize("bad", [-1, 1.5, True, "3", None])
+@pytest.mark.parametrize("bad", [-1, 1.5, True, "3", None, 2**63])
 def test_event_offset_must_be_an_integer_at_least_0(bad, trimmed):
     p4, counts = trimmed
     p4, counts = p4[:2], counts[:2]
