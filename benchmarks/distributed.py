@@ -136,10 +136,12 @@ def main(argv=None):
         cloudpickle.loads(cloudpickle.dumps((spec, a, b, False)))
         cloudpickle.loads(cloudpickle.dumps(sd._chunk_stats(chunk)))
     t_ser = (time.perf_counter() - t0) / 20
-    t0 = time.perf_counter()
-    merged = sd._merge([chunk.stats] * src.n_partitions)
-    cfit._moments(merged, cfit._coefficients(est, merged, 1))
-    t_reduce = (time.perf_counter() - t0) / src.n_partitions
+    red = sd._grad_task(chunk, np.ones((2, 1, 3)), False)[0]  # the gradient pass's reduction (worker side)
+    t0 = time.perf_counter()  # driver side, per partition: merge its statistics, coefficients, finish its sums
+    merged = sd._merge([chunk.stats], [chunk.meta])
+    cfit._coefficients(est, merged, 1)
+    sd._finish([red], 2)
+    t_reduce = time.perf_counter() - t0
 
     cap = _parallel_capacity()
     rt = {}

@@ -27,17 +27,18 @@ class _Chunk:
 
     start: int
     value: Any  # (m,)
-    F: Any  # (m, d, k) features; the per-sample gradient is F · c(fold)
+    F: Any  # (m, d, k) features, the per-sample gradient F · c(fold); score function: ("sf", p, x, s)
     fold: Any  # (m,) 0/1
     stats: dict
     meta: dict
 
 
-def _stats(value, F, fold):
-    """Exact sums per chunk: ``n``, ``Σv``, ``Σv²`` and, per fold, ``ΣF (d, k)`` and ``ΣF_a F_b (d, k, k)``.
+def _gram(value, F, fold):
+    """Exact sums per chunk, per fold: ``ΣF (d, k)`` and ``ΣF_a F_b (d, k, k)`` (the control-variate fit).
 
     The sums are exact; each per-sample product is the rounded float product (one rounding per
-    sample, deterministic), so the statistics do not depend on the chunking.
+    sample, deterministic), so the statistics do not depend on the chunking. Only the
+    stochastic derivative with control variates needs them (O(m·d·k²) exact work).
     """
     m, d, k = F.shape
     ia, ib = np.triu_indices(k)
@@ -53,7 +54,7 @@ def _stats(value, F, fold):
             cols += [Ff.reshape(-1, d * k), (Ff[:, :, ia] * Ff[:, :, ib]).reshape(-1, d * T)]
         sums.add(np.concatenate(cols, axis=1))
     tot = sums.totals()
-    st = {"n": int(m), "v1": tot[0], "v2": tot[1], "folds": []}
+    st = {"n": int(m), "folds": []}
     for f in (0, 1):
         F1 = np.zeros((d, k), dtype=object)
         F2 = np.zeros((d, k, k), dtype=object)
@@ -67,16 +68,19 @@ def _stats(value, F, fold):
     return st
 
 
-def _merge(stats):
-    out = {"n": 0, "v1": 0, "v2": 0, "folds": [None, None]}
-    for st in stats:
-        out["n"] += st["n"]
-        out["v1"] += st["v1"]
-        out["v2"] += st["v2"]
-        for f in (0, 1):
-            a, b = out["folds"][f], st["folds"][f]
-            out["folds"][f] = dict(b) if a is None else {"n": a["n"] + b["n"], "F1": a["F1"] + b["F1"],
-                                                          "F2": a["F2"] + b["F2"]}
+def _merge(stats, metas):
+    """Merged chunk statistics: ``n``, exact ``v1 = Σv``, ``v2 = Σv²`` (block reduction), ``k`` and, with
+    control variates, the exact per-fold Gram sums."""
+    v1, v2 = _finish([st["values"] for st in stats], 2)
+    out = {"n": sum(st["n"] for st in stats), "v1": v1, "v2": v2, "k": metas[0]["k"] if metas else 1}
+    if stats and all("folds" in st for st in stats):
+        folds = [None, None]
+        for st in stats:
+            for f in (0, 1):
+                a, b = folds[f], st["folds"][f]
+                folds[f] = dict(b) if a is None else {"n": a["n"] + b["n"], "F1": a["F1"] + b["F1"],
+                                                      "F2": a["F2"] + b["F2"]}
+        out["folds"] = folds
     return out
 
 
@@ -201,16 +205,15 @@ def _features(est, arr, start, size):
     zeros = np.zeros((m, size))
     if isinstance(est, FiniteDifference):
         return v, arr["grad"].reshape(m, size, 1), np.zeros(m, dtype=np.int8), meta
-    if isinstance(est, ScoreFunction):
-        p = zeros if arr.get("pathwise") is None else arr["pathwise"]
+    if isinstance(est, ScoreFunction):  # features (p, x·s[, s]) kept unstacked: ("sf", p or None, x, s)
+        p = arr.get("pathwise")
         s = arr["score"]
         b = est.baseline
         if group is not None and b in ("mean", "leave_one_out"):
-            c = _group_centred(v, group, b)
-            F = np.stack([p, c[:, None] * s], axis=-1)
-        else:
-            F = np.stack([p, v[:, None] * s, s], axis=-1)
-        return v, F, np.zeros(m, dtype=np.int8), meta
+            meta["k"] = 2  # per-group baselines already in x = v − b_group
+            return v, ("sf", p, _group_centred(v, group, b), s), np.zeros(m, dtype=np.int8), meta
+        meta["k"] = 3
+        return v, ("sf", p, v, s), np.zeros(m, dtype=np.int8), meta
     # stochastic derivative
     p = zeros if arr.get("pathwise") is None else arr["pathwise"]
     disc = arr["discrete"]
@@ -239,13 +242,88 @@ def _loo_or_zero(value, group):
     return value - np.where(others > 0, (sums[inv] - value) / np.maximum(others, 1), 0.0)
 
 
+# ---------------------------------------------------------------------------------------------------------
+# block reduction: fixed blocks of the global sample index, float within a block, exact across blocks
+
+BLOCK = 4096  # samples per reduction block: block ``q`` holds samples ``q·BLOCK .. (q+1)·BLOCK − 1``
+
+
+def _block_sums(cols):
+    """``(blocks, C)`` float sums of columns whose length is a multiple of :data:`BLOCK`, one row per block.
+
+    Each block's sum is NumPy's pairwise sum of ``BLOCK`` contiguous doubles: the same
+    operations on the same numbers wherever the block is summed.
+    """
+    return np.stack([np.ascontiguousarray(c, dtype=np.float64).reshape(-1, BLOCK).sum(axis=1) for c in cols], axis=1)
+
+
+def _exact_rows(P):
+    sums = ColumnSums(P.shape[1])
+    for a in range(0, P.shape[0], _BLOCK):
+        sums.add(P[a:a + _BLOCK])
+    return sums.totals()
+
+
+def _reduce(cols, start):
+    """Block reduction of per-sample columns (samples ``start..``): exact sums over the chunk's whole blocks,
+    raw rows of the blocks it holds only part of (finished by :func:`_finish`)."""
+    m = len(cols[0]) if cols else 0
+    stop = start + m
+    lo = min(-(-start // BLOCK) * BLOCK, stop)
+    hi = max(stop // BLOCK * BLOCK, lo)
+    pieces = []
+    if lo > start:
+        pieces.append((start, np.stack([np.asarray(c[:lo - start], dtype=float) for c in cols], axis=1)))
+    if stop > hi:
+        pieces.append((hi, np.stack([np.asarray(c[hi - start:], dtype=float) for c in cols], axis=1)))
+    if hi > lo:
+        totals = _exact_rows(_block_sums([c[lo - start:hi - start] for c in cols]))
+    else:
+        totals = [0] * len(cols)
+    return {"sums": totals, "pieces": pieces}
+
+
+def _finish(reductions, n_cols):
+    """Exact column sums (integers, value ``K · 2^-1126``) from every chunk's :func:`_reduce`.
+
+    Pieces of one block are put together in index order and summed as a whole block
+    (zero-padded to :data:`BLOCK`), so the totals are the exact sums of the same block
+    sums for any chunking, in any order of completion.
+    """
+    total = [0] * n_cols
+    pieces = []
+    for r in reductions:
+        total = [a + b for a, b in zip(total, r["sums"])]
+        pieces += r["pieces"]
+    pieces.sort(key=lambda t: t[0])
+    blocks: dict = {}
+    for start, rows in pieces:
+        blocks.setdefault(start // BLOCK, []).append(rows)
+    if blocks:
+        P = []
+        for q in sorted(blocks):
+            rows = np.concatenate(blocks[q], axis=0)
+            full = np.zeros((BLOCK, n_cols))
+            full[: rows.shape[0]] = rows
+            P.append(_block_sums([full[:, j] for j in range(n_cols)]))
+        total = [a + b for a, b in zip(total, _exact_rows(np.concatenate(P, axis=0)))]
+    return total
+
+
 def _chunk_task(spec, start, stop, keep):
-    """Run samples ``start..stop-1`` and reduce them; with ``keep`` the per-sample features stay attached."""
+    """Run samples ``start..stop-1``; keep their per-sample features and reduce their values.
+
+    The features stay attached (the gradient pass :func:`_grad_task` needs them);
+    ``keep`` is accepted for the executors' signature. The exact Gram statistics are
+    computed only for the stochastic derivative with control variates.
+    """
+    est = spec["est"]
     arr = _traced_arrays(spec, start, stop) if "call" in spec else _batched_arrays(spec, start, stop)
-    value, F, fold, meta = _features(spec["est"], arr, start, spec["size"])
-    st = _stats(value, F, fold)
-    if not keep:
-        value = F = fold = None
+    value, F, fold, meta = _features(est, arr, start, spec["size"])
+    meta.setdefault("k", None if isinstance(F, tuple) else int(F.shape[2]))
+    st = {"n": int(value.shape[0]), "values": _reduce([value, value * value], start)}
+    if isinstance(est, StochasticDerivative) and est.control_variates and meta.get("has_score", False):
+        st["folds"] = _gram(value, F, fold)["folds"]
     return _Chunk(start, value, F, fold, st, meta)
 
 
@@ -253,7 +331,31 @@ def _chunk_stats(chunk):
     return chunk.stats, chunk.meta
 
 
-def _samples_task(chunk, c):
-    """Per-sample values and gradients ``F · c[fold]`` (floats) of one chunk."""
-    coef = c[chunk.fold.astype(np.intp)]  # (m, d, k)
-    return chunk.value, np.einsum("mdk,mdk->md", chunk.F, coef[:, :, : chunk.F.shape[2]])
+def _grad_task(chunk, c, with_samples):
+    """The gradient pass: per-sample gradients ``F · c[fold]`` (floats, the same arithmetic wherever the sample
+    runs), their block reduction (``g_j`` and ``g_j²`` per component) and, if asked, values and gradients."""
+    F = chunk.F
+    if isinstance(F, tuple):  # score function: g = s·(x·c1 + c2) + p (c0 = 1), x = v or the group-centred v
+        _, p, x, s = F
+        cc = np.asarray(c[0], dtype=float)
+        d = s.shape[1]
+        if cc.shape[1] == 3:
+            g = s * (x[:, None] * cc[:, 1] + cc[:, 2])
+        else:
+            g = s * (x[:, None] * cc[:, 1])
+        if p is not None:
+            g = g + p
+        cols = [g[:, j] for j in range(d)] + [g[:, j] * g[:, j] for j in range(d)]
+        return _reduce(cols, chunk.start), (chunk.value, g) if with_samples else None
+    m, d, k = F.shape
+    c = np.asarray(c, dtype=float)[:, :, :k]
+    if m and np.all(chunk.fold == chunk.fold[0]):
+        coef = c[int(chunk.fold[0])][None]  # (1, d, k)
+    else:
+        coef = c[chunk.fold.astype(np.intp)]  # (m, d, k)
+    g = F[:, :, 0] * coef[:, :, 0]
+    for a in range(1, k):
+        g = g + F[:, :, a] * coef[:, :, a]
+    cols = [g[:, j] for j in range(d)] + [g[:, j] * g[:, j] for j in range(d)]
+    red = _reduce(cols, chunk.start)
+    return red, (chunk.value, g) if with_samples else None

@@ -173,14 +173,14 @@ def _mean_se(s1, s2, n):
 def _coefficients(est, tot, d):
     """Per-fold coefficients ``c (2, d, k)`` of the features, exact where they are rational (score function)."""
     n = tot["n"]
+    k = tot["k"]
     if isinstance(est, ScoreFunction):
-        k = tot["folds"][0]["F1"].shape[1]
         c = np.empty((2, d, k), dtype=object)
         if k == 2:  # per-group baselines already in the features
             c[...] = Fraction(1)
             return c
         b = est.baseline
-        S = exact_value(tot["v1"])
+        S = exact_value(tot["v1"])  # exact sum of the value's block sums (stochgrad._chunks)
         if b == "leave_one_out":
             if n < 2:
                 raise ValueError("ScoreFunction(baseline='leave_one_out') needs >= 2 samples (per group)")
@@ -193,7 +193,6 @@ def _coefficients(est, tot, d):
             row = (Fraction(1), Fraction(1), -Fraction(float(b)))
         c[...] = row
         return c
-    k = tot["folds"][0]["F1"].shape[1]
     c = np.zeros((2, d, k), dtype=object)
     c[:, :, 0] = 1  # the gradient itself; control variates (if any) get their coefficients from the cross-fit
     return c

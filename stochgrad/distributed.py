@@ -6,28 +6,34 @@ index)`` (traced programs: the ``index``-th child of the seed's
 program uses, asked for by sample range). The samples are cut into chunks that
 run anywhere — in this process, on a :class:`concurrent.futures.Executor`, or on
 a Dask cluster (:class:`dask.distributed.Client`) — and every chunk returns only
-*sufficient statistics*: exact sums of per-sample features and of their
-pairwise products.
+*sufficient statistics*: block sums of per-sample quantities (and, for control
+variates, exact sums of features and their pairwise products).
 
-Exact sums make the reduction independent of the chunking and of the order in
-which chunks finish. Every finite double is an integer multiple of ``2^-1126``;
-a chunk adds those integers exactly (Python ints, via per-exponent partial sums),
-products of two per-sample features are the ordinary float product (one
-rounding per sample, the same wherever the sample runs), and the final estimate
-is the *exactly rounded* value of a rational formula of the merged sums. So
-``.grad`` is the correctly rounded mean of the per-sample gradients ``F·c``
-(features ``F``, coefficients ``c``), whichever way the work was cut: the local
-path (``executor=None``) is the one-chunk case of the same code.
+The reduction does not depend on the chunking nor on the order in which
+chunks finish: sums run over fixed blocks of the *global* sample index
+(:data:`stochgrad._chunks.BLOCK` samples each), a pairwise float sum within a
+block and an exact sum across blocks (every finite double is an integer
+multiple of ``2^-1126``; block sums are added as Python integers). A chunk
+sums the blocks it holds whole and returns the raw rows of the blocks it holds
+in part; the driver sums each such block whole, its rows put together in index
+order. So the estimate is bit-identical for any chunking and executor; the
+local path (``executor=None``) is the one-chunk case of the same code.
 
-What the estimators need from all samples stays exact:
+Two passes: the first runs the samples, keeps their per-sample features
+``F`` where they were computed and reduces the values (``Σv``, ``Σv²``); the
+driver derives the coefficients ``c`` of the per-sample gradient ``F·c`` from
+them (rounded once to doubles); the second computes every gradient with the
+same float operations wherever the sample lives and reduces ``g``, ``g²``.
+
+What the estimators need from all samples:
 
 * score-function baselines ``"mean"`` / ``"leave_one_out"``: each per-sample
-  gradient is ``p + v·s·a − b·s`` with global rational ``a, b`` (functions of
-  ``Σv`` and ``n``), so ``Σ(p, v·s, s)`` and their products suffice;
+  gradient is ``p + s·(v·a − b)`` with global ``a, b`` (functions of ``Σv`` and
+  ``n``);
 * the stochastic derivative's cross-fitted control variates: per fold the
-  Gram matrix of ``(g, s, v·s − discrete)`` gives the least-squares fit; its
-  out-of-sample (PRESS) check is one more pass over the chunks, which stay
-  where they were computed (Dask) or in the driver (other executors);
+  Gram matrix of ``(g, s, v·s − discrete)`` (exact per-sample sums, only in this
+  case) gives the least-squares fit; its out-of-sample (PRESS) check is one
+  more pass over the chunks;
 * per-group baselines of batched programs: a group never spans two chunks.
 
 Per-sample gradients (``Estimate.samples``) come back only when asked
@@ -42,7 +48,7 @@ from contextlib import nullcontext
 import numpy as np
 
 from ._batched import BatchedProgram
-from ._chunks import _chunk_stats, _chunk_task, _merge, _samples_task, _Streams
+from ._chunks import _chunk_stats, _chunk_task, _finish, _grad_task, _merge, _Streams
 from ._crossfit import _coefficients, _cross_fit, _mean_se, _moments
 from ._estimate import Estimate
 from ._exact import exact_sum, exact_value
@@ -210,11 +216,10 @@ def estimate(f, est, theta, args, kwargs, n, seed, executor=None, chunk_size=Non
             spec["streams"] = _Streams.take(rng, n)
         chunks = _chunks(n, chunk_size)
     cv = isinstance(est, StochasticDerivative) and est.control_variates
-    keep = return_samples or cv
-    handles = ex.run(_chunk_task, spec, chunks, keep)
+    handles = ex.run(_chunk_task, spec, chunks, True)  # features stay where computed: the gradient pass needs them
     parts = ex.stats(handles)
-    tot = _merge([p[0] for p in parts])
     metas = [p[1] for p in parts]
+    tot = _merge([p[0] for p in parts], metas)
     groups = [m["groups"] for m in metas if m["groups"] is not None]
     if len(groups) > 1 and any(a[1] >= b[0] for a, b in zip(groups, groups[1:])):
         raise ValueError("a group of the batched program spans two chunks (or groups are not ascending): "
@@ -228,7 +233,7 @@ def estimate(f, est, theta, args, kwargs, n, seed, executor=None, chunk_size=Non
     if isinstance(est, StochasticDerivative) and not batched:
         info["alternative_runs_per_sample"] = sum(m["alt_runs"] for m in metas) / n
     c = _coefficients(est, tot, size)
-    if cv and all(m.get("has_score", False) for m in metas):
+    if cv and "folds" in tot:
         if on_boundary:
             info["control_variates"] = CV_BOUNDARY
         else:
@@ -247,18 +252,18 @@ def estimate(f, est, theta, args, kwargs, n, seed, executor=None, chunk_size=Non
     warn_comparisons(comparisons, repr(est))
     if isinstance(est, ScoreFunction):
         est.warn_edge(edge)
-    s1, s2 = _moments(tot, c)
+    cf = np.array([[[float(x) for x in row] for row in fold] for fold in c])  # rounded once, the same everywhere
+    got = ex.apply(_grad_task, handles, cf, bool(return_samples))
+    sums = _finish([g[0] for g in got], 2 * size)
     grad = np.empty(size)
     grad_se = np.empty(size)
     for j in range(size):
-        grad[j], grad_se[j] = _mean_se(s1[j], s2[j], n)
+        grad[j], grad_se[j] = _mean_se(exact_value(sums[j]), exact_value(sums[size + j]), n)
     value, value_se = _mean_se(exact_value(tot["v1"]), exact_value(tot["v2"]), n)
     samples = values = None
     if return_samples:
-        cf = np.array([[[float(x) for x in row] for row in fold] for fold in c])
-        got = ex.apply(_samples_task, handles, cf)
-        values = np.concatenate([g[0] for g in got])
-        samples = np.concatenate([g[1] for g in got]).reshape((n,) + d)
+        values = np.concatenate([g[1][0] for g in got])
+        samples = np.concatenate([g[1][1] for g in got]).reshape((n,) + d)
     if d == ():
         grad, grad_se = float(grad[0]), float(grad_se[0])
     else:

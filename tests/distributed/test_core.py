@@ -124,3 +124,49 @@ def test_bad_arguments():
     prog = sg.examples.sincos_batched()
     with pytest.raises(TypeError, match="sample_range"):
         sg.value_and_grad(prog, "score", n=10, seed=0, chunk_size=5)(0.1)
+
+
+def coin(grouped):
+    """f = (1 + k)² + θ k, k ~ Bernoulli(σ(θ)); sample i draws the i-th uniform of ``seed``'s stream.
+
+    ``grouped``: per-group baselines over pairs of samples (every chunk size below is even).
+    """
+
+    def sample_range(theta, start, stop, seed, want):
+        u = np.random.default_rng(seed).random(stop)[start:]
+        p = 1.0 / (1.0 + np.exp(-theta))
+        k = (u < p).astype(float)
+        group = np.arange(start, stop) // 2 if grouped else None
+        return sg.BatchSamples(value=(1.0 + k) ** 2 + theta * k, pathwise=k, score=k - p, group=group)
+
+    prog = sg.batched(lambda theta, n, seed, want: sample_range(theta, 0, n, seed, want))
+    prog.sample_range = sample_range
+    return prog
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+@pytest.mark.parametrize("est", [sg.ScoreFunction("leave_one_out"), sg.ScoreFunction("none"),
+                                 sg.FiniteDifference(0.05)], ids=repr)
+def test_chunks_across_reduction_blocks_match_local(est, grouped):
+    """Chunk boundaries inside the fixed reduction blocks (stochgrad._chunks.BLOCK) give the local bits."""
+    from stochgrad._chunks import BLOCK
+
+    n = 2 * BLOCK + 520
+    local = sg.value_and_grad(coin(grouped), est, n=n, seed=3)(0.4)
+    with cf.ThreadPoolExecutor(2) as ex:
+        for size in (1000, BLOCK + 10, n):
+            other = sg.value_and_grad(coin(grouped), est, n=n, seed=3, executor=ex, chunk_size=size,
+                                      return_samples=True)(0.4)
+            assert same(local, other) and np.array_equal(local.samples, other.samples)
+
+
+def test_traced_stochastic_derivative_with_control_variates_across_blocks():
+    from stochgrad._chunks import BLOCK
+
+    est = sg.StochasticDerivative()
+    n = BLOCK + 300
+    local = sg.value_and_grad(walk, est, n=n, seed=8)(0.3)
+    assert local.info["control_variates"].startswith("cross")
+    with cf.ThreadPoolExecutor(2) as ex:
+        other = sg.value_and_grad(walk, est, n=n, seed=8, executor=ex, chunk_size=1500)(0.3)
+    assert same(local, other)
