@@ -15,7 +15,7 @@ import numpy as np
 
 from ._exact import exact_sum, exact_value
 from .estimators import ScoreFunction
-from .estimators._control import MIN_SAMPLES
+from .extend import CONTROL_MIN_SAMPLES as MIN_SAMPLES
 
 
 def _centred_gram(fs):

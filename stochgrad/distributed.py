@@ -47,12 +47,10 @@ from contextlib import nullcontext
 
 import numpy as np
 
-from ._batched import BatchedProgram
 from ._chunks import _chunk_stats, _chunk_task, _finish, _grad_task, _merge, _Streams
 from ._crossfit import _coefficients, _cross_fit, _mean_se, _moments
-from ._estimate import Estimate
 from ._exact import exact_sum, exact_value
-from .extend import private_rng, warn_comparisons
+from .extend import BatchedProgram, Estimate, private_rng, warn_comparisons
 from .estimators import FiniteDifference, ScoreFunction, StochasticDerivative
 from .estimators.stochastic_derivative import CV_BOUNDARY
 
