@@ -248,13 +248,15 @@ def _loo_or_zero(value, group):
 BLOCK = 4096  # samples per reduction block: block ``q`` holds samples ``q·BLOCK .. (q+1)·BLOCK − 1``
 
 
-def _block_sums(cols):
-    """``(blocks, C)`` float sums of columns whose length is a multiple of :data:`BLOCK`, one row per block.
+def _block_sums(cols, size=BLOCK):
+    """``(blocks, C)`` float sums of columns whose length is a multiple of ``size``, one row per block.
 
-    Each block's sum is NumPy's pairwise sum of ``BLOCK`` contiguous doubles: the same
-    operations on the same numbers wherever the block is summed.
+    Each block's sum is NumPy's pairwise sum of its contiguous doubles: the same
+    operations on the same numbers wherever the block is summed (a whole block in
+    the chunk holding it, or put together in the driver; the last block of ``n``,
+    shorter, always in the driver).
     """
-    return np.stack([np.ascontiguousarray(c, dtype=np.float64).reshape(-1, BLOCK).sum(axis=1) for c in cols], axis=1)
+    return np.stack([np.ascontiguousarray(c, dtype=np.float64).reshape(-1, size).sum(axis=1) for c in cols], axis=1)
 
 
 def _exact_rows(P):
@@ -286,8 +288,8 @@ def _reduce(cols, start):
 def _finish(reductions, n_cols):
     """Exact column sums (integers, value ``K · 2^-1126``) from every chunk's :func:`_reduce`.
 
-    Pieces of one block are put together in index order and summed as a whole block
-    (zero-padded to :data:`BLOCK`), so the totals are the exact sums of the same block
+    Pieces of one block are put together in index order and summed as a whole block,
+    so the totals are the exact sums of the same block
     sums for any chunking, in any order of completion.
     """
     total = [0] * n_cols
@@ -302,10 +304,8 @@ def _finish(reductions, n_cols):
     if blocks:
         P = []
         for q in sorted(blocks):
-            rows = np.concatenate(blocks[q], axis=0)
-            full = np.zeros((BLOCK, n_cols))
-            full[: rows.shape[0]] = rows
-            P.append(_block_sums([full[:, j] for j in range(n_cols)]))
+            rows = np.concatenate(blocks[q], axis=0)  # the whole block, or the last (short) block of n
+            P.append(_block_sums([rows[:, j] for j in range(n_cols)], rows.shape[0]))
         total = [a + b for a, b in zip(total, _exact_rows(np.concatenate(P, axis=0)))]
     return total
 

@@ -154,7 +154,7 @@ def estimate(f, est, theta, args, kwargs, n, seed, executor=None, chunk_size=Non
 
     The result is bit-identical for any ``chunk_size`` and any executor: each
     sample's randomness is keyed by ``(seed, sample index)`` and every reduction
-    is exact (correctly rounded once at the end).
+    runs over fixed blocks of the sample index, exact across blocks (module docs).
 
     Args:
         f: a :class:`~stochgrad.StochasticFunction` or a :class:`~stochgrad.BatchedProgram`.
