@@ -57,7 +57,8 @@ def _theta(theta):
     return float(a) if a.ndim == 0 else a
 
 
-def value_and_grad(f, estimator="score", n: int = 1000, seed=None) -> Callable[..., Estimate]:
+def value_and_grad(f, estimator="score", n: int = 1000, seed=None, *, executor=None, chunk_size=None,
+                   return_samples=None) -> Callable[..., Estimate]:
     """Build ``θ ↦ Estimate`` of ``E[f(θ)]`` and ``∇θ E[f(θ)]``.
 
     Args:
@@ -67,6 +68,13 @@ def value_and_grad(f, estimator="score", n: int = 1000, seed=None) -> Callable[.
         n: number of samples (ignored by :class:`~stochgrad.Exact`).
         seed: integer seed or ``numpy.random.Generator``. The same seed gives the
             same estimate. ``None`` draws fresh entropy.
+        executor: where the samples run (score function, stochastic derivative,
+            finite differences): ``None`` (this process), a
+            :class:`concurrent.futures.Executor` or a :class:`dask.distributed.Client`.
+            The estimate is bit-identical for every executor and ``chunk_size``
+            (see :mod:`stochgrad.distributed`).
+        chunk_size: samples per chunk on an executor (default: one chunk).
+        return_samples: attach ``.samples``/``.values`` (default: yes locally, no on an executor).
 
     Returns:
         A function of ``(theta, *args, **kwargs)`` returning an
@@ -86,9 +94,17 @@ def value_and_grad(f, estimator="score", n: int = 1000, seed=None) -> Callable[.
     if not isinstance(f, (StochasticFunction, BatchedProgram)):
         f = stochastic(f)
 
+    from . import distributed
+
+    if executor is not None and not distributed.supports(est):
+        raise TypeError(f"{est!r} does not run on an executor; use ScoreFunction, StochasticDerivative or "
+                        "FiniteDifference, or executor=None")
+
     def estimate(theta, *args, **kwargs) -> Estimate:
         th = _theta(theta)
         est.validate(th)
+        if distributed.supports(est):  # local or not, one exact (chunking-independent) reduction
+            return distributed.estimate(f, est, th, args, kwargs, n, seed, executor, chunk_size, return_samples)
         if isinstance(f, BatchedProgram):
             prog = f
             if args or kwargs:
@@ -108,9 +124,9 @@ def value_and_grad(f, estimator="score", n: int = 1000, seed=None) -> Callable[.
     return estimate
 
 
-def grad(f, estimator="score", n: int = 1000, seed=None):
+def grad(f, estimator="score", n: int = 1000, seed=None, **kw):
     """Like :func:`value_and_grad`, returning the gradient estimate alone (shaped like θ)."""
-    vg = value_and_grad(f, estimator, n=n, seed=seed)
+    vg = value_and_grad(f, estimator, n=n, seed=seed, **kw)
 
     def g(theta, *args, **kwargs):
         return vg(theta, *args, **kwargs).grad

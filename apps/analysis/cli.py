@@ -6,7 +6,7 @@
 * ``scan``: the brute-force FastJet grid (best point, best per R, cost) as JSON;
 * ``plot``: the three mjj distributions at the start and optimum of an ``optimize`` result.
 
-The command-line rules are those of every stochgrad CLI (:mod:`apps._cli`,
+The command-line rules are those of every stochgrad CLI (:mod:`apps.cliutil`,
 docs/reliability.md): a bad argument or an unreadable input is one line on stderr
 and exit status 2; the output path is checked before any work (suffix of its kind,
 not a directory, not one of the inputs, not existing unless ``--force``); writes are
@@ -22,7 +22,7 @@ import math
 import os
 import sys
 
-from apps._cli import (ArgumentParser, CliError, Outputs, atomic_path, input_file, positive_float, positive_int,
+from apps.cliutil import (ArgumentParser, CliError, Outputs, atomic_path, input_file, positive_float, positive_int,
                        nonneg_float, run, seed_int, strict_json)
 
 __all__ = ["main", "build_parser", "strict_json", "PROG"]
@@ -248,7 +248,7 @@ def _stat(p):
 
 
 def build_parser():
-    """The argparse parser of ``stochgrad-analysis`` (errors raise :class:`apps._cli.CliError`)."""
+    """The argparse parser of ``stochgrad-analysis`` (errors raise :class:`apps.cliutil.CliError`)."""
     ap = ArgumentParser(prog=PROG,
                         description="H→bb̄ over Z→bb̄ and QCD bb̄: jet radius, mjj window and leading-jet "
                                     "pT optimised together through Qanti-kT clustering and stochastic cuts.")
@@ -280,7 +280,7 @@ def build_parser():
 def main(argv=None):
     """Entry point of ``stochgrad-analysis`` and ``python -m apps.analysis``.
 
-    Every error is one stderr line and exit status 2 (see :func:`apps._cli.run`).
+    Every error is one stderr line and exit status 2 (see :func:`apps.cliutil.run`).
 
     Args:
         argv: arguments (default ``sys.argv[1:]``).

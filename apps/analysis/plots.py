@@ -32,7 +32,7 @@ def plot_mjj(sample, points, path, titles=None, bins=np.arange(40.0, 250.1, 5.0)
 
     import matplotlib
 
-    from apps._cli import atomic_path
+    from apps.cliutil import atomic_path
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

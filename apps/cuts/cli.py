@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from apps._cli import ArgumentParser, Outputs, output_dir, positive_int, run, seed_int
+from apps.cliutil import ArgumentParser, Outputs, output_dir, positive_int, run, seed_int
 
 __all__ = ["main"]
 

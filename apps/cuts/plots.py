@@ -43,7 +43,7 @@ def plot_problem_a(result, path):
 
 def _save(plt, fig, path):
     """Lay out, write ``fig`` to ``path`` (creating its folder), close it; return ``path``."""
-    from apps._cli import atomic_savefig
+    from apps.cliutil import atomic_savefig
 
     fig.tight_layout()
     atomic_savefig(fig, path, dpi=110)  # creates the folder; temporary file, then rename

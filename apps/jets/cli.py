@@ -19,7 +19,7 @@ import importlib
 import importlib.util
 import sys
 
-from apps._cli import ArgumentParser, CliError, Outputs, atomic_path, positive_int, run
+from apps.cliutil import ArgumentParser, CliError, Outputs, atomic_path, positive_int, run
 
 __all__ = ["main", "build_parser", "register", "REGISTRARS", "PLUGIN_MODULES"]
 

@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from apps._cli import (CliError, Outputs, finite_float, input_file, nonneg_float, nonneg_int, positive_float,
+from apps.cliutil import (CliError, Outputs, finite_float, input_file, nonneg_float, nonneg_int, positive_float,
                        positive_int, seed_int, sibling)
 
 from . import optimize as opt
@@ -114,6 +114,10 @@ def cmd_optimize(args):
     outputs, js, png = _outputs(args, args.json)
     mjj_png = None if args.per_event else outputs.add(sibling(js, "_mjj.png"), "mjj plot (beside --json)", kind="image")
     outputs.check()
+    if getattr(args, "scheduler", None) or getattr(args, "resume", False):
+        from .distributed import cmd_optimize as distributed_optimize  # partitions on Dask, checkpoints, --resume
+
+        return distributed_optimize(args)
     ev = _events(args)
     est = opt.make_estimator(args.estimator, args.fd_step, args.n_alternatives)
     fn = opt.optimize_per_event if args.per_event else opt.optimize_global
@@ -329,6 +333,16 @@ def cmd_widths(args):
     return 0
 
 
+def _distributed_args(p):
+    g = p.add_argument_group("distributed (docs/distributed.md)")
+    g.add_argument("--scheduler", default=None,
+                   help="run the event partitions on Dask: local:N (a LocalCluster of N processes) or tcp://host:port")
+    g.add_argument("--partition-events", type=int, default=None,
+                   help="events per partition (default: the Parquet row groups, else 4 partitions)")
+    g.add_argument("--resume", action="store_true",
+                   help="continue the run recorded in --json from its last completed step (same final R)")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add optimize, scan, compare-estimators and widths to ``stochgrad-jets``."""
     p = sub.add_parser("optimize", help="optimise the jet radius R by gradient descent")
@@ -347,6 +361,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", default="out/optimize.json",
                    help="results file, ending in .json (a PNG is written beside it)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _distributed_args(p)
     p.set_defaults(func=_with_backend(cmd_optimize))
 
     p = sub.add_parser("scan", help="Monte-Carlo expected loss on a grid of R")

@@ -193,7 +193,8 @@ def _padded(events):
 class _Call:
     """One validated engine call: the job on the backend's array module, and the way back."""
 
-    def __init__(self, events, R, alpha, n_samples, seed, ptmin, p, backend):
+    def __init__(self, events, R, alpha, n_samples, seed, ptmin, p, backend, event_offset=0):
+        event_offset = _offset(event_offset)
         if isinstance(n_samples, bool) or int(n_samples) != n_samples or n_samples < 1:
             raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}")
         if not np.isfinite(ptmin) or ptmin < 0 or ptmin > MAX_MOMENTUM:
@@ -211,7 +212,7 @@ class _Call:
         check_events(p4, counts)
         R = _check_R(R, len(counts), xp)
         ns = 1 if alpha is None else int(n_samples)
-        self.job = Job(p4, counts, R, p, alpha, ns, seed, float(ptmin))
+        self.job = Job(p4, counts, R, p, alpha, ns, seed, float(ptmin), event_offset)
         self.n_samples = int(n_samples)
 
     def run(self, want_hist, n_alt=0):
@@ -231,21 +232,33 @@ class _Call:
         if bool(bad.any()):
             it = int(xp.argmax(bad))
             e, s = divmod(it, self.job.n_samples)
-            raise ValueError(f"event {e} (sample {s}): the Qanti-kT weights or score are not finite — its distances "
-                             "under- or overflow (momenta or R far from GeV scale, or alpha too large); rescale the "
-                             "momenta, change R or alpha, or drop the event")
+            where = f" (global event {self.job.event_offset + e})" if self.job.event_offset else ""
+            raise ValueError(f"event {e}{where} (sample {s}): the Qanti-kT weights or score are not finite — its "
+                             "distances under- or overflow (momenta or R far from GeV scale, or alpha too large); "
+                             "rescale the momenta, change R or alpha, or drop the event")
 
     def host(self, a):
         return a.get() if self.to_host else a
 
 
-def _run(events, R, alpha, n_samples, seed, ptmin, want_hist, p, backend, n_alt=0):
-    call = _Call(events, R, alpha, n_samples, seed, ptmin, p, backend)
+_MAX_OFFSET = 1 << 62  # event_offset + e stays an int64 in every kernel
+
+
+def _offset(event_offset):
+    if (not isinstance(event_offset, (int, np.integer)) or isinstance(event_offset, bool) or event_offset < 0
+            or event_offset > _MAX_OFFSET):
+        raise ValueError(f"event_offset must be an integer in [0, 2**62] (the global index of the first event), "
+                         f"got {event_offset!r}")
+    return int(event_offset)
+
+
+def _run(events, R, alpha, n_samples, seed, ptmin, want_hist, p, backend, n_alt=0, event_offset=0):
+    call = _Call(events, R, alpha, n_samples, seed, ptmin, p, backend, event_offset)
     out, alt = call.run(want_hist, n_alt)
     return call, out, alt
 
 
-def sample_mjj_and_score(p4, counts, R, alpha, n_samples, seed, ptmin=20.0, *, p=-1, backend=None):
+def sample_mjj_and_score(p4, counts, R, alpha, n_samples, seed, ptmin=20.0, event_offset=0, *, p=-1, backend=None):
     """Dijet mass and ∂/∂R log p(history) per (event, sample), in one pass, no Python per event.
 
     Args:
@@ -255,6 +268,9 @@ def sample_mjj_and_score(p4, counts, R, alpha, n_samples, seed, ptmin=20.0, *, p
         n_samples, seed: samples per event; the stream of sample s of event e depends
             only on (seed, e, s) — step t draws the counter-based uniform (seed, e, s, t).
         ptmin: jet pT threshold for the two leading jets.
+        event_offset: global index of the first event (a partition of a larger
+            sample): streams are keyed by (seed, event_offset + e, s), so a partition
+            gives exactly its rows of the whole batch.
         p: generalised-kt power (−1 anti-kT, 0 Cambridge/Aachen, 1 kt).
         backend: ``"cpu"``, ``"cuda"``, ``"cuda-emulated"``, ``"auto"`` or None (see module).
 
@@ -263,11 +279,12 @@ def sample_mjj_and_score(p4, counts, R, alpha, n_samples, seed, ptmin=20.0, *, p
         array module; ``mjj`` is NaN where fewer than two jets pass ``ptmin``.
 
     Raises:
-        ValueError: bad events, R, α, p, n_samples, seed or ptmin (naming the event);
+        ValueError: bad events, R, α, p, n_samples, seed, ptmin or event_offset (naming the event);
             an event whose sampled weights under/overflow.
         TypeError, RuntimeError: see :func:`apps.jets.backends.get_backend`.
     """
-    call, out, _ = _run((p4, counts), R, alpha, n_samples, seed, ptmin, False, p, backend)
+    call, out, _ = _run((p4, counts), R, alpha, n_samples, seed, ptmin, False, p, backend,
+                        event_offset=event_offset)
     ns, xp = call.job.n_samples, call.backend.xp
     mjj, score = out.mjj.reshape(-1, ns), out.score.reshape(-1, ns)
     if ns != call.n_samples:
@@ -275,8 +292,8 @@ def sample_mjj_and_score(p4, counts, R, alpha, n_samples, seed, ptmin=20.0, *, p
     return call.host(mjj), call.host(score)
 
 
-def sample_mjj_and_alternatives(p4, counts, R, alpha, n_samples, seed, n_alternatives=1, ptmin=20.0, *, p=-1,
-                                backend=None):
+def sample_mjj_and_alternatives(p4, counts, R, alpha, n_samples, seed, n_alternatives=1, ptmin=20.0,
+                                event_offset=0, *, p=-1, backend=None):
     """Dijet mass, score and stochastic-derivative alternatives per (event, sample).
 
     For the stochastic derivative of ``E[f(mjj)]`` with respect to R (unbiased):
@@ -292,7 +309,7 @@ def sample_mjj_and_alternatives(p4, counts, R, alpha, n_samples, seed, n_alterna
     ``1 + n_alternatives`` clusterings.
 
     Args:
-        p4, counts, R, alpha, n_samples, seed, ptmin, p, backend: as
+        p4, counts, R, alpha, n_samples, seed, ptmin, event_offset, p, backend: as
             :func:`sample_mjj_and_score` (α must be a finite number > 0: the deterministic
             algorithm and α = 0 do not depend on R through their choices).
         n_alternatives: alternatives drawn per history (≥ 1).
@@ -303,7 +320,7 @@ def sample_mjj_and_alternatives(p4, counts, R, alpha, n_samples, seed, n_alterna
         R-dependent choice has weight 0 (and NaN ``alt_mjj``).
 
     Raises:
-        ValueError: bad events, R, α (None, 0 or inf), n_samples or n_alternatives.
+        ValueError: bad events, R, α (None, 0 or inf), n_samples, n_alternatives or event_offset.
     """
     if isinstance(n_alternatives, bool) or not (isinstance(n_alternatives, (int, np.integer)) and n_alternatives >= 1):
         raise ValueError(f"n_alternatives must be an integer >= 1, got {n_alternatives!r}")
@@ -314,7 +331,7 @@ def sample_mjj_and_alternatives(p4, counts, R, alpha, n_samples, seed, n_alterna
     if not ok:
         raise ValueError(f"stochastic-derivative alternatives need a finite α > 0 (Qanti-kT), got {alpha!r}")
     n_alt = int(n_alternatives)
-    call, out, alt = _run((p4, counts), R, alpha, n_samples, seed, ptmin, False, p, backend, n_alt)
+    call, out, alt = _run((p4, counts), R, alpha, n_samples, seed, ptmin, False, p, backend, n_alt, event_offset)
     ns = call.job.n_samples
     # each drawn alternative carries Σ|w| · sign / m: their sum estimates Σ_k w_k Δ_k
     weight = out.alt_total[:, None] * out.reservoir_sign / n_alt
@@ -322,7 +339,7 @@ def sample_mjj_and_alternatives(p4, counts, R, alpha, n_samples, seed, n_alterna
             call.host(alt.reshape(-1, ns, n_alt)), call.host(weight.reshape(-1, ns, n_alt)))
 
 
-def cluster(events, R, alpha=None, n_samples=1, seed=None, *, p=-1, backend=None):
+def cluster(events, R, alpha=None, n_samples=1, seed=None, *, p=-1, backend=None, event_offset=0):
     """Cluster events (``alpha=None``) or sample Q-versions' histories (``alpha ≥ 0``).
 
     Args:
@@ -335,6 +352,8 @@ def cluster(events, R, alpha=None, n_samples=1, seed=None, *, p=-1, backend=None
         seed: integer (None draws one, stored in ``result.seed``).
         p: generalised-kt power: −1 anti-kT (default), 0 Cambridge/Aachen, 1 kt.
         backend: ``"cpu"``, ``"cuda"``, ``"cuda-emulated"``, ``"auto"`` or None (see module).
+        event_offset: global index of the first event (as :func:`sample_mjj_and_score`):
+            a partition's histories are exactly its rows of the whole batch's.
 
     Returns:
         :class:`ClusterResult` (arrays on the input's array module).
@@ -342,11 +361,11 @@ def cluster(events, R, alpha=None, n_samples=1, seed=None, *, p=-1, backend=None
     Raises:
         ValueError: bad momenta (NaN/inf, too large, E < |p|, zero vectors inside counts),
             R outside [MIN_R, MAX_R], α < 0 or > MAX_ALPHA, p not in {−1, 0, 1},
-            n_samples < 1 — naming the event and what to change.
+            n_samples < 1, event_offset not an integer ≥ 0 — naming the event and what to change.
         TypeError, RuntimeError: see :func:`apps.jets.backends.get_backend`.
     """
     seed = _seed64(seed)
-    call, out, _ = _run(events, R, alpha, n_samples, seed, 0.0, True, p, backend)
+    call, out, _ = _run(events, R, alpha, n_samples, seed, 0.0, True, p, backend, event_offset=event_offset)
     job, xp = call.job, call.backend.xp
     ns, n_samples = job.n_samples, call.n_samples
     n_ev, n_max = len(job.counts), job.p4.shape[1]

@@ -70,9 +70,18 @@ def _alt_sampler():
     return sample_mjj_and_alternatives
 
 
-def _alternative_terms(events, R, alpha, samples, seed, n_alt, loss, width, ptmin):
+def _engine_kw(event_offset=0, backend=None):
+    """Engine keywords, only those that differ from the defaults (samplers may be stand-ins in tests)."""
+    kw = {"event_offset": event_offset} if event_offset else {}
+    if backend is not None:
+        kw["backend"] = backend
+    return kw
+
+
+def _alternative_terms(events, R, alpha, samples, seed, n_alt, loss, width, ptmin, event_offset=0, backend=None):
     """Per (event, sample): loss, the alternatives' weights ∂/∂log R and loss differences, and the score ∂/∂log R."""
-    mjj, score, amjj, aw = _alt_sampler()(events.p4, events.counts, R, alpha, samples, seed, n_alt, ptmin=ptmin)
+    mjj, score, amjj, aw = _alt_sampler()(events.p4, events.counts, R, alpha, samples, seed, n_alt, ptmin=ptmin,
+                                          **_engine_kw(event_offset, backend))
     value = event_loss(mjj, loss, width=width)
     delta = np.where(aw != 0, event_loss(amjj, loss, width=width) - value[..., None], 0.0)
     R = np.asarray(R, dtype=float)
@@ -105,33 +114,46 @@ def global_program(events, loss="window", alpha=1.0, samples=16, ptmin=20.0, wid
         The batched program; its ``n_per_call`` attribute is the ``n`` to use.
     """
     _check_common(events, alpha, samples)
-    p4, counts = events.p4, events.counts
-    n_ev = len(counts)
-    group = np.repeat(np.arange(n_ev), samples)
-    sample = _sampler()
+    n_ev = len(events.counts)
 
     def fn(theta, n, seed, want):
-        if want.temperature is not None:
-            raise ValueError(
-                "the jets engine has no relaxation of a clustering history: GS-STE is not available; use "
-                "ScoreFunction, StochasticDerivative or FiniteDifference"
-            )
         if n != n_ev * samples:
             raise ValueError(f"n must be n_events × samples = {n_ev * samples}, got {n}")
-        R = float(np.exp(theta))
-        if want.alternatives:
-            value, w, delta, score = _alternative_terms(events, R, alpha, samples, seed, want.n_alternatives, loss,
-                                                        width, ptmin)
-            # the score lets StochasticDerivative add its control variates
-            return sg.BatchSamples(value=value, score=score, alt_weight=w, alt_delta=delta, group=group)
-        mjj, score = sample(p4, counts, R, alpha, samples, seed, ptmin=ptmin)
-        value = event_loss(mjj, loss, width=width).ravel()
-        return sg.BatchSamples(value=value, score=(score * R).ravel() if want.score else None, group=group)
+        return program_samples(events, theta, seed, want, loss, alpha, samples, ptmin, width)
 
     prog = sg.batched(fn)
     prog.__name__ = f"jets_global[{loss}, α={alpha}]"
     prog.n_per_call = n_ev * samples
     return prog
+
+
+def program_samples(events, theta, seed, want, loss="window", alpha=1.0, samples=16, ptmin=20.0, width=15.0,
+                    event_offset=0, backend=None):
+    """The :class:`stochgrad.BatchSamples` of :func:`global_program` for ``events``.
+
+    ``event_offset`` is the global index of ``events``' first event when they are
+    a partition of a larger sample (streams and groups use global indices), so a
+    partition gives exactly the rows of the whole call (see
+    :mod:`apps.jets.distributed`). ``backend``: the engine's ``backend=`` (None:
+    the context default of :func:`apps.jets.engine.use_backend`, else cpu).
+    """
+    if want.temperature is not None:
+        raise ValueError(
+            "the jets engine has no relaxation of a clustering history: GS-STE is not available; use "
+            "ScoreFunction, StochasticDerivative or FiniteDifference"
+        )
+    n_ev = len(events.counts)
+    group = np.repeat(np.arange(event_offset, event_offset + n_ev), samples)
+    R = float(np.exp(theta))
+    if want.alternatives:
+        value, w, delta, score = _alternative_terms(events, R, alpha, samples, seed, want.n_alternatives, loss,
+                                                    width, ptmin, event_offset, backend)
+        # the score lets StochasticDerivative add its control variates
+        return sg.BatchSamples(value=value, score=score, alt_weight=w, alt_delta=delta, group=group)
+    mjj, score = _sampler()(events.p4, events.counts, R, alpha, samples, seed, ptmin=ptmin,
+                            **_engine_kw(event_offset, backend))
+    value = event_loss(mjj, loss, width=width).ravel()
+    return sg.BatchSamples(value=value, score=(score * R).ravel() if want.score else None, group=group)
 
 
 ESTIMATORS = ("score", "score-mean", "score-none", "fd", "gs-ste", "sd")
@@ -199,10 +221,16 @@ def per_event_estimate(events, log_r, estimator, loss="window", alpha=1.0, sampl
 
 
 def optimize_global(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="window", alpha=1.0,
-                    samples=16, seed=0, optimizer="adam", progress=False, ptmin=20.0, width=15.0, callback=None):
+                    samples=16, seed=0, optimizer="adam", progress=False, ptmin=20.0, width=15.0,
+                    program=None, executor=None, replay=(), callback=None):
     """Find one jet radius for all events by Adam/SGD on θ = log R.
 
     Each step uses fresh random streams (``seed + step``), so the noise averages out.
+
+    ``program``/``executor``/``replay``/``callback`` serve :mod:`apps.jets.distributed`:
+    a partitioned program run on an executor (same numbers), recorded steps
+    (history records) fed to the optimiser instead of being recomputed (resume),
+    and a per-step callback (checkpoints).
 
     Returns:
         :class:`stochgrad.optim.OptimResult` (``theta`` = log R) with ``R`` and
@@ -211,10 +239,12 @@ def optimize_global(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="win
     estimator = estimator or sg.ScoreFunction("leave_one_out")
     if not (np.isfinite(r0) and r0 > 0):
         raise ValueError(f"r0 must be a positive radius, got {r0!r}")
-    prog = global_program(events, loss, alpha, samples, ptmin, width)
+    prog = program if program is not None else global_program(events, loss, alpha, samples, ptmin, width)
 
     def estimate(theta, step):
-        return sg.value_and_grad(prog, estimator, n=prog.n_per_call, seed=seed + step)(theta)
+        if step < len(replay):
+            return _replayed(replay[step], theta)
+        return sg.value_and_grad(prog, estimator, n=prog.n_per_call, seed=seed + step, executor=executor)(theta)
 
     opt = sg.optim.Adam(lr) if optimizer == "adam" else sg.optim.SGD(lr)
     res = sg.optim.minimize(estimate, float(np.log(r0)), opt, steps, progress=progress, label="optimise R",
@@ -222,6 +252,15 @@ def optimize_global(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="win
     for h in res.history:
         h["R"] = float(np.exp(h["theta"]))
     return res
+
+
+def _replayed(rec, theta):
+    if rec["theta"] != theta:
+        raise ValueError(f"resume: step {rec['step']} was recorded at θ = {rec['theta']!r}, the replay reached "
+                         f"{theta!r} (different settings?)")
+    g = np.asarray(rec["grad"], dtype=float)
+    return sg.Estimate(rec["value"], rec["value_stderr"], g, np.asarray(rec["grad_stderr"], dtype=float),
+                       g[None], np.asarray([rec["value"]]), int(rec.get("n", 0)), "replayed", {"replayed": True})
 
 
 def optimize_per_event(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="window", alpha=1.0,

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from apps._cli import (ArgumentParser, CliError, Outputs, nonneg_int, output_dir, positive_float, positive_int,
+from apps.cliutil import (ArgumentParser, CliError, Outputs, nonneg_int, output_dir, positive_float, positive_int,
                        run, seed_int)
 
 __all__ = ["main"]

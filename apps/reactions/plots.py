@@ -63,7 +63,7 @@ def plot_immigration_death(path, n=100_000, seed=0):
 
 
 def _save(fig, path):
-    from apps._cli import atomic_savefig
+    from apps.cliutil import atomic_savefig
 
     atomic_savefig(fig, path, dpi=110)
 

@@ -76,18 +76,29 @@ class FiniteDifference(Estimator):
             e = e.reshape(theta.shape)
             yield j, theta + e, theta - e
 
-    def traced(self, fn, theta, args, kwargs, n, rng):
+    def traced_arrays(self, fn, theta, args, kwargs, tapes, index):
+        """Per-sample ``value (m,)`` and ``grad (m, θ.size)`` of the samples ``index`` (their ``tapes``).
+
+        The seam used by :mod:`stochgrad.distributed`: each sample depends only on
+        its own tape, so any subset of the samples can run anywhere.
+        """
         theta = np.asarray(theta, dtype=float)
-        values = np.empty(n)
-        grads = np.empty((n, theta.size))
-        for i, tape in enumerate(sample_tapes(rng, n)):
-            values[i] = run_plain(fn, _scalar(theta), args, kwargs, Trace(tape), f"sample {i}").value
+        values, grads = [], []
+        for i, tape in zip(index, tapes):
+            values.append(run_plain(fn, _scalar(theta), args, kwargs, Trace(tape), f"sample {i}").value)
+            g = np.empty(theta.size)
             for j, tp, tm in self._directions(theta):
                 t2 = tape if self.common_random_numbers else NoiseTape(tape.rng)
                 fp = run_plain(fn, _scalar(tp), args, kwargs, Trace(tape), f"sample {i}, θ+h").value
                 fm = run_plain(fn, _scalar(tm), args, kwargs, Trace(t2), f"sample {i}, θ−h").value
-                grads[i, j] = (fp - fm) / (2 * self.step)
-        return summarise(values, grads, theta.shape, self, {"runs_per_sample": 2 * theta.size + 1})
+                g[j] = (fp - fm) / (2 * self.step)
+            grads.append(g)
+        return {"value": np.array(values, dtype=float), "grad": np.array(grads, dtype=float).reshape(-1, theta.size)}
+
+    def traced(self, fn, theta, args, kwargs, n, rng):
+        theta = np.asarray(theta, dtype=float)
+        a = self.traced_arrays(fn, theta, args, kwargs, sample_tapes(rng, n), range(n))
+        return summarise(a["value"], a["grad"], theta.shape, self, {"runs_per_sample": 2 * theta.size + 1})
 
     def per_sample(self, program, theta, n, seed):
         """Values at θ and per-sample central differences, running the program at θ and θ ± h·e_j.

@@ -94,17 +94,27 @@ class ScoreFunction(Estimator):
             g = g + pathwise
         return g
 
-    def traced(self, fn, theta, args, kwargs, n, rng):
-        values, path, score, cmp, edge = np.empty(n), [], [], [], set()
+    def traced_arrays(self, fn, theta, args, kwargs, tapes, index):
+        """Per-sample ``value (m,)``, ``pathwise``/``score`` ``(m, θ.size)`` of the samples ``index`` (their ``tapes``).
+
+        The seam used by :mod:`stochgrad.distributed`: each sample depends only on
+        its own tape, so any subset of the samples can run anywhere.
+        """
+        values, path, score, cmp, edge = [], [], [], [], set()
         state = {}  # run_differentiated remembers here whether dual numbers work for this program
-        for i, tape in enumerate(sample_tapes(rng, n)):
+        for i, tape in zip(index, tapes):
             run = run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}", state)
-            values[i] = run.value
-            path.append(run.grad_of(run.out))
-            score.append(run.score())
+            values.append(run.value)
+            path.append(np.ravel(run.grad_of(run.out)))
+            score.append(np.ravel(run.score()))
             cmp += run.comparisons
             edge.update(run.boundary_sites())
-        warn_comparisons(cmp, repr(self))
+        size = int(np.prod(np.shape(theta)))
+        return {"value": np.array(values, dtype=float), "pathwise": np.array(path, dtype=float).reshape(-1, size),
+                "score": np.array(score, dtype=float).reshape(-1, size), "comparisons": cmp, "edge": edge}
+
+    def warn_edge(self, edge):
+        """The :class:`~stochgrad.BiasWarning` for choices on a boundary of the parameter space."""
         if edge:
             warnings.warn(
                 f"{self!r}: choice(s) at site(s) {sorted(edge)[:5]} have an outcome of probability 0 whose "
@@ -112,11 +122,17 @@ class ScoreFunction(Estimator):
                 "score function cannot see it and its estimate is biased here. Use StochasticDerivative or "
                 "FiniteDifference, or keep θ inside the parameter space.",
                 BiasWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
+
+    def traced(self, fn, theta, args, kwargs, n, rng):
+        a = self.traced_arrays(fn, theta, args, kwargs, sample_tapes(rng, n), range(n))
+        warn_comparisons(a["comparisons"], repr(self))
+        self.warn_edge(a["edge"])
         d = np.shape(theta)
-        path = np.array(path).reshape((n,) + d)
-        score = np.array(score).reshape((n,) + d)
+        values = a["value"]
+        path = a["pathwise"].reshape((n,) + d)
+        score = a["score"].reshape((n,) + d)
         return summarise(values, self.combine(values, path, score), d, self)
 
     def want(self):

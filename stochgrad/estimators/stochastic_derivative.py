@@ -35,6 +35,8 @@ __all__ = ["StochasticDerivative", "alternatives", "alternative_arrays"]
 
 
 FORMS = ("rao_blackwell", "inverse_cdf")
+CV_BOUNDARY = ("not applied: a choice has an outcome of probability 0 whose probability moves with θ (a boundary of "
+               "the parameter space), where the score is not mean-zero")
 
 
 def alternatives(run, form="rao_blackwell"):
@@ -205,52 +207,55 @@ class StochasticDerivative(Estimator):
         self.form = form
         self.control_variates = control_variates
 
-    def traced(self, fn, theta, args, kwargs, n, rng):
-        d = np.shape(theta)
-        size = int(np.prod(d))
-        values = np.empty(n)
-        grads = np.empty((n, size))
+    def traced_arrays(self, fn, theta, args, kwargs, tapes, index, pick_seed):
+        """Per-sample arrays of the samples ``index`` (their noise ``tapes``).
+
+        Returns a dict: ``value (m,)``, ``pathwise``/``discrete`` (the
+        alternatives' part) ``(m, θ.size)``, ``score (m, θ.size)`` (with control
+        variates), ``comparisons``, ``edge`` (a choice on a boundary of the
+        parameter space) and ``alt_runs``. Which alternatives a sample runs is
+        drawn from a uniform keyed by ``(pick_seed, sample index)``, so every
+        sample depends only on its own index: the seam used by
+        :mod:`stochgrad.distributed`.
+        """
+        size = int(np.prod(np.shape(theta)))
+        values, paths, discretes, scores = [], [], [], []
         cv = self.control_variates
-        if cv:
-            scores = np.empty((n, size))
-            discrete = np.empty((n, size))
         cmp, alt_runs, on_boundary = [], 0, False
-        pick_rng = np.random.default_rng(rng.integers(2**63))
         state = {}  # run_differentiated remembers here whether dual numbers work for this program
-        for i, tape in enumerate(sample_tapes(rng, n)):
+        for i, tape in zip(index, tapes):
             run = run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}", state)
-            values[i] = run.value
+            values.append(run.value)
             cmp += run.comparisons
             quick = _one_bernoulli(run, self.form) if size == 1 else None
             if quick is not None:  # a single θ-dependent Bernoulli, scalar θ: Python floats, no arrays
                 site, value, w, score, edge = quick
                 on_boundary = on_boundary or edge
                 alt = 0.0
-                if w != 0.0:
+                if w != 0.0:  # one site: every systematic pick lands on it (no keyed uniform needed)
                     a, m = abs(w), self.n_alternatives
-                    pick_rng.random()  # the draw the general path makes (keeps later picks identical)
                     tr = Trace(tape, forced={site: value})
                     where = f"sample {i}, alternative at choice {site}"
                     delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
                     alt_runs += 1
                     alt = 0.0 + w * (delta * a * m / (a * m))
-                grads[i, 0] = float(run.grad_of(run.out)) + alt
+                paths.append([float(run.grad_of(run.out))])
+                discretes.append([alt])
                 if cv:
-                    scores[i, 0] = score
-                    discrete[i, 0] = alt
+                    scores.append([score])
                 continue
-            pathwise = run.grad_of(run.out).ravel()
+            paths.append(run.grad_of(run.out).ravel())
             alt = np.zeros(size)  # the alternatives' part, kept apart so it is not lost next to a large pathwise term
             sites, alt_values, W, score, edge = _alternatives_and_score(run, self.form, cv)
             on_boundary = on_boundary or edge
             if cv:
-                scores[i] = score
+                scores.append(score)
             if len(sites):
                 mass = np.abs(W).sum(axis=1)
                 total = mass.sum()
                 m = self.n_alternatives
-                picks = np.searchsorted(np.cumsum(mass) / total, (pick_rng.random() + np.arange(m)) / m,
-                                        side="right")
+                u = np.random.default_rng([int(pick_seed), int(i)]).random()
+                picks = np.searchsorted(np.cumsum(mass) / total, (u + np.arange(m)) / m, side="right")
                 picks, counts = np.unique(np.minimum(picks, len(sites) - 1), return_counts=True)
                 for j, c in zip(picks, counts):  # an alternative drawn c times is run once
                     site = int(sites[j])
@@ -259,15 +264,23 @@ class StochasticDerivative(Estimator):
                     delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
                     alt_runs += 1
                     alt = alt + W[j] * (delta * total * c / (mass[j] * m))
-            grads[i] = pathwise + alt
-            if cv:
-                discrete[i] = alt
-        warn_comparisons(cmp, repr(self))
-        info = {"alternative_runs_per_sample": alt_runs / n}
-        if cv and on_boundary:
-            info["control_variates"] = ("not applied: a choice has an outcome of probability 0 whose probability "
-                                        "moves with θ (a boundary of the parameter space), where the score is not "
-                                        "mean-zero")
+            discretes.append(alt)
+        shape = (len(values), size)
+        return {"value": np.array(values, dtype=float), "pathwise": np.array(paths, dtype=float).reshape(shape),
+                "discrete": np.array(discretes, dtype=float).reshape(shape),
+                "score": np.array(scores, dtype=float).reshape(shape) if cv else None,
+                "comparisons": cmp, "edge": on_boundary, "alt_runs": alt_runs}
+
+    def traced(self, fn, theta, args, kwargs, n, rng):
+        d = np.shape(theta)
+        cv = self.control_variates
+        pick_seed = rng.integers(2**63)
+        a = self.traced_arrays(fn, theta, args, kwargs, sample_tapes(rng, n), range(n), pick_seed)
+        values, grads, discrete, scores = a["value"], a["pathwise"] + a["discrete"], a["discrete"], a["score"]
+        warn_comparisons(a["comparisons"], repr(self))
+        info = {"alternative_runs_per_sample": a["alt_runs"] / n}
+        if cv and a["edge"]:
+            info["control_variates"] = CV_BOUNDARY
         elif cv:
             grads, cv_info = _score_controls(values, grads, scores, discrete)
             info.update(cv_info)

@@ -1,4 +1,4 @@
-"""``stochgrad-analysis`` follows the shared CLI rules (apps/_cli.py, docs/reliability.md).
+"""``stochgrad-analysis`` follows the shared CLI rules (apps/cliutil.py, docs/reliability.md).
 
 Every bad argument or unreadable input is one stderr line and exit status 2; the
 output path is checked before any work; existing outputs are kept unless ``--force``;

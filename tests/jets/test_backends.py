@@ -49,10 +49,11 @@ def trimmed(default_events):
     return np.ascontiguousarray(ev.p4[:, :40]), np.minimum(ev.counts, 40)
 
 
-def _both(device, p4, counts, R, p, alpha, ns, seed, want_hist=True, n_alt=0):
+def _both(device, p4, counts, R, p, alpha, ns, seed, want_hist=True, n_alt=0, event_offset=0):
     """Run one job on the CPU backend and on the CUDA source; return both results on the host."""
     name, to_dev, to_host = device
-    job = Job(p4, counts, np.full(len(counts), float(R)), p, alpha, ns if alpha is not None else 1, seed, 20.0)
+    job = Job(p4, counts, np.full(len(counts), float(R)), p, alpha, ns if alpha is not None else 1, seed, 20.0,
+              event_offset)
     cpu = get_backend("cpu", p4)
     a = cpu.run_batch(job, want_hist, n_alt)
     dev = get_backend(name, to_dev(p4))
@@ -65,8 +66,8 @@ def _both(device, p4, counts, R, p, alpha, ns, seed, want_hist=True, n_alt=0):
     return a, b, alts
 
 
-def _check_sampled(device, p4, counts, R, p, alpha, ns, seed, n_alt=2, min_agree=0.99):
-    a, b, (alt_a, alt_b) = _both(device, p4, counts, R, p, alpha, ns, seed, True, n_alt)
+def _check_sampled(device, p4, counts, R, p, alpha, ns, seed, n_alt=2, min_agree=0.99, event_offset=0):
+    a, b, (alt_a, alt_b) = _both(device, p4, counts, R, p, alpha, ns, seed, True, n_alt, event_offset)
     same = (a.history == b.history).all(axis=(1, 2))
     diffs = [(int(i) // ns, int(i) % ns, float(a.margin[i]), float(b.margin[i])) for i in np.flatnonzero(~same)]
     print(f"p={p} R={R} α={alpha}: {same.sum()}/{same.size} histories identical; differences "
@@ -101,6 +102,64 @@ def test_deterministic_identical(device, trimmed, p, R):
 def test_sampled_histories_identical(device, trimmed, p):
     p4, counts = trimmed
     _check_sampled(device, p4, counts, 0.8, p, 1.0, 24, 11)
+
+
+def test_event_offset_cpu_and_cuda_source_agree(device, trimmed):
+    """A non-zero event_offset keys the CUDA source's streams (clustering and reservoirs) as the CPU backend's."""
+    p4, counts = trimmed
+    p4, counts = p4[:20], counts[:20]
+    _check_sampled(device, p4, counts, 0.8, -1, 1.0, 12, 11, event_offset=1000)
+    # the offset is applied: the same events at offset 0 draw other histories
+    a0, _, _ = _both(device, p4, counts, 0.8, -1, 1.0, 12, 11, True, 0, 0)
+    a1, _, _ = _both(device, p4, counts, 0.8, -1, 1.0, 12, 11, True, 0, 1000)
+    assert (a0.history != a1.history).any(axis=(1, 2)).mean() > 0.5
+
+
+def _backend_or_skip(name):
+    if name == "cuda-emulated" and not any(shutil.which(c) for c in ("g++", "c++", "clang++")):
+        pytest.skip("no host C++ compiler for the emulation")
+    if name == "cuda" and not cuda_available():
+        pytest.skip("no CUDA device (CuPy)")
+    return name
+
+
+@pytest.mark.parametrize("backend", ["cpu", "cuda-emulated", "cuda"])
+def test_partition_with_event_offset_is_the_slice_of_the_whole_batch(backend, trimmed):
+    """Events a..b with event_offset=a give exactly rows a..b of the whole batch (what a Dask partition relies on)."""
+    backend = _backend_or_skip(backend)
+    p4, counts = trimmed
+    p4, counts = p4[:24], counts[:24]
+    R = np.linspace(0.5, 1.1, 24)
+    kw = dict(n_alternatives=2, backend=backend)
+    whole = J.sample_mjj_and_alternatives(p4, counts, R, 1.0, 6, 9, **kw)
+    whole_c = J.cluster((p4, counts), R, alpha=1.0, n_samples=6, seed=9, backend=backend)
+    for a, b in [(0, 7), (7, 16), (16, 24)]:
+        n = int(counts[a:b].max())  # a partition is padded to its own largest event
+        part = (np.ascontiguousarray(p4[a:b, :n]), counts[a:b])
+        got = J.sample_mjj_and_alternatives(*part, R[a:b], 1.0, 6, 9, event_offset=a, **kw)
+        for x, y in zip(whole, got):
+            np.testing.assert_array_equal(y, x[a:b])
+        m, s = J.sample_mjj_and_score(*part, R[a:b], 1.0, 6, 9, event_offset=a, backend=backend)
+        np.testing.assert_array_equal(m, whole[0][a:b])
+        np.testing.assert_array_equal(s, whole[1][a:b])
+        c = J.cluster(part, R[a:b], alpha=1.0, n_samples=6, seed=9, backend=backend, event_offset=a)
+        np.testing.assert_array_equal(c.history, whole_c.history[a:b, :, :n])
+        np.testing.assert_array_equal(c.score, whole_c.score[a:b])
+    # without its offset a partition draws other numbers
+    m, s = J.sample_mjj_and_score(p4[7:16], counts[7:16], R[7:16], 1.0, 6, 9, backend=backend)
+    assert not np.array_equal(s, whole[1][7:16])
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True, "3", None, 2**63])
+def test_event_offset_must_be_an_integer_at_least_0(bad, trimmed):
+    p4, counts = trimmed
+    p4, counts = p4[:2], counts[:2]
+    with pytest.raises(ValueError, match="event_offset"):
+        J.sample_mjj_and_score(p4, counts, 0.8, 1.0, 2, 0, event_offset=bad)
+    with pytest.raises(ValueError, match="event_offset"):
+        J.sample_mjj_and_alternatives(p4, counts, 0.8, 1.0, 2, 0, event_offset=bad)
+    with pytest.raises(ValueError, match="event_offset"):
+        J.cluster((p4, counts), 0.8, alpha=1.0, seed=0, event_offset=bad)
 
 
 def test_replay_identical(device, trimmed):

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from apps._cli import Outputs, atomic_savefig, strict_json
+from apps.cliutil import Outputs, atomic_savefig, strict_json
 from apps.jets.cli import main
 
 
@@ -124,7 +124,7 @@ def test_strict_json_and_atomic_writes(tmp_path):
 
 
 def test_outputs_refuse_the_same_file_twice(tmp_path):
-    from apps._cli import CliError
+    from apps.cliutil import CliError
 
     out = Outputs()
     out.add(tmp_path / "a.json", "--json", kind="json")
@@ -138,7 +138,7 @@ def test_outputs_refuse_the_same_file_twice(tmp_path):
 def test_run_turns_any_exception_into_one_line(capsys, exc, msg):
     import warnings
 
-    from apps._cli import ArgumentParser, run
+    from apps.cliutil import ArgumentParser, run
 
     def boom(args):
         warnings.warn("multi\nline warning")
@@ -152,7 +152,7 @@ def test_run_turns_any_exception_into_one_line(capsys, exc, msg):
 
 
 def test_atomic_path_keeps_the_old_file_on_failure(tmp_path):
-    from apps._cli import atomic_path
+    from apps.cliutil import atomic_path
 
     target = tmp_path / "events.npz"
     target.write_bytes(b"old")

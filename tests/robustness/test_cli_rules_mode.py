@@ -3,7 +3,7 @@
 import os
 import stat
 
-from apps._cli import atomic_path, atomic_write_text
+from apps.cliutil import atomic_path, atomic_write_text
 
 
 def test_atomic_writes_respect_the_umask(tmp_path):

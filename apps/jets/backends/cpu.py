@@ -21,8 +21,9 @@ beams, ``∂ log w_k/∂R = (2α/R) r_k (c_k − c_min)``, and per step
 ``∂ log p_k/∂R = g_k − Σ_j p_j g_j``. Summed over the steps of the sampled history.
 
 Random numbers: counter-based, keyed by (seed, event, sample, step): step t of a
-sampled history uses ``uniform_at(stream_key(seed, e, s), t)``; the reservoirs use a
-sequential splitmix64 stream under a salted key. Results do not depend on the number
+sampled history uses ``uniform_at(stream_key(seed, e0 + e, s), t)`` (``e0``: the global
+index of the batch's first event, so a partition draws its rows of the whole batch's
+numbers); the reservoirs use a sequential splitmix64 stream under a salted key. Results do not depend on the number
 of threads, and the CUDA backend (``qantikt.cu``) draws the very same numbers. The steps
 of ``cluster_one`` live in ``_numba_steps`` (one C twin each in the CUDA source).
 """
@@ -210,23 +211,24 @@ _RES_SALT = np.uint64(0x632BE59BD9B4E019)  # the reservoirs' stream differs from
 
 
 @nb.njit(parallel=True, cache=True, nogil=True, error_model="numpy")
-def run_batch(p4, counts, R, p, alpha, det, n_samples, seed, ptmin, want_hist, hist_out, dist_out, mjj_out,
+def run_batch(p4, counts, R, p, alpha, det, n_samples, seed, e0, ptmin, want_hist, hist_out, dist_out, mjj_out,
               score_out, res_out, res_sign_out, alt_total_out, status_out, margin_out):
     """Cluster every (event, sample); fills mjj_out/score_out (n_ev·n_samples) and,
     when ``want_hist``, hist_out (n_items, n_max, 2) / dist_out (n_items, n_max).
     With ``res_out`` of shape (n_items, m, 3) (m > 0) also draws m alternatives per
-    item (``res_sign_out`` (n_items, m), ``alt_total_out`` (n_items,); see cluster_one)."""
+    item (``res_sign_out`` (n_items, m), ``alt_total_out`` (n_items,); see cluster_one).
+    ``e0``: global index of event 0 (streams are keyed by the global event index)."""
     n_ev = counts.shape[0]
     n_items = n_ev * n_samples
     ptmin2 = ptmin * ptmin
     nres = res_out.shape[1]
     for it in nb.prange(n_items):
         e, smp, n, hist, hd, top = _item_scratch(it, counts, n_samples)
-        key = stream_key(seed, e, smp)
+        key = stream_key(seed, e0 + e, smp)
         res = np.full((nres, 3), -1, np.int64)
         res_sign = np.zeros(nres)
         force = np.full(3, -1, np.int64)
-        rstate = stream_key(seed ^ _RES_SALT, e, smp)
+        rstate = stream_key(seed ^ _RES_SALT, e0 + e, smp)
         sc, ntop, tot, st, mg = cluster_one(p4[e], n, R[e], p, alpha, det, key, ptmin2, hist, hd, top,
                                             rstate, res, res_sign, force)
         status_out[it] = st
@@ -247,10 +249,10 @@ def run_batch(p4, counts, R, p, alpha, det, n_samples, seed, ptmin, want_hist, h
 
 
 @nb.njit(parallel=True, cache=True, nogil=True, error_model="numpy")
-def run_alternatives(p4, counts, R, p, alpha, n_samples, seed, ptmin, res, mjj_out):
+def run_alternatives(p4, counts, R, p, alpha, n_samples, seed, e0, ptmin, res, mjj_out):
     """Dijet mass along each drawn alternative: item ``it``'s history replayed with its
-    own stream, candidate ``res[it, j, 1:]`` forced at step ``res[it, j, 0]``
-    (``res[it, j, 0] < 0``: no alternative, NaN). Fills mjj_out (n_items, m)."""
+    own stream (global event ``e0 + e``), candidate ``res[it, j, 1:]`` forced at step
+    ``res[it, j, 0]`` (``res[it, j, 0] < 0``: no alternative, NaN). Fills mjj_out (n_items, m)."""
     n_ev = counts.shape[0]
     m_alt = res.shape[1]
     n_work = n_ev * n_samples * m_alt
@@ -267,7 +269,7 @@ def run_alternatives(p4, counts, R, p, alpha, n_samples, seed, ptmin, res, mjj_o
         force = np.empty(3, np.int64)
         for q in range(3):
             force[q] = res[it, j, q]
-        key = stream_key(seed, e, smp)
+        key = stream_key(seed, e0 + e, smp)
         _, ntop, _, _, _ = cluster_one(p4[e], n, R[e], p, alpha, False, key, ptmin2, hist, hd, top,
                                        np.uint64(0), no_res, no_sign, force)
         mjj_out[it, j] = _pair_mass(top) if ntop >= 2 else np.nan
@@ -339,7 +341,8 @@ class CpuBackend:
         out = empty_batch(np, n_items, n_max, want_hist, n_alt)
         if n_items:
             run_batch(job.p4, job.counts, job.R, job.p, 0.0 if job.alpha is None else job.alpha,
-                      job.alpha is None, job.n_samples, np.uint64(job.seed), job.ptmin, want_hist, out.history,
+                      job.alpha is None, job.n_samples, np.uint64(job.seed), np.int64(job.event_offset), job.ptmin,
+                      want_hist, out.history,
                       out.dij, out.mjj, out.score, out.reservoir, out.reservoir_sign, out.alt_total, out.status,
                       out.margin)
         return out
@@ -348,7 +351,7 @@ class CpuBackend:
         alt = np.empty(reservoir.shape[:2])
         if alt.size:
             run_alternatives(job.p4, job.counts, job.R, job.p, job.alpha, job.n_samples, np.uint64(job.seed),
-                             job.ptmin, reservoir, alt)
+                             np.int64(job.event_offset), job.ptmin, reservoir, alt)
         return alt
 
     def replay(self, p4, counts, n_samples, history):

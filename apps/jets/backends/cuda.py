@@ -44,8 +44,8 @@ HOST_FLAGS = ("-x", "c++", "-std=c++11", "-O2", "-ffp-contract=off", "-fno-fast-
 
 # argument kinds of each kernel: P pointer, q int64, i int32, d double, Q uint64
 SIGNATURES = {
-    "qk_batch": "PPPqidiqQdiiqqqPPPPPPPPPPP",
-    "qk_alternatives": "PPPqidqQdiPqqqPPP",
+    "qk_batch": "PPPqidiqQqdiiqqqPPPPPPPPPPP",
+    "qk_alternatives": "PPPqidqQqdiPqqqPPP",
     "qk_replay": "PPqqPqqPPPPP",
 }
 
@@ -91,7 +91,8 @@ class _KernelBackend:
         self._run_chunks("qk_batch", _chunks(n_items, 8 * (dcols + icols), self.budget), dcols, icols,
                          lambda item0, n_work, dbuf, ibuf: (
                              job.p4, job.counts, job.R, n_max, job.p, 0.0 if det else job.alpha, int(det),
-                             job.n_samples, job.seed, job.ptmin, int(want_hist), n_alt, item0, n_work, ncap, dbuf,
+                             job.n_samples, job.seed, job.event_offset, job.ptmin, int(want_hist), n_alt, item0,
+                             n_work, ncap, dbuf,
                              ibuf, out.history, out.dij, out.mjj, out.score, out.reservoir, out.reservoir_sign,
                              out.alt_total, out.status, out.margin))
         return out
@@ -106,7 +107,7 @@ class _KernelBackend:
         self._run_chunks("qk_alternatives", _chunks(n_items * m_alt, 8 * (dcols + icols), self.budget), dcols, icols,
                          lambda w0, n_work, dbuf, ibuf: (
                              job.p4, job.counts, job.R, n_max, job.p, job.alpha, job.n_samples, job.seed,
-                             job.ptmin, m_alt, reservoir, w0, n_work, ncap, dbuf, ibuf, alt))
+                             job.event_offset, job.ptmin, m_alt, reservoir, w0, n_work, ncap, dbuf, ibuf, alt))
         return alt
 
     def replay(self, p4, counts, n_samples, history):

@@ -28,6 +28,8 @@ class Job(NamedTuple):
         n_samples: histories per event (1 when ``alpha`` is None).
         seed: uint64 seed of every stream.
         ptmin: pT threshold of the two leading jets (``mjj``).
+        event_offset: global index of event 0 (a partition of a larger batch): the
+            streams of item (e, s) are keyed by ``(seed, event_offset + e, s)``.
     """
 
     p4: Any
@@ -38,6 +40,7 @@ class Job(NamedTuple):
     n_samples: int
     seed: int
     ptmin: float
+    event_offset: int = 0
 
 
 class BatchResult(NamedTuple):

@@ -13,8 +13,9 @@
 // threads touch neighbouring addresses.
 //
 // Random numbers: counter-based. Step t of item (e, smp) draws
-// uniform_at(stream_key(seed, e, smp), t); the reservoirs run a sequential splitmix64
-// stream keyed by (seed ^ RES_SALT, e, smp).
+// uniform_at(stream_key(seed, e0 + e, smp), t) (e0: global index of the batch's event 0,
+// so a partition draws its rows of the whole batch's numbers); the reservoirs run a
+// sequential splitmix64 stream keyed by (seed ^ RES_SALT, e0 + e, smp).
 
 #ifndef QK_HOST
 #define QK_DEV __device__ __forceinline__
@@ -629,8 +630,8 @@ QK_DEV void item_setup(Item* it, double* dbuf, i64* ibuf, i64 w, i64 n_work, i64
 
 // Cluster items [item0, item0 + n_work): mjj, score, status (+ histories, reservoirs).
 extern "C" __global__ void qk_batch(const double* p4, const i64* counts, const double* R, i64 n_max, int p,
-                                    double alpha, int det, i64 n_samples, u64 seed, double ptmin, int want_hist,
-                                    int nres, i64 item0, i64 n_work, i64 ncap, double* dbuf, i64* ibuf,
+                                    double alpha, int det, i64 n_samples, u64 seed, i64 e0, double ptmin,
+                                    int want_hist, int nres, i64 item0, i64 n_work, i64 ncap, double* dbuf, i64* ibuf,
                                     int* hist_out, double* dist_out, double* mjj_out, double* score_out,
                                     i64* res_out, double* res_sign_out, double* alt_total_out, int* status_out,
                                     double* margin_out) {
@@ -650,9 +651,10 @@ extern "C" __global__ void qk_batch(const double* p4, const i64* counts, const d
         }
         double score, alt_total, margin;
         int st = cluster_one(&itm, p4 + e * n_max * 4, counts[e], R[e], p, alpha, det,
-                             stream_key(seed, e, smp), ptmin * ptmin, want_hist ? hist_out + item * n_max * 2 : 0,
-                             want_hist ? dist_out + item * n_max : 0, stream_key(seed ^ RES_SALT, e, smp), res,
-                             res_sign, nres, -1, -1, -1, &score, &alt_total, &margin);
+                             stream_key(seed, e0 + e, smp), ptmin * ptmin,
+                             want_hist ? hist_out + item * n_max * 2 : 0, want_hist ? dist_out + item * n_max : 0,
+                             stream_key(seed ^ RES_SALT, e0 + e, smp), res, res_sign, nres, -1, -1, -1, &score,
+                             &alt_total, &margin);
         status_out[item] = st;
         margin_out[item] = margin;
         score_out[item] = score;
@@ -663,7 +665,7 @@ extern "C" __global__ void qk_batch(const double* p4, const i64* counts, const d
 
 // Dijet mass of alternative j of item it: its history replayed, res[it, j, 1:] forced at step res[it, j, 0].
 extern "C" __global__ void qk_alternatives(const double* p4, const i64* counts, const double* R, i64 n_max, int p,
-                                           double alpha, i64 n_samples, u64 seed, double ptmin, int m_alt,
+                                           double alpha, i64 n_samples, u64 seed, i64 e0, double ptmin, int m_alt,
                                            const i64* res, i64 work0, i64 n_work, i64 ncap, double* dbuf,
                                            i64* ibuf, double* mjj_out) {
     FOR_EACH_WORK_ITEM(w, n_work) {
@@ -679,7 +681,7 @@ extern "C" __global__ void qk_alternatives(const double* p4, const i64* counts, 
         Item itm;
         item_setup(&itm, dbuf, ibuf, w, n_work, n_max, ncap);
         double score, alt_total, margin;
-        cluster_one(&itm, p4 + e * n_max * 4, counts[e], R[e], p, alpha, 0, stream_key(seed, e, smp),
+        cluster_one(&itm, p4 + e * n_max * 4, counts[e], R[e], p, alpha, 0, stream_key(seed, e0 + e, smp),
                     ptmin * ptmin, 0, 0, 0ULL, 0, 0, 0, r[0], r[1], r[2], &score, &alt_total, &margin);
         mjj_out[wk] = itm.topst[2] >= 2.0 ? pair_mass(&itm) : qk_nan();
     }

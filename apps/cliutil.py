@@ -200,14 +200,14 @@ def input_file(path, what="input file", suffixes=None) -> str:
 
 # ----------------------------------------------------------------------------- outputs
 
-def _clean(obj):
+def json_ready(obj):
     """A copy of ``obj`` with numpy scalars/arrays as Python values and non-finite floats as None."""
     if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
+        return {str(k): json_ready(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
+        return [json_ready(v) for v in obj]
     if hasattr(obj, "tolist") and not isinstance(obj, (str, bytes)):
-        return _clean(obj.tolist())
+        return json_ready(obj.tolist())
     if isinstance(obj, bool) or obj is None or isinstance(obj, str):
         return obj
     if isinstance(obj, numbers.Integral):
@@ -220,7 +220,7 @@ def _clean(obj):
 
 def strict_json(obj, indent=1) -> str:
     """Strict JSON text of ``obj``: NaN/±inf → ``null``, numpy values converted, ``allow_nan=False``."""
-    return json.dumps(_clean(obj), indent=indent, allow_nan=False)
+    return json.dumps(json_ready(obj), indent=indent, allow_nan=False)
 
 
 def _umask() -> int:

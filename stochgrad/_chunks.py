@@ -1,0 +1,361 @@
+"""Chunks of samples: per-sample arrays, features per estimator, and their exact statistics.
+
+A chunk runs samples ``start..stop-1`` wherever its executor puts it and keeps its
+per-sample features ``F (m, d, k)``: the per-sample gradient is ``F · c[fold]``
+with coefficients ``c`` fixed later from the merged statistics
+(:mod:`stochgrad._crossfit`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from ._batched import _check
+from ._exact import _BLOCK, ColumnSums
+from ._streams import PCGStream, child_seeds, is_private
+from .extend import BatchSamples, NoiseTape
+from .backend import to_numpy
+from .estimators import FiniteDifference, ScoreFunction, StochasticDerivative
+
+
+@dataclasses.dataclass
+class _Chunk:
+    """One chunk's per-sample features (kept where computed) and its exact statistics."""
+
+    start: int
+    value: Any  # (m,)
+    F: Any  # (m, d, k) features, the per-sample gradient F · c(fold); score function: ("sf", p, x, s)
+    fold: Any  # (m,) 0/1
+    stats: dict
+    meta: dict
+
+
+def _gram(value, F, fold):
+    """Exact sums per chunk, per fold: ``ΣF (d, k)`` and ``ΣF_a F_b (d, k, k)`` (the control-variate fit).
+
+    The sums are exact; each per-sample product is the rounded float product (one rounding per
+    sample, deterministic), so the statistics do not depend on the chunking. Only the
+    stochastic derivative with control variates needs them (O(m·d·k²) exact work).
+    """
+    m, d, k = F.shape
+    ia, ib = np.triu_indices(k)
+    present = [f for f in (0, 1) if np.any(fold == f)]
+    T = len(ia)
+    per_fold = d * k + d * T
+    sums = ColumnSums(2 + len(present) * per_fold)
+    for a in range(0, m, _BLOCK):
+        v, Fb, fb = value[a:a + _BLOCK], F[a:a + _BLOCK], fold[a:a + _BLOCK]
+        cols = [v[:, None], (v * v)[:, None]]
+        for f in present:
+            Ff = Fb if len(present) == 1 else Fb * (fb == f)[:, None, None]
+            cols += [Ff.reshape(-1, d * k), (Ff[:, :, ia] * Ff[:, :, ib]).reshape(-1, d * T)]
+        sums.add(np.concatenate(cols, axis=1))
+    tot = sums.totals()
+    st = {"n": int(m), "folds": []}
+    for f in (0, 1):
+        F1 = np.zeros((d, k), dtype=object)
+        F2 = np.zeros((d, k, k), dtype=object)
+        if f in present:
+            o = 2 + present.index(f) * per_fold
+            F1[...] = np.array(tot[o:o + d * k], dtype=object).reshape(d, k)
+            prod = np.array(tot[o + d * k:o + per_fold], dtype=object).reshape(d, T)
+            F2[:, ia, ib] = prod
+            F2[:, ib, ia] = prod
+        st["folds"].append({"n": int(np.sum(fold == f)), "F1": F1, "F2": F2})
+    return st
+
+
+def _merge(stats, metas):
+    """Merged chunk statistics: ``n``, exact ``v1 = Σv``, ``v2 = Σv²`` (block reduction), ``k`` and, with
+    control variates, the exact per-fold Gram sums."""
+    v1, v2 = _finish([st["values"] for st in stats], 2)
+    out = {"n": sum(st["n"] for st in stats), "v1": v1, "v2": v2, "k": metas[0]["k"] if metas else 1}
+    if stats and all("folds" in st for st in stats):
+        folds = [None, None]
+        for st in stats:
+            for f in (0, 1):
+                a, b = folds[f], st["folds"][f]
+                folds[f] = dict(b) if a is None else {"n": a["n"] + b["n"], "F1": a["F1"] + b["F1"],
+                                                      "F2": a["F2"] + b["F2"]}
+        out["folds"] = folds
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# per-sample arrays: traced programs
+
+
+@dataclasses.dataclass(frozen=True)
+class _Streams:
+    """Enough to rebuild sample ``i``'s stream anywhere: child ``base + i`` of a SeedSequence.
+
+    The streams are those of :func:`stochgrad.extend.sample_tapes` (NumPy's
+    spawned children, started cheaply by :mod:`stochgrad._streams`), so a chunk
+    draws exactly what the local path draws for the same samples.
+    """
+
+    seed_seq: Any
+    base: int
+    bitgen: type
+
+    @classmethod
+    def take(cls, rng: np.random.Generator, n: int):
+        ss = getattr(rng.bit_generator, "seed_seq", None)
+        if not isinstance(ss, np.random.SeedSequence):
+            raise TypeError("the seed generator must be seeded from a numpy SeedSequence (np.random.default_rng)")
+        copy = np.random.SeedSequence(ss.entropy, spawn_key=tuple(ss.spawn_key), pool_size=ss.pool_size)
+        self = cls(copy, ss.n_children_spawned, type(rng.bit_generator))
+        if not is_private(rng):
+            ss.spawn(n)  # advance the parent as rng.spawn(n) does (a generator passed in by the user)
+        return self
+
+    def tapes(self, start, stop):
+        if self.bitgen is np.random.PCG64:
+            for state, inc in child_seeds(self.seed_seq, self.base + start, stop - start):
+                yield NoiseTape(PCGStream(state, inc))
+            return
+        ss = self.seed_seq
+        for i in range(start, stop):
+            child = np.random.SeedSequence(ss.entropy, spawn_key=tuple(ss.spawn_key) + (self.base + i,),
+                                           pool_size=ss.pool_size)
+            yield NoiseTape(np.random.Generator(self.bitgen(child)))
+
+
+def _traced_arrays(spec, start, stop):
+    est, (fn, theta, args, kwargs) = spec["est"], spec["call"]
+    tapes, index = spec["streams"].tapes(start, stop), range(start, stop)
+    if isinstance(est, StochasticDerivative):
+        return est.traced_arrays(fn, theta, args, kwargs, tapes, index, spec["pick_seed"])
+    return est.traced_arrays(fn, theta, args, kwargs, tapes, index)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# per-sample arrays: batched programs
+
+
+def _call_range(program, theta, start, stop, n, seed, want) -> BatchSamples:
+    if start == 0 and stop == n:
+        return program(theta, n, seed, want)
+    out = program.sample_range(theta, start, stop, seed, want)
+    _check(out, stop - start, np.shape(theta), program.__name__, want)
+    return out
+
+
+def _flat(a, m):
+    return None if a is None else np.asarray(to_numpy(a), dtype=float).reshape(m, -1)
+
+
+def _batched_arrays(spec, start, stop):
+    est, program, theta, n, seed = spec["est"], spec["program"], spec["theta"], spec["n"], spec["seed"]
+    m = stop - start
+    if isinstance(est, FiniteDifference):  # the estimator's own per_sample (θ ± h, its seed rule) on this range
+
+        def part(th, m_, seed_, want):
+            return _call_range(program, th, start, stop, n, seed_, want)
+
+        value, grad, _ = est.per_sample(part, theta, m, seed)
+        return {"value": np.asarray(to_numpy(value), dtype=float), "grad": _flat(grad, m)}
+    if isinstance(est, ScoreFunction):
+        out = _call_range(program, theta, start, stop, n, seed, est.want())
+        return {"value": np.asarray(to_numpy(out.value), dtype=float), "pathwise": _flat(out.pathwise, m),
+                "score": _flat(out.score, m), "group": None if out.group is None else np.asarray(to_numpy(out.group))}
+    out = _call_range(program, theta, start, stop, n, seed, est.want())
+    w, delta = np.asarray(to_numpy(out.alt_weight), dtype=float), np.asarray(to_numpy(out.alt_delta), dtype=float)
+    d = np.shape(theta)
+    if delta.ndim == 1:
+        w, delta = w[:, None], delta[:, None]
+    discrete = (w * delta.reshape(delta.shape + (1,) * len(d))).sum(axis=1).reshape(m, -1)
+    return {"value": np.asarray(to_numpy(out.value), dtype=float), "pathwise": _flat(out.pathwise, m),
+            "discrete": discrete, "score": _flat(out.score, m),
+            "group": None if out.group is None else np.asarray(to_numpy(out.group))}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# features per estimator
+
+
+def _group_centred(value, group, baseline):
+    """``v − b`` with ``b`` the mean of the sample's group (``"mean"``) or of the others in it (``"leave_one_out"``)."""
+    ids, inv = np.unique(group, return_inverse=True)
+    inv = inv.ravel()
+    sums = np.bincount(inv, weights=value)
+    counts = np.bincount(inv)
+    total, count = sums[inv], counts[inv]
+    if baseline == "mean":
+        return value - total / count
+    if int(count.min()) < 2:
+        raise ValueError("ScoreFunction(baseline='leave_one_out') needs >= 2 samples (per group)")
+    return value - (total - value) / (count - 1)
+
+
+def _features(est, arr, start, size):
+    """``(value (m,), F (m, d, k), fold (m,), meta)`` from a chunk's per-sample arrays."""
+    v = arr["value"]
+    m = v.shape[0]
+    index = np.arange(start, start + m)
+    meta = {"comparisons": arr.get("comparisons", []), "edge": arr.get("edge", False),
+            "alt_runs": arr.get("alt_runs", 0), "groups": None}
+    group = arr.get("group")
+    if group is not None:
+        group = np.asarray(group).ravel()
+        meta["groups"] = (int(group.min()), int(group.max())) if m else None
+    zeros = np.zeros((m, size))
+    if isinstance(est, FiniteDifference):
+        return v, arr["grad"].reshape(m, size, 1), np.zeros(m, dtype=np.int8), meta
+    if isinstance(est, ScoreFunction):  # features (p, x·s[, s]) kept unstacked: ("sf", p or None, x, s)
+        p = arr.get("pathwise")
+        s = arr["score"]
+        b = est.baseline
+        if group is not None and b in ("mean", "leave_one_out"):
+            meta["k"] = 2  # per-group baselines already in x = v − b_group
+            return v, ("sf", p, _group_centred(v, group, b), s), np.zeros(m, dtype=np.int8), meta
+        meta["k"] = 3
+        return v, ("sf", p, v, s), np.zeros(m, dtype=np.int8), meta
+    # stochastic derivative
+    p = zeros if arr.get("pathwise") is None else arr["pathwise"]
+    disc = arr["discrete"]
+    g = p + disc
+    s = arr.get("score")
+    meta["has_score"] = s is not None
+    if not est.control_variates or s is None:
+        return v, g.reshape(m, size, 1), np.zeros(m, dtype=np.int8), meta
+    if group is not None:
+        vc = _loo_or_zero(v, group)
+        fold = (group % 2).astype(np.int8)
+    else:
+        vc = v
+        fold = (index % 2).astype(np.int8)
+    F = np.stack([g, s, vc[:, None] * s - disc], axis=-1)
+    return v, F, fold, meta
+
+
+def _loo_or_zero(value, group):
+    """The value minus the mean of the *other* samples of its group (0 for a group of one)."""
+    ids, inv = np.unique(group, return_inverse=True)
+    inv = inv.ravel()
+    sums = np.bincount(inv, weights=value)
+    counts = np.bincount(inv).astype(float)
+    others = counts[inv] - 1
+    return value - np.where(others > 0, (sums[inv] - value) / np.maximum(others, 1), 0.0)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# block reduction: fixed blocks of the global sample index, float within a block, exact across blocks
+
+BLOCK = 4096  # samples per reduction block: block ``q`` holds samples ``q·BLOCK .. (q+1)·BLOCK − 1``
+
+
+def _block_sums(cols, size=BLOCK):
+    """``(blocks, C)`` float sums of columns whose length is a multiple of ``size``, one row per block.
+
+    Each block's sum is NumPy's pairwise sum of its contiguous doubles: the same
+    operations on the same numbers wherever the block is summed (a whole block in
+    the chunk holding it, or put together in the driver; the last block of ``n``,
+    shorter, always in the driver).
+    """
+    return np.stack([np.ascontiguousarray(c, dtype=np.float64).reshape(-1, size).sum(axis=1) for c in cols], axis=1)
+
+
+def _exact_rows(P):
+    sums = ColumnSums(P.shape[1])
+    for a in range(0, P.shape[0], _BLOCK):
+        sums.add(P[a:a + _BLOCK])
+    return sums.totals()
+
+
+def _reduce(cols, start):
+    """Block reduction of per-sample columns (samples ``start..``): exact sums over the chunk's whole blocks,
+    raw rows of the blocks it holds only part of (finished by :func:`_finish`)."""
+    m = len(cols[0]) if cols else 0
+    stop = start + m
+    lo = min(-(-start // BLOCK) * BLOCK, stop)
+    hi = max(stop // BLOCK * BLOCK, lo)
+    pieces = []
+    if lo > start:
+        pieces.append((start, np.stack([np.asarray(c[:lo - start], dtype=float) for c in cols], axis=1)))
+    if stop > hi:
+        pieces.append((hi, np.stack([np.asarray(c[hi - start:], dtype=float) for c in cols], axis=1)))
+    if hi > lo:
+        totals = _exact_rows(_block_sums([c[lo - start:hi - start] for c in cols]))
+    else:
+        totals = [0] * len(cols)
+    return {"sums": totals, "pieces": pieces}
+
+
+def _finish(reductions, n_cols):
+    """Exact column sums (integers, value ``K · 2^-1126``) from every chunk's :func:`_reduce`.
+
+    Pieces of one block are put together in index order and summed as a whole block,
+    so the totals are the exact sums of the same block
+    sums for any chunking, in any order of completion.
+    """
+    total = [0] * n_cols
+    pieces = []
+    for r in reductions:
+        total = [a + b for a, b in zip(total, r["sums"])]
+        pieces += r["pieces"]
+    pieces.sort(key=lambda t: t[0])
+    blocks: dict = {}
+    for start, rows in pieces:
+        blocks.setdefault(start // BLOCK, []).append(rows)
+    if blocks:
+        P = []
+        for q in sorted(blocks):
+            rows = np.concatenate(blocks[q], axis=0)  # the whole block, or the last (short) block of n
+            P.append(_block_sums([rows[:, j] for j in range(n_cols)], rows.shape[0]))
+        total = [a + b for a, b in zip(total, _exact_rows(np.concatenate(P, axis=0)))]
+    return total
+
+
+def _chunk_task(spec, start, stop, keep):
+    """Run samples ``start..stop-1``; keep their per-sample features and reduce their values.
+
+    The features stay attached (the gradient pass :func:`_grad_task` needs them);
+    ``keep`` is accepted for the executors' signature. The exact Gram statistics are
+    computed only for the stochastic derivative with control variates.
+    """
+    est = spec["est"]
+    arr = _traced_arrays(spec, start, stop) if "call" in spec else _batched_arrays(spec, start, stop)
+    value, F, fold, meta = _features(est, arr, start, spec["size"])
+    meta.setdefault("k", None if isinstance(F, tuple) else int(F.shape[2]))
+    st = {"n": int(value.shape[0]), "values": _reduce([value, value * value], start)}
+    if isinstance(est, StochasticDerivative) and est.control_variates and meta.get("has_score", False):
+        st["folds"] = _gram(value, F, fold)["folds"]
+    return _Chunk(start, value, F, fold, st, meta)
+
+
+def _chunk_stats(chunk):
+    return chunk.stats, chunk.meta
+
+
+def _grad_task(chunk, c, with_samples):
+    """The gradient pass: per-sample gradients ``F · c[fold]`` (floats, the same arithmetic wherever the sample
+    runs), their block reduction (``g_j`` and ``g_j²`` per component) and, if asked, values and gradients."""
+    F = chunk.F
+    if isinstance(F, tuple):  # score function: g = s·(x·c1 + c2) + p (c0 = 1), x = v or the group-centred v
+        _, p, x, s = F
+        cc = np.asarray(c[0], dtype=float)
+        d = s.shape[1]
+        if cc.shape[1] == 3:
+            g = s * (x[:, None] * cc[:, 1] + cc[:, 2])
+        else:
+            g = s * (x[:, None] * cc[:, 1])
+        if p is not None:
+            g = g + p
+        cols = [g[:, j] for j in range(d)] + [g[:, j] * g[:, j] for j in range(d)]
+        return _reduce(cols, chunk.start), (chunk.value, g) if with_samples else None
+    m, d, k = F.shape
+    c = np.asarray(c, dtype=float)[:, :, :k]
+    if m and np.all(chunk.fold == chunk.fold[0]):
+        coef = c[int(chunk.fold[0])][None]  # (1, d, k)
+    else:
+        coef = c[chunk.fold.astype(np.intp)]  # (m, d, k)
+    g = F[:, :, 0] * coef[:, :, 0]
+    for a in range(1, k):
+        g = g + F[:, :, a] * coef[:, :, a]
+    cols = [g[:, j] for j in range(d)] + [g[:, j] * g[:, j] for j in range(d)]
+    red = _reduce(cols, chunk.start)
+    return red, (chunk.value, g) if with_samples else None

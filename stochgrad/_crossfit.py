@@ -1,0 +1,202 @@
+"""Coefficients of the per-sample features from merged exact statistics: baselines and cross-fitted control variates.
+
+The cross-fit is :func:`stochgrad.estimators._control.cross_fitted` computed from
+sufficient statistics: per fold, the Gram matrix of ``(g, X)`` gives the
+least-squares fit; its out-of-sample (PRESS) check is one pass over the chunks
+(:func:`press_task`).
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+
+from ._exact import exact_sum, exact_value
+from .estimators import ScoreFunction
+from .extend import CONTROL_MIN_SAMPLES as MIN_SAMPLES
+
+
+def _centred_gram(fs):
+    """Per component, the centred Gram matrix ``(d, k, k)`` (floats) and means ``(d, k)`` of one fold."""
+    n = fs["n"]
+    d, k = fs["F1"].shape
+    G = np.empty((d, k, k))
+    mean = np.empty((d, k))
+    for j in range(d):
+        s = [exact_value(fs["F1"][j, a]) for a in range(k)]
+        for a in range(k):
+            mean[j, a] = float(s[a] / n)
+            for b in range(a, k):
+                G[j, a, b] = G[j, b, a] = float(exact_value(fs["F2"][j, a, b]) - s[a] * s[b] / n)
+    return G, mean
+
+
+def _fit(fs):
+    """The least-squares fit of one fold, per component, from its sufficient statistics.
+
+    Feature 0 is the gradient ``g``, features 1.. the control variates ``X``.
+    Returns a list (per component) of ``None`` (nothing to fit) or a dict with
+    what the PRESS pass needs, and the ``ok`` mask (features whose fold mean is
+    within 5 standard errors of zero; the others get coefficient 0).
+    """
+    n = fs["n"]
+    G, mean = _centred_gram(fs)
+    d, k = mean.shape
+    var0 = np.maximum(np.diagonal(G, axis1=1, axis2=2)[:, 1:] / n, 0.0)  # population variance of X
+    se = np.sqrt(var0) / np.sqrt(max(n - 1, 1))
+    ok = np.abs(mean[:, 1:]) <= 5.0 * se + 1e-300
+    fits = []
+    for j in range(d):
+        sd = np.sqrt(np.maximum(np.diag(G[j])[1:], 0.0)) * ok[j]
+        live = sd > 0
+        if not live.any():
+            fits.append(None)
+            continue
+        sdl = sd[live]
+        idx = np.flatnonzero(live) + 1
+        C = G[j][np.ix_(idx, idx)] / np.outer(sdl, sdl)
+        lam, V = np.linalg.eigh(C)
+        order = np.argsort(lam)[::-1]
+        S = np.sqrt(np.maximum(lam[order], 0.0))
+        V = V[:, order]
+        if not S[0] > 0:
+            fits.append(None)
+            continue
+        keep = S > 1e-6 * S[0]
+        S, V = S[keep], V[:, keep]
+        Uty = (V.T @ (G[j][idx, 0] / sdl)) / S
+        beta = V @ (Uty / S)
+        fits.append({"live": live, "sd": sdl, "mx": mean[j, idx], "my": mean[j, 0], "W": V / S, "beta": beta,
+                     "yy": G[j, 0, 0]})
+    return fits, ok
+
+
+def _press_task(chunk, fits):
+    """Per (fold, component): exact ``Σ (resid / (1 − leverage))²`` over the chunk's samples of that fold, max leverage."""
+    out = []
+    for f in (0, 1):
+        sel = chunk.fold == f
+        row = []
+        for j, fit in enumerate(fits[f][0] if fits[f] is not None else []):
+            if fit is None or not sel.any():
+                row.append((0, 0.0))
+                continue
+            X = chunk.F[sel, j, 1:][:, fit["live"]]
+            Zs = (X - fit["mx"]) / fit["sd"]
+            y = chunk.F[sel, j, 0] - fit["my"]
+            lev = ((Zs @ fit["W"]) ** 2).sum(axis=1) + 1.0 / fits[f][1]
+            resid = y - Zs @ fit["beta"]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = resid / (1.0 - lev)
+            if np.all(np.isfinite(r)):
+                row.append((exact_sum(r * r), float(lev.max())))
+            else:
+                row.append((0, math.inf))
+        out.append(row)
+    return out
+
+
+def _cross_fit(ex, handles, tot, d):
+    """Cross-fitted coefficients ``c (2, d, 3)`` (per fold of the *corrected* samples) and the info dict."""
+    folds = tot["folds"]
+    sizes = (folds[0]["n"], folds[1]["n"])
+    n = tot["n"]
+    none = np.zeros((2, d, 3))
+    none[:, :, 0] = 1.0
+    if n < MIN_SAMPLES or min(sizes) < MIN_SAMPLES // 2:
+        return none, {"control_variates": f"not applied ({n} samples in folds of {sizes[0]} and {sizes[1]}; "
+                                          f"needs {MIN_SAMPLES}, at least {MIN_SAMPLES // 2} per fold)"}
+    fits, oks = [], []
+    for f in (0, 1):
+        fit, ok = _fit(folds[f])
+        fits.append((fit, sizes[f]))
+        oks.append(ok)
+    press = ex.apply(_press_task, handles, fits)
+    coef = np.zeros((2, d, 2))
+    for f in (0, 1):
+        for j, fit in enumerate(fits[f][0]):
+            if fit is None:
+                continue
+            nf = sizes[f]
+            total = sum(exact_value(r[f][j][0]) for r in press)
+            maxlev = max(r[f][j][1] for r in press)
+            if maxlev > 1.0 - 1e-9:
+                continue
+            press_mean = Fraction(fit["yy"]) * Fraction(nf, nf - 1) ** 2
+            if total < press_mean:
+                coef[f, j, fit["live"]] = fit["beta"] / fit["sd"]
+        coef[f] *= oks[f]
+    c = np.empty((2, d, 3))
+    c[:, :, 0] = 1.0
+    c[0, :, 1:] = -coef[1]  # fold 0 is corrected with the fit of fold 1, and vice versa
+    c[1, :, 1:] = -coef[0]
+    info = {"control_variates": "cross-fitted (2 folds)"}
+    dropped = int((~oks[0]).sum() + (~oks[1]).sum())
+    if dropped:
+        info["dropped"] = (f"{dropped} (fold, component, feature) coefficient(s) set to 0: the feature's mean "
+                           "is more than 5 standard errors from zero on the fitting fold (a score that is not "
+                           "a score there, e.g. at a boundary of the parameter space?)")
+    return c, info
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the final combination
+
+
+def _moments(tot, c):
+    """Exact ``(Σg, Σg²)`` per component for per-sample gradients ``F · c[fold]``."""
+    d = c.shape[1]
+    s1, s2 = [Fraction(0)] * d, [Fraction(0)] * d
+    for f in (0, 1):
+        fs = tot["folds"][f]
+        if fs["n"] == 0:
+            continue
+        k = fs["F1"].shape[1]
+        for j in range(d):
+            cj = [_frac(c[f, j, a]) for a in range(k)]
+            s1[j] += sum(cj[a] * exact_value(fs["F1"][j, a]) for a in range(k) if cj[a])
+            s2[j] += sum(cj[a] * cj[b] * exact_value(fs["F2"][j, a, b])
+                         for a in range(k) for b in range(k) if cj[a] and cj[b])
+    return s1, s2
+
+
+def _mean_se(s1, s2, n):
+    mean = float(s1 / n)
+    if n < 2:
+        return mean, math.nan
+    var = (s2 - s1 * s1 / n) / (n - 1)
+    return mean, math.sqrt(max(float(var / n), 0.0))
+
+
+def _coefficients(est, tot, d):
+    """Per-fold coefficients ``c (2, d, k)`` of the features, exact where they are rational (score function)."""
+    n = tot["n"]
+    k = tot["k"]
+    if isinstance(est, ScoreFunction):
+        c = np.empty((2, d, k), dtype=object)
+        if k == 2:  # per-group baselines already in the features
+            c[...] = Fraction(1)
+            return c
+        b = est.baseline
+        S = exact_value(tot["v1"])  # exact sum of the value's block sums (stochgrad._chunks)
+        if b == "leave_one_out":
+            if n < 2:
+                raise ValueError("ScoreFunction(baseline='leave_one_out') needs >= 2 samples (per group)")
+            row = (Fraction(1), Fraction(n, n - 1), -S / (n - 1))
+        elif b == "mean":
+            row = (Fraction(1), Fraction(1), -S / n)
+        elif b == "none":
+            row = (Fraction(1), Fraction(1), Fraction(0))
+        else:
+            row = (Fraction(1), Fraction(1), -Fraction(float(b)))
+        c[...] = row
+        return c
+    c = np.zeros((2, d, k), dtype=object)
+    c[:, :, 0] = 1  # the gradient itself; control variates (if any) get their coefficients from the cross-fit
+    return c
+
+
+def _frac(x) -> Fraction:
+    return x if isinstance(x, Fraction) else Fraction(float(x))
