@@ -218,7 +218,7 @@ class Trace:
         self.n_uniform = 0
         self.relaxed: dict[int, Any] = {}  # GS-STE straight-through values by site
         self.keys: set = set()  # keys used so far in this run (each at most once)
-        self.plain = mode == "uniform" and not self.forced  # no forced values, inverse-CDF sampling
+        self.plain = mode == "uniform"  # inverse-CDF sampling (forced values, if any, are applied after it)
 
     def key_slot(self, key, kind: str):
         """The noise slot ``(kind, key)`` of a keyed draw; each key once per run."""
@@ -323,7 +323,7 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
         return int((rng or _default_rng).random() < pv)
     records = tr.records
     site = len(records)
-    if tr.plain and key is None:  # sampling with no forced values: the common case, inlined
+    if tr.plain and key is None:  # inverse-CDF sampling at a positional slot: the common case, inlined
         tape = tr.tape
         entries = tape.entries
         n = len(entries)
@@ -331,10 +331,14 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
             u = tape._random()
             entries.append(u)
         else:
-            u = entries[site] if site < n else None
+            u = entries[site] if site < n else None  # a replayed uniform (alternative paths, θ ± h)
             if type(u) is not float:
                 u = tape.uniform(site)
-        k = 1 if u < pv else 0
+        forced = tr.forced
+        if forced and site in forced:  # an alternative path: this choice moved (its uniform is still read)
+            k = int(forced[site])
+        else:
+            k = 1 if u < pv else 0
         records.append(_make_choice(Choice, (site, "bernoulli", p, k, u, 2, BERNOULLI)))
         return k
     slot = site if key is None else tr.key_slot(key, "bernoulli")
