@@ -125,11 +125,14 @@ class NoiseTape:
             method and a ``generator`` property (:class:`stochgrad._streams.PCGStream`).
     """
 
-    __slots__ = ("_src", "_random", "entries", "continuous", "keyed")
+    __slots__ = ("_src", "_random", "entries", "continuous", "keyed", "__weakref__")
 
     def __init__(self, rng):
         self._src = rng
         self._random = rng.random
+        attach = getattr(rng, "attach", None)
+        if attach is not None:  # a PCGStream: it repoints ``_random`` at its C-level block iterator
+            attach(self)
         self.entries: list = []
         self.continuous: list = []  # θ-free uniforms drawn by :func:`uniform`, by order of drawing
         self.keyed: dict = {}  # noise of keyed choices and keyed uniforms
