@@ -88,8 +88,9 @@ class Dual:
         return NotImplemented
 
     def __rtruediv__(self, o):
-        if type(o) is float or type(o) is int or isinstance(o, _NUM):
-            return Dual(o / self.v, -self.t * (o / (self.v * self.v)))
+        if type(o) is int or type(o) is float or isinstance(o, _NUM):
+            v = self.v
+            return Dual(o / v, -self.t * (o / (v * v)))
         return NotImplemented
 
     def __pow__(self, o):
@@ -140,7 +141,7 @@ class Dual:
     # NumPy ------------------------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         # the common case, inlined: exp / sin / cos of this Dual (the only input, so it is ``self``)
-        if ufunc is _np_exp and len(inputs) == 1 and method == "__call__" and not kwargs:
+        if ufunc is _np_exp and method == "__call__" and not kwargs:  # (NumPy passes ``out`` as a keyword)
             r = _math_exp(self.v)
             return Dual(r, self.t * r)
         fast = _FAST.get(ufunc)

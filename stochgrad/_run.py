@@ -353,9 +353,14 @@ class DualRun(Run):
 
     def score(self) -> np.ndarray:
         """∇θ log p(trace) from the tangents on the choice parameters (one call per choice to its family)."""
-        total = 0.0
-        edge = []
-        for c in self.records:
+        tr = self.trace
+        if tr.n_scored == len(tr._records):  # every choice a Bernoulli whose term bernoulli() already added, in order
+            total, edge = tr.score_sum, list(tr.score_edge)
+            records = ()
+        else:
+            total, edge = 0.0, []
+            records = tr.records
+        for c in records:
             fam = c[6]
             if fam is _BERNOULLI:  # inline: d log p = dp/p (k = 1), −dp/(1 − p) (k = 0)
                 p = c[2]

@@ -210,6 +210,10 @@ class Trace:
         temperature: the GS-STE temperature (mode ``"gumbel"``).
     """
 
+    # slots for the attributes the recording primitives read on every choice (``__dict__`` keeps others possible)
+    __slots__ = ("tape", "probe", "branching", "mode", "forced", "temperature", "_records", "_n_choices", "n_uniform",
+                 "relaxed", "keys", "plain", "score_sum", "n_scored", "score_edge", "__dict__")
+
     def __init__(self, tape=None, mode="uniform", forced=None, temperature=None, probe=None):
         self.tape = tape
         self.probe = probe  # enumerate mode: a generator picking unforced outcomes at random (trace-count probes)
@@ -217,11 +221,31 @@ class Trace:
         self.mode = mode
         self.forced = forced or {}
         self.temperature = temperature
-        self.records: list[Choice] = []
+        # the choices in order: :func:`bernoulli` appends plain tuples, made :class:`Choice` by ``records``
+        self._records: list = []
+        self._n_choices = 0  # records before this index are Choice objects
         self.n_uniform = 0
         self.relaxed: dict[int, Any] = {}  # GS-STE straight-through values by site
         self.keys: set = set()  # keys used so far in this run (each at most once)
         self.plain = mode == "uniform"  # inverse-CDF sampling (forced values, if any, are applied after it)
+        # dual-number runs: Σ ∇θ log π over the first ``n_scored`` records, added by :func:`bernoulli` as it
+        # records them (Bernoullis with a scalar tangent), and the sites among them on a boundary
+        self.score_sum = 0.0
+        self.n_scored = 0
+        self.score_edge = []
+
+    @property
+    def records(self) -> list:
+        """The recorded choices (:class:`Choice`), in order of the run."""
+        raw = self._records
+        n = len(raw)
+        if self._n_choices < n:
+            for j in range(self._n_choices, n):
+                r = raw[j]
+                if type(r) is not Choice:
+                    raw[j] = _make_choice(Choice, r)
+            self._n_choices = n
+        return raw
 
     def key_slot(self, key, kind: str):
         """The noise slot ``(kind, key)`` of a keyed draw; each key once per run."""
@@ -311,8 +335,9 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
     """
     if _vec.run is not None:
         return _vec.run.bernoulli(p, key=key)
-    # The hot path of every traced simulation: a plain float p, a positional slot.
-    if type(p) is Dual:
+    # The hot path of every traced simulation: a float or dual-number p, a positional slot.
+    dual = type(p) is Dual
+    if dual:
         pv = p.v
         if not (type(pv) is float and 0.0 <= pv <= 1.0):
             pv = _check_p(p)
@@ -324,7 +349,7 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
         tr = _state.stack[-1]
     except (AttributeError, IndexError):  # outside any trace
         return int((rng or _default_rng).random() < pv)
-    records = tr.records
+    records = tr._records
     site = len(records)
     if tr.plain and key is None:  # inverse-CDF sampling at a positional slot: the common case, inlined
         tape = tr.tape
@@ -342,7 +367,15 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
             k = int(forced[site])
         else:
             k = 1 if u < pv else 0
-        records.append(_make_choice(Choice, (site, "bernoulli", p, k, u, 2, BERNOULLI)))
+        records.append((site, "bernoulli", p, k, u, 2, BERNOULLI))  # a Choice's fields (see Trace.records)
+        if dual:  # a dual-number run: add this choice's score term now (see DualRun.score)
+            g = p.t
+            if type(g) is float:
+                if g != 0.0:  # d log p = dp/p (k = 1), −dp/(1 − p) (k = 0)
+                    tr.score_sum = tr.score_sum + (g / pv if k else -g / (1.0 - pv))
+                    if pv == 0.0 or pv == 1.0:
+                        tr.score_edge.append(site)
+                tr.n_scored += 1
         return k
     slot = site if key is None else tr.key_slot(key, "bernoulli")
     if tr.mode == "enumerate":
