@@ -310,6 +310,9 @@ class DualRun(Run):
 
     def by_family(self):
         """As :meth:`Run.by_family`; Bernoulli choices with a :class:`Dual` parameter are recognised inline."""
+        tr = self.trace
+        if tr.n_scored == len(tr._records):  # all Bernoullis with a dual-number p (see bernoulli()): one group
+            return [(_BERNOULLI, list(self.records))] if tr.n_scored else []
         groups: dict = {}
         bern = None
         for c in self.records:
@@ -331,6 +334,14 @@ class DualRun(Run):
         parameter is not a plain :class:`Dual` (a 0-d object array), which the
         general path handles.
         """
+        tr = self.trace
+        if tr.n_scored == len(tr._records):  # all Bernoullis with a dual-number p and a scalar tangent
+            raw = tr._records
+            params = [r[2] for r in raw]
+            G = np.empty((len(raw), self._size))
+            G[:] = np.array([p.t for p in params], dtype=float).reshape(-1, 1)
+            self._bern = (list(self.records), np.array([p.v for p in params], dtype=float), G)
+            return True
         bern, pv, tl = [], [], []
         for c in self.records:
             if c[6] is _BERNOULLI:
