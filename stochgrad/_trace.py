@@ -91,6 +91,7 @@ class Choice(NamedTuple):
 
 
 _make_choice = tuple.__new__  # Choice(...) without NamedTuple's Python-level __new__
+_to_choice = functools.partial(tuple.__new__, Choice)  # a tuple of a Choice's fields → Choice
 
 
 class Outcome(int):
@@ -239,11 +240,9 @@ class Trace:
         """The recorded choices (:class:`Choice`), in order of the run."""
         raw = self._records
         n = len(raw)
-        if self._n_choices < n:
-            for j in range(self._n_choices, n):
-                r = raw[j]
-                if type(r) is not Choice:
-                    raw[j] = _make_choice(Choice, r)
+        i = self._n_choices
+        if i < n:
+            raw[i:] = map(_to_choice, raw[i:])  # a Choice already there is copied (an equal tuple)
             self._n_choices = n
         return raw
 
