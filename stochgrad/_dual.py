@@ -30,7 +30,7 @@ class DualUnsupported(TypeError):
 
 
 _NUM = (int, float, np.floating, np.integer, bool, np.bool_)
-_np_exp, _math_exp = np.exp, math.exp
+_np_exp, _math_exp, _new = np.exp, math.exp, object.__new__
 
 
 def _refuse(what):
@@ -90,7 +90,10 @@ class Dual:
     def __rtruediv__(self, o):
         if type(o) is int or type(o) is float or isinstance(o, _NUM):
             v = self.v
-            return Dual(o / v, -self.t * (o / (v * v)))
+            r = _new(Dual)  # Dual(o / v, ...) without the __init__ call (the hot path of x / θ)
+            r.v = o / v
+            r.t = -self.t * (o / (v * v))
+            return r
         return NotImplemented
 
     def __pow__(self, o):
@@ -142,8 +145,11 @@ class Dual:
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         # the common case, inlined: exp / sin / cos of this Dual (the only input, so it is ``self``)
         if ufunc is _np_exp and method == "__call__" and not kwargs:  # (NumPy passes ``out`` as a keyword)
-            r = _math_exp(self.v)
-            return Dual(r, self.t * r)
+            v = _math_exp(self.v)
+            r = _new(Dual)  # Dual(v, t·v) without the __init__ call
+            r.v = v
+            r.t = self.t * v
+            return r
         fast = _FAST.get(ufunc)
         if fast is not None and len(inputs) == 1 and method == "__call__" and not kwargs:
             return fast(self)
