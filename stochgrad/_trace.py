@@ -32,6 +32,7 @@ from autograd.extend import defjvp, defvjp, primitive
 from autograd.tracer import getval, isbox
 
 from ._dual import Dual, normalise, value_of
+from ._streams import PCGStream
 from ._vectorized._context import state as _vec  # vectorised mode: the primitives delegate to _vec.run
 
 __all__ = [
@@ -131,9 +132,8 @@ class NoiseTape:
     def __init__(self, rng):
         self._src = rng
         self._random = rng.random
-        attach = getattr(rng, "attach", None)
-        if attach is not None:  # a PCGStream: it repoints ``_random`` at its C-level block iterator
-            attach(self)
+        if type(rng) is PCGStream:  # it repoints ``_random`` at its C-level block iterator when it gets there
+            rng.attach(self)
         self.entries: list = []
         self.continuous: list = []  # θ-free uniforms drawn by :func:`uniform`, by order of drawing
         self.keyed: dict = {}  # noise of keyed choices and keyed uniforms
