@@ -30,6 +30,7 @@ class DualUnsupported(TypeError):
 
 
 _NUM = (int, float, np.floating, np.integer, bool, np.bool_)
+_np_exp, _math_exp, _new = np.exp, math.exp, object.__new__
 
 
 def _refuse(what):
@@ -87,8 +88,12 @@ class Dual:
         return NotImplemented
 
     def __rtruediv__(self, o):
-        if type(o) is float or type(o) is int or isinstance(o, _NUM):
-            return Dual(o / self.v, -self.t * (o / (self.v * self.v)))
+        if type(o) is int or type(o) is float or isinstance(o, _NUM):
+            v = self.v
+            r = _new(Dual)  # Dual(o / v, ...) without the __init__ call (the hot path of x / θ)
+            r.v = o / v
+            r.t = -self.t * (o / (v * v))
+            return r
         return NotImplemented
 
     def __pow__(self, o):
@@ -138,12 +143,16 @@ class Dual:
 
     # NumPy ------------------------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        if len(inputs) == 1 and method == "__call__" and not kwargs:  # the common case: exp, sin, ... of a Dual
-            x = inputs[0]
-            if type(x) is Dual:
-                fast = _FAST.get(ufunc)
-                if fast is not None:
-                    return fast(x)
+        # the common case, inlined: exp / sin / cos of this Dual (the only input, so it is ``self``)
+        if ufunc is _np_exp and method == "__call__" and not kwargs:  # (NumPy passes ``out`` as a keyword)
+            v = _math_exp(self.v)
+            r = _new(Dual)  # Dual(v, t·v) without the __init__ call
+            r.v = v
+            r.t = self.t * v
+            return r
+        fast = _FAST.get(ufunc)
+        if fast is not None and len(inputs) == 1 and method == "__call__" and not kwargs:
+            return fast(self)
         if method != "__call__" or kwargs:
             raise DualUnsupported(f"numpy.{ufunc.__name__}.{method} of a θ-dependent value")
         if len(inputs) == 1:

@@ -23,6 +23,8 @@ from ._dual import Dual, DualUnsupported, is_dual, tangent_of, value_of
 from ._trace import Trace, _stack as trace_stack_of_thread
 from .distributions import bernoulli as bernoulli_family
 
+_BERNOULLI = bernoulli_family.BERNOULLI
+
 __all__ = ["BiasWarning", "Run", "DualRun", "TangentRun", "run_dual", "run_plain", "run_boxed", "run_differentiated", "check_value"]
 
 
@@ -179,8 +181,12 @@ class Run:
 
 def run_plain(fn, theta, args, kwargs, trace: Trace, where: str) -> Run:
     """Run ``fn`` inside ``trace`` with θ as plain numbers (no autograd)."""
-    with trace.active():
+    stack = trace_stack_of_thread()
+    stack.append(trace)
+    try:
         out = fn(theta, *args, **kwargs)
+    finally:
+        stack.pop()
     return Run(check_value(out, where), trace)
 
 
@@ -281,8 +287,7 @@ class DualRun(Run):
         self._bern = None
         self._size = size
 
-    def owns(self, x) -> bool:
-        return is_dual(x)
+    owns = staticmethod(is_dual)  # whether x carries a tangent (so depends on θ)
 
     @property
     def theta_size(self) -> int:
@@ -303,12 +308,84 @@ class DualRun(Run):
                 out[i] = x.t
         return out
 
+    def by_family(self):
+        """As :meth:`Run.by_family`; Bernoulli choices with a :class:`Dual` parameter are recognised inline."""
+        tr = self.trace
+        if tr.n_scored == len(tr._records):  # all Bernoullis with a dual-number p (see bernoulli()): one group
+            return [(_BERNOULLI, list(self.records))] if tr.n_scored else []
+        groups: dict = {}
+        bern = None
+        for c in self.records:
+            fam = c[6]
+            if fam is _BERNOULLI:
+                p = c[2]
+                if type(p) is Dual or (type(p) is not float and is_dual(p)):
+                    if bern is None:
+                        bern = groups.setdefault(fam, [])
+                    bern.append(c)
+            elif fam.discrete and fam.depends(self, c.params):
+                groups.setdefault(fam, []).append(c)
+        return list(groups.items())
+
+    def _dual_bernoulli(self) -> bool:
+        """Fill ``_bern`` (see :meth:`Run.bernoulli_grads`) from the :class:`Dual` parameters in one pass.
+
+        Returns ``False`` (and fills nothing) when a θ-dependent Bernoulli
+        parameter is not a plain :class:`Dual` (a 0-d object array), which the
+        general path handles.
+        """
+        tr = self.trace
+        if tr.n_scored == len(tr._records):  # all Bernoullis with a dual-number p and a scalar tangent
+            raw = tr._records
+            params = [r[2] for r in raw]
+            G = np.empty((len(raw), self._size))
+            G[:] = np.array([p.t for p in params], dtype=float).reshape(-1, 1)
+            self._bern = (list(self.records), np.array([p.v for p in params], dtype=float), G)
+            return True
+        bern, pv, tl = [], [], []
+        for c in self.records:
+            if c[6] is _BERNOULLI:
+                p = c[2]
+                if type(p) is Dual:
+                    bern.append(c)
+                    pv.append(p.v)
+                    tl.append(p.t)
+                elif not (type(p) is float or type(p) is np.float64) and is_dual(p):
+                    return False
+        m = len(bern)
+        G = np.zeros((m, self._size))
+        if m and self._size == 1:
+            G[:, 0] = tl
+        else:
+            for i, t in enumerate(tl):
+                G[i] = t
+        self._bern = (bern, np.array(pv, dtype=float), G)
+        return True
+
     def score(self) -> np.ndarray:
         """∇θ log p(trace) from the tangents on the choice parameters (one call per choice to its family)."""
-        total = 0.0
-        edge = []
-        for c in self.records:
-            fam = c.family
+        tr = self.trace
+        if tr.n_scored == len(tr._records):  # every choice a Bernoulli whose term bernoulli() already added, in order
+            total, edge = tr.score_sum, list(tr.score_edge)
+            records = ()
+        else:
+            total, edge = 0.0, []
+            records = tr.records
+        for c in records:
+            fam = c[6]
+            if fam is _BERNOULLI:  # inline: d log p = dp/p (k = 1), −dp/(1 − p) (k = 0)
+                p = c[2]
+                if type(p) is Dual:
+                    g = p.t
+                    if type(g) is float:
+                        if g != 0.0:
+                            pv = p.v
+                            total = total + (g / pv if c[3] else -g / (1.0 - pv))
+                            if pv == 0.0 or pv == 1.0:
+                                edge.append(c[0])
+                        continue
+                elif type(p) is float or type(p) is np.float64:  # a θ-free probability: no score
+                    continue
             if fam.discrete:
                 s, e = fam.dual_score(self, c)
                 total = total + s
@@ -343,11 +420,15 @@ def run_dual(fn, theta, args, kwargs, trace: Trace, where: str) -> DualRun:
         DualUnsupported: the program did something dual numbers do not do exactly
             (the caller reruns it with autograd).
     """
-    theta = np.asarray(theta, dtype=float)
+    if type(theta) is float:  # a scalar θ (what the estimators pass): no array round trip
+        th, shape, size = Dual(theta, 1.0), (), 1
+    else:
+        theta = np.asarray(theta, dtype=float)
+        th, shape, size = dual_theta(theta), theta.shape, theta.size
     stack = trace_stack_of_thread()
     stack.append(trace)
     try:
-        out = fn(dual_theta(theta), *args, **kwargs)
+        out = fn(th, *args, **kwargs)
     finally:
         stack.pop()
     if type(out) is Dual and type(out.v) is float and math.isfinite(out.v):
@@ -358,7 +439,7 @@ def run_dual(fn, theta, args, kwargs, trace: Trace, where: str) -> DualRun:
         if not (type(out) is Dual or isinstance(out, (int, float, np.floating, np.integer))):
             raise DualUnsupported(f"a {type(out).__name__} result")
         value = check_value(out, where)
-    return DualRun(value, trace, out, theta.shape, theta.size)
+    return DualRun(value, trace, out, shape, size)
 
 
 MAX_TANGENTS = 4  # up to this many θ components, one forward run per component beats reverse passes
@@ -425,14 +506,16 @@ def run_differentiated(fn, theta, args, kwargs, tape, where: str, state: dict | 
     not make the same choices (the program draws randomness that stochgrad does
     not replay) it falls back to reverse mode.
     """
-    theta = np.asarray(theta, dtype=float)
-    d = theta.size
-    if d <= MAX_TANGENTS and (state is None or state.get("dual", True)):
+    if type(theta) is not float:
+        theta = np.asarray(theta, dtype=float)
+    if (type(theta) is float or theta.size <= MAX_TANGENTS) and (state is None or state.get("dual", True)):
         try:
             return run_dual(fn, theta, args, kwargs, Trace(tape), where)
         except Exception:  # noqa: BLE001 - autograd decides what the program means
             if state is not None:
                 state["dual"] = False
+    theta = np.asarray(theta, dtype=float)
+    d = theta.size
     if d == 1 or d > MAX_TANGENTS:
         return run_boxed(fn, theta, args, kwargs, Trace(tape), where)
     runs = []

@@ -14,7 +14,9 @@ tests compare them.
 
 from __future__ import annotations
 
+import itertools
 import threading
+import weakref
 
 import numpy as np
 from numpy.random.bit_generator import _coerce_to_uint32_array
@@ -116,14 +118,20 @@ class private_rng:
     def __exit__(self, *exc):
         _local.private.discard(id(self.rng))
 _PY_STEPS = 4  # draws stepped in Python before switching to blocks from a NumPy generator
+_FIRST_BLOCK = 128  # doubles in a stream's first block (a 100-step simulation needs one block)
 
 
 def _scratch():
-    """This thread's scratch PCG64 and Generator (re-seeded for each block of draws)."""
+    """This thread's scratch ``[PCG64, Generator, owner]``: re-seeded for each block of draws.
+
+    ``owner`` is the stream whose block was drawn last: the scratch generator
+    then sits exactly after that block, so the stream's next block needs no
+    re-seeding.
+    """
     g = getattr(_local, "g", None)
     if g is None:
         bg = np.random.PCG64(0)
-        g = _local.g = (bg, np.random.Generator(bg))
+        g = _local.g = [bg, np.random.Generator(bg), None]
     return g
 
 
@@ -131,34 +139,65 @@ def _set(bg, state, inc):
     bg.state = {"bit_generator": "PCG64", "state": {"state": state, "inc": inc}, "has_uint32": 0, "uinteger": 0}
 
 
+def _blocks(state, inc, info):
+    """Blocks of the stream's doubles after its first ``_PY_STEPS`` (iterators over lists, for ``chain``).
+
+    ``state``/``inc``: the stream's PCG64 state before the first block's first
+    draw. ``info`` (a list shared with the stream, so no reference cycle) holds
+    ``[draws before the current block, its length, its iterator]``: the stream's
+    position for :attr:`PCGStream.generator`.
+    """
+    base, size = 0, _FIRST_BLOCK
+    while True:
+        sc = _scratch()
+        bg = sc[0]
+        if sc[2] is not info or base == 0:  # another stream drew from the scratch generator since
+            _set(bg, state, inc)
+            if base:
+                bg.advance(base)
+        sc[2] = info
+        it = iter(sc[1].random(size).tolist())
+        info[0], info[1], info[2] = base, size, it
+        yield it
+        base += size
+        size = min(4096, 2 * size)
+
+
 class PCGStream:
     """One sample's PCG64 stream, drawing the same doubles as ``Generator.random()``.
 
     The first few doubles are stepped in Python integers (a small program draws
     one or two); after that, blocks of doubles come from this thread's scratch
-    NumPy generator set to the stream's state. :attr:`generator` gives a real
-    generator continuing the stream at its current position.
+    NumPy generator set to the stream's state, served by a C-level iterator
+    (:meth:`attach` hands it to the noise tape, so a draw costs no Python call).
+    :attr:`generator` gives a real generator continuing the stream at its
+    current position.
     """
 
-    __slots__ = ("_state", "_inc", "_buf", "_pos", "_n", "_gen")
+    __slots__ = ("_state", "_inc", "_n", "_gen", "_next", "_info", "_tape")
 
     def __init__(self, state: int, inc: int):
-        self._state, self._inc = state, inc  # with a block: the state before the block's first draw
-        self._buf, self._pos, self._n, self._gen = None, 0, 0, None
+        self._state, self._inc = state, inc  # with blocks: the state before the first block's first draw
+        self._n, self._gen, self._next, self._info, self._tape = 0, None, None, None, None
+
+    def attach(self, tape) -> None:
+        """Let this stream point ``tape._random`` at its block iterator once it switches to blocks (weakly held)."""
+        self._tape = weakref.ref(tape)
 
     def random(self) -> float:
         """The next double in [0, 1)."""
-        buf = self._buf
-        if buf is not None:
-            p = self._pos
-            if p < len(buf):
-                self._pos = p + 1
-                return buf[p]
-            return self._block(len(buf))
+        nxt = self._next
+        if nxt is not None:
+            return nxt()
         if self._gen is not None:
             return self._gen.random()
         if self._n >= _PY_STEPS:
-            return self._block(0)
+            self._info = info = [0, 0, None]
+            self._next = nxt = itertools.chain.from_iterable(_blocks(self._state, self._inc, info)).__next__
+            tape = self._tape() if self._tape is not None else None
+            if tape is not None and tape._src is self:
+                tape._random = nxt
+            return nxt()
         self._n += 1
         s = (self._state * _MULT128 + self._inc) & _M128
         self._state = s
@@ -167,25 +206,20 @@ class PCGStream:
         x = ((x >> r) | (x << ((-r) & 63))) & _M64
         return (x >> 11) * (1.0 / 9007199254740992.0)
 
-    def _block(self, used: int) -> float:
-        bg, g = _scratch()
-        _set(bg, self._state, self._inc)
-        if used:
-            bg.advance(used)
-            self._state = bg.state["state"]["state"]
-        size = min(4096, max(64, 2 * used))
-        self._buf = g.random(size).tolist()
-        self._pos = 1
-        return self._buf[0]
-
     @property
     def generator(self) -> np.random.Generator:
         """A :class:`numpy.random.Generator` continuing this stream (built once, then used for every draw)."""
         if self._gen is None:
             bg = np.random.PCG64(0)
             _set(bg, self._state, self._inc)
-            if self._buf is not None:
-                bg.advance(self._pos)
+            info = self._info
+            if info is not None:
+                used = info[0] + (info[1] - info[2].__length_hint__() if info[2] is not None else 0)
+                if used:
+                    bg.advance(used)
             self._gen = np.random.Generator(bg)
-            self._buf = None
+            self._next = None
+            tape = self._tape() if self._tape is not None else None
+            if tape is not None and tape._src is self:
+                tape._random = self._gen.random
         return self._gen

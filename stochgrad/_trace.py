@@ -32,6 +32,7 @@ from autograd.extend import defjvp, defvjp, primitive
 from autograd.tracer import getval, isbox
 
 from ._dual import Dual, normalise, value_of
+from ._streams import PCGStream
 from ._vectorized._context import state as _vec  # vectorised mode: the primitives delegate to _vec.run
 
 __all__ = [
@@ -91,6 +92,7 @@ class Choice(NamedTuple):
 
 
 _make_choice = tuple.__new__  # Choice(...) without NamedTuple's Python-level __new__
+_to_choice = functools.partial(tuple.__new__, Choice)  # a tuple of a Choice's fields → Choice
 
 
 class Outcome(int):
@@ -125,11 +127,13 @@ class NoiseTape:
             method and a ``generator`` property (:class:`stochgrad._streams.PCGStream`).
     """
 
-    __slots__ = ("_src", "_random", "entries", "continuous", "keyed")
+    __slots__ = ("_src", "_random", "entries", "continuous", "keyed", "__weakref__")
 
     def __init__(self, rng):
         self._src = rng
         self._random = rng.random
+        if type(rng) is PCGStream:  # it repoints ``_random`` at its C-level block iterator when it gets there
+            rng.attach(self)
         self.entries: list = []
         self.continuous: list = []  # θ-free uniforms drawn by :func:`uniform`, by order of drawing
         self.keyed: dict = {}  # noise of keyed choices and keyed uniforms
@@ -207,6 +211,10 @@ class Trace:
         temperature: the GS-STE temperature (mode ``"gumbel"``).
     """
 
+    # slots for the attributes the recording primitives read on every choice (``__dict__`` keeps others possible)
+    __slots__ = ("tape", "probe", "branching", "mode", "forced", "temperature", "_records", "_n_choices", "n_uniform",
+                 "relaxed", "keys", "plain", "score_sum", "n_scored", "score_edge", "__dict__")
+
     def __init__(self, tape=None, mode="uniform", forced=None, temperature=None, probe=None):
         self.tape = tape
         self.probe = probe  # enumerate mode: a generator picking unforced outcomes at random (trace-count probes)
@@ -214,11 +222,29 @@ class Trace:
         self.mode = mode
         self.forced = forced or {}
         self.temperature = temperature
-        self.records: list[Choice] = []
+        # the choices in order: :func:`bernoulli` appends plain tuples, made :class:`Choice` by ``records``
+        self._records: list = []
+        self._n_choices = 0  # records before this index are Choice objects
         self.n_uniform = 0
         self.relaxed: dict[int, Any] = {}  # GS-STE straight-through values by site
         self.keys: set = set()  # keys used so far in this run (each at most once)
-        self.plain = mode == "uniform" and not self.forced  # no forced values, inverse-CDF sampling
+        self.plain = mode == "uniform"  # inverse-CDF sampling (forced values, if any, are applied after it)
+        # dual-number runs: Σ ∇θ log π over the first ``n_scored`` records, added by :func:`bernoulli` as it
+        # records them (Bernoullis with a scalar tangent), and the sites among them on a boundary
+        self.score_sum = 0.0
+        self.n_scored = 0
+        self.score_edge = []
+
+    @property
+    def records(self) -> list:
+        """The recorded choices (:class:`Choice`), in order of the run."""
+        raw = self._records
+        n = len(raw)
+        i = self._n_choices
+        if i < n:
+            raw[i:] = map(_to_choice, raw[i:])  # a Choice already there is copied (an equal tuple)
+            self._n_choices = n
+        return raw
 
     def key_slot(self, key, kind: str):
         """The noise slot ``(kind, key)`` of a keyed draw; each key once per run."""
@@ -308,8 +334,9 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
     """
     if _vec.run is not None:
         return _vec.run.bernoulli(p, key=key)
-    # The hot path of every traced simulation: a plain float p, a positional slot.
-    if type(p) is Dual:
+    # The hot path of every traced simulation: a float or dual-number p, a positional slot.
+    dual = type(p) is Dual
+    if dual:
         pv = p.v
         if not (type(pv) is float and 0.0 <= pv <= 1.0):
             pv = _check_p(p)
@@ -321,9 +348,9 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
         tr = _state.stack[-1]
     except (AttributeError, IndexError):  # outside any trace
         return int((rng or _default_rng).random() < pv)
-    records = tr.records
+    records = tr._records
     site = len(records)
-    if tr.plain and key is None:  # sampling with no forced values: the common case, inlined
+    if tr.plain and key is None:  # inverse-CDF sampling at a positional slot: the common case, inlined
         tape = tr.tape
         entries = tape.entries
         n = len(entries)
@@ -331,11 +358,23 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
             u = tape._random()
             entries.append(u)
         else:
-            u = entries[site] if site < n else None
+            u = entries[site] if site < n else None  # a replayed uniform (alternative paths, θ ± h)
             if type(u) is not float:
                 u = tape.uniform(site)
-        k = 1 if u < pv else 0
-        records.append(_make_choice(Choice, (site, "bernoulli", p, k, u, 2, BERNOULLI)))
+        forced = tr.forced
+        if forced and site in forced:  # an alternative path: this choice moved (its uniform is still read)
+            k = int(forced[site])
+        else:
+            k = 1 if u < pv else 0
+        records.append((site, "bernoulli", p, k, u, 2, BERNOULLI))  # a Choice's fields (see Trace.records)
+        if dual:  # a dual-number run: add this choice's score term now (see DualRun.score)
+            g = p.t
+            if type(g) is float:
+                if g != 0.0:  # d log p = dp/p (k = 1), −dp/(1 − p) (k = 0)
+                    tr.score_sum = tr.score_sum + (g / pv if k else -g / (1.0 - pv))
+                    if pv == 0.0 or pv == 1.0:
+                        tr.score_edge.append(site)
+                tr.n_scored += 1
         return k
     slot = site if key is None else tr.key_slot(key, "bernoulli")
     if tr.mode == "enumerate":

@@ -158,3 +158,64 @@ def test_sample_streams_are_numpys_spawned_children():
         a = [t.uniform(0) for t in sample_tapes(rng, 3)]
         assert rng.bit_generator.seed_seq.n_children_spawned == 0  # nobody else holds it: no need to advance
     assert a == [k.random() for k in np.random.default_rng(7).spawn(3)]
+
+
+def test_bernoulli_only_dual_fast_paths_match_reverse_mode():
+    """Score added while recording, one family group, gradient arrays in one pass: autograd's numbers.
+
+    Covers a walk whose every choice depends on θ, one with a θ-free Bernoulli
+    among them (the general loop), and choices at p = 1 whose probability
+    moves (boundary sites).
+    """
+    from stochgrad.extend import DualRun, NoiseTape, Trace, run_boxed, run_differentiated
+    from stochgrad.extend import alternatives_and_score as _alternatives_and_score
+
+    def walk(theta, fixed):
+        x = 0
+        for i in range(30):
+            if fixed and i % 7 == 3:
+                x += sg.bernoulli(0.4)
+            else:
+                x += 1 if sg.bernoulli(0.9 / (1 + anp.exp(x / theta))) else -1
+        return x * x * theta
+
+    def edge(theta):
+        a = sg.bernoulli(1.0 + 0.0 * theta)  # p = 1 that does not move
+        b = sg.bernoulli(2.0 * theta)  # p = 1 at θ = 0.5, moving
+        c = sg.bernoulli(theta - 0.5)  # p = 0 at θ = 0.5, moving
+        return a + b * theta + c
+
+    cases = [(walk, 3.0, (False,)), (walk, 3.0, (True,)), (edge, 0.5, ())]
+    for prog, theta, args in cases:
+        f = sg.stochastic(prog)
+        for seed in range(4):
+            tape = NoiseTape(np.random.default_rng(seed))
+            run = run_differentiated(f, theta, args, {}, tape, "t")
+            assert isinstance(run, DualRun)
+            rev = run_boxed(f, theta, args, {}, Trace(tape), "t", forward=False)
+            assert [tuple(c[:2]) + (c.value,) for c in run.records] == [tuple(c[:2]) + (c.value,) for c in rev.records]
+            np.testing.assert_allclose(run.score(), rev.score(), rtol=1e-12, atol=1e-15)
+            assert run.boundary_sites() == rev.boundary_sites()
+            for form in ("rao_blackwell", "inverse_cdf"):
+                for x, y in zip(_alternatives_and_score(run, form, True), _alternatives_and_score(rev, form, True)):
+                    np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-15)
+
+
+def test_interleaved_sample_streams_keep_their_numbers():
+    """Tapes drawn in turns (each block re-seeds the shared scratch generator) and handed to a Generator mid-block."""
+    from stochgrad.extend import private_rng, sample_tapes
+
+    with private_rng(11) as rng:
+        tapes = list(sample_tapes(rng, 4))
+    kids = np.random.default_rng(11).spawn(4)
+    expect = [k.random(700) for k in kids]
+    got = [[] for _ in tapes]
+    order = np.random.default_rng(0).integers(0, 4, size=1600)
+    for j in order:
+        t = tapes[j]
+        got[j].append(t.uniform(len(t.entries)))  # the next positional uniform
+    for j, t in enumerate(tapes):
+        n = len(got[j])
+        assert got[j] == expect[j][:n].tolist()
+        g = t.rng  # a real Generator continuing the stream where the tape stands
+        assert np.array_equal(g.random(5), expect[j][n:n + 5])
