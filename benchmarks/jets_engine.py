@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 
 import numpy as np
@@ -163,7 +164,8 @@ def main(argv=None):
     ap.add_argument("--radii", type=float, nargs="+", default=[0.4, 0.8, 1.2], help="--agreement: R values")
     args = ap.parse_args(argv)
     if args.repeat < 1 or args.block < 1 or args.samples < 1 or args.generated < 0:
-        ap.error("--repeat, --block and --samples must be >= 1, --generated >= 0")
+        print("jets_engine: --repeat, --block and --samples must be >= 1, --generated >= 0", file=sys.stderr)
+        return 2
     if args.agreement:
         return agreement(args)
     if args.quick:
