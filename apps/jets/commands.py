@@ -148,7 +148,7 @@ def cmd_optimize(args):
         q16, q50, q84 = np.percentile(R, [16, 50, 84])
         summary = f"R per event ({len(R)} events): median {q50:.3f}, 16-84% [{q16:.3f}, {q84:.3f}]"
     else:
-        summary = f"R* = {float(R):.4f}"
+        summary = f"R* = {out['R_tail_mean']:.4f} (mean over the last {tail} steps; last step R = {float(R):.4f})"
     print(f"{summary}  final loss {out['loss_history'][-1]:.5g}  ({secs:.1f} s)  -> {args.json}, {png}")
     return 0
 
