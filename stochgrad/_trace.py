@@ -248,18 +248,7 @@ class Trace:
 
     def key_slot(self, key, kind: str):
         """The noise slot ``(kind, key)`` of a keyed draw; each key once per run."""
-        try:
-            slot = (kind, key)
-            hash(slot)
-        except TypeError:
-            raise TypeError(f"{kind}: key must be hashable (a str, int or tuple of them), got {key!r}") from None
-        if slot in self.keys:
-            raise ValueError(
-                f"{kind}: key {key!r} was used twice in one run; keys name one random draw each "
-                "(include the loop index, e.g. key=('step', i))"
-            )
-        self.keys.add(slot)
-        return slot
+        return claim_key(self.keys, kind, key)
 
     @contextlib.contextmanager
     def active(self):
@@ -269,6 +258,27 @@ class Trace:
             yield self
         finally:
             stack.pop()
+
+
+def claim_key(keys: set, kind: str, key):
+    """Add the slot ``(kind, key)`` of a keyed draw to ``keys`` (the run's keys so far) and return it.
+
+    Raises:
+        TypeError: an unhashable key.
+        ValueError: a key used twice in one run.
+    """
+    try:
+        slot = (kind, key)
+        hash(slot)
+    except TypeError:
+        raise TypeError(f"{kind}: key must be hashable (a str, int or tuple of them), got {key!r}") from None
+    if slot in keys:
+        raise ValueError(
+            f"{kind}: key {key!r} was used twice in one run; keys name one random draw each "
+            "(include the loop index, e.g. key=('step', i))"
+        )
+    keys.add(slot)
+    return slot
 
 
 def _stack() -> list:

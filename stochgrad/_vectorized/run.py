@@ -24,6 +24,7 @@ from autograd.tracer import getval, isbox, new_box, trace_stack
 
 import autograd.numpy as anp
 
+from .. import _trace
 from ._context import state
 from .families import FAMILIES
 from .noise import stream_id
@@ -76,15 +77,7 @@ class VecRun:
         self.n_sites += 1
         if key is None:
             return site, stream_id("site", site)
-        try:
-            slot = (kind, key)
-            hash(slot)
-        except TypeError:
-            raise TypeError(f"{kind}: key must be hashable (a str, int or tuple of them), got {key!r}") from None
-        if slot in self.keys:
-            raise ValueError(f"{kind}: key {key!r} was used twice in one run; keys name one random draw each "
-                             "(include the loop index, e.g. key=('step', i))")
-        self.keys.add(slot)
+        _trace.claim_key(self.keys, kind, key)
         return site, stream_id(kind, key)
 
     def _force(self, site, k):
