@@ -130,8 +130,8 @@ class VecRun:
         name = getattr(family, "name", type(family).__name__)
         if name == "bernoulli":
             return self.bernoulli(params[0] if isinstance(params, tuple) else params, key=key)
-        raise NotImplementedError(
-            f"stochgrad.vectorized: the {name} family has no vectorised form yet (supported: bernoulli, "
+        raise TypeError(
+            f"stochgrad.vectorized: the {name} family has no vectorised form (supported: bernoulli, "
             "categorical, uniform). Use the per-sample mode (@stochgrad.stochastic) for this program, or add the "
             "family to stochgrad/_vectorized/families.py."
         )

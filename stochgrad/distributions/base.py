@@ -21,6 +21,8 @@ family is one new module (see ``docs/distributions.md``).
 
 from __future__ import annotations
 
+import abc
+
 import math
 
 import autograd.numpy as anp
@@ -62,7 +64,7 @@ def scalar_param(name: str, family: str, x, low=None, high=None, open_low=False,
     return v
 
 
-class Family:
+class Family(abc.ABC):
     """Base class of discrete families (methods take the recorded parameters ``params``, a tuple).
 
     Attributes:
@@ -74,28 +76,38 @@ class Family:
     discrete = True
 
     def check(self, *args) -> tuple:
-        """Validate the user's arguments; return the parameter tuple recorded with the choice."""
-        raise NotImplementedError
+        """Validate the user's arguments; return the parameter tuple recorded with the choice.
 
+        Families whose primitive validates its own arguments (``bernoulli``,
+        ``categorical``) do not override it.
+        """
+        raise TypeError(f"{self.name}: this family validates its arguments in its own primitive "
+                        "(it has no generic check)")
+
+    @abc.abstractmethod
     def sample(self, params, u: float) -> int:
         """The outcome for the uniform ``u`` (inverse CDF on the plain parameter values)."""
-        raise NotImplementedError
 
     def log_prob(self, params, k):
-        """``log π(k)``, traced (differentiable in the parameters)."""
-        raise NotImplementedError
+        """``log π(k)``, traced (differentiable in the parameters).
+
+        Reparameterised continuous families have none: their θ-dependence flows
+        through the sample, and they add nothing to the score.
+        """
+        raise TypeError(f"{self.name}: a reparameterised family has no log-probability in stochgrad "
+                        "(its gradient is pathwise)")
 
     def prob(self, params, k):
         """``π(k)``, traced (used by :class:`~stochgrad.Exact`)."""
         return anp.exp(self.log_prob(params, k))
 
+    @abc.abstractmethod
     def outcomes(self, params, tail: float = TAIL):
         """``(outcomes, tail_bound)``: the outcomes of positive probability, in order, for Exact.
 
         A countable support is truncated so that the probability left out is at
         most ``tail_bound`` (``0`` for finite supports).
         """
-        raise NotImplementedError
 
     def n_outcomes(self, params) -> int:
         """Number of outcomes (``-1`` for a countable support)."""
@@ -137,13 +149,13 @@ class Family:
             total = total + np.ravel(run.grad_of(self.log_prob(c.params, c.value)))
         return total, []
 
+    @abc.abstractmethod
     def alternatives(self, run, choices, form):
         """The stochastic derivative's alternatives: a list of ``(site, value, weight (θ.size,))``.
 
         ``weight · (f(alternative) − f)`` summed over the list is the discrete
         part of the derivative of this sample.
         """
-        raise NotImplementedError
 
     def __repr__(self):
         return f"<family {self.name}>"
@@ -162,13 +174,13 @@ class IntegerFamily(Family):
     program written as Bernoullis.
     """
 
+    @abc.abstractmethod
     def cdf(self, params, k):
         """``F(k) = P(X ≤ k)``, traced."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def ppf(self, pv, u: float) -> int:
         """The smallest ``k`` with ``u < F(k)`` for plain parameter values ``pv``."""
-        raise NotImplementedError
 
     def bounds(self, pv):
         """``(lowest outcome, highest outcome or None)`` for plain parameter values."""
@@ -230,9 +242,9 @@ class ContinuousFamily(Family):
 
     discrete = False
 
+    @abc.abstractmethod
     def transform(self, params, u: float):
         """The sample for uniform ``u``, traced in the parameters."""
-        raise NotImplementedError
 
     def sample(self, params, u):
         return float(plain(self.transform(tuple(plain(p) for p in params), u)))

@@ -28,6 +28,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import abc
 import threading
 from pathlib import Path
 
@@ -62,15 +63,16 @@ def _chunks(n_work, bytes_per_item, budget):
     return [(a, min(step, n_work - a)) for a in range(0, n_work, step)]
 
 
-class _KernelBackend:
+class _KernelBackend(abc.ABC):
     """Launch logic shared by the device and the emulated backend (same kernels, same chunks)."""
 
     name = ""
     xp = np
     budget = 256 << 20  # bytes of scratch per launch
 
+    @abc.abstractmethod
     def _launch(self, kernel, n_work, args):
-        raise NotImplementedError
+        """Run ``kernel`` over ``n_work`` items with ``args`` (on the device, or in the host build)."""
 
     def _scratch(self, n, cols, dtype):
         return self.xp.empty(n * cols, dtype)
