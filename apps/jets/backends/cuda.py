@@ -22,13 +22,13 @@ CuPy is imported only here, and only when a CUDA backend is built.
 
 from __future__ import annotations
 
+import abc
 import ctypes
 import hashlib
 import os
 import shutil
 import subprocess
 import tempfile
-import abc
 import threading
 from pathlib import Path
 
