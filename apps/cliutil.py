@@ -129,20 +129,32 @@ def _number(text, kind, name):
     return v
 
 
-def positive_int(text):
-    """argparse type: an integer ≥ 1."""
-    v = _number(text, int, "an integer")
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
-    return v
+def at_least(lo, kind=int, strict=False, why=""):
+    """argparse type: a finite ``kind`` (int or float) ≥ ``lo`` (``> lo`` when ``strict``).
+
+    ``why`` is added to the error message (e.g. what the bound is for).
+    """
+    name = "an integer" if kind is int else "a number"
+    op = ">" if strict else ">="
+
+    def parse(text):
+        v = _number(text, kind, name)
+        if v < lo or (strict and v == lo):
+            raise argparse.ArgumentTypeError(f"must be {op} {lo:g}{f' ({why})' if why else ''}, got {v:g}")
+        return v
+
+    parse.__name__ = f"{kind.__name__} {op} {lo:g}"
+    return parse
 
 
-def nonneg_int(text):
-    """argparse type: an integer ≥ 0."""
-    v = _number(text, int, "an integer")
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
-    return v
+positive_int = at_least(1)
+positive_int.__doc__ = "argparse type: an integer ≥ 1."
+nonneg_int = at_least(0)
+nonneg_int.__doc__ = "argparse type: an integer ≥ 0."
+positive_float = at_least(0.0, float, strict=True)
+positive_float.__doc__ = "argparse type: a finite number > 0."
+nonneg_float = at_least(0.0, float)
+nonneg_float.__doc__ = "argparse type: a finite number ≥ 0."
 
 
 def seed_int(text):
@@ -156,22 +168,6 @@ def seed_int(text):
 def finite_float(text):
     """argparse type: a finite number."""
     return _number(text, float, "a number")
-
-
-def positive_float(text):
-    """argparse type: a finite number > 0."""
-    v = _number(text, float, "a number")
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {v:g}")
-    return v
-
-
-def nonneg_float(text):
-    """argparse type: a finite number ≥ 0."""
-    v = _number(text, float, "a number")
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {v:g}")
-    return v
 
 
 # ----------------------------------------------------------------------------- inputs

@@ -22,25 +22,20 @@ from stochgrad.examples import random_walk, random_walk_exact, sincos, sincos_ar
 THETA = 0.7
 
 
-def _best(fn, repeat):
+def _best(fn, repeat, clock=time.perf_counter):
+    """Best of ``repeat`` calls of ``fn`` on ``clock`` (wall time by default); returns (seconds, last output)."""
     best = np.inf
     out = None
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = clock()
         out = fn()
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, clock() - t0)
     return best, out
 
 
 def _best_cpu(fn, repeat):
     """Best of ``repeat`` in CPU time of this process (robust to other work on a shared machine)."""
-    best = np.inf
-    out = None
-    for _ in range(repeat):
-        t0 = time.process_time()
-        out = fn()
-        best = min(best, time.process_time() - t0)
-    return best, out
+    return _best(fn, repeat, time.process_time)
 
 
 def handwritten_reinforce(theta, n, seed):

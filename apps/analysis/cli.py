@@ -22,7 +22,7 @@ import math
 import os
 import sys
 
-from apps.cliutil import (ArgumentParser, CliError, Outputs, atomic_path, input_file, positive_float, positive_int,
+from apps.cliutil import (ArgumentParser, CliError, Outputs, at_least, atomic_path, input_file, positive_float, positive_int,
                        nonneg_float, run, seed_int, strict_json)
 
 __all__ = ["main", "build_parser", "strict_json", "PROG"]
@@ -64,11 +64,7 @@ def _syst(text):
     return v
 
 
-def _samples(text):
-    v = positive_int(text)
-    if v < 2:
-        raise argparse.ArgumentTypeError(f"needs >= 2 samples (the per-event baseline), got {v}")
-    return v
+_samples = at_least(2, why="the per-event baseline needs 2 samples")
 
 
 # ----------------------------------------------------------------------------- inputs

@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from apps.cliutil import (CliError, Outputs, finite_float, input_file, nonneg_float, nonneg_int, positive_float,
+from apps.cliutil import (CliError, Outputs, at_least, finite_float, input_file, nonneg_float, nonneg_int, positive_float,
                        positive_int, seed_int, sibling)
 
 from . import optimize as opt
@@ -92,11 +92,7 @@ def _with_backend(fn):
     return run
 
 
-def _samples(text):
-    v = positive_int(text)
-    if v < 2:
-        raise argparse.ArgumentTypeError(f"needs >= 2 samples (for baselines and standard errors), got {v}")
-    return v
+_samples = at_least(2, why="baselines and standard errors need 2 samples")
 
 
 def _outputs(args, json_path, plot=True):
@@ -322,7 +318,7 @@ def cmd_widths(args):
                  frac_window=float((np.abs(np.nan_to_num(mjj) - 125) < 15).mean()))
         rows.append(w)
         hists.append((f"{label}, σ = {w['sigma']:.1f} GeV", mjj))
-    plots.mjj_figure(hists, args.png, width=15.0, title="anti-kT, two leading jets")
+    plots.mjj_figure(hists, png, width=15.0, title="anti-kT, two leading jets")
     print("| clustering | median | IQR | Gaussian core μ | σ | two-jet fraction | |mjj−125|<15 |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for w in rows:
