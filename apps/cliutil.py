@@ -327,14 +327,7 @@ class Outputs:
                 raise CliError(f"{what} {p!r} exists; pass --force to overwrite it")
             if os.path.exists(p) and not os.path.isfile(p):
                 raise CliError(f"{what} {p!r} exists and is not a regular file")
-            parent = os.path.dirname(os.path.abspath(p))
-            probe = parent
-            while not os.path.exists(probe):
-                probe = os.path.dirname(probe)
-            if not os.path.isdir(probe):
-                raise CliError(f"{what} {p!r}: {probe!r} is a file, so the folder cannot be created")
-            if not os.access(probe, os.W_OK | os.X_OK):
-                raise CliError(f"{what} {p!r}: folder {probe!r} is not writable")
+            _check_folder_creatable(os.path.dirname(os.path.abspath(p)), p, what)
         return self
 
     def write_json(self, path, obj):
@@ -353,14 +346,19 @@ def output_dir(path, what="--out") -> str:
     p = os.fspath(path)
     if os.path.exists(p) and not os.path.isdir(p):
         raise CliError(f"{what} {p!r} is a file, not a folder")
-    probe = os.path.abspath(p)
+    _check_folder_creatable(os.path.abspath(p), p, what)
+    return p
+
+
+def _check_folder_creatable(folder, p, what):
+    """``folder`` exists, or can be created: its nearest existing ancestor is a writable folder."""
+    probe = folder
     while not os.path.exists(probe):
         probe = os.path.dirname(probe)
     if not os.path.isdir(probe):
         raise CliError(f"{what} {p!r}: {probe!r} is a file, so the folder cannot be created")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise CliError(f"{what} {p!r}: folder {probe!r} is not writable")
-    return p
 
 
 def sibling(path, suffix) -> str:
