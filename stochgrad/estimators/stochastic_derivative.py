@@ -24,6 +24,7 @@ import numpy as np
 
 from .._batched import Want
 from .._estimate import summarise
+from .._fastpath import specialise
 from .._run import DualRun, run_differentiated, run_plain, warn_comparisons
 from .._trace import Trace
 from ..backend import array_module, to_numpy
@@ -218,6 +219,7 @@ class StochasticDerivative(Estimator):
         sample depends only on its own index: the seam used by
         :mod:`stochgrad.distributed`.
         """
+        fn = specialise(fn)  # autograd.numpy calls on dual/plain numbers without autograd's wrapper
         size = int(np.prod(np.shape(theta)))
         values, paths, discretes, scores = [], [], [], []
         cv = self.control_variates
