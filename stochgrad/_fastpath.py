@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import types
+import weakref
 
 import autograd.numpy as anp
 import numpy as np
@@ -116,15 +117,15 @@ def _names(code) -> set:
     return out
 
 
-_cache: dict = {}  # id(code) -> (code, whether it may be copied)
+_cache = weakref.WeakKeyDictionary()  # code object -> whether a function with this code may be copied
 
 
 def _copyable(f) -> bool:
     code = f.__code__
-    hit = _cache.get(id(code))
-    if hit is None or hit[0] is not code:
-        hit = _cache[id(code)] = (code, not _writes_globals(code))
-    return hit[1]
+    ok = _cache.get(code)
+    if ok is None:
+        ok = _cache[code] = not _writes_globals(code)
+    return ok
 
 
 def specialise(fn):

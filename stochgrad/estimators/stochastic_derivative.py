@@ -25,6 +25,7 @@ import numpy as np
 from .._batched import Want
 from .._estimate import summarise
 from .._fastpath import specialise
+from .._streams import keyed_uniforms
 from .._run import DualRun, run_differentiated, run_plain, warn_comparisons
 from .._trace import Trace
 from ..backend import array_module, to_numpy
@@ -106,6 +107,32 @@ def _alternatives_and_score(run, form, with_score):
     W = np.concatenate([p[2] for p in parts])
     order = np.argsort(sites, kind="stable")
     return sites[order], values[order], W[order], score, edge
+
+
+def _dual_bernoullis(run, form):
+    """For a dual run of two or more choices, all Bernoullis with a dual ``p`` and a scalar tangent:
+    ``(sites, flipped values, weights (m,), score, edge)`` of the alternatives with a non-zero weight.
+
+    The same numbers as :func:`_alternatives_and_score` for that case (one θ
+    component), read off the raw records in one pass; ``None`` otherwise.
+    """
+    if type(run) is not DualRun:
+        return None
+    tr = run.trace
+    raw = tr._records
+    if tr.n_scored != len(raw) or len(raw) < 2:  # see stochgrad._trace.bernoulli: scored = dual p, float tangent
+        return None
+    g = np.array([r[2].t for r in raw], dtype=float)
+    k = np.array([r[3] for r in raw])
+    if form == "rao_blackwell":  # flip with weight ±∂p/∂θ
+        w = np.where(k == 0, g, -g)
+    else:  # flip only where the coupling moves, density ∂p/(1 − p) or −∂p/p
+        pv = np.array([r[2].v for r in raw], dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = np.where(k == 0, np.maximum(g, 0.0) / (1.0 - pv), np.maximum(-g, 0.0) / pv)
+    keep = w != 0
+    sites = np.flatnonzero(keep)  # a record's site is its position
+    return sites, 1 - k[keep], w[keep], tr.score_sum, bool(tr.score_edge)
 
 
 def _one_bernoulli(run, form):
@@ -225,10 +252,38 @@ class StochasticDerivative(Estimator):
         cv = self.control_variates
         cmp, alt_runs, on_boundary = [], 0, False
         state = {}  # run_differentiated remembers here whether dual numbers work for this program
-        for i, tape in zip(index, tapes):
+        index = range(index.start, index.stop) if isinstance(index, range) else list(index)
+        picks_u = keyed_uniforms(int(pick_seed), index)  # = np.random.default_rng([pick_seed, i]).random()
+        for i, tape, u in zip(index, tapes, picks_u):
             run = run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}", state)
             values.append(run.value)
             cmp += run.comparisons
+            many = _dual_bernoullis(run, self.form) if size == 1 else None
+            if many is not None:  # every choice a Bernoulli with a dual p, scalar θ: the arrays below, in one pass
+                sites, alt_values, w, score, edge = many
+                on_boundary = on_boundary or edge
+                alt = 0.0
+                if len(sites):
+                    mass = np.abs(w)
+                    total = mass.sum()
+                    m = self.n_alternatives
+                    picks = np.searchsorted(np.cumsum(mass) / total, (u + np.arange(m)) / m, side="right")
+                    if m == 1:
+                        pc = ((min(int(picks[0]), len(sites) - 1), 1),)
+                    else:
+                        pc = zip(*np.unique(np.minimum(picks, len(sites) - 1), return_counts=True))
+                    for j, c in pc:  # an alternative drawn c times is run once
+                        site = int(sites[j])
+                        tr = Trace(tape, forced={site: int(alt_values[j])})
+                        where = f"sample {i}, alternative at choice {site}"
+                        delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
+                        alt_runs += 1
+                        alt = alt + float(w[j]) * (delta * float(total) * int(c) / (float(mass[j]) * m))
+                paths.append([float(run.grad_of(run.out))])
+                discretes.append([alt])
+                if cv:
+                    scores.append([score])
+                continue
             quick = _one_bernoulli(run, self.form) if size == 1 else None
             if quick is not None:  # a single θ-dependent Bernoulli, scalar θ: Python floats, no arrays
                 site, value, w, score, edge = quick
@@ -256,7 +311,6 @@ class StochasticDerivative(Estimator):
                 mass = np.abs(W).sum(axis=1)
                 total = mass.sum()
                 m = self.n_alternatives
-                u = np.random.default_rng([int(pick_seed), int(i)]).random()
                 picks = np.searchsorted(np.cumsum(mass) / total, (u + np.arange(m)) / m, side="right")
                 picks, counts = np.unique(np.minimum(picks, len(sites) - 1), return_counts=True)
                 for j, c in zip(picks, counts):  # an alternative drawn c times is run once
