@@ -114,8 +114,9 @@ class _Streams:
 
     def tapes(self, start, stop):
         if self.bitgen is np.random.PCG64:
+            hint = [False]  # see PCGStream
             for state, inc in child_seeds(self.seed_seq, self.base + start, stop - start):
-                yield NoiseTape(PCGStream(state, inc))
+                yield NoiseTape(PCGStream(state, inc, hint))
             return
         ss = self.seed_seq
         for i in range(start, stop):

@@ -209,11 +209,14 @@ class PCGStream:
     current position.
     """
 
-    __slots__ = ("_state", "_inc", "_n", "_gen", "_next", "_info", "_tape")
+    __slots__ = ("_state", "_inc", "_n", "_gen", "_next", "_info", "_tape", "_hint")
 
-    def __init__(self, state: int, inc: int):
+    def __init__(self, state: int, inc: int, hint: list | None = None):
         self._state, self._inc = state, inc  # with blocks: the state before the first block's first draw
         self._n, self._gen, self._next, self._info, self._tape = 0, None, None, None, None
+        # ``hint`` (a one-item list shared by the streams of one estimate): set once a stream needed blocks, so the
+        # next streams start with blocks at once (the same doubles; a long simulation skips the Python steps)
+        self._hint = hint
 
     def attach(self, tape) -> None:
         """Let this stream point ``tape._random`` at its block iterator once it switches to blocks (weakly held)."""
@@ -226,7 +229,10 @@ class PCGStream:
             return nxt()
         if self._gen is not None:
             return self._gen.random()
-        if self._n >= _PY_STEPS:
+        hint = self._hint
+        if self._n >= _PY_STEPS or (hint is not None and hint[0]):
+            if hint is not None:
+                hint[0] = True
             self._info = info = [0, 0, None]
             self._next = nxt = itertools.chain.from_iterable(_blocks(self._state, self._inc, info)).__next__
             tape = self._tape() if self._tape is not None else None

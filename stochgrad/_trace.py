@@ -51,6 +51,7 @@ __all__ = [
 
 _state = threading.local()
 _default_rng = np.random.default_rng()
+_f64 = np.float64
 
 
 def seed(value: int | None) -> None:
@@ -213,10 +214,11 @@ class Trace:
 
     # slots for the attributes the recording primitives read on every choice (``__dict__`` keeps others possible)
     __slots__ = ("tape", "probe", "branching", "mode", "forced", "temperature", "_records", "_n_choices", "n_uniform",
-                 "relaxed", "keys", "plain", "score_sum", "n_scored", "score_edge", "__dict__")
+                 "relaxed", "keys", "plain", "score_sum", "n_scored", "score_edge", "entries", "__dict__")
 
     def __init__(self, tape=None, mode="uniform", forced=None, temperature=None, probe=None):
         self.tape = tape
+        self.entries = getattr(tape, "entries", None)  # the tape's positional uniforms (the same list)
         self.probe = probe  # enumerate mode: a generator picking unforced outcomes at random (trace-count probes)
         self.branching = 1.0  # product of the numbers of outcomes of positive probability met (probes)
         self.mode = mode
@@ -345,12 +347,12 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
     if _vec.run is not None:
         return _vec.run.bernoulli(p, key=key)
     # The hot path of every traced simulation: a float or dual-number p, a positional slot.
-    dual = type(p) is Dual
-    if dual:
+    tp = type(p)
+    if tp is Dual:
         pv = p.v
         if not (type(pv) is float and 0.0 <= pv <= 1.0):
             pv = _check_p(p)
-    elif (type(p) is float or type(p) is np.float64) and 0.0 <= p <= 1.0:
+    elif (tp is float or tp is _f64) and 0.0 <= p <= 1.0:
         pv = p
     else:
         pv = _check_p(p)
@@ -360,28 +362,29 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
         return int((rng or _default_rng).random() < pv)
     records = tr._records
     site = len(records)
-    if tr.plain and key is None:  # inverse-CDF sampling at a positional slot: the common case, inlined
-        tape = tr.tape
-        entries = tape.entries
+    if key is None and tr.plain:  # inverse-CDF sampling at a positional slot: the common case, inlined
+        entries = tr.entries
         n = len(entries)
         if site == n:  # a new positional uniform
-            u = tape._random()
+            u = tr.tape._random()
             entries.append(u)
-        else:
-            u = entries[site] if site < n else None  # a replayed uniform (alternative paths, θ ± h)
+        elif site < n:  # a replayed uniform (alternative paths, θ ± h)
+            u = entries[site]
             if type(u) is not float:
-                u = tape.uniform(site)
+                u = tr.tape.uniform(site)
+        else:
+            u = tr.tape.uniform(site)
         forced = tr.forced
         if forced and site in forced:  # an alternative path: this choice moved (its uniform is still read)
             k = int(forced[site])
         else:
             k = 1 if u < pv else 0
         records.append((site, "bernoulli", p, k, u, 2, BERNOULLI))  # a Choice's fields (see Trace.records)
-        if dual:  # a dual-number run: add this choice's score term now (see DualRun.score)
+        if tp is Dual:  # a dual-number run: add this choice's score term now (see DualRun.score)
             g = p.t
             if type(g) is float:
                 if g != 0.0:  # d log p = dp/p (k = 1), −dp/(1 − p) (k = 0)
-                    tr.score_sum = tr.score_sum + (g / pv if k else -g / (1.0 - pv))
+                    tr.score_sum += g / pv if k else -g / (1.0 - pv)
                     if pv == 0.0 or pv == 1.0:
                         tr.score_edge.append(site)
                 tr.n_scored += 1

@@ -20,6 +20,8 @@ sampling ``m`` of them with probability proportional to ``|weight|``
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from .._batched import Want
@@ -122,17 +124,25 @@ def _dual_bernoullis(run, form):
     raw = tr._records
     if tr.n_scored != len(raw) or len(raw) < 2:  # see stochgrad._trace.bernoulli: scored = dual p, float tangent
         return None
-    g = np.array([r[2].t for r in raw], dtype=float)
-    k = np.array([r[3] for r in raw])
+    n = len(raw)
+    ps = list(map(_item2, raw))
+    g = np.fromiter(map(_attr_t, ps), float, n)
+    k = np.fromiter(map(_item3, raw), np.int64, n)
     if form == "rao_blackwell":  # flip with weight ±∂p/∂θ
         w = np.where(k == 0, g, -g)
     else:  # flip only where the coupling moves, density ∂p/(1 − p) or −∂p/p
-        pv = np.array([r[2].v for r in raw], dtype=float)
+        pv = np.fromiter(map(_attr_v, ps), float, n)
         with np.errstate(divide="ignore", invalid="ignore"):
             w = np.where(k == 0, np.maximum(g, 0.0) / (1.0 - pv), np.maximum(-g, 0.0) / pv)
     keep = w != 0
+    if keep.all():
+        return None, 1 - k, w, tr.score_sum, bool(tr.score_edge)  # sites None: every record, site = position
     sites = np.flatnonzero(keep)  # a record's site is its position
     return sites, 1 - k[keep], w[keep], tr.score_sum, bool(tr.score_edge)
+
+
+_item2, _item3 = operator.itemgetter(2), operator.itemgetter(3)
+_attr_t, _attr_v = operator.attrgetter("t"), operator.attrgetter("v")
 
 
 def _one_bernoulli(run, form):
@@ -263,17 +273,17 @@ class StochasticDerivative(Estimator):
                 sites, alt_values, w, score, edge = many
                 on_boundary = on_boundary or edge
                 alt = 0.0
-                if len(sites):
+                if len(w):
                     mass = np.abs(w)
                     total = mass.sum()
                     m = self.n_alternatives
-                    picks = np.searchsorted(np.cumsum(mass) / total, (u + np.arange(m)) / m, side="right")
-                    if m == 1:
-                        pc = ((min(int(picks[0]), len(sites) - 1), 1),)
+                    if m == 1:  # the same index as the general form below, for one systematic pick
+                        pc = ((min(int(np.searchsorted(np.cumsum(mass) / total, u, side="right")), len(w) - 1), 1),)
                     else:
-                        pc = zip(*np.unique(np.minimum(picks, len(sites) - 1), return_counts=True))
+                        picks = np.searchsorted(np.cumsum(mass) / total, (u + np.arange(m)) / m, side="right")
+                        pc = zip(*np.unique(np.minimum(picks, len(w) - 1), return_counts=True))
                     for j, c in pc:  # an alternative drawn c times is run once
-                        site = int(sites[j])
+                        site = int(j if sites is None else sites[j])
                         tr = Trace(tape, forced={site: int(alt_values[j])})
                         where = f"sample {i}, alternative at choice {site}"
                         delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value

@@ -160,6 +160,16 @@ def test_sample_streams_are_numpys_spawned_children():
     assert a == [k.random() for k in np.random.default_rng(7).spawn(3)]
 
 
+def test_keyed_uniforms_are_numpys():
+    """The stochastic derivative's pick uniforms, computed for a chunk at once: default_rng([seed, i]).random()."""
+    from stochgrad._streams import keyed_uniforms
+
+    for seed in (0, 1, 2**32 - 1, 2**32, 2**63 - 1, 8675309123456789):
+        idx = [0, 1, 2, 17, 4095, 2**32 - 1, 2**32, 2**40]
+        assert keyed_uniforms(seed, idx) == [np.random.default_rng([seed, i]).random() for i in idx]
+    assert keyed_uniforms(5, range(0)) == []
+
+
 def test_bernoulli_only_dual_fast_paths_match_reverse_mode():
     """Score added while recording, one family group, gradient arrays in one pass: autograd's numbers.
 
