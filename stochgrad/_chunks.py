@@ -345,11 +345,10 @@ def _grad_task(chunk, c, with_samples):
             q = s * (x[:, None] * cc[:, 1] + cc[:, 2])
         else:
             q = s * (x[:, None] * cc[:, 1])
-        g = q if p is None else q + p
-        cols = [g[:, j] for j in range(d)] + [g[:, j] * g[:, j] for j in range(d)]
+        extra = []
         if chunk.meta.get("shared_baseline"):  # sums for ScoreFunction.baseline_variance (stochgrad._crossfit)
-            if group is None:  # Σq and Σq² over all samples
-                cols += [q[:, j] for j in range(d)] + [q[:, j] * q[:, j] for j in range(d)]
+            if group is None:  # Σq over all samples
+                extra = [q[:, j] for j in range(d)]
             else:  # per sample q_i (Q_g − q_i) m_g / (m_g − 1)³: summed over a group, its part (a group is in one chunk)
                 ids, inv = np.unique(group, return_inverse=True)
                 inv = inv.ravel()
@@ -357,8 +356,17 @@ def _grad_task(chunk, c, with_samples):
                 w = np.where(mg > 1, mg / np.maximum(mg - 1, 1.0) ** 3, 0.0)
                 for j in range(d):
                     Q = np.bincount(inv, weights=q[:, j])[inv]
-                    cols.append(q[:, j] * (Q - q[:, j]) * w)
-        return _reduce(cols, chunk.start), (chunk.value, g) if with_samples else None
+                    extra.append(q[:, j] * (Q - q[:, j]) * w)
+        red_extra = _reduce(extra, chunk.start) if extra else None  # reduced first, so q can go before g² is made
+        del extra
+        g = q if p is None else q + p
+        del q
+        red = _reduce([g[:, j] for j in range(d)] + [g[:, j] * g[:, j] for j in range(d)], chunk.start)
+        if red_extra is not None:  # one reduction of the columns g, g², extra (the same blocks, side by side)
+            red = {"sums": red["sums"] + red_extra["sums"],
+                   "pieces": [(a, np.concatenate([ra, rb], axis=1))
+                              for (a, ra), (_, rb) in zip(red["pieces"], red_extra["pieces"])]}
+        return red, (chunk.value, g) if with_samples else None
     m, d, k = F.shape
     c = np.asarray(c, dtype=float)[:, :, :k]
     if m and np.all(chunk.fold == chunk.fold[0]):

@@ -202,7 +202,7 @@ def baseline_stderr(est, tot, extra_sums, grad_se, n):
     """The standard errors ``grad_se`` (per component) with the variance a shared baseline adds.
 
     ``extra_sums`` are the exact sums of the extra columns of the gradient pass
-    (:func:`stochgrad._chunks._grad_task`): ``Σq_j`` then ``Σq_j²`` without groups,
+    (:func:`stochgrad._chunks._grad_task`): ``Σq_j`` without groups,
     ``Σ_i q_ij (Q_g − q_ij) m_g/(m_g − 1)³`` with groups. The formula is
     :meth:`stochgrad.ScoreFunction.baseline_variance`'s, computed exactly here.
     """
@@ -214,8 +214,8 @@ def baseline_stderr(est, tot, extra_sums, grad_se, n):
         if tot["k"] == 2:  # groups
             extra = exact_value(extra_sums[j]) / (n * n)
         else:
-            Q, Q2 = exact_value(extra_sums[j]), exact_value(extra_sums[d + j])
-            extra = (Q * Q - Q2) / (n * (n - 1) ** 3)
+            Q = exact_value(extra_sums[j])
+            extra = Q * Q / (n * n * (n - 1) ** 2)
         if extra > 0:
             out[j] = math.sqrt(float(Fraction(out[j]) ** 2 + extra))
     return out

@@ -99,8 +99,10 @@ class ScoreFunction(Estimator):
         two or three values the first-order part of the variance can nearly
         vanish (``f ∈ {0, 1}``, ``k ~ Bernoulli(½)``: every sample gives nearly
         the same gradient) and the missing part is then half of the variance or
-        more. ``(E q)²`` is estimated by ``Σ_{i≠j} q_i q_j / (m (m − 1))`` over
-        each group; the total is clamped at 0.
+        more. ``(E q)²`` is estimated by ``q̄²`` without groups (its bias,
+        ``Var(q)/n``, is of a lower order here) and by the unbiased
+        ``Σ_{i≠j} q_i q_j / (m (m − 1))`` within each group (small groups); the
+        total is clamped at 0.
 
         Args:
             value: per-sample values ``(n,)``.
@@ -120,8 +122,8 @@ class ScoreFunction(Estimator):
         if group is None:
             if n < 2:
                 return None
-            Q, Q2 = xp.sum(q, axis=0), xp.sum(q * q, axis=0)
-            extra = (Q * Q - Q2) / (n * float(n - 1) ** 3)
+            Q = xp.sum(q, axis=0)
+            extra = Q * Q / (float(n) ** 2 * float(n - 1) ** 2)
         else:
             ids, inv = xp.unique(group, return_inverse=True)
             inv = inv.ravel()
