@@ -20,10 +20,13 @@ functions the program calls (found through the names its code uses) get the
 same treatment, sharing the copied globals.
 
 Nothing global changes: autograd, NumPy and the user's module are untouched,
-and the copy is made per estimate. It is not made (the original function is
-used) when the code could write to or inspect its module's globals
-(``global`` statements, ``globals()``, ``vars()``, ``eval``/``exec``), since a
-copy of the globals would then diverge from the module.
+and the copy is made per estimate (per chunk). It is not made (the original
+function is used) when any function or method of the program's module could
+write to or inspect the module's globals (``global`` statements, ``globals()``,
+``vars()``, ``eval``/``exec``), since a copy of the globals would then diverge
+from the module. What it cannot see is code in *other* modules rebinding this
+module's globals (``module.X = ...``) while the estimate runs; mutable objects
+held by globals are shared, not copied.
 """
 
 from __future__ import annotations
@@ -88,7 +91,7 @@ SHIM.__dict__.update({k: v for k, v in vars(anp).items() if k not in ("__name__"
 SHIM.__dict__.update(_FUNCS)
 SHIM.abs = _FUNCS["absolute"]
 
-_REFUSE = frozenset({"globals", "vars", "eval", "exec", "locals", "__import__"})
+_REFUSE = frozenset({"globals", "vars", "eval", "exec"})  # (also attribute names: conservative)
 _STORE_GLOBAL = {"STORE_GLOBAL", "DELETE_GLOBAL"}
 
 
@@ -139,6 +142,8 @@ def specialise(fn):
     if type(inner) is not types.FunctionType or not _copyable(inner):
         return fn
     g = inner.__globals__
+    if _module_writes_globals(g):  # some function of the module rebinds its globals: a copy could go stale
+        return fn
     subs = {}
     for name in _names(inner.__code__):
         v = g.get(name)
@@ -182,10 +187,25 @@ def _helpers(f, g) -> dict:
     return found
 
 
+def _module_writes_globals(g) -> bool:
+    """Whether a function or method defined in the module of globals ``g`` could write to (or inspect) them."""
+    name = g.get("__name__")
+    for v in list(g.values()):
+        if type(v) is types.FunctionType:
+            if v.__globals__ is g and not _copyable(v):
+                return True
+        elif isinstance(v, type) and getattr(v, "__module__", None) == name:
+            for a in list(vars(v).values()):
+                f = getattr(a, "__func__", a)  # staticmethod / classmethod
+                if type(f) is types.FunctionType and f.__globals__ is g and not _copyable(f):
+                    return True
+    return False
+
+
 def _clone(f, new_globals):
     c = types.FunctionType(f.__code__, new_globals, f.__name__, f.__defaults__, f.__closure__)
     c.__kwdefaults__ = f.__kwdefaults__
-    c.__dict__.update(f.__dict__)
+    c.__dict__ = f.__dict__  # the same attribute dict: attributes set during the run are the original's
     c.__qualname__ = f.__qualname__
     c.__module__ = f.__module__
     c.__doc__ = f.__doc__

@@ -10,9 +10,6 @@ import stochgrad as sg
 from stochgrad._dual import Dual
 from stochgrad._fastpath import SHIM, specialise
 
-COUNT = 0
-
-
 def _up(x, p):
     return anp.exp(-x / p)
 
@@ -25,19 +22,13 @@ def walk(p, n=30):
     return x * x + anp.sin(p) * anp_exp(-p)
 
 
-@sg.stochastic
-def counting(p):
-    global COUNT
-    COUNT += 1
-    return sg.bernoulli(anp.exp(-1.0 / p)) * p
-
-
 def test_copy_uses_the_shim_and_leaves_the_module_alone():
     fast = specialise(walk)
-    assert fast is not walk and fast.__globals__ is not globals()
+    here = walk.fn.__globals__
+    assert fast is not walk and fast.__globals__ is not here
     assert fast.__globals__["anp"] is SHIM and fast.__globals__["anp_exp"] is SHIM.exp
     assert fast.__globals__["_up"] is not _up and fast.__globals__["_up"].__globals__ is fast.__globals__
-    assert globals()["anp"] is anp and anp.exp is anp_exp and walk.fn.__globals__ is globals()
+    assert here["anp"] is anp and anp.exp is anp_exp and here["_up"] is _up
 
 
 def test_shim_functions_give_the_same_numbers_as_autograd_numpy():
@@ -68,15 +59,64 @@ def test_runs_of_the_copy_match_the_original():
         assert boxed.value == b.value and float(boxed.grad_of(boxed.out)) == pytest.approx(b.out.t, rel=1e-12)
 
 
-def test_a_program_that_writes_its_globals_is_not_copied():
-    global COUNT
-    assert specialise(counting) is counting
-    COUNT = 0
-    sg.value_and_grad(counting, sg.ScoreFunction(), n=5, seed=0)(2.0)
-    assert COUNT == 5
-
-
 def test_other_callables_are_returned_unchanged():
     f = sg.stochastic(lambda t: t)
     assert specialise(f) is f  # a lambda whose module has no autograd.numpy names it uses
     assert specialise(len) is len
+
+
+def _module(src, name, tmp_path):
+    """Import ``src`` as a module of its own (from a file, so this test module needs no exec)."""
+    import importlib.util
+
+    path = tmp_path / f"{name}.py"
+    path.write_text(src)
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_a_program_that_writes_its_globals_is_not_copied(tmp_path):
+    mod = _module('''
+import autograd.numpy as anp
+import stochgrad as sg
+COUNT = 0
+
+@sg.stochastic
+def counting(p):
+    global COUNT
+    COUNT += 1
+    return sg.bernoulli(anp.exp(-1.0 / p)) * p
+''', "fastpath_counting", tmp_path)
+    assert specialise(mod.counting) is mod.counting
+    sg.value_and_grad(mod.counting, sg.ScoreFunction(), n=5, seed=0)(2.0)
+    assert mod.COUNT == 5
+
+
+def test_a_helper_that_rebinds_a_global_keeps_the_program_uncopied(tmp_path):
+    """Any function of the module writing a global: the program must read the module's value, not a copy's."""
+    mod = _module('''
+import autograd.numpy as anp
+import stochgrad as sg
+LEVEL = 0.0
+
+def bump():
+    global LEVEL
+    LEVEL += 1.0
+
+@sg.stochastic
+def prog(t):
+    bump()
+    return sg.bernoulli(anp.exp(-1.0 / t)) + LEVEL * t
+''', "fastpath_probe", tmp_path)
+    assert specialise(mod.prog) is mod.prog
+    e = sg.value_and_grad(mod.prog, sg.ScoreFunction("none"), n=4, seed=0)(2.0)
+    assert mod.LEVEL == 4.0
+    assert set((e.values - 2.0 * np.arange(1, 5)).tolist()) <= {0.0, 1.0}  # LEVEL·t = 2, 4, 6, 8 run by run
+
+
+def test_function_attributes_are_shared_with_the_original():
+    fast = specialise(walk)
+    helper = fast.__globals__["_up"]
+    assert helper.__dict__ is _up.__dict__
