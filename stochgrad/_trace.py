@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import threading
+import contextvars
 from typing import Any, Callable, NamedTuple
 
 import autograd.numpy as anp
@@ -33,7 +33,7 @@ from autograd.tracer import getval, isbox
 
 from ._dual import Dual, normalise, value_of
 from ._streams import PCGStream
-from ._vectorized._context import state as _vec  # vectorised mode: the primitives delegate to _vec.run
+from ._vectorized._context import RUN as _VRUN  # vectorised mode: the primitives delegate to the active run
 
 __all__ = [
     "Choice",
@@ -49,7 +49,8 @@ __all__ = [
     "sample",
 ]
 
-_state = threading.local()
+# the traces active in this thread, innermost last (a context variable: per thread, and cheap to read)
+_STACK = contextvars.ContextVar("stochgrad_trace_stack", default=())
 _default_rng = np.random.default_rng()
 _f64 = np.float64
 
@@ -284,19 +285,16 @@ def claim_key(keys: set, kind: str, key):
 
 
 def _stack() -> list:
-    try:
-        return _state.stack
-    except AttributeError:
-        _state.stack = []
-        return _state.stack
+    s = _STACK.get()
+    if type(s) is not list:
+        s = []
+        _STACK.set(s)
+    return s
 
 
 def current_trace() -> Trace | None:
     """The innermost active trace, or ``None`` outside any estimator run."""
-    try:
-        s = _state.stack
-    except AttributeError:
-        return None
+    s = _STACK.get()
     return s[-1] if s else None
 
 
@@ -344,8 +342,9 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
             in one run.
         TypeError: an unhashable key.
     """
-    if _vec.run is not None:
-        return _vec.run.bernoulli(p, key=key)
+    run = _VRUN.get()
+    if run is not None:
+        return run.bernoulli(p, key=key)
     # The hot path of every traced simulation: a float or dual-number p, a positional slot.
     tp = type(p)
     if tp is Dual:
@@ -357,8 +356,8 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
     else:
         pv = _check_p(p)
     try:
-        tr = _state.stack[-1]
-    except (AttributeError, IndexError):  # outside any trace
+        tr = _STACK.get()[-1]
+    except IndexError:  # outside any trace
         return int((rng or _default_rng).random() < pv)
     records = tr._records
     site = len(records)
@@ -433,8 +432,9 @@ def uniform(*, key=None, rng: np.random.Generator | None = None) -> float:
             discrete choices; a key used twice in one run.
         TypeError: an unhashable key.
     """
-    if _vec.run is not None:
-        return _vec.run.uniform(key=key)
+    run = _VRUN.get()
+    if run is not None:
+        return run.uniform(key=key)
     tr = current_trace()
     if tr is None:
         return float((rng or _default_rng).random())
@@ -525,8 +525,9 @@ def categorical(logits=None, *, probs=None, key=None, rng: np.random.Generator |
             in one run.
         TypeError: an unhashable key.
     """
-    if _vec.run is not None:
-        return _vec.run.categorical(logits, probs, key=key)
+    run = _VRUN.get()
+    if run is not None:
+        return run.categorical(logits, probs, key=key)
     probs, K = _probs_from(logits, probs)
     pv = np.asarray(value_of(getval(probs)), dtype=float)
     tr = current_trace()
@@ -589,8 +590,9 @@ def sample(family, params, *, key=None, rng: np.random.Generator | None = None):
         ValueError: a continuous family under Exact; a θ-dependent family
             without a GS-STE relaxation under GumbelSTE; a key used twice.
     """
-    if _vec.run is not None:
-        return _vec.run.sample(family, params, key=key)
+    run = _VRUN.get()
+    if run is not None:
+        return run.sample(family, params, key=key)
     tr = current_trace()
     if tr is None:
         return family.sample(params, float((rng or _default_rng).random()))
@@ -656,8 +658,9 @@ def one_hot(k):
     Raises:
         TypeError: ``k`` is not an outcome of :func:`categorical`.
     """
-    if _vec.run is not None:
-        return _vec.run.one_hot(k)
+    run = _VRUN.get()
+    if run is not None:
+        return run.one_hot(k)
     if not isinstance(k, Outcome):
         raise TypeError(
             "one_hot needs the value returned by stochgrad.categorical(...), "
@@ -682,8 +685,9 @@ def select(k, options):
     Returns:
         The selected option.
     """
-    if _vec.run is not None:
-        return _vec.run.select(k, options)
+    run = _VRUN.get()
+    if run is not None:
+        return run.select(k, options)
     if isinstance(k, Outcome):
         tr = current_trace()
         if tr is not None and k.site in tr.relaxed:
