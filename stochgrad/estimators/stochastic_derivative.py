@@ -141,6 +141,41 @@ def _dual_bernoullis(run, form):
     return sites, 1 - k[keep], w[keep], tr.score_sum, bool(tr.score_edge)
 
 
+def _dual_bernoulli_pick(run, u):
+    """:func:`_dual_bernoullis` and one Rao-Blackwellised systematic pick at uniform ``u``, on Python floats.
+
+    Returns ``(site, flipped value, weight, total mass, the site's mass, score,
+    edge)`` (``site`` ``None`` when no choice has a non-zero weight), or ``None``
+    when the run is not made only of dual Bernoullis. The numbers are those of
+    the array form: the weights ``±∂p/∂θ`` have masses ``|∂p/∂θ|``, their total
+    is NumPy's sum of the same array, and the pick is the first index whose
+    running sum (added in order, as ``np.cumsum``) over the total exceeds ``u``
+    (``np.searchsorted(..., side="right")``), clipped to the last.
+    """
+    if type(run) is not DualRun:
+        return None
+    tr = run.trace
+    raw = tr._records
+    if tr.n_scored != len(raw) or len(raw) < 2:
+        return None
+    gs = list(map(_attr_t, map(_item2, raw)))
+    idx = [j for j, g in enumerate(gs) if g != 0.0]
+    if not idx:
+        return None, 0, 0.0, 0.0, 0.0, tr.score_sum, bool(tr.score_edge)
+    mass = [abs(gs[j]) for j in idx]
+    total = float(np.fromiter(mass, float, len(mass)).sum())
+    c, pick = 0.0, len(mass) - 1
+    for j, mj in enumerate(mass):
+        c += mj
+        if c / total > u:
+            pick = j
+            break
+    site = idx[pick]
+    k = raw[site][3]
+    g = gs[site]
+    return site, 1 - k, (g if k == 0 else -g), total, mass[pick], tr.score_sum, bool(tr.score_edge)
+
+
 _item2, _item3 = operator.itemgetter(2), operator.itemgetter(3)
 _attr_t, _attr_v = operator.attrgetter("t"), operator.attrgetter("v")
 
@@ -264,10 +299,27 @@ class StochasticDerivative(Estimator):
         state = {}  # run_differentiated remembers here whether dual numbers work for this program
         index = range(index.start, index.stop) if isinstance(index, range) else list(index)
         picks_u = keyed_uniforms(int(pick_seed), index)  # = np.random.default_rng([pick_seed, i]).random()
+        rb = self.form == "rao_blackwell"
         for i, tape, u in zip(index, tapes, picks_u):
             run = run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}", state)
             values.append(run.value)
             cmp += run.comparisons
+            one = _dual_bernoulli_pick(run, u) if size == 1 and self.n_alternatives == 1 and rb else None
+            if one is not None:  # all dual Bernoullis, one Rao-Blackwellised pick: Python floats (same numbers)
+                site, value, wj, total, mj, score, edge = one
+                on_boundary = on_boundary or edge
+                alt = 0.0
+                if site is not None:
+                    tr = Trace(tape, forced={site: value})
+                    where = f"sample {i}, alternative at choice {site}"
+                    delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
+                    alt_runs += 1
+                    alt = alt + wj * (delta * total * 1 / (mj * 1))
+                paths.append([float(run.grad_of(run.out))])
+                discretes.append([alt])
+                if cv:
+                    scores.append([score])
+                continue
             many = _dual_bernoullis(run, self.form) if size == 1 else None
             if many is not None:  # every choice a Bernoulli with a dual p, scalar θ: the arrays below, in one pass
                 sites, alt_values, w, score, edge = many
