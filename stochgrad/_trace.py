@@ -22,8 +22,8 @@ Sampling conventions (the coupling every estimator relies on):
 from __future__ import annotations
 
 import contextlib
-import functools
 import contextvars
+import functools
 from typing import Any, Callable, NamedTuple
 
 import autograd.numpy as anp
