@@ -351,8 +351,10 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
         pv = p.v
         if not (type(pv) is float and 0.0 <= pv <= 1.0):
             pv = _check_p(p)
-    elif (tp is float or tp is _f64) and 0.0 <= p <= 1.0:
+    elif tp is float and 0.0 <= p <= 1.0:
         pv = p
+    elif tp is _f64 and 0.0 <= (pv := float(p)) <= 1.0:  # (a float compares faster with the uniform below)
+        pass
     else:
         pv = _check_p(p)
     try:
