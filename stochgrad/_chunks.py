@@ -114,8 +114,9 @@ class _Streams:
 
     def tapes(self, start, stop):
         if self.bitgen is np.random.PCG64:
+            hint = [False]  # see PCGStream
             for state, inc in child_seeds(self.seed_seq, self.base + start, stop - start):
-                yield NoiseTape(PCGStream(state, inc))
+                yield NoiseTape(PCGStream(state, inc, hint))
             return
         ss = self.seed_seq
         for i in range(start, stop):
@@ -209,11 +210,12 @@ def _features(est, arr, start, size):
         p = arr.get("pathwise")
         s = arr["score"]
         b = est.baseline
+        meta["shared_baseline"] = b in ("mean", "leave_one_out")  # correlated samples: see _grad_task
         if group is not None and b in ("mean", "leave_one_out"):
             meta["k"] = 2  # per-group baselines already in x = v − b_group
-            return v, ("sf", p, _group_centred(v, group, b), s), np.zeros(m, dtype=np.int8), meta
+            return v, ("sf", p, _group_centred(v, group, b), s, group), np.zeros(m, dtype=np.int8), meta
         meta["k"] = 3
-        return v, ("sf", p, v, s), np.zeros(m, dtype=np.int8), meta
+        return v, ("sf", p, v, s, None), np.zeros(m, dtype=np.int8), meta
     # stochastic derivative
     p = zeros if arr.get("pathwise") is None else arr["pathwise"]
     disc = arr["discrete"]
@@ -336,17 +338,35 @@ def _grad_task(chunk, c, with_samples):
     runs), their block reduction (``g_j`` and ``g_j²`` per component) and, if asked, values and gradients."""
     F = chunk.F
     if isinstance(F, tuple):  # score function: g = s·(x·c1 + c2) + p (c0 = 1), x = v or the group-centred v
-        _, p, x, s = F
+        _, p, x, s, group = F
         cc = np.asarray(c[0], dtype=float)
         d = s.shape[1]
         if cc.shape[1] == 3:
-            g = s * (x[:, None] * cc[:, 1] + cc[:, 2])
+            q = s * (x[:, None] * cc[:, 1] + cc[:, 2])
         else:
-            g = s * (x[:, None] * cc[:, 1])
-        if p is not None:
-            g = g + p
-        cols = [g[:, j] for j in range(d)] + [g[:, j] * g[:, j] for j in range(d)]
-        return _reduce(cols, chunk.start), (chunk.value, g) if with_samples else None
+            q = s * (x[:, None] * cc[:, 1])
+        extra = []
+        if chunk.meta.get("shared_baseline"):  # sums for ScoreFunction.baseline_variance (stochgrad._crossfit)
+            if group is None:  # Σq over all samples
+                extra = [q[:, j] for j in range(d)]
+            else:  # per sample q_i (Q_g − q_i) m_g / (m_g − 1)³: summed over a group, its part (a group is in one chunk)
+                ids, inv = np.unique(group, return_inverse=True)
+                inv = inv.ravel()
+                mg = np.bincount(inv).astype(float)[inv]
+                w = np.where(mg > 1, mg / np.maximum(mg - 1, 1.0) ** 3, 0.0)
+                for j in range(d):
+                    Q = np.bincount(inv, weights=q[:, j])[inv]
+                    extra.append(q[:, j] * (Q - q[:, j]) * w)
+        red_extra = _reduce(extra, chunk.start) if extra else None  # reduced first, so q can go before g² is made
+        del extra
+        g = q if p is None else q + p
+        del q
+        red = _reduce([g[:, j] for j in range(d)] + [g[:, j] * g[:, j] for j in range(d)], chunk.start)
+        if red_extra is not None:  # one reduction of the columns g, g², extra (the same blocks, side by side)
+            red = {"sums": red["sums"] + red_extra["sums"],
+                   "pieces": [(a, np.concatenate([ra, rb], axis=1))
+                              for (a, ra), (_, rb) in zip(red["pieces"], red_extra["pieces"])]}
+        return red, (chunk.value, g) if with_samples else None
     m, d, k = F.shape
     c = np.asarray(c, dtype=float)[:, :, :k]
     if m and np.all(chunk.fold == chunk.fold[0]):

@@ -198,5 +198,28 @@ def _coefficients(est, tot, d):
     return c
 
 
+def baseline_stderr(est, tot, extra_sums, grad_se, n):
+    """The standard errors ``grad_se`` (per component) with the variance a shared baseline adds.
+
+    ``extra_sums`` are the exact sums of the extra columns of the gradient pass
+    (:func:`stochgrad._chunks._grad_task`): ``Σq_j`` without groups,
+    ``Σ_i q_ij (Q_g − q_ij) m_g/(m_g − 1)³`` with groups. The formula is
+    :meth:`stochgrad.ScoreFunction.baseline_variance`'s, computed exactly here.
+    """
+    if not (isinstance(est, ScoreFunction) and est.baseline in ("mean", "leave_one_out")) or not extra_sums or n < 2:
+        return grad_se
+    d = len(grad_se)
+    out = np.array(grad_se, dtype=float)
+    for j in range(d):
+        if tot["k"] == 2:  # groups
+            extra = exact_value(extra_sums[j]) / (n * n)
+        else:
+            Q = exact_value(extra_sums[j])
+            extra = Q * Q / (n * n * (n - 1) ** 2)
+        if extra > 0:
+            out[j] = math.sqrt(float(Fraction(out[j]) ** 2 + extra))
+    return out
+
+
 def _frac(x) -> Fraction:
     return x if isinstance(x, Fraction) else Fraction(float(x))

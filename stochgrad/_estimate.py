@@ -64,8 +64,14 @@ def _stderr(xp, a):
     return xp.std(a, axis=0, ddof=1) / np.sqrt(n)
 
 
-def summarise(values, samples, theta_shape, estimator, info=None) -> Estimate:
-    """Build an :class:`Estimate` from per-sample values ``(n,)`` and gradients ``(n, *θ)``."""
+def summarise(values, samples, theta_shape, estimator, info=None, extra_variance=None) -> Estimate:
+    """Build an :class:`Estimate` from per-sample values ``(n,)`` and gradients ``(n, *θ)``.
+
+    The gradient's standard error is the spread of the samples over ``√n``; when the
+    samples are not independent (a baseline computed from the other samples),
+    ``extra_variance`` (shaped like θ) is the variance of the mean that this spread
+    misses, added to its square (see :meth:`stochgrad.ScoreFunction.baseline_variance`).
+    """
     xp = array_module(values, samples)
     values = xp.asarray(values, dtype=float)
     samples = xp.asarray(samples, dtype=float).reshape((values.shape[0],) + tuple(theta_shape))
@@ -78,6 +84,8 @@ def summarise(values, samples, theta_shape, estimator, info=None) -> Estimate:
             "this θ, e.g. sqrt(x) at x = 0, or a non-finite input)")
     grad = to_numpy(xp.mean(samples, axis=0))
     grad_se = to_numpy(_stderr(xp, samples))
+    if extra_variance is not None:
+        grad_se = np.sqrt(grad_se ** 2 + np.reshape(to_numpy(extra_variance), np.shape(grad_se)))
     value = float(to_numpy(xp.mean(values)))
     value_se = float(to_numpy(_stderr(xp, values[:, None])[0]))
     if theta_shape == ():

@@ -22,8 +22,8 @@ Sampling conventions (the coupling every estimator relies on):
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
-import threading
 from typing import Any, Callable, NamedTuple
 
 import autograd.numpy as anp
@@ -33,7 +33,7 @@ from autograd.tracer import getval, isbox
 
 from ._dual import Dual, normalise, value_of
 from ._streams import PCGStream
-from ._vectorized._context import state as _vec  # vectorised mode: the primitives delegate to _vec.run
+from ._vectorized._context import RUN as _VRUN  # vectorised mode: the primitives delegate to the active run
 
 __all__ = [
     "Choice",
@@ -49,8 +49,10 @@ __all__ = [
     "sample",
 ]
 
-_state = threading.local()
+# the traces active in this thread, innermost last (a context variable: per thread, and cheap to read)
+_STACK = contextvars.ContextVar("stochgrad_trace_stack", default=())
 _default_rng = np.random.default_rng()
+_f64 = np.float64
 
 
 def seed(value: int | None) -> None:
@@ -213,10 +215,11 @@ class Trace:
 
     # slots for the attributes the recording primitives read on every choice (``__dict__`` keeps others possible)
     __slots__ = ("tape", "probe", "branching", "mode", "forced", "temperature", "_records", "_n_choices", "n_uniform",
-                 "relaxed", "keys", "plain", "score_sum", "n_scored", "score_edge", "__dict__")
+                 "relaxed", "keys", "plain", "score_sum", "n_scored", "score_edge", "entries", "__dict__")
 
     def __init__(self, tape=None, mode="uniform", forced=None, temperature=None, probe=None):
         self.tape = tape
+        self.entries = getattr(tape, "entries", None)  # the tape's positional uniforms (the same list)
         self.probe = probe  # enumerate mode: a generator picking unforced outcomes at random (trace-count probes)
         self.branching = 1.0  # product of the numbers of outcomes of positive probability met (probes)
         self.mode = mode
@@ -282,19 +285,16 @@ def claim_key(keys: set, kind: str, key):
 
 
 def _stack() -> list:
-    try:
-        return _state.stack
-    except AttributeError:
-        _state.stack = []
-        return _state.stack
+    s = _STACK.get()
+    if type(s) is not list:
+        s = []
+        _STACK.set(s)
+    return s
 
 
 def current_trace() -> Trace | None:
     """The innermost active trace, or ``None`` outside any estimator run."""
-    try:
-        s = _state.stack
-    except AttributeError:
-        return None
+    s = _STACK.get()
     return s[-1] if s else None
 
 
@@ -342,46 +342,50 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
             in one run.
         TypeError: an unhashable key.
     """
-    if _vec.run is not None:
-        return _vec.run.bernoulli(p, key=key)
+    run = _VRUN.get()
+    if run is not None:
+        return run.bernoulli(p, key=key)
     # The hot path of every traced simulation: a float or dual-number p, a positional slot.
-    dual = type(p) is Dual
-    if dual:
+    tp = type(p)
+    if tp is Dual:
         pv = p.v
         if not (type(pv) is float and 0.0 <= pv <= 1.0):
             pv = _check_p(p)
-    elif (type(p) is float or type(p) is np.float64) and 0.0 <= p <= 1.0:
+    elif tp is float and 0.0 <= p <= 1.0:
         pv = p
+    elif tp is _f64 and 0.0 <= (pv := float(p)) <= 1.0:  # (a float compares faster with the uniform below)
+        pass
     else:
         pv = _check_p(p)
     try:
-        tr = _state.stack[-1]
-    except (AttributeError, IndexError):  # outside any trace
+        tr = _STACK.get()[-1]
+    except IndexError:  # outside any trace
         return int((rng or _default_rng).random() < pv)
     records = tr._records
     site = len(records)
-    if tr.plain and key is None:  # inverse-CDF sampling at a positional slot: the common case, inlined
-        tape = tr.tape
-        entries = tape.entries
+    if key is None and tr.plain:  # inverse-CDF sampling at a positional slot: the common case, inlined
+        entries = tr.entries
         n = len(entries)
         if site == n:  # a new positional uniform
-            u = tape._random()
+            u = tr.tape._random()
             entries.append(u)
-        else:
-            u = entries[site] if site < n else None  # a replayed uniform (alternative paths, θ ± h)
+        elif site < n:  # a replayed uniform (alternative paths, θ ± h)
+            u = entries[site]
             if type(u) is not float:
-                u = tape.uniform(site)
+                u = tr.tape.uniform(site)
+        else:
+            u = tr.tape.uniform(site)
         forced = tr.forced
         if forced and site in forced:  # an alternative path: this choice moved (its uniform is still read)
             k = int(forced[site])
         else:
             k = 1 if u < pv else 0
         records.append((site, "bernoulli", p, k, u, 2, BERNOULLI))  # a Choice's fields (see Trace.records)
-        if dual:  # a dual-number run: add this choice's score term now (see DualRun.score)
+        if tp is Dual:  # a dual-number run: add this choice's score term now (see DualRun.score)
             g = p.t
             if type(g) is float:
                 if g != 0.0:  # d log p = dp/p (k = 1), −dp/(1 − p) (k = 0)
-                    tr.score_sum = tr.score_sum + (g / pv if k else -g / (1.0 - pv))
+                    tr.score_sum += g / pv if k else -g / (1.0 - pv)
                     if pv == 0.0 or pv == 1.0:
                         tr.score_edge.append(site)
                 tr.n_scored += 1
@@ -430,8 +434,9 @@ def uniform(*, key=None, rng: np.random.Generator | None = None) -> float:
             discrete choices; a key used twice in one run.
         TypeError: an unhashable key.
     """
-    if _vec.run is not None:
-        return _vec.run.uniform(key=key)
+    run = _VRUN.get()
+    if run is not None:
+        return run.uniform(key=key)
     tr = current_trace()
     if tr is None:
         return float((rng or _default_rng).random())
@@ -522,8 +527,9 @@ def categorical(logits=None, *, probs=None, key=None, rng: np.random.Generator |
             in one run.
         TypeError: an unhashable key.
     """
-    if _vec.run is not None:
-        return _vec.run.categorical(logits, probs, key=key)
+    run = _VRUN.get()
+    if run is not None:
+        return run.categorical(logits, probs, key=key)
     probs, K = _probs_from(logits, probs)
     pv = np.asarray(value_of(getval(probs)), dtype=float)
     tr = current_trace()
@@ -586,8 +592,9 @@ def sample(family, params, *, key=None, rng: np.random.Generator | None = None):
         ValueError: a continuous family under Exact; a θ-dependent family
             without a GS-STE relaxation under GumbelSTE; a key used twice.
     """
-    if _vec.run is not None:
-        return _vec.run.sample(family, params, key=key)
+    run = _VRUN.get()
+    if run is not None:
+        return run.sample(family, params, key=key)
     tr = current_trace()
     if tr is None:
         return family.sample(params, float((rng or _default_rng).random()))
@@ -653,8 +660,9 @@ def one_hot(k):
     Raises:
         TypeError: ``k`` is not an outcome of :func:`categorical`.
     """
-    if _vec.run is not None:
-        return _vec.run.one_hot(k)
+    run = _VRUN.get()
+    if run is not None:
+        return run.one_hot(k)
     if not isinstance(k, Outcome):
         raise TypeError(
             "one_hot needs the value returned by stochgrad.categorical(...), "
@@ -679,8 +687,9 @@ def select(k, options):
     Returns:
         The selected option.
     """
-    if _vec.run is not None:
-        return _vec.run.select(k, options)
+    run = _VRUN.get()
+    if run is not None:
+        return run.select(k, options)
     if isinstance(k, Outcome):
         tr = current_trace()
         if tr is not None and k.site in tr.relaxed:

@@ -48,7 +48,7 @@ from contextlib import nullcontext
 import numpy as np
 
 from ._chunks import _chunk_stats, _chunk_task, _finish, _grad_task, _merge, _Streams
-from ._crossfit import _coefficients, _cross_fit, _mean_se, _moments
+from ._crossfit import _coefficients, _cross_fit, _mean_se, _moments, baseline_stderr
 from ._exact import exact_sum, exact_value
 from .extend import BatchedProgram, Estimate, private_rng, warn_comparisons
 from .estimators import FiniteDifference, ScoreFunction, StochasticDerivative
@@ -252,11 +252,12 @@ def estimate(f, est, theta, args, kwargs, n, seed, executor=None, chunk_size=Non
         est.warn_edge(edge)
     cf = np.array([[[float(x) for x in row] for row in fold] for fold in c])  # rounded once, the same everywhere
     got = ex.apply(_grad_task, handles, cf, bool(return_samples))
-    sums = _finish([g[0] for g in got], 2 * size)
+    sums = _finish([g[0] for g in got], len(got[0][0]["sums"]))  # 2·size columns, more for a shared baseline
     grad = np.empty(size)
     grad_se = np.empty(size)
     for j in range(size):
         grad[j], grad_se[j] = _mean_se(exact_value(sums[j]), exact_value(sums[size + j]), n)
+    grad_se = baseline_stderr(est, tot, sums[2 * size:], grad_se, n)  # samples that share a baseline are correlated
     value, value_se = _mean_se(exact_value(tot["v1"]), exact_value(tot["v2"]), n)
     samples = values = None
     if return_samples:

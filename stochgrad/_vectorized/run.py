@@ -25,7 +25,7 @@ from autograd.tracer import getval, isbox, new_box, trace_stack
 import autograd.numpy as anp
 
 from .. import _trace
-from ._context import state
+from ._context import RUN
 from .families import FAMILIES
 from .noise import stream_id
 from .values import per_sample, plain
@@ -52,8 +52,7 @@ class VecRun:
     # -- running ---------------------------------------------------------------------------------------------
     def call(self, fn, theta, args, kwargs, tangent=None):
         """Run ``fn(θ, *args, **kwargs)`` once for all samples; returns the raw output."""
-        outer = state.run
-        state.run = self
+        token = RUN.set(self)
         try:
             if self.mode == "plain":
                 return fn(theta, *args, **kwargs)
@@ -62,7 +61,7 @@ class VecRun:
                 box = new_box(theta, t, JVPNode.new_root(tangent))
                 return fn(box, *args, **kwargs)
         finally:
-            state.run = outer
+            RUN.reset(token)
 
     def owns(self, x) -> bool:
         return self.t is not None and isbox(x) and x._trace == self.t

@@ -14,7 +14,7 @@ import numpy as np
 from autograd.numpy.numpy_boxes import ArrayBox
 from autograd.numpy.numpy_vspaces import ArrayVSpace
 
-from ._context import state
+from ._context import RUN
 
 __all__ = ["PerSample", "PerSampleBranchError", "per_sample", "plain"]
 
@@ -64,7 +64,7 @@ class PerSample(np.ndarray):
 
     def __array_function__(self, func, types, args, kwargs):
         out = super().__array_function__(func, types, args, kwargs)
-        run = state.run
+        run = RUN.get()
         if run is not None and type(out) is np.ndarray and out.ndim and out.shape[0] == run.n:
             return out.view(PerSample)
         return out

@@ -96,8 +96,9 @@ def sample_tapes(rng: np.random.Generator, n: int):
     seeds = child_seeds(ss, start, n)
     if not is_private(rng):
         ss.spawn(n)  # advance the counter as rng.spawn(n) would (a generator passed in by the user)
+    hint = [False]  # see PCGStream
     for state, inc in seeds:
-        yield NoiseTape(PCGStream(state, inc))
+        yield NoiseTape(PCGStream(state, inc, hint))
 
 
 def new_trace(tape, **kw) -> Trace:

@@ -9,6 +9,7 @@ import numpy as np
 
 from .._batched import Want
 from .._estimate import summarise
+from .._fastpath import specialise
 from .._run import BiasWarning, run_differentiated, warn_comparisons
 from ..backend import array_module
 from .base import Estimator, sample_tapes
@@ -29,6 +30,9 @@ class ScoreFunction(Estimator):
         * ``"none"``: ``b = 0``. Unbiased, highest variance.
         * ``"leave_one_out"``: ``b_i`` = mean of the other samples' values.
           Unbiased (the baseline is independent of sample ``i``); needs ``n ≥ 2``.
+          The samples share the baseline, so they are correlated: the standard
+          error adds the part of the variance their spread misses (see
+          :meth:`baseline_variance`), which matters when ``f`` takes few values.
         * ``"mean"``: ``b`` = mean over all samples including ``i``. Equals the
           leave-one-out estimate times ``(n − 1)/n``: biased by a factor ``1/n``.
         * a number: a constant baseline ``b``. Unbiased.
@@ -62,13 +66,8 @@ class ScoreFunction(Estimator):
     def unbiased(self):
         return self.baseline != "mean"
 
-    def combine(self, value, pathwise, score, group=None):
-        """Per-sample gradients from per-sample value ``(n,)``, pathwise and score ``(n, *θ)``.
-
-        With ``group`` (integer ids, shape ``(n,)``) the ``"mean"`` and
-        ``"leave_one_out"`` baselines are computed within each group.
-        """
-        xp = array_module(value, pathwise, score)
+    def _centred(self, xp, value, group):
+        """``v − b``: the value minus its baseline (per group with ``group``)."""
         n = value.shape[0]
         b = self.baseline
         if b in ("mean", "leave_one_out"):
@@ -79,15 +78,73 @@ class ScoreFunction(Estimator):
                 counts = xp.bincount(group)
                 total, count = sums[group], counts[group]
             if b == "mean":
-                centred = value - total / count
-            else:
-                if int(xp.min(xp.asarray(count))) < 2:
-                    raise ValueError("ScoreFunction(baseline='leave_one_out') needs >= 2 samples (per group)")
-                centred = value - (total - value) / (count - 1)
-        elif b == "none":
-            centred = value
+                return value - total / count
+            if int(xp.min(xp.asarray(count))) < 2:
+                raise ValueError("ScoreFunction(baseline='leave_one_out') needs >= 2 samples (per group)")
+            return value - (total - value) / (count - 1)
+        if b == "none":
+            return value
+        return value - float(b)
+
+    def baseline_variance(self, value, score, group=None):
+        """The variance of the mean gradient that the spread of the samples misses, per θ component.
+
+        With a ``"leave_one_out"`` or ``"mean"`` baseline the samples are not
+        independent: sample ``i``'s baseline holds ``v_j`` and sample ``j``'s holds
+        ``v_i``, so ``Cov(g_i, g_j) ≠ 0``. Writing ``q_i = (v_i − b_i) s_i`` for
+        the score part of sample ``i``, the sample variance over ``n`` falls short
+        of the variance of the mean by exactly ``(E q)² / (m − 1)²`` in expectation
+        for a baseline over ``m`` samples (per group, weighted by ``(m/n)²``).
+        That is negligible when ``f`` has a continuous spread, but when ``f`` takes
+        two or three values the first-order part of the variance can nearly
+        vanish (``f ∈ {0, 1}``, ``k ~ Bernoulli(½)``: every sample gives nearly
+        the same gradient) and the missing part is then half of the variance or
+        more. ``(E q)²`` is estimated by ``q̄²`` without groups (its bias,
+        ``Var(q)/n``, is of a lower order here) and by the unbiased
+        ``Σ_{i≠j} q_i q_j / (m (m − 1))`` within each group (small groups); the
+        total is clamped at 0.
+
+        Args:
+            value: per-sample values ``(n,)``.
+            score: per-sample scores ``(n, *θ)``.
+            group: optional integer group ids ``(n,)`` (baselines within groups).
+
+        Returns:
+            The extra variance, shaped like one sample's θ, or ``None`` for the
+            ``"none"`` and constant baselines (independent samples).
+        """
+        if self.baseline not in ("mean", "leave_one_out"):
+            return None
+        xp = array_module(value, score)
+        n = value.shape[0]
+        q = self._centred(xp, value, group).reshape((n,) + (1,) * (score.ndim - 1)) * score
+        q = q.reshape(n, -1)
+        if group is None:
+            if n < 2:
+                return None
+            Q = xp.sum(q, axis=0)
+            extra = Q * Q / (float(n) ** 2 * float(n - 1) ** 2)
         else:
-            centred = value - float(b)
+            ids, inv = xp.unique(group, return_inverse=True)
+            inv = inv.ravel()
+            m = xp.bincount(inv).astype(float)
+            extra = xp.zeros(q.shape[1])
+            for j in range(q.shape[1]):
+                Q = xp.bincount(inv, weights=q[:, j])
+                Q2 = xp.bincount(inv, weights=q[:, j] * q[:, j])
+                big = m > 1
+                extra[j] = xp.sum(((Q * Q - Q2) * m / xp.where(big, m - 1, 1.0) ** 3)[big]) / float(n) ** 2
+        return xp.maximum(extra, 0.0).reshape(score.shape[1:])
+
+    def combine(self, value, pathwise, score, group=None):
+        """Per-sample gradients from per-sample value ``(n,)``, pathwise and score ``(n, *θ)``.
+
+        With ``group`` (integer ids, shape ``(n,)``) the ``"mean"`` and
+        ``"leave_one_out"`` baselines are computed within each group.
+        """
+        xp = array_module(value, pathwise, score)
+        n = value.shape[0]
+        centred = self._centred(xp, value, group)
         shape = (n,) + (1,) * (score.ndim - 1)
         g = centred.reshape(shape) * score
         if pathwise is not None:
@@ -100,6 +157,7 @@ class ScoreFunction(Estimator):
         The seam used by :mod:`stochgrad.distributed`: each sample depends only on
         its own tape, so any subset of the samples can run anywhere.
         """
+        fn = specialise(fn)  # autograd.numpy calls on dual/plain numbers without autograd's wrapper
         values, path, score, cmp, edge = [], [], [], [], set()
         state = {}  # run_differentiated remembers here whether dual numbers work for this program
         for i, tape in zip(index, tapes):
@@ -133,7 +191,15 @@ class ScoreFunction(Estimator):
         values = a["value"]
         path = a["pathwise"].reshape((n,) + d)
         score = a["score"].reshape((n,) + d)
-        return summarise(values, self.combine(values, path, score), d, self)
+        return summarise(values, self.combine(values, path, score), d, self,
+                         extra_variance=self.baseline_variance(values, score))
+
+    def batched(self, program, theta, n, seed):
+        """Estimate from a :class:`~stochgrad.BatchedProgram` (stderr with :meth:`baseline_variance`)."""
+        out = program(theta, n, seed, self.want())
+        grads, info = self.combine_samples(out, np.shape(theta))
+        return summarise(out.value, grads, np.shape(theta), self, info,
+                         extra_variance=self.baseline_variance(out.value, out.score, out.group))
 
     def want(self):
         return Want(score=True, pathwise=True)

@@ -20,10 +20,14 @@ sampling ``m`` of them with probability proportional to ``|weight|``
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from .._batched import Want
 from .._estimate import summarise
+from .._fastpath import specialise
+from .._streams import keyed_uniforms
 from .._run import DualRun, run_differentiated, run_plain, warn_comparisons
 from .._trace import Trace
 from ..backend import array_module, to_numpy
@@ -105,6 +109,75 @@ def _alternatives_and_score(run, form, with_score):
     W = np.concatenate([p[2] for p in parts])
     order = np.argsort(sites, kind="stable")
     return sites[order], values[order], W[order], score, edge
+
+
+def _dual_bernoullis(run, form):
+    """For a dual run of two or more choices, all Bernoullis with a dual ``p`` and a scalar tangent:
+    ``(sites, flipped values, weights (m,), score, edge)`` of the alternatives with a non-zero weight.
+
+    The same numbers as :func:`_alternatives_and_score` for that case (one θ
+    component), read off the raw records in one pass; ``None`` otherwise.
+    """
+    if type(run) is not DualRun:
+        return None
+    tr = run.trace
+    raw = tr._records
+    if tr.n_scored != len(raw) or len(raw) < 2:  # see stochgrad._trace.bernoulli: scored = dual p, float tangent
+        return None
+    n = len(raw)
+    ps = list(map(_item2, raw))
+    g = np.fromiter(map(_attr_t, ps), float, n)
+    k = np.fromiter(map(_item3, raw), np.int64, n)
+    if form == "rao_blackwell":  # flip with weight ±∂p/∂θ
+        w = np.where(k == 0, g, -g)
+    else:  # flip only where the coupling moves, density ∂p/(1 − p) or −∂p/p
+        pv = np.fromiter(map(_attr_v, ps), float, n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = np.where(k == 0, np.maximum(g, 0.0) / (1.0 - pv), np.maximum(-g, 0.0) / pv)
+    keep = w != 0
+    if keep.all():
+        return None, 1 - k, w, tr.score_sum, bool(tr.score_edge)  # sites None: every record, site = position
+    sites = np.flatnonzero(keep)  # a record's site is its position
+    return sites, 1 - k[keep], w[keep], tr.score_sum, bool(tr.score_edge)
+
+
+def _dual_bernoulli_pick(run, u):
+    """:func:`_dual_bernoullis` and one Rao-Blackwellised systematic pick at uniform ``u``, on Python floats.
+
+    Returns ``(site, flipped value, weight, total mass, the site's mass, score,
+    edge)`` (``site`` ``None`` when no choice has a non-zero weight), or ``None``
+    when the run is not made only of dual Bernoullis. The numbers are those of
+    the array form: the weights ``±∂p/∂θ`` have masses ``|∂p/∂θ|``, their total
+    is NumPy's sum of the same array, and the pick is the first index whose
+    running sum (added in order, as ``np.cumsum``) over the total exceeds ``u``
+    (``np.searchsorted(..., side="right")``), clipped to the last.
+    """
+    if type(run) is not DualRun:
+        return None
+    tr = run.trace
+    raw = tr._records
+    if tr.n_scored != len(raw) or len(raw) < 2:
+        return None
+    gs = list(map(_attr_t, map(_item2, raw)))
+    idx = [j for j, g in enumerate(gs) if g != 0.0]
+    if not idx:
+        return None, 0, 0.0, 0.0, 0.0, tr.score_sum, bool(tr.score_edge)
+    mass = [abs(gs[j]) for j in idx]
+    total = float(np.fromiter(mass, float, len(mass)).sum())
+    c, pick = 0.0, len(mass) - 1
+    for j, mj in enumerate(mass):
+        c += mj
+        if c / total > u:
+            pick = j
+            break
+    site = idx[pick]
+    k = raw[site][3]
+    g = gs[site]
+    return site, 1 - k, (g if k == 0 else -g), total, mass[pick], tr.score_sum, bool(tr.score_edge)
+
+
+_item2, _item3 = operator.itemgetter(2), operator.itemgetter(3)
+_attr_t, _attr_v = operator.attrgetter("t"), operator.attrgetter("v")
 
 
 def _one_bernoulli(run, form):
@@ -218,15 +291,61 @@ class StochasticDerivative(Estimator):
         sample depends only on its own index: the seam used by
         :mod:`stochgrad.distributed`.
         """
+        fn = specialise(fn)  # autograd.numpy calls on dual/plain numbers without autograd's wrapper
         size = int(np.prod(np.shape(theta)))
         values, paths, discretes, scores = [], [], [], []
         cv = self.control_variates
         cmp, alt_runs, on_boundary = [], 0, False
         state = {}  # run_differentiated remembers here whether dual numbers work for this program
-        for i, tape in zip(index, tapes):
+        index = range(index.start, index.stop) if isinstance(index, range) else list(index)
+        picks_u = keyed_uniforms(int(pick_seed), index)  # = np.random.default_rng([pick_seed, i]).random()
+        rb = self.form == "rao_blackwell"
+        for i, tape, u in zip(index, tapes, picks_u):
             run = run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}", state)
             values.append(run.value)
             cmp += run.comparisons
+            one = _dual_bernoulli_pick(run, u) if size == 1 and self.n_alternatives == 1 and rb else None
+            if one is not None:  # all dual Bernoullis, one Rao-Blackwellised pick: Python floats (same numbers)
+                site, value, wj, total, mj, score, edge = one
+                on_boundary = on_boundary or edge
+                alt = 0.0
+                if site is not None:
+                    tr = Trace(tape, forced={site: value})
+                    where = f"sample {i}, alternative at choice {site}"
+                    delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
+                    alt_runs += 1
+                    alt = alt + wj * (delta * total * 1 / (mj * 1))
+                paths.append([float(run.grad_of(run.out))])
+                discretes.append([alt])
+                if cv:
+                    scores.append([score])
+                continue
+            many = _dual_bernoullis(run, self.form) if size == 1 else None
+            if many is not None:  # every choice a Bernoulli with a dual p, scalar θ: the arrays below, in one pass
+                sites, alt_values, w, score, edge = many
+                on_boundary = on_boundary or edge
+                alt = 0.0
+                if len(w):
+                    mass = np.abs(w)
+                    total = mass.sum()
+                    m = self.n_alternatives
+                    if m == 1:  # the same index as the general form below, for one systematic pick
+                        pc = ((min(int(np.searchsorted(np.cumsum(mass) / total, u, side="right")), len(w) - 1), 1),)
+                    else:
+                        picks = np.searchsorted(np.cumsum(mass) / total, (u + np.arange(m)) / m, side="right")
+                        pc = zip(*np.unique(np.minimum(picks, len(w) - 1), return_counts=True))
+                    for j, c in pc:  # an alternative drawn c times is run once
+                        site = int(j if sites is None else sites[j])
+                        tr = Trace(tape, forced={site: int(alt_values[j])})
+                        where = f"sample {i}, alternative at choice {site}"
+                        delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
+                        alt_runs += 1
+                        alt = alt + float(w[j]) * (delta * float(total) * int(c) / (float(mass[j]) * m))
+                paths.append([float(run.grad_of(run.out))])
+                discretes.append([alt])
+                if cv:
+                    scores.append([score])
+                continue
             quick = _one_bernoulli(run, self.form) if size == 1 else None
             if quick is not None:  # a single θ-dependent Bernoulli, scalar θ: Python floats, no arrays
                 site, value, w, score, edge = quick
@@ -254,7 +373,6 @@ class StochasticDerivative(Estimator):
                 mass = np.abs(W).sum(axis=1)
                 total = mass.sum()
                 m = self.n_alternatives
-                u = np.random.default_rng([int(pick_seed), int(i)]).random()
                 picks = np.searchsorted(np.cumsum(mass) / total, (u + np.arange(m)) / m, side="right")
                 picks, counts = np.unique(np.minimum(picks, len(sites) - 1), return_counts=True)
                 for j, c in zip(picks, counts):  # an alternative drawn c times is run once

@@ -53,7 +53,14 @@ def test_replayed_alternative_keeps_later_choices_coupled():
 def test_estimate_reports_samples_and_errors():
     e = sg.value_and_grad(sincos, "score", n=100, seed=0)(0.2)
     assert e.samples.shape == (100,) and e.values.shape == (100,)
-    assert e.grad_stderr == pytest.approx(np.std(e.samples, ddof=1) / 10)
+    # leave-one-out: the samples' spread plus the part their shared baseline adds (ScoreFunction.baseline_variance)
+    p = 1 / (1 + np.exp(-0.2))
+    score = np.where(e.values == np.sin(0.2), 1 - p, -p)  # d log P(k)/dθ, k = 1 where f = sin θ
+    extra = sg.ScoreFunction().baseline_variance(e.values, score)
+    assert e.grad_stderr == pytest.approx(np.sqrt(np.var(e.samples, ddof=1) / 100 + extra))
+    assert e.grad_stderr > np.std(e.samples, ddof=1) / 10
+    plain = sg.value_and_grad(sincos, sg.ScoreFunction("none"), n=100, seed=0)(0.2)  # independent samples
+    assert plain.grad_stderr == pytest.approx(np.std(plain.samples, ddof=1) / 10)
     assert "ScoreFunction" in repr(e)
     assert sg.grad(sincos, "score", n=100, seed=0)(0.2) == e.grad
 

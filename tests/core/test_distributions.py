@@ -4,9 +4,9 @@ closed forms and Exact, hypothesis programs mixing families, and StochasticAD.jl
 
 import math
 
-# The score function runs without a baseline here: with the leave-one-out baseline the samples are not
-# independent (each uses the others' mean), and on programs whose f takes two or three values the spread of the
-# samples underestimates the standard error of their mean several-fold, so a 4-standard-error check is not valid.
+# The score function runs without a baseline here, so the samples are independent and the check is the textbook
+# one. (With the leave-one-out baseline the samples share the others' mean; its standard error accounts for that
+# since issue 18, see tests/core/test_baseline_stderr.py.)
 
 import autograd.numpy as anp
 import numpy as np

@@ -160,6 +160,16 @@ def test_sample_streams_are_numpys_spawned_children():
     assert a == [k.random() for k in np.random.default_rng(7).spawn(3)]
 
 
+def test_keyed_uniforms_are_numpys():
+    """The stochastic derivative's pick uniforms, computed for a chunk at once: default_rng([seed, i]).random()."""
+    from stochgrad._streams import keyed_uniforms
+
+    for seed in (0, 1, 2**32 - 1, 2**32, 2**63 - 1, 8675309123456789):
+        idx = [0, 1, 2, 17, 4095, 2**32 - 1, 2**32, 2**40]
+        assert keyed_uniforms(seed, idx) == [np.random.default_rng([seed, i]).random() for i in idx]
+    assert keyed_uniforms(5, range(0)) == []
+
+
 def test_bernoulli_only_dual_fast_paths_match_reverse_mode():
     """Score added while recording, one family group, gradient arrays in one pass: autograd's numbers.
 
@@ -219,3 +229,27 @@ def test_interleaved_sample_streams_keep_their_numbers():
         assert got[j] == expect[j][:n].tolist()
         g = t.rng  # a real Generator continuing the stream where the tape stands
         assert np.array_equal(g.random(5), expect[j][n:n + 5])
+
+
+def test_the_float_pick_of_an_all_bernoulli_run_is_the_array_pick():
+    """StochasticDerivative's shortcut for runs of dual Bernoullis (one Rao-Blackwellised pick on Python floats)
+    picks the alternative, weight and masses of the general array form, for many runs and uniforms."""
+    from stochgrad.estimators.stochastic_derivative import _alternatives_and_score, _dual_bernoulli_pick
+    from stochgrad.examples import random_walk
+    from stochgrad.extend import run_differentiated, sample_tapes
+
+    rng = np.random.default_rng(3)
+    for p, steps in ((200.0, 100), (3.0, 20)):
+        for tape in sample_tapes(np.random.default_rng(int(p)), 60):
+            run = run_differentiated(random_walk, p, (steps,), {}, tape, "x", {})
+            sites, values, W, score, edge = _alternatives_and_score(run, "rao_blackwell", True)
+            for u in [0.0, 0.5, 1 - 1e-16] + rng.random(5).tolist():
+                site, value, wj, total, mj, sc, ed = _dual_bernoulli_pick(run, u)
+                assert (sc, ed) == (float(score[0]), edge)
+                if not len(sites):
+                    assert site is None
+                    continue
+                mass = np.abs(W).sum(axis=1)
+                j = min(int(np.searchsorted(np.cumsum(mass) / mass.sum(), u, side="right")), len(sites) - 1)
+                assert (site, value, wj, total, mj) == (int(sites[j]), int(values[j]), float(W[j, 0]),
+                                                        float(mass.sum()), float(mass[j]))
