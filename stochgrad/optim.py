@@ -163,8 +163,8 @@ class _Callable:
 
 
 def minimize(estimate: Callable, theta0, update, steps: int, *, patience=None, z=2.0,
-             callback=None, progress=False, label="optimise", pass_step=False) -> OptimResult:
-    """Run ``steps`` updates ``θ ← θ + step`` on noisy estimates.
+             callback=None, progress=False, label="optimise", pass_step=False, project=None) -> OptimResult:
+    """Run ``steps`` updates ``θ ← θ + step`` on noisy estimates (``θ ← project(θ + step)`` with ``project``).
 
     Args:
         estimate: ``theta -> Estimate`` (``.value``, ``.grad``, ``.grad_stderr``);
@@ -178,6 +178,9 @@ def minimize(estimate: Callable, theta0, update, steps: int, *, patience=None, z
             within ``z`` standard errors of zero in every component.
         callback: called as ``callback(record)`` after each step.
         progress: print a one-line progress bar to stderr.
+        project: ``theta -> theta`` applied after every update (projected gradient
+            descent onto a feasible set, e.g. a box); the update object's state
+            (Adam's moments) is built from the raw gradients as without it.
 
     Returns:
         :class:`OptimResult`.
@@ -210,6 +213,10 @@ def minimize(estimate: Callable, theta0, update, steps: int, *, patience=None, z
             _bar(step + 1, steps, label, rec)
         delta, opt_state = opt.update(g, opt_state)
         theta = theta + delta
+        if project is not None:
+            theta = np.array(project(float(theta) if scalar else theta.copy()), dtype=float)
+            if theta.shape != np.shape(theta0) or not np.all(np.isfinite(theta)):
+                raise ValueError(f"{label}: project returned {theta!r}, not a finite point of θ's shape")
         if patience is not None:
             quiet = quiet + 1 if np.all(np.abs(g) <= z * np.nan_to_num(se, nan=0.0)) else 0
             if quiet >= patience:

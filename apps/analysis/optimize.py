@@ -54,26 +54,9 @@ def _project(phys):
     return p
 
 
-class _ProjectedAdam:
-    """Adam with a geometric learning-rate decay, projected onto :data:`BOUNDS` (it tracks θ itself)."""
-
-    def __init__(self, theta0, lr, lr_final, steps, b1=0.9, b2=0.999, eps=1e-8):
-        self.theta = np.array(theta0, float)
-        self.lrs = np.geomspace(lr, lr_final, max(steps, 1))
-        self.b1, self.b2, self.eps = b1, b2, eps
-        self.m = np.zeros_like(self.theta)
-        self.v = np.zeros_like(self.theta)
-        self.t = 0
-
-    def __call__(self, g):  # minimize() descends: g is the gradient of −Z
-        self.t += 1
-        self.m = self.b1 * self.m + (1 - self.b1) * g
-        self.v = self.b2 * self.v + (1 - self.b2) * g * g
-        mh, vh = self.m / (1 - self.b1**self.t), self.v / (1 - self.b2**self.t)
-        new = self.theta - self.lrs[min(self.t - 1, len(self.lrs) - 1)] * mh / (np.sqrt(vh) + self.eps)
-        new = to_units(_project(to_physical(new)))
-        step, self.theta = new - self.theta, new
-        return step
+def _project_units(theta):
+    """θ in grid units, projected into :data:`BOUNDS` (minimize's ``project``)."""
+    return to_units(_project(to_physical(np.asarray(theta, float))))
 
 
 @dataclasses.dataclass
@@ -142,11 +125,8 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
     scales = np.geomspace(scale[0], scale[1], steps)
     estimator = estimator or default_estimator()
     progs = {}
-    state = {"t": 0}
 
-    def estimate(theta):
-        t = min(state["t"], steps - 1)
-        state["t"] += 1
+    def estimate(theta, t):
         s = float(scales[t])
         if s not in progs:
             progs.clear()
@@ -156,9 +136,10 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
         return dataclasses.replace(est, value=-est.value, grad=-np.asarray(est.grad))
 
     theta0 = to_units(start)
-    upd = _ProjectedAdam(theta0, lr[0], lr[1], steps)
+    upd = sg.optim.Adam(lr=sg.optim.exponential_decay(lr[0], lr[1], int(steps)))
     t0 = time.perf_counter()
-    res = sg.optim.minimize(estimate, theta0, upd, int(steps), progress=progress, label="optimise analysis")
+    res = sg.optim.minimize(estimate, theta0, upd, int(steps), progress=progress, label="optimise analysis",
+                            pass_step=True, project=_project_units)
     seconds = time.perf_counter() - t0
     hist = []
     for h, s in zip(res.history, scales):

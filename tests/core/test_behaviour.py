@@ -155,3 +155,24 @@ def test_score_from_records_matches_autograd_of_the_log_probability():
                 return (anp.log(p) if a else anp.log(1 - p)) + lg[k] - anp.log(anp.sum(anp.exp(lg)))
 
             np.testing.assert_allclose(run.score(), grad(logp)(theta), rtol=1e-12, atol=1e-12)
+
+
+def test_minimize_projects_after_each_update_and_keeps_adams_raw_moments():
+    """Projected Adam: the iterate stays in the box, and the moments see the raw gradients."""
+    def est(theta):  # gradient of ½‖θ − (3, −3)‖², exact
+        g = np.asarray(theta) - np.array([3.0, -3.0])
+        return sg.Estimate(0.0, 0.0, g, np.zeros(2), None, None, 1, "exact")
+
+    box = lambda t: np.clip(t, -1.0, 1.0)  # noqa: E731
+    res = sg.optim.minimize(est, np.zeros(2), sg.optim.Adam(lr=0.3), 60, project=box)
+    assert np.allclose(res.theta, [1.0, -1.0])
+    assert all(np.all(np.abs(h["theta"]) <= 1.0) for h in res.history)
+    # the same run by hand: Adam on the raw gradient, then the clip
+    opt, th = sg.optim.Adam(lr=0.3), np.zeros(2)
+    st = opt.init(th)
+    for _ in range(60):
+        d, st = opt.update(th - np.array([3.0, -3.0]), st)
+        th = box(th + d)
+    assert np.array_equal(th, res.theta)
+    with pytest.raises(ValueError, match="project returned"):
+        sg.optim.minimize(est, np.zeros(2), sg.optim.Adam(), 2, project=lambda t: np.full(2, np.nan))
