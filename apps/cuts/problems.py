@@ -139,35 +139,36 @@ def differential_evolution_cuts(events: Events, spec: CutSpec, bounds, objective
 def _resonance(rng):
     """Mass-like: a Gaussian peak over a falling exponential that starts below it (window cut)."""
     m0 = rng.uniform(80.0, 160.0)
-    width, start, slope = m0 * rng.uniform(0.05, 0.12), m0 * rng.uniform(0.3, 0.6), m0 * rng.uniform(0.3, 0.9)
+    width, start, slope = m0 * rng.uniform(0.08, 0.15), m0 * rng.uniform(0.3, 0.6), m0 * rng.uniform(0.5, 1.2)
     return ("window", "GeV", lambda u, v: stats.norm.ppf(u, m0, width),
             lambda u, v: start + stats.expon.ppf(u, scale=slope))
 
 
 def _hard_spectrum(rng):
     """pT-like: signal Γ(k) harder than a steeply falling background above a trigger threshold (lower cut)."""
-    thr, k = rng.uniform(20.0, 30.0), rng.uniform(2.0, 4.0)
-    mean_s, slope_b = rng.uniform(25.0, 60.0), rng.uniform(8.0, 25.0)
+    thr, k, slope_b = rng.uniform(20.0, 30.0), rng.uniform(2.0, 4.0), rng.uniform(8.0, 25.0)
+    mean_s = slope_b * rng.uniform(1.2, 2.0)
     return ("lower", "GeV", lambda u, v: thr + stats.gamma.ppf(u, k, scale=mean_s / k),
             lambda u, v: thr + stats.expon.ppf(u, scale=slope_b))
 
 
 def _isolation(rng):
     """Isolation-like: signal Exp(a), background Γ(k ≥ 1) several times wider (upper cut)."""
-    a, k, ratio = rng.uniform(0.02, 0.1), rng.uniform(1.0, 2.0), rng.uniform(2.0, 5.0)
+    a, k, ratio = rng.uniform(0.02, 0.1), rng.uniform(1.0, 2.0), rng.uniform(1.3, 2.5)
     return ("upper", "", lambda u, v: stats.expon.ppf(u, scale=a),
             lambda u, v: stats.gamma.ppf(u, k, scale=ratio * a / k))
 
 
 def _met_veto(rng):
     """Missing-ET-like veto: soft exponential signal, harder Γ background (upper cut)."""
-    a, k, sb = rng.uniform(10.0, 25.0), rng.uniform(1.5, 3.0), rng.uniform(15.0, 35.0)
+    a, k = rng.uniform(10.0, 25.0), rng.uniform(1.5, 3.0)
+    sb = a * rng.uniform(1.0, 2.0) / k * 1.5
     return ("upper", "GeV", lambda u, v: stats.expon.ppf(u, scale=a), lambda u, v: stats.gamma.ppf(u, k, scale=sb))
 
 
 def _skewed_score(rng):
     """Classifier-score-like: two skew-normals leaning toward each other (lower cut, or upper if mirrored)."""
-    sep, a_s, a_b = rng.uniform(0.6, 1.6), rng.uniform(2.0, 8.0), rng.uniform(2.0, 8.0)
+    sep, a_s, a_b = rng.uniform(0.4, 1.2), rng.uniform(2.0, 8.0), rng.uniform(2.0, 8.0)
     ws, wb = rng.uniform(0.6, 1.0), rng.uniform(0.8, 1.4)
     sign = 1.0 if rng.random() < 0.7 else -1.0
     return ("lower" if sign > 0 else "upper", "",
@@ -177,7 +178,8 @@ def _skewed_score(rng):
 
 def _displacement(rng):
     """Decay-length-like: log-normal signal displaced from a prompt log-normal background (lower cut)."""
-    ms, mb = rng.uniform(0.5, 2.0), rng.uniform(0.05, 0.3)
+    mb = rng.uniform(0.05, 0.3)
+    ms = mb * rng.uniform(1.5, 3.5)
     ss, sb = rng.uniform(0.6, 1.0), rng.uniform(0.8, 1.3)
     return ("lower", "mm", lambda u, v: stats.lognorm.ppf(u, ss, scale=ms),
             lambda u, v: stats.lognorm.ppf(u, sb, scale=mb))
@@ -221,7 +223,7 @@ class CutProblem:
     """One generated cut problem.
 
     Attributes:
-        name: ``"G<seed>"``.
+        name: ``"G<seed>"`` (``"I<seed>"``: :func:`issue_problem`).
         seed: the generator seed.
         events: weighted signal and background events, one variable per cut.
         spec: the cuts (cut ``j`` acts on variable ``j``).
@@ -230,6 +232,7 @@ class CutProblem:
         shapes: the shape of each variable (keys of :data:`SHAPES`).
         units: each variable's unit ("" for dimensionless).
         correlation: the largest |correlation| of the background's latent Gaussian copula.
+        irreducible: the fraction of background events drawn from the signal's shapes.
     """
 
     name: str
@@ -241,6 +244,7 @@ class CutProblem:
     shapes: tuple
     units: tuple
     correlation: float
+    irreducible: float = 0.0
 
     @property
     def kinds(self) -> tuple:
@@ -268,7 +272,8 @@ def _weights(rng, n, total):
     return w * (total / w.sum())
 
 
-def generate_problem(seed, n_cuts=None, kinds=None, n_signal=None, n_background=None) -> CutProblem:
+def generate_problem(seed, n_cuts=None, kinds=None, n_signal=None, n_background=None,
+                     irreducible=None) -> CutProblem:
     """A seeded, physically flavoured cut problem: one variable per cut, weighted events, a loose start.
 
     Each cut ``j`` acts on its own variable ``j`` whose signal and background shapes
@@ -277,7 +282,11 @@ def generate_problem(seed, n_cuts=None, kinds=None, n_signal=None, n_background=
     copula with a random correlation matrix (from nearly independent to |ρ| ≈ 0.7).
     Events carry positive weights (about 40 % spread); the signal weights sum to
     ``n_signal`` and the background ones to ``n_background`` (one Monte-Carlo event
-    per unit of yield on average). Same arguments, same problem.
+    per unit of yield on average). A fraction ``irreducible`` of the background
+    events is irreducible: drawn from the signal's shapes (as ZZ → 4ℓ under a
+    Higgs peak), so that no corner of the space is background-free and the best
+    selection is a bulk one, not a pocket carved around the last few background
+    Monte-Carlo events. Same arguments, same problem.
 
     Args:
         seed: non-negative integer.
@@ -286,13 +295,15 @@ def generate_problem(seed, n_cuts=None, kinds=None, n_signal=None, n_background=
         kinds: optional list of ``n_cuts`` kinds (``"lower"``, ``"upper"``, ``"window"``);
             default drawn (a window with probability 1/4, otherwise lower or upper).
         n_signal, n_background: weighted yields (default drawn in 200–500 and 2000–8000).
+        irreducible: the irreducible fraction of the background (default drawn in 3–10 %;
+            0: none, which leaves background-free pockets in the tails of many-cut problems).
 
     Returns:
         :class:`CutProblem`.
 
     Raises:
         ValueError: a negative seed, ``n_cuts`` outside 1–5, kinds of the wrong length or
-            unknown, yields below 10.
+            unknown, yields below 10, ``irreducible`` outside [0, 1].
     """
     if not (isinstance(seed, (int, np.integer)) and seed >= 0):
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
@@ -309,6 +320,9 @@ def generate_problem(seed, n_cuts=None, kinds=None, n_signal=None, n_background=
     n_background = int(rng.integers(2000, 8001)) if n_background is None else int(n_background)
     if min(n_signal, n_background) < 10:
         raise ValueError(f"n_signal and n_background must be at least 10, got {n_signal}, {n_background}")
+    irreducible = rng.uniform(0.03, 0.10) if irreducible is None else float(irreducible)
+    if not 0.0 <= irreducible <= 1.0:
+        raise ValueError(f"irreducible must be a fraction in [0, 1], got {irreducible!r}")
     shapes, draws = [], []
     for kind in kinds:
         names = sorted(s for s, ks in _KIND_OF.items() if kind in ks)
@@ -323,7 +337,9 @@ def generate_problem(seed, n_cuts=None, kinds=None, n_signal=None, n_background=
     ub, corr = _copula_uniforms(rng, n_background, n_cuts, rng.uniform(0.0, 0.8))
     vs, vb = rng.random((n_signal, n_cuts)), rng.random((n_background, n_cuts))
     sig = np.stack([d[2](us[:, j], vs[:, j]) for j, d in enumerate(draws)], axis=1)
-    bkg = np.stack([d[3](ub[:, j], vb[:, j]) for j, d in enumerate(draws)], axis=1)
+    irr = rng.random(n_background) < irreducible
+    bkg = np.stack([np.where(irr, d[2](ub[:, j], vb[:, j]), d[3](ub[:, j], vb[:, j]))
+                    for j, d in enumerate(draws)], axis=1)
     w = np.r_[_weights(rng, n_signal, n_signal), _weights(rng, n_background, n_background)]
     events = Events(np.concatenate([sig, bkg]), np.r_[np.ones(n_signal, bool), np.zeros(n_background, bool)], w)
     spec = CutSpec(list(enumerate(kinds)), names=[f"{s}{j}" for j, s in enumerate(shapes)])
@@ -332,9 +348,10 @@ def generate_problem(seed, n_cuts=None, kinds=None, n_signal=None, n_background=
     off = corr - np.eye(n_cuts)
     return CutProblem(f"G{seed}", int(seed), events, spec, np.where(spec.direction > 0, lo, hi),
                       np.stack([lo, hi], axis=1), tuple(shapes), tuple(d[1] for d in draws),
-                      float(np.abs(off).max()) if n_cuts > 1 else 0.0)
+                      float(np.abs(off).max()) if n_cuts > 1 else 0.0, irreducible)
 
 
 def issue_problem(seed=0) -> CutProblem:
     """The case of issue 19: two lower cuts and one upper cut, 300 weighted signal and 6000 background events."""
-    return generate_problem(seed, n_cuts=3, kinds=["lower", "lower", "upper"], n_signal=300, n_background=6000)
+    p = generate_problem(seed, n_cuts=3, kinds=["lower", "lower", "upper"], n_signal=300, n_background=6000)
+    return dataclasses.replace(p, name=f"I{seed}")
