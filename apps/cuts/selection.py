@@ -173,7 +173,9 @@ def stochastic_cut(events: Events, spec: CutSpec, scale, objective="asimov", b_m
     N, D = events.n, spec.n_params
     # Δ depends on an event only through its (signal, background) weight pair g: evaluate f once
     # per pair and sample, and sum the weights per pair with one matrix product.
-    pairs, group = np.unique(np.stack([ws, wb], axis=1), axis=0, return_inverse=True)
+    # distinct (signal, background) weight pairs: a 1-D complex unique (lexicographic, like axis=0, ~20x faster)
+    uniq, group = np.unique(ws + 1j * wb, return_inverse=True)
+    pairs = np.stack([uniq.real, uniq.imag], axis=1)
     grouped = len(pairs) <= 16 and not per_event
     # (N, G) one-hot of the pairs, only when grouped (with per-event weights G = N: N² floats)
     onehot = (group.reshape(-1)[:, None] == np.arange(len(pairs))).astype(float) if grouped else None
