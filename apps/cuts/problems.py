@@ -303,7 +303,7 @@ def generate_problem(seed, n_cuts=None, kinds=None, n_signal=None, n_background=
 
     Raises:
         ValueError: a negative seed, ``n_cuts`` outside 1–5, kinds of the wrong length or
-            unknown, yields below 10, ``irreducible`` outside [0, 1].
+            unknown, yields below 5, ``irreducible`` outside [0, 1].
     """
     if not (isinstance(seed, (int, np.integer)) and seed >= 0):
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
@@ -318,8 +318,8 @@ def generate_problem(seed, n_cuts=None, kinds=None, n_signal=None, n_background=
         raise ValueError(f"kinds must be {n_cuts} of 'lower', 'upper', 'window', got {kinds!r}")
     n_signal = int(rng.integers(200, 501)) if n_signal is None else int(n_signal)
     n_background = int(rng.integers(2000, 8001)) if n_background is None else int(n_background)
-    if min(n_signal, n_background) < 10:
-        raise ValueError(f"n_signal and n_background must be at least 10, got {n_signal}, {n_background}")
+    if min(n_signal, n_background) < 5:
+        raise ValueError(f"n_signal and n_background must be at least 5, got {n_signal}, {n_background}")
     irreducible = rng.uniform(0.03, 0.10) if irreducible is None else float(irreducible)
     if not 0.0 <= irreducible <= 1.0:
         raise ValueError(f"irreducible must be a fraction in [0, 1], got {irreducible!r}")

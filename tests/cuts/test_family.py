@@ -95,7 +95,7 @@ def test_restart_starts_are_seeded_and_ordered():
 @pytest.mark.parametrize("seed,kinds", [(11, ["upper"]), (12, ["window", "lower"]), (13, ["lower", "lower", "upper"])])
 def test_defaults_reach_the_exact_grid(seed, kinds):
     """optimize_cuts with its defaults (only the start given) within 1 % of the exact optimum."""
-    p = generate_problem(seed, n_cuts=len(kinds), kinds=kinds, n_signal=100, n_background=800)
+    p = generate_problem(seed, n_cuts=len(kinds), kinds=kinds, n_signal=80, n_background=500)
     g = grid_cuts(p.events, p.spec)
     res = optimize_cuts(p.events, p.spec, p.theta0)
     assert res.hard_value == pytest.approx(hard_objective(p.events, p.spec, res.theta))
