@@ -69,7 +69,8 @@ def family_row(problem, polish=None):
     return {"problem": problem.name, "shape": problem.describe(), "cuts": len(spec.cuts), "thresholds": spec.n_params,
             "reference": kind, "ref_Z": ref["hard_value"], "ours_Z": z_ours, "ratio": z_ours / ref["hard_value"],
             "polish_only_ratio": z_polish / ref["hard_value"], "ours_s": t_ours, "ref_s": t_ref,
-            "ref_signal": float(ev.signal_weights[keep].sum()), "ref_background": float(ev.background_weights[keep].sum()),
+            "ref_signal": float(ev.signal_weights[keep].sum()),
+            "ref_background": float(ev.background_weights[keep].sum()),
             "start_Z": hard_objective(ev, spec, problem.theta0)}
 
 
@@ -99,7 +100,7 @@ def main(argv=None):
     ap.add_argument("--family", action="store_true", help="the generated family instead of problems A and B")
     ap.add_argument("--n-problems", type=at_least(1), default=24, help="generated problems (default 24)")
     ap.add_argument("--seed", type=at_least(0), default=100,
-                    help="first generator seed (default 100; seeds 0-11 and issue cases 1000-1002 were used for tuning)")
+                    help="first generator seed (default 100; tuned on seeds 0-11 and issue cases 1000-1002)")
     ap.add_argument("--polish", type=at_least(0.0, float), default=None,
                     help="ablation: run ours (and the polish-only baseline) with this polish radius in spreads")
     args = ap.parse_args(argv)
@@ -110,7 +111,8 @@ def main(argv=None):
         print(f"\n{len(rows)} problems: ratio min {ratios.min():.4f}, median {np.median(ratios):.4f}, "
               f"{int((ratios < 0.99).sum())} below 0.99; polish-only min "
               f"{min(r['polish_only_ratio'] for r in rows):.4f}, "
-              f"{sum(r['polish_only_ratio'] < 0.99 for r in rows)} below 0.99; ours {sum(r['ours_s'] for r in rows):.0f} s, "
+              f"{sum(r['polish_only_ratio'] < 0.99 for r in rows)} below 0.99; "
+              f"ours {sum(r['ours_s'] for r in rows):.0f} s, "
               f"references {sum(r['ref_s'] for r in rows):.0f} s in all")
         return
     print(estimator_table())

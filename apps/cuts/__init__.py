@@ -3,7 +3,8 @@
 Each event passes with probability ``Π σ(±(x − θ)/s)`` (``s → 0``: the hard cut).
 :func:`stochastic_cut` is a stochgrad batched program whose stochastic-derivative
 alternatives cover every event in closed form; :func:`optimize_cuts` runs Adam
-while annealing ``s`` (unit-free defaults, restarts, a final hard-cut polish); :func:`hard_objective` scores the hard cut you hand back.
+while annealing ``s`` (unit-free defaults, restarts, a final hard-cut polish);
+:func:`hard_objective` scores the hard cut you hand back.
 """
 
 from .events import CutSpec, Events

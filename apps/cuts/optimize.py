@@ -1,4 +1,4 @@
-"""Maximise a cut objective with Adam while annealing the sharpness s toward the hard cut (with restarts and a hard polish).
+"""Maximise a cut objective with Adam while annealing the sharpness s toward the hard cut; restarts; hard polish.
 
 Both methods share the loop (:func:`stochgrad.optim.minimize` with
 :class:`stochgrad.optim.Adam` on an exponentially decaying learning rate) and the
@@ -231,7 +231,7 @@ def optimize_cuts(events: Events, spec: CutSpec, theta0, *, method="stochastic",
         raise ValueError(f"restarts must be a positive integer, got {restarts!r}")
     th0 = spec.check(events, theta0)
     unit = spread(events, spec)
-    if scale is None:  # restart r starts at the r-th of `restarts` sharpnesses from DEFAULT_SCALE[0] down to FIRST_SCALE_MIN
+    if scale is None:  # restart r starts at the r-th of `restarts` sharpnesses DEFAULT_SCALE[0] .. FIRST_SCALE_MIN
         firsts = geometric(DEFAULT_SCALE[0], FIRST_SCALE_MIN, max(restarts, 2))[:restarts, 0]
         schedules = [geometric(f * unit, DEFAULT_SCALE[1] * unit, steps) for f in firsts]
     else:
