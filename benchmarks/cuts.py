@@ -95,7 +95,7 @@ FAMILY_HEADER = (f"{'id':6s} {'shapes[cut kinds]':64s} {'nc':>2s} {'np':>2s} {'r
 
 def main(argv=None):
     """Print the tables."""
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.cuts", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="problem A only")
     ap.add_argument("--family", action="store_true", help="the generated family instead of problems A and B")
     ap.add_argument("--n-problems", type=at_least(1), default=24, help="generated problems (default 24)")
