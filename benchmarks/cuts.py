@@ -45,7 +45,7 @@ def estimator_table(c=1.4, scale=0.1, n=2000, seed=0):
 def family_row(problem, polish=None):
     """One generated problem: the reference (exact grid or best-of-3 DE), ours with defaults, a polish-only baseline.
 
-    The polish-only baseline runs :func:`polish_cuts` (with the radius ours uses: one
+    The polish-only baseline runs :func:`polish_cuts` (with the radius ours uses: 0.1
     spread by default) from the same starts as ours, without any gradient step: what
     the hard-cut coordinate search reaches on its own. ``polish`` overrides the
     defaults' polish radius (in spreads), for the ablation.

@@ -81,7 +81,7 @@ def default_estimator():
 
 DEFAULT_SCALE = (0.3, 0.003)  # sharpness s, start and end, in units of each threshold's variable spread
 DEFAULT_RESTARTS = 8  # annealed runs: from theta0, then from restart_starts
-DEFAULT_POLISH = 1.0  # final hard-cut coordinate refinement within this many spreads of each threshold
+DEFAULT_POLISH = 0.1  # final hard-cut coordinate refinement within this many spreads of each threshold
 FIRST_SCALE_MIN = 0.03  # with restarts, the starting sharpness runs from DEFAULT_SCALE[0] down to this
 DEFAULT_LR = (0.1, 0.002)  # Adam learning rate, start and end, in units of each threshold's variable spread
 
@@ -196,9 +196,12 @@ def optimize_cuts(events: Events, spec: CutSpec, theta0, *, method="stochastic",
     loose and a tight cut on the same variable, for instance), so the defaults run
     :data:`DEFAULT_RESTARTS` annealed runs (the first from ``theta0``, the others from
     stratified signal quantiles, :func:`restart_starts`) of 200 steps × 16 samples
-    and polish each end point on the hard objective (:func:`polish_cuts`, within one
-    spread). These defaults were tuned on ``generate_problem(0..11)`` and
-    ``issue_problem(1000..1002)`` (docs/cuts.md reports them on other seeds).
+    and polish each end point on the hard objective (:func:`polish_cuts`, within
+    0.1 spread: a local refinement; a wider one, one spread, is a coordinate search
+    that on its own solves most generated problems, so it would no longer be the
+    gradient that does the work). These defaults were tuned on
+    ``generate_problem(0..11)`` and ``issue_problem(1000..1002)`` (docs/cuts.md
+    reports them on other seeds).
 
     Args:
         events, spec: data and cut layout.
