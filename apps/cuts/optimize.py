@@ -216,7 +216,8 @@ def optimize_cuts(events: Events, spec: CutSpec, theta0, *, method="stochastic",
         estimator: stochgrad estimator for ``"stochastic"`` (default :func:`default_estimator`).
         n: Monte-Carlo samples per step.
         objective, b_min: see :mod:`apps.cuts.objectives`.
-        seed: integer seed; step ``t`` uses the seed ``(seed, t)``.
+        seed: integer seed; step ``t`` of the first run uses the seed ``(seed, t)``, of
+            restart ``r ≥ 1`` ``(seed, 1000003, r, t)``; the restart starts use ``seed`` too.
         polish: after each run, :func:`polish_cuts` the hard cut within ``polish ×`` :func:`spread`
             of each threshold (0: none).
         restarts: independent annealed runs, the first from ``theta0``, the others from
@@ -226,7 +227,7 @@ def optimize_cuts(events: Events, spec: CutSpec, theta0, *, method="stochastic",
         :class:`CutResult` with the hard cut's objective at the end.
 
     Raises:
-        ValueError: unknown method, ``s <= 0``, bad θ.
+        ValueError: unknown method, ``s <= 0``, bad θ, ``restarts < 1``, ``polish < 0``.
     """
     if method not in ("stochastic", "sigmoid"):
         raise ValueError(f"method must be 'stochastic' or 'sigmoid', got {method!r}")
