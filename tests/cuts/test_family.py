@@ -105,3 +105,10 @@ def test_defaults_reach_the_exact_grid(seed, kinds):
     res = optimize_cuts(p.events, p.spec, p.theta0)
     assert res.hard_value == pytest.approx(hard_objective(p.events, p.spec, res.theta))
     assert res.hard_value >= 0.99 * g["hard_value"]
+
+
+@pytest.mark.parametrize("kw,match", [(dict(restarts=0), "restarts"), (dict(polish=-1.0), "polish")])
+def test_optimiser_rejects_bad_restarts_and_polish(kw, match):
+    p = generate_problem(1, n_cuts=1, kinds=["lower"], n_signal=10, n_background=20)
+    with pytest.raises(ValueError, match=match):
+        optimize_cuts(p.events, p.spec, p.theta0, steps=2, **kw)
