@@ -173,9 +173,12 @@ def stochastic_cut(events: Events, spec: CutSpec, scale, objective="asimov", b_m
     N, D = events.n, spec.n_params
     # Δ depends on an event only through its (signal, background) weight pair g: evaluate f once
     # per pair and sample, and sum the weights per pair with one matrix product.
-    pairs, group = np.unique(np.stack([ws, wb], axis=1), axis=0, return_inverse=True)
-    onehot = (group.reshape(-1)[:, None] == np.arange(len(pairs))).astype(float)  # (N, G)
+    # distinct (signal, background) weight pairs: a 1-D complex unique (lexicographic, like axis=0, ~20x faster)
+    uniq, group = np.unique(ws + 1j * wb, return_inverse=True)
+    pairs = np.stack([uniq.real, uniq.imag], axis=1)
     grouped = len(pairs) <= 16 and not per_event
+    # (N, G) one-hot of the pairs, only when grouped (with per-event weights G = N: N² floats)
+    onehot = (group.reshape(-1)[:, None] == np.arange(len(pairs))).astype(float) if grouped else None
 
     def flip_delta(S, B, val, k):
         """Δ_i per sample and event ``(c, N)``: f with event i flipped, minus f."""
@@ -185,8 +188,12 @@ def stochastic_cut(events: Events, spec: CutSpec, scale, objective="asimov", b_m
     def alt_sum(S, B, val, k, w_off, w_on):
         """Σ_i weight_i · Δ_i ``(c, D)`` for every sample."""
         if not grouped:
-            delta = flip_delta(S, B, val, k)
-            return (k * delta) @ w_off + ((1 - k) * delta) @ w_on
+            # only events with a non-zero flip weight contribute (the others sit beyond the ±50 s clip of
+            # every threshold, where the weights are exactly 0): the sum is the same, the work smaller
+            act = np.flatnonzero((w_off > 0).any(axis=1) | (w_on > 0).any(axis=1))
+            ka = k[:, act]
+            delta = f(S[:, None] + (1.0 - 2.0 * ka) * ws[act], B[:, None] + (1.0 - 2.0 * ka) * wb[act]) - val[:, None]
+            return (ka * delta) @ w_off[act] + ((1 - ka) * delta) @ w_on[act]
         G = len(pairs)
         down = f(S[:, None] - pairs[:, 0], B[:, None] - pairs[:, 1]) - val[:, None]  # (c, G)
         up = f(S[:, None] + pairs[:, 0], B[:, None] + pairs[:, 1]) - val[:, None]

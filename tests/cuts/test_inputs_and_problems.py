@@ -36,7 +36,7 @@ def test_nonpositive_scale(s):
     with pytest.raises(ValueError, match="scale"):
         traced_cut(ev, spec, s)
     with pytest.raises(ValueError, match="scale"):
-        optimize_cuts(ev, spec, [0.0, 1.0], scale=(s, 0.1), steps=2)
+        optimize_cuts(ev, spec, [0.0, 1.0], scale=(s, 0.1), steps=2, restarts=1)
 
 
 def test_other_bad_input():
@@ -93,7 +93,8 @@ def test_scan_matches_brute_force():
 def test_problem_a_optimum_close_to_scan():
     ev, spec, c0 = problem_a(0)
     scan = scan_one_cut(ev)
-    res = optimize_cuts(ev, spec, c0, steps=200, scale=(0.5, 0.01), lr=(0.1, 0.002), n=32, seed=0)
+    res = optimize_cuts(ev, spec, c0, steps=200, scale=(0.5, 0.01), lr=(0.1, 0.002), n=32, seed=0, restarts=1,
+                        polish=0.0)
     lo, hi = scan["interval"]
     assert max(lo - res.theta[0], res.theta[0] - hi, 0.0) < 0.01
     assert scan["best"] - res.hard_value < 0.01
