@@ -52,7 +52,7 @@ def part_global(ev, args, out):
 
     import stochgrad as sg
 
-    warm = args.steps - max(1, int(round(args.tail * args.steps)))
+    warm = args.steps - max(1, int(round(args.tail * args.steps))) - int(round(0.125 * args.steps))
     lr = sg.optim.exponential_decay(args.lr, args.lr_tail, warm)
     res = {}
     for r0 in (0.4, 1.5):
@@ -66,8 +66,8 @@ def part_global(ev, args, out):
     a, b = res[0.4], res[1.5]
     diff, dse = a["R"] - b["R"], float(np.hypot(a["R_stderr"], b["R_stderr"]))
     print(f"\n{len(ev.counts)} events, {args.seeds} independent runs per start, {args.steps} steps × {args.samples} "
-          f"histories per event, Adam lr {args.lr} → {args.lr_tail}, then {a['tail_steps']} tail steps at "
-          f"{args.lr_tail} without momentum, averaged\n")
+          f"histories per event: Adam, lr {args.lr} → {args.lr_tail} over {warm} steps, then {args.steps - warm} "
+          f"steps at {args.lr_tail} without momentum, the last {a['tail_steps']} averaged\n")
     print("| start | R* (mean of the runs' tail averages) ± sd/√n | sd over runs | runs' R* | wall time |")
     print("|---|---:|---:|---|---:|")
     for r0, s in res.items():

@@ -115,7 +115,7 @@ def _lr_schedule(args):
         return args.lr
     import stochgrad as sg
 
-    warm = args.steps - max(1, int(round(args.tail * args.steps)))
+    warm = args.steps - max(1, int(round(args.tail * args.steps))) - int(round(args.burn * args.steps))
     return sg.optim.exponential_decay(args.lr, args.lr_tail, warm) if warm >= 1 else args.lr
 
 
@@ -168,6 +168,7 @@ def cmd_optimize(args):
         summ, secs = opt.timed(opt.optimize_seeds, ev, r0=args.r0, n_seeds=args.seeds, seed=args.seed,
                                callback=lambda run, rec: pbar(rec), steps=args.steps, lr=lr,
                                lr_tail=None if args.lr_decay != 1.0 else args.lr_tail, tail=args.tail,
+                               burn=args.burn,
                                estimator=est, loss=args.loss, alpha=args.alpha, samples=args.samples,
                                optimizer=args.optimizer, ptmin=args.ptmin, width=args.width)
     runs = [_run_record(r) for r in summ["results"]]
@@ -235,6 +236,13 @@ def _decay(text):
     v = finite_float(text)
     if not 0 < v <= 1:
         raise argparse.ArgumentTypeError(f"must be in (0, 1], got {v:g}")
+    return v
+
+
+def _burn(text):
+    v = finite_float(text)
+    if not 0 <= v < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {v:g}")
     return v
 
 
@@ -392,6 +400,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lr-tail", type=positive_float, default=0.04,
                    help="the tail's constant rate (Adam without momentum: the noise floor, in log R per step)")
     p.add_argument("--tail", type=_fraction, default=0.5, help="fraction of the steps in the averaged tail")
+    p.add_argument("--burn", type=_burn, default=0.125,
+                   help="fraction of the steps run at --lr-tail without momentum before the averaged tail")
     p.add_argument("--lr-decay", type=_decay, default=1.0,
                    help="legacy: multiply the learning rate by this each step (floor lr/20), no tail phase")
     p.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")

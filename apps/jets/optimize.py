@@ -66,28 +66,37 @@ def run_seed(seed, r0, run=0):
     return _key(seed, int(round(1e6 * float(r0))), run)
 
 
-def noise_floor_update(optimizer, lr, lr_tail, steps, tail=0.5):
-    """The update object of a run: a descent phase, then a tail at a stated noise floor.
+def noise_floor_update(optimizer, lr, lr_tail, steps, tail=0.5, burn=0.125):
+    """The update object of a run: a descent phase, then a momentum-free phase at a stated noise floor.
 
-    The first ``steps − n_tail`` steps use ``optimizer`` (``"adam"`` or ``"sgd"``) at
-    ``lr`` (a number or a schedule). With ``lr_tail`` set, the last
-    ``n_tail = max(1, round(tail · steps))`` steps restart the optimiser's state with
-    constant rate ``lr_tail`` and, for Adam, no momentum (``b1 = 0``: each step is
-    ``lr_tail · g / rms(g)``, the rms over the tail so far). Without momentum the tail
-    iterates relax to the optimum within a few steps and then jitter about it, so
-    their average (:func:`tail_average`) has no memory of the side the run started
-    from; its noise floor is the jitter, ``lr_tail`` per step in log R.
-    ``lr_tail = None`` keeps one optimiser at ``lr`` throughout (the previous behaviour).
+    The first ``steps − n_tail − n_burn`` steps use ``optimizer`` (``"adam"`` or
+    ``"sgd"``) at ``lr`` (a number or a schedule). With ``lr_tail`` set, the last
+    ``n_burn + n_tail`` steps (``n_tail = max(1, round(tail · steps))``,
+    ``n_burn = round(burn · steps)``) restart the optimiser's state with constant rate
+    ``lr_tail`` and, for Adam, no momentum (``b1 = 0``: each step is
+    ``lr_tail · g / rms(g)``, the rms over this phase so far). Without momentum the
+    iterates relax to the optimum within a few steps (the ``n_burn`` steps, not
+    averaged, absorb the descent phase's overshoot) and then jitter about it, so the
+    average of the last ``n_tail`` (:func:`tail_average`) has no memory of the side
+    the run started from. The noise floor: steps of ``lr_tail`` in log R, scaled by
+    ``g/rms(g)``. ``lr_tail = None`` keeps one optimiser at ``lr`` throughout
+    (the previous behaviour; ``burn`` unused).
 
     Returns:
         ``(update object, n_tail)``.
+
+    Raises:
+        ValueError: ``tail`` not in (0, 1], or no room for the burn-in.
     """
     n_tail = _n_tail(steps, tail)
     first = sg.optim.Adam(lr) if optimizer == "adam" else sg.optim.SGD(lr)
     if lr_tail is None:
         return first, n_tail
+    if not 0 <= burn < 1:
+        raise ValueError(f"burn must be a fraction in [0, 1), got {burn!r}")
+    n_burn = min(int(round(burn * steps)), steps - n_tail)
     second = sg.optim.Adam(lr_tail, b1=0.0) if optimizer == "adam" else sg.optim.SGD(lr_tail)
-    return _Phased(first, second, steps - n_tail), n_tail
+    return _Phased(first, second, steps - n_tail - n_burn), n_tail
 
 
 class _Phased:
@@ -321,15 +330,17 @@ def per_event_estimate(events, log_r, estimator, loss="window", alpha=1.0, sampl
 
 def optimize_global(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="window", alpha=1.0,
                     samples=16, seed=0, optimizer="adam", progress=False, ptmin=20.0, width=15.0,
-                    program=None, executor=None, replay=(), callback=None, lr_tail=None, tail=0.5):
+                    program=None, executor=None, replay=(), callback=None, lr_tail=None, tail=0.5,
+                    burn=0.125):
     """Find one jet radius for all events by Adam/SGD on θ = log R, and its tail average.
 
     Seed rule: step ``k`` draws its histories from the engine seed
     :func:`step_seed(seed, k) <step_seed>` (a hash of ``(seed, k)``), fresh at every
     step. For independent runs give each its own ``seed`` (:func:`run_seed`,
-    :func:`optimize_seeds`). The last ``tail`` fraction of the steps runs at
-    ``lr_tail`` (:func:`noise_floor_update`; ``None``: ``lr`` throughout) and their
-    iterates are averaged into ``result.R_tail`` (:func:`tail_average`).
+    :func:`optimize_seeds`). The last ``tail + burn`` fraction of the steps runs at
+    ``lr_tail`` without momentum (:func:`noise_floor_update`; ``None``: ``lr``
+    throughout) and the iterates of the last ``tail`` fraction are averaged into
+    ``result.R_tail`` (:func:`tail_average`).
 
     ``program``/``executor``/``replay``/``callback`` serve :mod:`apps.jets.distributed`:
     a partitioned program run on an executor (same numbers), recorded steps
@@ -344,7 +355,7 @@ def optimize_global(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="win
     estimator = estimator or sg.ScoreFunction("leave_one_out")
     if not (np.isfinite(r0) and r0 > 0):
         raise ValueError(f"r0 must be a positive radius, got {r0!r}")
-    update, n_tail = noise_floor_update(optimizer, lr, lr_tail, steps, tail)
+    update, n_tail = noise_floor_update(optimizer, lr, lr_tail, steps, tail, burn)
     prog = program if program is not None else global_program(events, loss, alpha, samples, ptmin, width)
 
     def estimate(theta, step):

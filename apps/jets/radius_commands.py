@@ -27,7 +27,7 @@ __all__ = ["run_radius_map", "register"]
 SCAN_RADII = tuple(np.round(np.arange(0.2, 1.6001, 0.05), 3))
 
 
-def run_radius_map(events, background=None, kind="quartiles", split_seed=0, r_ref=0.4, steps=40, lr=0.1,
+def run_radius_map(events, background=None, kind="quartiles", split_seed=0, r_ref=0.4, steps=48, lr=0.1,
                    lr_tail=0.04, tail=0.5, samples=4, seed=0, alpha=1.0, ptmin=20.0, width=15.0, window=15.0,
                    n_resamples=1000, scan_radii=SCAN_RADII, progress=None):
     """Fit a per-event R map and a global R on a training half; score both on the test half and a background.
@@ -209,7 +209,7 @@ def register(sub):
     p.add_argument("--map", choices=rm.KINDS[:2], default="quartiles")
     p.add_argument("--split-seed", type=seed_int, default=0)
     p.add_argument("--r-ref", type=positive_float, default=0.4, help="anti-kT radius of the leading-jet pT")
-    p.add_argument("--steps", type=positive_int, default=40)
+    p.add_argument("--steps", type=positive_int, default=48)
     p.add_argument("--lr", type=positive_float, default=0.1)
     p.add_argument("--lr-tail", type=positive_float, default=0.04)
     p.add_argument("--tail", type=_fraction, default=0.5, help="fraction of the steps averaged")

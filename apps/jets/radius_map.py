@@ -127,7 +127,8 @@ class RadiusMap:
         return d
 
 
-def fit_map(rmap, events, pt, r0=0.8, steps=40, lr=0.08, lr_tail=0.02, tail=0.5, estimator=None, loss="window",
+def fit_map(rmap, events, pt, r0=0.8, steps=48, lr=0.1, lr_tail=0.04, tail=0.5, burn=0.125, estimator=None,
+            loss="window",
             alpha=1.0, samples=4, seed=0, ptmin=20.0, width=15.0, callback=None):
     """Fit ``rmap``'s parameters on ``events`` by Adam on the expected loss, then average the tail.
 
@@ -135,7 +136,8 @@ def fit_map(rmap, events, pt, r0=0.8, steps=40, lr=0.08, lr_tail=0.02, tail=0.5,
         rmap: a :class:`RadiusMap` (its transform frozen from these training events).
         events, pt: the training events and their leading-jet pT.
         r0: starting radius of every bin / the intercept.
-        steps, lr, lr_tail, tail: as :func:`apps.jets.optimize.optimize_global`.
+        steps, lr, lr_tail, tail, burn: as :func:`apps.jets.optimize.optimize_global` (``lr``
+            a number decays exponentially to ``lr_tail`` over the descent phase).
         estimator: a per-event-capable estimator (default score function, leave-one-out per event).
         seed: step ``k`` uses the engine seed ``step_seed(seed, k)``.
         others: the loss's, as :func:`~apps.jets.optimize.per_event_estimate`.
@@ -155,7 +157,10 @@ def fit_map(rmap, events, pt, r0=0.8, steps=40, lr=0.08, lr_tail=0.02, tail=0.5,
     w0[0] = np.log(r0)
     if rmap.kind == "quartiles":
         w0[:] = np.log(r0)
-    update, n_tail = opt.noise_floor_update("adam", lr, lr_tail, steps, tail)
+    if not callable(lr) and lr_tail is not None:
+        warm = steps - opt._n_tail(steps, tail) - int(round(burn * steps))
+        lr = sg.optim.exponential_decay(lr, lr_tail, warm) if warm >= 1 else lr
+    update, n_tail = opt.noise_floor_update("adam", lr, lr_tail, steps, tail, burn)
 
     def estimate(w, step):
         v, g, se = opt.per_event_estimate(events, phi @ w, estimator, loss, alpha, samples, opt.step_seed(seed, step),
