@@ -140,14 +140,34 @@ def part_map(ev, bkg, args, out):
     from apps.jets import radius_plots
     from apps.jets.radius_commands import print_report, run_radius_map
 
-    t0 = time.perf_counter()
-    res, mjj = run_radius_map(ev, bkg, "quartiles", split_seed=args.seed, steps=args.map_steps, lr=args.lr,
-                              lr_tail=args.lr_tail, tail=args.tail, samples=args.samples, seed=args.seed,
-                              n_resamples=args.bootstrap)
-    res["seconds"] = time.perf_counter() - t0
-    print()
-    print_report(res)
-    print(f"({res['seconds']:.0f} s; fits {res['fit_seconds']:.0f} s)")
+    fits = []
+    for j in range(args.map_seeds):  # independent fits (own streams): the Monte-Carlo spread of the result
+        t0 = time.perf_counter()
+        res, mjj = run_radius_map(ev, bkg, "quartiles", split_seed=args.seed, steps=args.map_steps, lr=args.lr,
+                                  lr_tail=args.lr_tail, tail=args.tail, samples=args.samples, seed=args.seed + j,
+                                  n_resamples=args.bootstrap)
+        res["seconds"] = time.perf_counter() - t0
+        fits.append(res)
+        if j == 0:
+            first, first_mjj = res, mjj
+            print()
+            print_report(res)
+            print(f"({res['seconds']:.0f} s; fits {res['fit_seconds']:.0f} s)", flush=True)
+    res, mjj = first, first_mjj
+    if len(fits) > 1:
+        print(f"\n{len(fits)} independent fits (fit seeds {args.seed}..{args.seed + len(fits) - 1}; same split): "
+              "test-half fraction within ±15 GeV")
+        print("| fit seed | R per pT quartile | global R | map | global | map − global |")
+        print("|---:|---|---:|---:|---:|---:|")
+        for j, f in enumerate(fits):
+            t = f["test"]
+            print(f"| {args.seed + j} | {', '.join(f'{r:.3f}' for r in f['map']['R_per_bin'])} | {f['global']['R']:.3f} | "
+                  f"{t['map']['frac_window']:.3f} | {t['global']['frac_window']:.3f} | "
+                  f"{t['map_minus_global']['d_frac_window']:+.3f} |")
+        d = np.array([f["test"]["map_minus_global"]["d_frac_window"] for f in fits])
+        fm = np.array([f["test"]["map"]["frac_window"] for f in fits])
+        print(f"map fraction {fm.mean():.3f}, Monte-Carlo sd over fits {fm.std(ddof=1):.3f}; map − global "
+              f"{d.mean():+.3f}, sd over fits {d.std(ddof=1):.3f}")
     t, g = res["test"], res["global"]["R"]
     radius_plots.mjj_summary_figure(
         [("R(pT_lead) map, fitted on the training half", mjj["test"]["map"], t["map"]),
@@ -155,12 +175,14 @@ def part_map(ev, bkg, args, out):
         os.path.join(out, "jets_radius_map_test.png"), title=f"test half ({res['split']['n_test']} events), hard anti-kT")
     if bkg is not None:
         b = res["background"]
-        radius_plots.mjj_summary_figure(
-            [("R(pT_lead) map", mjj["background"]["map"], b["map"]),
-             (f"global R = {g:.3f}", mjj["background"]["global"], b["global"])],
-            os.path.join(out, "jets_radius_map_zbb.png"), title="Z→bb̄ background, hard anti-kT",
-            label="Pythia 8 qq̄ → Z/γ* → bb̄, √s = 13 TeV")
-    return res
+        series = [("R(pT_lead) map (gradient fit)", mjj["background"]["map"], b["map"]),
+                  (f"global R = {g:.3f}", mjj["background"]["global"], b["global"])]
+        if "hard_scan_map" in b:
+            series.append(("quartile map by hard scan (reference)", mjj["background"]["hard_scan_map"],
+                           b["hard_scan_map"]))
+        radius_plots.mjj_summary_figure(series, os.path.join(out, "jets_radius_map_zbb.png"),
+                                        title="Z→bb̄ background, hard anti-kT", label="Pythia 8 qq̄ → Z/γ* → bb̄, √s = 13 TeV")
+    return {"fits": fits}
 
 
 def main(argv=None):
@@ -174,6 +196,7 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, default=4)
     ap.add_argument("--steps", type=int, default=48)
     ap.add_argument("--map-steps", type=int, default=48)
+    ap.add_argument("--map-seeds", type=int, default=3, help="independent fits of the map (Monte-Carlo spread)")
     ap.add_argument("--samples", type=int, default=4)
     ap.add_argument("--lr", type=float, default=0.1)
     ap.add_argument("--lr-tail", type=float, default=0.04)

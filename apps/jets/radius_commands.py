@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from apps.cliutil import CliError, Outputs, at_least, nonneg_float, positive_float, positive_int, seed_int, sibling
@@ -96,6 +98,15 @@ def run_radius_map(events, background=None, kind="quartiles", split_seed=0, r_re
                                "map_minus_this": paired_difference(m_map, m_best, window, n_resamples=n_resamples,
                                                                    seed=1)}
     samples_out = {"test": {"map": m_map, "global": m_glob, "best_global": m_best}}
+    ref = None
+    if kind == "quartiles":  # the same map, each bin's R by a hard scan on the training half (no gradients)
+        ref = _hard_scan_quartiles(rmap, ev_tr, pt[train], scan_radii, ptmin, window)
+        m_ref = rm.hard_mjj(ev_te, ref.radii(pt[test]), ptmin)
+        out["hard_scan_map"] = {"R_per_bin": np.exp(ref.w).tolist(),
+                                **mass_summary(m_ref, window, n_resamples=n_resamples, seed=1),
+                                "minus_global": paired_difference(m_ref, m_glob, window, n_resamples=n_resamples,
+                                                                  seed=1)}
+        samples_out["test"]["hard_scan_map"] = m_ref
     if background is not None:
         pb = rm.leading_pt(background, r_ref, ptmin)
         b_map = rm.hard_mjj(background, rmap.radii(pb), ptmin)
@@ -105,7 +116,21 @@ def run_radius_map(events, background=None, kind="quartiles", split_seed=0, r_re
                              "global": mass_summary(b_glob, **kw),
                              "map_minus_global": paired_difference(b_map, b_glob, **kw)}
         samples_out["background"] = {"map": b_map, "global": b_glob}
+        if ref is not None:
+            b_ref = rm.hard_mjj(background, ref.radii(pb), ptmin)
+            out["background"]["hard_scan_map"] = mass_summary(b_ref, **kw)
+            samples_out["background"]["hard_scan_map"] = b_ref
     return out, samples_out
+
+
+def _hard_scan_quartiles(rmap, events, pt, radii, ptmin, window):
+    """Reference map: per pT bin of ``rmap``, the R of ``radii`` with the largest hard-anti-kT window fraction."""
+    bins = rmap.design(pt).argmax(axis=1)
+    inside = np.array([np.abs(np.nan_to_num(rm.hard_mjj(events, R, ptmin), nan=np.inf) - 125.0) < window
+                       for R in radii])
+    best = [float(radii[int(np.argmax(inside[:, bins == q].mean(axis=1)))]) if np.any(bins == q) else 0.8
+            for q in range(rmap.n_params)]
+    return rm.RadiusMap(rmap.kind, rmap.edges, w=np.log(best))
 
 
 def _table(title, rows, window):
@@ -136,17 +161,25 @@ def print_report(out):
     _table("test half (hard anti-kT at the predicted radii):", [
         ("R(pT_lead) map (fitted on the training half)", t["map"]),
         (f"global R = {out['global']['R']:.3f} (fitted on the training half)", t["global"]),
-        (f"global R = {b['R']:.2f} (best of a hard scan on the test half itself)", b)], w)
+        (f"global R = {b['R']:.2f} (best of a hard scan on the test half itself)", b)]
+        + ([(f"quartile map by hard scan on the training half (R = "
+             f"{', '.join(f'{r:.2f}' for r in out['hard_scan_map']['R_per_bin'])}), no gradients",
+             out["hard_scan_map"])] if "hard_scan_map" in out else []), w)
     d, d2 = t["map_minus_global"], b["map_minus_this"]
     print(f"Δ fraction in window, map − global(train fit) = {d['d_frac_window']:+.3f} ± {d['d_frac_window_sd']:.3f}; "
           f"map − best global on test = {d2['d_frac_window']:+.3f} ± {d2['d_frac_window_sd']:.3f}")
+    if "hard_scan_map" in out:
+        d3 = out["hard_scan_map"]["minus_global"]
+        print(f"Δ fraction in window, hard-scan quartile map − global(train fit) = {d3['d_frac_window']:+.3f} ± "
+              f"{d3['d_frac_window_sd']:.3f}")
     tr = out["train"]
     print(f"training half: map {tr['map']['frac_window']:.3f} ± {tr['map']['frac_window_sd']:.3f}, global "
           f"{tr['global']['frac_window']:.3f} ± {tr['global']['frac_window_sd']:.3f} in the window")
     if "background" in out:
         bg = out["background"]
         _table(f"background ({bg['n_events']} events, never fitted on):", [
-            ("R(pT_lead) map", bg["map"]), (f"global R = {out['global']['R']:.3f}", bg["global"])], w)
+            ("R(pT_lead) map", bg["map"]), (f"global R = {out['global']['R']:.3f}", bg["global"])]
+            + ([("quartile map by hard scan (reference)", bg["hard_scan_map"])] if "hard_scan_map" in bg else []), w)
         db = bg["map_minus_global"]
         print(f"background Δ fraction in the 125 ± {w:g} GeV window, map − global = {db['d_frac_window']:+.3f} ± "
               f"{db['d_frac_window_sd']:.3f}; Δ median = {db['d_median']:+.1f} ± {db['d_median_sd']:.1f} GeV")
@@ -190,7 +223,7 @@ def cmd_radius_map(args):
         radius_plots.mjj_summary_figure(
             [("R(pT_lead) map", mjj["background"]["map"], bg["map"]),
              (f"global R = {out['global']['R']:.3f}", mjj["background"]["global"], bg["global"])], png_b,
-            width=args.window, title=f"background {args.background}, hard anti-kT", label="background")
+            width=args.window, title=f"background {os.path.basename(args.background)}, hard anti-kT", label="background")
     print(f"-> {args.json}, {png}" + (f", {png_b}" if png_b else ""))
     return 0
 

@@ -46,7 +46,7 @@ def runs_figure(starts, path, loss="window"):
             ax[0].axvspan(n - s["tail_steps"] - 0.5, n - 0.5, color="0.9", zorder=0,
                           label="tail (averaged)" if i == 0 else None)
         ax[0].set(xlabel="step", ylabel="jet radius R")
-        ax[1].set(xlabel="step", ylabel=f"expected {loss} loss (one step's estimate)")
+        ax[1].set(xlabel="step", ylabel=f"{loss} loss (estimate per step)")
         for a in ax:
             a.legend(fontsize="x-small")
             _exp_label(a)
