@@ -72,7 +72,7 @@ def mjj_summary_figure(samples, path, width=15.0, bins=60, range_=(0.0, 300.0), 
 
     with _style() as plt:
         fig, ax = plt.subplots(figsize=(10, 7.5))
-        n_res = None
+        n_res, top = None, 0.0
         for lab, m, s in samples:
             m = np.asarray(m, dtype=float).ravel()
             ok = np.isfinite(m)
@@ -86,6 +86,7 @@ def mjj_summary_figure(samples, path, width=15.0, bins=60, range_=(0.0, 300.0), 
             text = (f"{lab}\n median {s['median']:.1f}±{s['median_sd']:.1f}, IQR {s['iqr']:.1f}±{s['iqr_sd']:.1f} GeV,"
                     f" in window {s['frac_window']:.3f}±{s['frac_window_sd']:.3f}")
             st = ax.stairs(counts, edges, label=text, lw=1.5)
+            top = max(top, float(np.max(counts + err)) if len(counts) else 0.0)
             ax.stairs(counts + err, edges, baseline=np.maximum(counts - err, 0), fill=True, alpha=0.25,
                       color=st.get_edgecolor(), lw=0)
             n_res = s["n_resamples"]
@@ -97,7 +98,7 @@ def mjj_summary_figure(samples, path, width=15.0, bins=60, range_=(0.0, 300.0), 
         unit = f"{(range_[1] - range_[0]) / bins:g} GeV"
         ax.set_ylabel(f"fraction / {unit}" if density else f"events / {unit}")
         ax.set_xlim(*range_)
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(0, top * (1.35 + 0.22 * len(samples)) or 1.0)  # room for the legend above the histograms
         note = f"± : event-to-event bootstrap sd ({n_res} resamples); bands: Poisson"
         ax.legend(fontsize="xx-small", loc="upper right", title=f"{title}\n{note}" if title else note,
                   title_fontsize="xx-small")
