@@ -138,7 +138,7 @@ def part_widths(ev, radii, args, out):
         rows.append((label, s))
         hists.append((label, m, s))
     print(f"\nhard anti-kT, {len(ev.counts)} events; ± = event-to-event bootstrap sd ({args.bootstrap} resamples)\n")
-    print("| clustering | median mjj (GeV) | IQR (GeV) | fraction |mjj−125| < 15 GeV | two-jet fraction |")
+    print("| clustering | median mjj (GeV) | IQR (GeV) | fraction within ±15 GeV of 125 | two-jet fraction |")
     print("|---|---:|---:|---:|---:|")
     for label, w in rows:
         print(f"| {label} | {w['median']:.1f} ± {w['median_sd']:.1f} | {w['iqr']:.1f} ± {w['iqr_sd']:.1f} | "

@@ -209,7 +209,7 @@ def cmd_scan(args):
     if not finite:
         raise CliError("the expected loss is not finite at any R of the grid (no usable events?)")
     best = min(finite, key=lambda r: r["loss"])
-    print(f"| R | expected {args.loss} loss ± MC stderr | two-jet fraction | |mjj−125|<{args.width:g} fraction |")
+    print(f"| R | expected {args.loss} loss ± MC stderr | two-jet fraction | fraction within ±{args.width:g} GeV of 125 |")
     print("|---:|---|---:|---:|")
     for r in rows:
         mark = " ←" if r is best else ""
@@ -366,7 +366,7 @@ def cmd_widths(args):
     radius_plots.mjj_summary_figure(hists, png, width=args.window,
                                     title=f"anti-kT, two leading jets, pT > {args.ptmin:g} GeV")
     print(f"± = event-to-event bootstrap sd ({args.bootstrap} resamples of the {len(ev.counts)} events)")
-    print(f"| clustering | median mjj (GeV) | IQR (GeV) | fraction |mjj−125| < {args.window:g} | two-jet fraction |")
+    print(f"| clustering | median mjj (GeV) | IQR (GeV) | fraction within ±{args.window:g} GeV of 125 | two-jet fraction |")
     print("|---|---:|---:|---:|---:|")
     for w in rows:
         print(f"| {w['label']} | {w['median']:.1f} ± {w['median_sd']:.1f} | {w['iqr']:.1f} ± {w['iqr_sd']:.1f} | "

@@ -135,7 +135,7 @@ def _hard_scan_quartiles(rmap, events, pt, radii, ptmin, window):
 
 def _table(title, rows, window):
     print(title)
-    print(f"| clustering | median mjj (GeV) | IQR (GeV) | fraction |mjj−125| < {window:g} | two-jet fraction |")
+    print(f"| clustering | median mjj (GeV) | IQR (GeV) | fraction within ±{window:g} GeV of 125 | two-jet fraction |")
     print("|---|---:|---:|---:|---:|")
     for label, w in rows:
         print(f"| {label} | {w['median']:.1f} ± {w['median_sd']:.1f} | {w['iqr']:.1f} ± {w['iqr_sd']:.1f} | "
