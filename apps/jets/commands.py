@@ -135,6 +135,8 @@ def cmd_optimize(args):
     if args.seeds > 1 and (distributed or args.per_event):
         raise CliError("--seeds > 1 runs independent local optimisations of one global R; it is not available "
                        "with --per-event, --scheduler or --resume")
+    if args.lr is None:  # the tail schedule starts higher; per-event and distributed runs keep their constant rate
+        args.lr = 0.05 if (distributed or args.per_event) else 0.1
     outputs, js, png = _outputs(args, args.json)
     mjj_png = None if args.per_event else outputs.add(sibling(js, "_mjj.png"), "mjj plot (beside --json)", kind="image")
     outputs.check()
@@ -395,8 +397,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seeds", type=positive_int, default=None,
                    help="independent runs (own random streams each); R* = mean of their tail averages ± sd/sqrt(n) "
                         "(default 4; 1 with --per-event/--scheduler/--resume)")
-    p.add_argument("--lr", type=positive_float, default=0.1,
-                   help="learning rate on log R at the start (decays exponentially to --lr-tail over the descent phase)")
+    p.add_argument("--lr", type=positive_float, default=None,
+                   help="learning rate on log R at the start, decaying exponentially to --lr-tail over the descent "
+                        "phase (default 0.1; 0.05, constant, with --per-event/--scheduler/--resume)")
     p.add_argument("--lr-tail", type=positive_float, default=0.04,
                    help="the tail's constant rate (Adam without momentum: the noise floor, in log R per step)")
     p.add_argument("--tail", type=_fraction, default=0.5, help="fraction of the steps in the averaged tail")
