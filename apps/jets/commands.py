@@ -187,7 +187,7 @@ def cmd_optimize(args):
            "seconds": secs, "n_events": int(len(ev.counts)), "settings": settings}
     outputs.write_json(js, out)
     radius_plots.runs_figure([(f"R0 = {args.r0:g}", out)], png, loss=args.loss)
-    plots.mjj_at_radii(ev, [("start", args.r0), ("R*", out["R"])], mjj_png, ptmin=args.ptmin, width=args.width)
+    _mjj_summary_plot(ev, [(f"start R = {args.r0:g}", args.r0), (f"R* = {out['R']:.3f}", out["R"])], mjj_png, args)
     if args.seeds > 1:
         unc = f" ± {out['R_stderr']:.4f} (sd {out['R_sd']:.4f} over {args.seeds} independent runs)"
     else:
@@ -195,6 +195,20 @@ def cmd_optimize(args):
     print(f"R* = {out['R']:.4f}{unc}, each run's mean R over its last {tail} steps; "
           f"final loss {runs[0]['loss_history'][-1]:.5g}  ({secs:.1f} s)  -> {args.json}, {png}")
     return 0
+
+
+def _mjj_summary_plot(ev, radii, path, args):
+    """Hard anti-kT mjj at each ``(label, R)`` with median, IQR and window fraction ± bootstrap sd in the legend."""
+    from . import radius_plots
+    from .radius_map import hard_mjj
+    from .robust import mass_summary
+
+    series = []
+    for label, R in radii:
+        m = hard_mjj(ev, R, args.ptmin)
+        series.append((label, m, mass_summary(m, args.width, seed=args.seed)))
+    return radius_plots.mjj_summary_figure(series, path, width=args.width,
+                                           title=f"anti-kT, two leading jets, pT > {args.ptmin:g} GeV")
 
 
 def cmd_scan(args):
