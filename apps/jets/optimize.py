@@ -373,7 +373,7 @@ def optimize_global(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="win
     return res
 
 
-def optimize_seeds(events, r0=0.4, n_seeds=4, seed=0, callback=None, **kw):
+def optimize_seeds(events, r0=0.4, n_seeds=4, seed=0, callback=None, first_run=0, **kw):
     """``n_seeds`` independent runs of :func:`optimize_global` from ``r0``; R* with its uncertainty.
 
     Run ``j`` uses the seed :func:`run_seed(seed, r0, j) <run_seed>`, so its streams
@@ -386,6 +386,8 @@ def optimize_seeds(events, r0=0.4, n_seeds=4, seed=0, callback=None, **kw):
         n_seeds: independent runs (≥ 1; the uncertainty needs ≥ 2).
         seed: the user's seed.
         callback: ``callback(run, record)`` after every step of every run.
+        first_run: index of the first run (runs ``first_run … first_run + n_seeds − 1``;
+            run ``j``'s result depends on ``j`` only, so runs can be added later).
         **kw: forwarded to :func:`optimize_global` (``steps``, ``lr``, ``lr_tail``, ``tail``, ...).
 
     Returns:
@@ -395,7 +397,7 @@ def optimize_seeds(events, r0=0.4, n_seeds=4, seed=0, callback=None, **kw):
     """
     if isinstance(n_seeds, bool) or not isinstance(n_seeds, (int, np.integer)) or n_seeds < 1:
         raise ValueError(f"n_seeds must be a positive integer, got {n_seeds!r}")
-    results, seeds = [], [run_seed(seed, r0, j) for j in range(int(n_seeds))]
+    results, seeds = [], [run_seed(seed, r0, j) for j in range(int(first_run), int(first_run) + int(n_seeds))]
     for j, s in enumerate(seeds):
         cb = None if callback is None else (lambda rec, j=j: callback(j, rec))
         results.append(optimize_global(events, r0=r0, seed=s, callback=cb, **kw))

@@ -69,6 +69,8 @@ def test_same_seed_same_run_other_seed_other_streams(toy):
     assert a.history[0]["grad"] != c.history[0]["grad"]  # same θ at step 0, other streams
     s = opt.optimize_seeds(ev, n_seeds=3, seed=11, **kw)
     assert len(set(s["seeds"])) == 3 and len({r.history[0]["grad"] for r in s["results"]}) == 3
+    later = opt.optimize_seeds(ev, n_seeds=2, seed=11, first_run=1, **kw)  # runs can be added afterwards
+    assert later["seeds"] == s["seeds"][1:] and later["R_runs"] == s["R_runs"][1:]
 
 
 # --- tail average and its uncertainty ----------------------------------------------------------------------------
