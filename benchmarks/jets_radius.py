@@ -205,7 +205,7 @@ def main(argv=None):
     ap.add_argument("--img-dir", default=None, help="also copy the figures here (e.g. docs/img)")
     ap.add_argument("--parts", default="global,widths,map")
     ap.add_argument("--n-global", type=int, default=1000, help="events of the global-R part (the first N)")
-    ap.add_argument("--seeds", type=int, default=6, help="independent runs per start")
+    ap.add_argument("--seeds", type=int, default=12, help="independent runs per start")
     ap.add_argument("--steps", type=int, default=48)
     ap.add_argument("--map-steps", type=int, default=48)
     ap.add_argument("--map-seeds", type=int, default=3, help="independent fits of the map (Monte-Carlo spread)")
