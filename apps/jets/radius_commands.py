@@ -134,7 +134,7 @@ def _hard_scan_quartiles(rmap, events, pt, radii, ptmin, window):
 
 
 def _table(title, rows, window):
-    print(title)
+    print(f"\n{title}\n")
     print(f"| clustering | median mjj (GeV) | IQR (GeV) | fraction within ±{window:g} GeV of 125 | two-jet fraction |")
     print("|---|---:|---:|---:|---:|")
     for label, w in rows:
@@ -151,7 +151,8 @@ def print_report(out):
         print(f"map: one R per quartile of the leading-jet pT (anti-kT R = {s['r_ref']}; edges {edges} GeV from the "
               f"training half): R = " + ", ".join(f"{r:.3f}" for r in m["R_per_bin"]))
     else:
-        print(f"map: {m}")
+        print(f"map: log R = w0 + w1·(log pT_lead − {m['center']:.3f})/{m['scale']:.3f}, w = "
+              + ", ".join(f"{x:.3f}" for x in m["w"]))
     sp = out["split"]
     print(f"global R fitted the same way on the training half: {out['global']['R']:.3f}; "
           f"train {sp['n_train']} / test {sp['n_test']} events (disjoint, split seed {sp['split_seed']})")
