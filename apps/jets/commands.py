@@ -16,7 +16,7 @@ from . import plots
 from .io import add_input_arguments
 from .progress import OptimizeProgress, bar
 
-__all__ = ["register", "resonance_width"]
+__all__ = ["register"]
 
 
 def _events(args):
@@ -106,47 +106,109 @@ def _outputs(args, json_path, plot=True):
     return out.check(), js, png
 
 
+def _lr_schedule(args):
+    """The descent phase's learning rate: --lr-decay (legacy, per step, floor lr/20), else --lr decaying
+    exponentially to --lr-tail over the descent phase, else constant --lr."""
+    if args.lr_decay != 1.0:
+        return lambda t: args.lr * max(args.lr_decay**t, 0.05)
+    if args.per_event or args.lr_tail is None:
+        return args.lr
+    import stochgrad as sg
+
+    warm = args.steps - max(1, int(round(args.tail * args.steps))) - int(round(args.burn * args.steps))
+    return sg.optim.exponential_decay(args.lr, args.lr_tail, warm) if warm >= 1 else args.lr
+
+
+def _run_record(res):
+    return {"seed": res.seed, "R_tail": res.R_tail, "R_final": float(np.exp(res.theta)),
+            "R_history": [h["R"] for h in res.history],
+            "loss_history": [h["value"] for h in res.history],
+            "loss_stderr_history": [h["value_stderr"] for h in res.history],
+            "grad_history": [h["grad"] for h in res.history],
+            "grad_stderr_history": [h["grad_stderr"] for h in res.history]}
+
+
 def cmd_optimize(args):
+    distributed = getattr(args, "scheduler", None) or getattr(args, "resume", False)
+    if args.seeds is None:
+        args.seeds = 1 if (distributed or args.per_event) else 4
+    if args.seeds > 1 and (distributed or args.per_event):
+        raise CliError("--seeds > 1 runs independent local optimisations of one global R; it is not available "
+                       "with --per-event, --scheduler or --resume")
+    if args.lr is None:  # the tail schedule starts higher; per-event and distributed runs keep their constant rate
+        args.lr = 0.05 if (distributed or args.per_event) else 0.1
     outputs, js, png = _outputs(args, args.json)
     mjj_png = None if args.per_event else outputs.add(sibling(js, "_mjj.png"), "mjj plot (beside --json)", kind="image")
     outputs.check()
-    if getattr(args, "scheduler", None) or getattr(args, "resume", False):
+    if distributed:
         from .distributed import cmd_optimize as distributed_optimize  # partitions on Dask, checkpoints, --resume
 
         return distributed_optimize(args)
     ev = _events(args)
     est = opt.make_estimator(args.estimator, args.fd_step, args.n_alternatives)
-    fn = opt.optimize_per_event if args.per_event else opt.optimize_global
-    lr = args.lr if args.lr_decay == 1.0 else (lambda t: args.lr * max(args.lr_decay**t, 0.05))
-    with OptimizeProgress(args.steps, enabled=not args.quiet) as bar:
-        res, secs = opt.timed(fn, ev, r0=args.r0, steps=args.steps, lr=lr, estimator=est, loss=args.loss,
-                              alpha=args.alpha, samples=args.samples, seed=args.seed, optimizer=args.optimizer,
-                              progress=False, callback=bar, ptmin=args.ptmin, width=args.width)
-    R = np.exp(np.asarray(res.theta))
-    tail = max(1, len(res.history) // 5)
     settings = {k: v for k, v in vars(args).items() if k not in ("func",)}
-    out = {"R": R.tolist() if args.per_event else float(R),
-           "R_tail_mean": float(np.mean([np.exp(h["theta"]) for h in res.history[-tail:]]))
-           if not args.per_event else None,
-           "loss_history": res.column("value").tolist(),
-           "loss_stderr_history": res.column("value_stderr").tolist(),
-           "grad_history": [h["grad"] for h in res.history] if not args.per_event else None,
-           "grad_stderr_history": [h["grad_stderr"] for h in res.history] if not args.per_event else None,
-           "R_history": [float(np.exp(h["theta"])) for h in res.history] if not args.per_event else None,
+    lr = _lr_schedule(args)
+    if args.per_event:
+        with OptimizeProgress(args.steps, enabled=not args.quiet) as pbar:
+            res, secs = opt.timed(opt.optimize_per_event, ev, r0=args.r0, steps=args.steps, lr=lr, estimator=est,
+                                  loss=args.loss, alpha=args.alpha, samples=args.samples, seed=args.seed,
+                                  optimizer=args.optimizer, callback=pbar, ptmin=args.ptmin, width=args.width)
+        R = np.exp(np.asarray(res.theta))
+        out = {"R": R.tolist(), "upper_bound": True,
+               "note": "each event's R is fitted on the loss it is scored on: an upper bound, not a result",
+               "loss_history": res.column("value").tolist(), "loss_stderr_history": res.column("value_stderr").tolist(),
+               "seconds": secs, "n_events": int(len(ev.counts)), "settings": settings}
+        outputs.write_json(js, out)
+        png = plots.optimize_figure(res.history, png, loss=args.loss, per_event=True, R_final=R)
+        q16, q50, q84 = np.percentile(R, [16, 50, 84])
+        print(f"R per event ({len(R)} events; upper bound: fitted on its own scoring loss): median {q50:.3f}, "
+              f"16-84% [{q16:.3f}, {q84:.3f}]  final loss {out['loss_history'][-1]:.5g}  ({secs:.1f} s)  -> {args.json}, {png}")
+        return 0
+    from . import radius_plots
+
+    with OptimizeProgress(args.steps * args.seeds, enabled=not args.quiet) as pbar:
+        summ, secs = opt.timed(opt.optimize_seeds, ev, r0=args.r0, n_seeds=args.seeds, seed=args.seed,
+                               callback=lambda run, rec: pbar(rec), steps=args.steps, lr=lr,
+                               lr_tail=None if args.lr_decay != 1.0 else args.lr_tail, tail=args.tail,
+                               burn=args.burn,
+                               estimator=est, loss=args.loss, alpha=args.alpha, samples=args.samples,
+                               optimizer=args.optimizer, ptmin=args.ptmin, width=args.width)
+    runs = [_run_record(r) for r in summ["results"]]
+    tail = summ["results"][0].n_tail
+    out = {"R": summ["R"], "R_stderr": summ["R_stderr"], "R_sd": summ["R_sd"], "n_seeds": args.seeds,
+           "R_runs": summ["R_runs"], "seeds": summ["seeds"], "tail_steps": tail,
+           "error": "R_stderr = sd/sqrt(n_seeds), R_sd = sd of the runs' tail averages: Monte-Carlo spread over "
+                    "independent seeds on the same events (not event-to-event)",
+           "R_tail_mean": summ["R"], "runs": runs,
+           # the first run's histories, under the names earlier results used
+           "loss_history": runs[0]["loss_history"], "loss_stderr_history": runs[0]["loss_stderr_history"],
+           "grad_history": runs[0]["grad_history"], "grad_stderr_history": runs[0]["grad_stderr_history"],
+           "R_history": runs[0]["R_history"],
            "seconds": secs, "n_events": int(len(ev.counts)), "settings": settings}
     outputs.write_json(js, out)
-    png = plots.optimize_figure(res.history, png, loss=args.loss, per_event=args.per_event, R_final=R,
-                                R_star=out["R_tail_mean"])
-    if not args.per_event:
-        plots.mjj_at_radii(ev, [("start", args.r0), ("R*", out["R_tail_mean"])], mjj_png, ptmin=args.ptmin,
-                           width=args.width)
-    if args.per_event:
-        q16, q50, q84 = np.percentile(R, [16, 50, 84])
-        summary = f"R per event ({len(R)} events): median {q50:.3f}, 16-84% [{q16:.3f}, {q84:.3f}]"
+    radius_plots.runs_figure([(f"R0 = {args.r0:g}", out)], png, loss=args.loss)
+    _mjj_summary_plot(ev, [(f"start R = {args.r0:g}", args.r0), (f"R* = {out['R']:.3f}", out["R"])], mjj_png, args)
+    if args.seeds > 1:
+        unc = f" ± {out['R_stderr']:.4f} (sd {out['R_sd']:.4f} over {args.seeds} independent runs)"
     else:
-        summary = f"R* = {out['R_tail_mean']:.4f} (mean over the last {tail} steps; last step R = {float(R):.4f})"
-    print(f"{summary}  final loss {out['loss_history'][-1]:.5g}  ({secs:.1f} s)  -> {args.json}, {png}")
+        unc = " (one run: no uncertainty; use --seeds 4)"
+    print(f"R* = {out['R']:.4f}{unc}, each run's mean R over its last {tail} steps; "
+          f"final loss {runs[0]['loss_history'][-1]:.5g}  ({secs:.1f} s)  -> {args.json}, {png}")
     return 0
+
+
+def _mjj_summary_plot(ev, radii, path, args):
+    """Hard anti-kT mjj at each ``(label, R)`` with median, IQR and window fraction ± bootstrap sd in the legend."""
+    from . import radius_plots
+    from .radius_map import hard_mjj
+    from .robust import mass_summary
+
+    series = []
+    for label, R in radii:
+        m = hard_mjj(ev, R, args.ptmin)
+        series.append((label, m, mass_summary(m, args.width, seed=args.seed)))
+    return radius_plots.mjj_summary_figure(series, path, width=args.width,
+                                           title=f"anti-kT, two leading jets, pT > {args.ptmin:g} GeV")
 
 
 def cmd_scan(args):
@@ -163,7 +225,7 @@ def cmd_scan(args):
     if not finite:
         raise CliError("the expected loss is not finite at any R of the grid (no usable events?)")
     best = min(finite, key=lambda r: r["loss"])
-    print(f"| R | expected {args.loss} loss ± MC stderr | two-jet fraction | |mjj−125|<{args.width:g} fraction |")
+    print(f"| R | expected {args.loss} loss ± MC stderr | two-jet fraction | fraction within ±{args.width:g} GeV of 125 |")
     print("|---:|---|---:|---:|")
     for r in rows:
         mark = " ←" if r is best else ""
@@ -187,6 +249,20 @@ def _scan_with_progress(ev, radii, args):
 
 
 def _decay(text):
+    v = finite_float(text)
+    if not 0 < v <= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {v:g}")
+    return v
+
+
+def _burn(text):
+    v = finite_float(text)
+    if not 0 <= v < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {v:g}")
+    return v
+
+
+def _fraction(text):
     v = finite_float(text)
     if not 0 < v <= 1:
         raise argparse.ArgumentTypeError(f"must be in (0, 1], got {v:g}")
@@ -246,44 +322,26 @@ def _exact_gradient(one, args):
     return (expected(args.R * np.exp(h)) - expected(args.R * np.exp(-h))) / (2 * h)
 
 
-def resonance_width(mjj, lo=60.0, hi=190.0):
-    """IQR and a Gaussian-core fit (σ, μ) of a dijet-mass distribution.
+def _map_radii(path, ev, ptmin):
+    """Each event's radius from a ``radius-map`` result (the map applied to these events' leading-jet pT)."""
+    from .radius_map import RadiusMap, leading_pt
 
-    The core fit is iterative: fit a Gaussian to the histogram within ±1.5σ of the
-    current mean until it settles, starting from the median and IQR/1.35.
-
-    Returns:
-        dict with ``iqr``, ``median``, ``mu``, ``sigma``, ``n``.
-    """
-    from scipy.optimize import curve_fit
-
-    m = np.asarray(mjj, dtype=float)
-    m = m[np.isfinite(m)]
-    q1, med, q3 = np.percentile(m, [25, 50, 75])
-    mu, sigma = med, max((q3 - q1) / 1.35, 1.0)
-    for _ in range(10):
-        a, b = max(lo, mu - 1.5 * sigma), min(hi, mu + 1.5 * sigma)
-        sel = m[(m > a) & (m < b)]
-        if len(sel) < 20:
-            break
-        h, edges = np.histogram(sel, bins=20, range=(a, b))
-        c = 0.5 * (edges[1:] + edges[:-1])
-        try:
-            (A, mu2, s2), _ = curve_fit(lambda x, A, mu_, s_: A * np.exp(-0.5 * ((x - mu_) / s_) ** 2), c, h,
-                                         p0=(h.max(), mu, sigma), sigma=np.sqrt(np.maximum(h, 1)), maxfev=5000)
-        except RuntimeError:
-            break
-        s2 = abs(s2)
-        if abs(mu2 - mu) < 0.01 and abs(s2 - sigma) < 0.01:
-            mu, sigma = mu2, s2
-            break
-        mu, sigma = mu2, s2
-    return {"iqr": float(q3 - q1), "median": float(med), "mu": float(mu), "sigma": float(sigma), "n": int(len(m))}
+    d = _read_json(path, "--map-json")
+    try:
+        m = d["map"]
+        rmap = RadiusMap(m["kind"], tuple(m.get("pt_edges", ())), float(m.get("center", 0.0)),
+                         float(m.get("scale", 1.0)), np.asarray(m["w"], dtype=float))
+        radii = rmap.radii(leading_pt(ev, d["settings"]["r_ref"], ptmin))
+    except (KeyError, TypeError, ValueError) as err:
+        raise CliError(f"--map-json {path!r} is not a `radius-map` result ({type(err).__name__}: {err})") from None
+    return f"R(pT_lead) map ({m['kind']}, fitted on other events)", radii
 
 
 def cmd_widths(args):
-    """mjj histograms and resonance widths for a fixed R, the global R* and per-event R."""
-    from apps.jets import cluster
+    """mjj histograms and robust resonance summaries (bootstrap sd) for fixed, global, mapped and per-event R."""
+    from . import radius_plots
+    from .radius_map import hard_mjj
+    from .robust import mass_summary
 
     outputs = Outputs(force=args.force)
     png = outputs.add(args.png, "--png", kind="image")
@@ -298,7 +356,11 @@ def cmd_widths(args):
         if isinstance(r, bool) or not isinstance(r, (int, float)) or not np.isfinite(r) or r <= 0:
             raise CliError(f"--global-json {args.global_json!r} needs a positive number 'R' "
                            "(an `optimize` result without --per-event)")
-        configs.append((f"global R* = {r:.3f}", np.full(len(ev.counts), float(r))))
+        se = glob.get("R_stderr")
+        configs.append((f"global R* = {r:.3f}" + (f" ± {se:.3f}" if isinstance(se, (int, float)) else ""),
+                        np.full(len(ev.counts), float(r))))
+    if args.map_json:
+        configs.append(_map_radii(args.map_json, ev, args.ptmin))
     if per is not None:
         try:
             rs = np.asarray(per["R"], dtype=float).reshape(-1)
@@ -309,21 +371,22 @@ def cmd_widths(args):
             raise CliError(f"{args.per_event_json} has {len(rs)} radii for {len(ev.counts)} events")
         if not np.all(np.isfinite(rs) & (rs > 0)):
             raise CliError(f"{args.per_event_json}: every radius must be a positive number")
-        configs.append(("per-event R", rs))
+        configs.append(("per-event R fitted on its own loss (upper bound, not a result)", rs))
     rows, hists = [], []
     for label, radii in configs:
-        mjj = cluster(ev, radii, alpha=None).mjj(ptmin=args.ptmin)[:, 0]
-        w = resonance_width(mjj)
-        w.update(label=label, frac_two_jets=float(np.isfinite(mjj).mean()),
-                 frac_window=float((np.abs(np.nan_to_num(mjj) - 125) < 15).mean()))
+        mjj = hard_mjj(ev, radii, args.ptmin)
+        w = mass_summary(mjj, args.window, n_resamples=args.bootstrap, seed=args.seed)
+        w["label"] = label
         rows.append(w)
-        hists.append((f"{label}, σ = {w['sigma']:.1f} GeV", mjj))
-    plots.mjj_figure(hists, png, width=15.0, title="anti-kT, two leading jets")
-    print("| clustering | median | IQR | Gaussian core μ | σ | two-jet fraction | |mjj−125|<15 |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+        hists.append((label, mjj, w))
+    radius_plots.mjj_summary_figure(hists, png, width=args.window,
+                                    title=f"anti-kT, two leading jets, pT > {args.ptmin:g} GeV")
+    print(f"± = event-to-event bootstrap sd ({args.bootstrap} resamples of the {len(ev.counts)} events)")
+    print(f"| clustering | median mjj (GeV) | IQR (GeV) | fraction within ±{args.window:g} GeV of 125 | two-jet fraction |")
+    print("|---|---:|---:|---:|---:|")
     for w in rows:
-        print(f"| {w['label']} | {w['median']:.1f} | {w['iqr']:.1f} | {w['mu']:.1f} | {w['sigma']:.1f} | "
-              f"{w['frac_two_jets']:.3f} | {w['frac_window']:.3f} |")
+        print(f"| {w['label']} | {w['median']:.1f} ± {w['median_sd']:.1f} | {w['iqr']:.1f} ± {w['iqr_sd']:.1f} | "
+              f"{w['frac_window']:.3f} ± {w['frac_window_sd']:.3f} | {w['frac_two_jets']:.3f} ± {w['frac_two_jets_sd']:.3f} |")
     if js:
         outputs.write_json(js, rows)
     return 0
@@ -344,10 +407,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("optimize", help="optimise the jet radius R by gradient descent")
     _common(p)
     p.add_argument("--r0", type=positive_float, default=0.4, help="starting R")
-    p.add_argument("--steps", type=positive_int, default=60)
-    p.add_argument("--lr", type=positive_float, default=0.05, help="learning rate on log R")
+    p.add_argument("--steps", type=positive_int, default=48, help="steps per run")
+    p.add_argument("--seeds", type=positive_int, default=None,
+                   help="independent runs (own random streams each); R* = mean of their tail averages ± sd/sqrt(n) "
+                        "(default 4; 1 with --per-event/--scheduler/--resume)")
+    p.add_argument("--lr", type=positive_float, default=None,
+                   help="learning rate on log R at the start, decaying exponentially to --lr-tail over the descent "
+                        "phase (default 0.1; 0.05, constant, with --per-event/--scheduler/--resume)")
+    p.add_argument("--lr-tail", type=positive_float, default=0.04,
+                   help="the tail's constant rate (Adam without momentum: the noise floor, in log R per step)")
+    p.add_argument("--tail", type=_fraction, default=0.5, help="fraction of the steps in the averaged tail")
+    p.add_argument("--burn", type=_burn, default=0.125,
+                   help="fraction of the steps run at --lr-tail without momentum before the averaged tail")
     p.add_argument("--lr-decay", type=_decay, default=1.0,
-                   help="multiply the learning rate by this each step (e.g. 0.97), floor lr/20")
+                   help="legacy: multiply the learning rate by this each step (floor lr/20), no tail phase")
     p.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
     p.add_argument("--estimator", choices=opt.ESTIMATORS, default="score")
     p.add_argument("--fd-step", type=positive_float, default=0.05, help="finite-difference step in log R")
@@ -380,16 +453,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", default=None, help="results file, ending in .json")
     p.set_defaults(func=_with_backend(cmd_compare))
 
-    p = sub.add_parser("widths", help="mjj histograms and resonance widths for fixed, global and per-event R")
+    p = sub.add_parser("widths", help="mjj histograms and robust resonance summaries (median, IQR, window fraction "
+                                      "± bootstrap) for fixed, global, mapped and per-event R")
     p.add_argument("--events", default="default")
     p.add_argument("--n-events", type=positive_int, default=None)
     add_input_arguments(p)
     p.add_argument("--ptmin", type=nonneg_float, default=20.0)
     p.add_argument("--r-fixed", type=positive_float, default=0.4)
     p.add_argument("--global-json", default=None)
-    p.add_argument("--per-event-json", default=None)
+    p.add_argument("--map-json", default=None, help="a `radius-map` result: R per event from its leading-jet pT")
+    p.add_argument("--per-event-json", default=None,
+                   help="an `optimize --per-event` result (shown as an upper bound: fitted on its own scoring loss)")
+    p.add_argument("--window", type=positive_float, default=15.0, help="half-width of the mass window (GeV)")
+    p.add_argument("--bootstrap", type=at_least(2), default=1000, help="bootstrap resamples of the events")
+    p.add_argument("--seed", type=seed_int, default=0, help="the bootstrap's seed")
     p.add_argument("--png", default="out/widths.png")
     p.add_argument("--json", default=None)
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
     _backend_arg(p)
     p.set_defaults(func=_with_backend(cmd_widths))
+
+    from .radius_commands import register as register_radius_map
+
+    register_radius_map(sub)

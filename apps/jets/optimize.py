@@ -28,10 +28,118 @@ import numpy as np
 import stochgrad as sg
 
 __all__ = ["LOSSES", "event_loss", "global_program", "per_event_estimate", "optimize_global",
-           "optimize_per_event", "scan", "ESTIMATORS", "make_estimator"]
+           "optimize_per_event", "optimize_seeds", "tail_average", "step_seed", "run_seed", "noise_floor_update",
+           "scan", "ESTIMATORS", "make_estimator"]
 
 HIGGS_MASS = 125.0
 LOSSES = ("window", "mse")
+
+
+# --- the seed rule -----------------------------------------------------------------------------------------------
+
+def _key(*words):
+    """A 63-bit integer keyed on non-negative integers (numpy's SeedSequence hash; order matters)."""
+    words = [int(w) % (1 << 64) for w in words]
+    hi, lo = np.random.SeedSequence(words).generate_state(2, np.uint32)
+    return int((int(hi) << 32 | int(lo)) >> 1)
+
+
+def step_seed(seed, step):
+    """The engine seed of step ``step`` of a run with seed ``seed``: a hash of the pair ``(seed, step)``.
+
+    Unlike ``seed + step``, runs with nearby seeds share no stream (run ``s`` at
+    step ``k + 1`` is not run ``s + 1`` at step ``k``). Within a step the engine
+    keys every history on (this seed, event, sample).
+    """
+    return _key(seed, step)
+
+
+def run_seed(seed, r0, run=0):
+    """The seed of independent run ``run`` started at ``r0`` under the user's ``seed``.
+
+    Keyed on ``(seed, round(10⁶·r0), run)``: the runs of one start are independent of each
+    other, and two starts get different streams by default (same ``seed``, different ``r0``),
+    so their agreement is an independent check. Same arguments, same seed.
+    """
+    if not (np.isfinite(r0) and r0 > 0):
+        raise ValueError(f"r0 must be a positive radius, got {r0!r}")
+    return _key(seed, int(round(1e6 * float(r0))), run)
+
+
+def noise_floor_update(optimizer, lr, lr_tail, steps, tail=0.5, burn=0.125):
+    """The update object of a run: a descent phase, then a momentum-free phase at a stated noise floor.
+
+    The first ``steps − n_tail − n_burn`` steps use ``optimizer`` (``"adam"`` or
+    ``"sgd"``) at ``lr`` (a number or a schedule). With ``lr_tail`` set, the last
+    ``n_burn + n_tail`` steps (``n_tail = max(1, round(tail · steps))``,
+    ``n_burn = round(burn · steps)``) restart the optimiser's state with constant rate
+    ``lr_tail`` and, for Adam, no momentum (``b1 = 0``: each step is
+    ``lr_tail · g / rms(g)``, the rms over this phase so far). Without momentum the
+    iterates relax to the optimum within a few steps (the ``n_burn`` steps, not
+    averaged, absorb the descent phase's overshoot) and then jitter about it, so the
+    average of the last ``n_tail`` (:func:`tail_average`) has no memory of the side
+    the run started from. The noise floor: steps of ``lr_tail`` in log R, scaled by
+    ``g/rms(g)``. ``lr_tail = None`` keeps one optimiser at ``lr`` throughout
+    (the previous behaviour; ``burn`` unused).
+
+    Returns:
+        ``(update object, n_tail)``.
+
+    Raises:
+        ValueError: ``tail`` not in (0, 1], or no room for the burn-in.
+    """
+    n_tail = _n_tail(steps, tail)
+    first = sg.optim.Adam(lr) if optimizer == "adam" else sg.optim.SGD(lr)
+    if lr_tail is None:
+        return first, n_tail
+    if not 0 <= burn < 1:
+        raise ValueError(f"burn must be a fraction in [0, 1), got {burn!r}")
+    n_burn = min(int(round(burn * steps)), steps - n_tail)
+    second = sg.optim.Adam(lr_tail, b1=0.0) if optimizer == "adam" else sg.optim.SGD(lr_tail)
+    return _Phased(first, second, steps - n_tail - n_burn), n_tail
+
+
+class _Phased:
+    """Update object: ``first`` for ``n_first`` steps, then ``second`` from a fresh state."""
+
+    def __init__(self, first, second, n_first):
+        self.first, self.second, self.n_first = first, second, int(n_first)
+
+    def init(self, theta):
+        return (0, self.first.init(theta), None)
+
+    def update(self, grad, state):
+        count, s1, s2 = state
+        if count < self.n_first:
+            delta, s1 = self.first.update(grad, s1)
+        else:
+            if s2 is None:
+                s2 = self.second.init(np.zeros_like(np.asarray(grad, dtype=float)))
+            delta, s2 = self.second.update(grad, s2)
+        return delta, (count + 1, s1, s2)
+
+
+def _n_tail(steps, tail):
+    if not 0 < tail <= 1:
+        raise ValueError(f"tail must be a fraction in (0, 1], got {tail!r}")
+    return max(1, int(round(tail * steps)))
+
+
+def tail_average(history, tail=0.5):
+    """Polyak-Ruppert average of R over the last ``tail`` fraction of the iterates.
+
+    Args:
+        history: optimiser records with ``theta`` (= log R), in step order.
+        tail: fraction of the records averaged (at least one).
+
+    Returns:
+        ``(R_tail, n_tail)``: the mean of ``R = exp θ`` over the last ``n_tail``
+        records. Its noise is the run's, estimated by repeating the run with
+        independent seeds (:func:`optimize_seeds`), not from the correlated iterates.
+    """
+    n = _n_tail(len(history), tail)
+    R = np.exp([float(np.ravel(h["theta"])[0]) for h in history[-n:]])
+    return float(R.mean()), n
 
 
 def event_loss(mjj, kind="window", target=HIGGS_MASS, width=15.0):
@@ -222,10 +330,17 @@ def per_event_estimate(events, log_r, estimator, loss="window", alpha=1.0, sampl
 
 def optimize_global(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="window", alpha=1.0,
                     samples=16, seed=0, optimizer="adam", progress=False, ptmin=20.0, width=15.0,
-                    program=None, executor=None, replay=(), callback=None):
-    """Find one jet radius for all events by Adam/SGD on θ = log R.
+                    program=None, executor=None, replay=(), callback=None, lr_tail=None, tail=0.5,
+                    burn=0.125):
+    """Find one jet radius for all events by Adam/SGD on θ = log R, and its tail average.
 
-    Each step uses fresh random streams (``seed + step``), so the noise averages out.
+    Seed rule: step ``k`` draws its histories from the engine seed
+    :func:`step_seed(seed, k) <step_seed>` (a hash of ``(seed, k)``), fresh at every
+    step. For independent runs give each its own ``seed`` (:func:`run_seed`,
+    :func:`optimize_seeds`). The last ``tail + burn`` fraction of the steps runs at
+    ``lr_tail`` without momentum (:func:`noise_floor_update`; ``None``: ``lr``
+    throughout) and the iterates of the last ``tail`` fraction are averaged into
+    ``result.R_tail`` (:func:`tail_average`).
 
     ``program``/``executor``/``replay``/``callback`` serve :mod:`apps.jets.distributed`:
     a partitioned program run on an executor (same numbers), recorded steps
@@ -233,25 +348,63 @@ def optimize_global(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="win
     and a per-step callback (checkpoints).
 
     Returns:
-        :class:`stochgrad.optim.OptimResult` (``theta`` = log R) with ``R`` and
-        ``R_history`` added to each history record.
+        :class:`stochgrad.optim.OptimResult` (``theta`` = log R) with ``R`` added to
+        each history record, and attributes ``R_tail`` (the mean R over the last
+        ``n_tail`` iterates), ``n_tail`` and ``seed``.
     """
     estimator = estimator or sg.ScoreFunction("leave_one_out")
     if not (np.isfinite(r0) and r0 > 0):
         raise ValueError(f"r0 must be a positive radius, got {r0!r}")
+    update, n_tail = noise_floor_update(optimizer, lr, lr_tail, steps, tail, burn)
     prog = program if program is not None else global_program(events, loss, alpha, samples, ptmin, width)
 
     def estimate(theta, step):
         if step < len(replay):
             return _replayed(replay[step], theta)
-        return sg.value_and_grad(prog, estimator, n=prog.n_per_call, seed=seed + step, executor=executor)(theta)
+        return sg.value_and_grad(prog, estimator, n=prog.n_per_call, seed=step_seed(seed, step),
+                                 executor=executor)(theta)
 
-    opt = sg.optim.Adam(lr) if optimizer == "adam" else sg.optim.SGD(lr)
-    res = sg.optim.minimize(estimate, float(np.log(r0)), opt, steps, progress=progress, label="optimise R",
+    res = sg.optim.minimize(estimate, float(np.log(r0)), update, steps, progress=progress, label="optimise R",
                             pass_step=True, callback=callback)
     for h in res.history:
         h["R"] = float(np.exp(h["theta"]))
+    res.R_tail, res.n_tail = tail_average(res.history, n_tail / len(res.history))
+    res.seed = seed
     return res
+
+
+def optimize_seeds(events, r0=0.4, n_seeds=4, seed=0, callback=None, first_run=0, **kw):
+    """``n_seeds`` independent runs of :func:`optimize_global` from ``r0``; R* with its uncertainty.
+
+    Run ``j`` uses the seed :func:`run_seed(seed, r0, j) <run_seed>`, so its streams
+    are its own and differ from those of another start.
+
+    Args:
+        events: the events (all runs see the same events: the spread is Monte-Carlo
+            noise of the optimisation, not event-to-event).
+        r0: the start.
+        n_seeds: independent runs (≥ 1; the uncertainty needs ≥ 2).
+        seed: the user's seed.
+        callback: ``callback(run, record)`` after every step of every run.
+        first_run: index of the first run (runs ``first_run … first_run + n_seeds − 1``;
+            run ``j``'s result depends on ``j`` only, so runs can be added later).
+        **kw: forwarded to :func:`optimize_global` (``steps``, ``lr``, ``lr_tail``, ``tail``, ...).
+
+    Returns:
+        dict: ``R`` (the mean of the runs' tail averages), ``R_sd`` (their sample
+        standard deviation, ``None`` for one run), ``R_stderr`` (``R_sd/√n``),
+        ``R_runs``, ``seeds`` and ``results`` (the runs' :class:`~stochgrad.optim.OptimResult`).
+    """
+    if isinstance(n_seeds, bool) or not isinstance(n_seeds, (int, np.integer)) or n_seeds < 1:
+        raise ValueError(f"n_seeds must be a positive integer, got {n_seeds!r}")
+    results, seeds = [], [run_seed(seed, r0, j) for j in range(int(first_run), int(first_run) + int(n_seeds))]
+    for j, s in enumerate(seeds):
+        cb = None if callback is None else (lambda rec, j=j: callback(j, rec))
+        results.append(optimize_global(events, r0=r0, seed=s, callback=cb, **kw))
+    R = np.array([r.R_tail for r in results])
+    sd = float(R.std(ddof=1)) if len(R) > 1 else None
+    return {"R": float(R.mean()), "R_sd": sd, "R_stderr": None if sd is None else sd / np.sqrt(len(R)),
+            "R_runs": R.tolist(), "seeds": seeds, "results": results}
 
 
 def _replayed(rec, theta):
@@ -267,6 +420,11 @@ def optimize_per_event(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="
                        samples=16, seed=0, optimizer="adam", progress=False, ptmin=20.0, width=15.0, callback=None):
     """One jet radius per event: Adam/SGD on the vector θ_e = log R_e (updates are per component).
 
+    Not a result: each event's R is fitted on the very loss it is scored on (it pulls
+    its own mjj to the target), so a width measured at these radii is an upper bound
+    on any per-event radius, by construction. A fair per-event radius is a function
+    of observables fitted on other events: :mod:`apps.jets.radius_map`.
+
     Returns:
         :class:`stochgrad.optim.OptimResult`; ``theta`` holds log R per event.
     """
@@ -274,7 +432,8 @@ def optimize_per_event(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="
     n_ev = len(events.counts)
 
     def estimate(theta, step):
-        v, g, se = per_event_estimate(events, theta, estimator, loss, alpha, samples, seed + step, ptmin, width)
+        v, g, se = per_event_estimate(events, theta, estimator, loss, alpha, samples, step_seed(seed, step), ptmin,
+                                      width)
         return sg.Estimate(float(v.mean()), float(v.std(ddof=1) / np.sqrt(n_ev)) if n_ev > 1 else 0.0, g, se,
                            g[None], v, n_ev, repr(estimator), {"per_event": True})
 

@@ -99,14 +99,15 @@ def test_stochastic_derivative_agrees_with_score_function_on_real_events(default
 
 def test_cli_optimize_scan_compare_widths(tmp_path, capsys):
     out = tmp_path / "opt.json"
-    assert main(["optimize", "--n-events", "20", "--steps", "2", "--samples", "4", "--json", str(out), "--quiet"]) == 0
+    assert main(["optimize", "--n-events", "20", "--seeds", "2", "--steps", "2", "--samples", "4", "--json", str(out),
+                 "--quiet"]) == 0
     d = json.loads(out.read_text())
     assert d["R"] > 0 and len(d["loss_history"]) == 2 and d["settings"]["steps"] == 2
     assert (tmp_path / "opt.png").exists()
     per = tmp_path / "per.json"
     assert main(["optimize", "--per-event", "--n-events", "20", "--steps", "2", "--samples", "4",
                  "--json", str(per), "--quiet"]) == 0
-    assert len(json.loads(per.read_text())["R"]) == 20
+    assert len(json.loads(per.read_text())["R"]) == 20 and json.loads(per.read_text())["upper_bound"] is True
     assert main(["scan", "--n-events", "20", "--samples", "4", "--r-min", "0.4", "--r-max", "0.8",
                  "--r-step", "0.2", "--json", str(tmp_path / "scan.json")]) == 0
     assert "minimum at R" in capsys.readouterr().out
@@ -114,4 +115,5 @@ def test_cli_optimize_scan_compare_widths(tmp_path, capsys):
     assert "dL/dlogR" in capsys.readouterr().out
     assert main(["widths", "--n-events", "20", "--global-json", str(out), "--per-event-json", str(per),
                  "--png", str(tmp_path / "w.png")]) == 0
-    assert "per-event R" in capsys.readouterr().out and (tmp_path / "w.png").exists()
+    assert "per-event R fitted on its own loss (upper bound" in capsys.readouterr().out
+    assert (tmp_path / "w.png").exists()
