@@ -63,7 +63,7 @@ PY
 for be in cuda cpu; do
     for r0 in 0.4 1.5; do
         s=$(date +%s.%N)
-        timeout 40 python3 -m apps.jets optimize --events "$ev" --backend $be --r0 $r0 --steps 30 --samples 8 \
+        timeout 40 python3 -m apps.jets optimize --events "$ev" --backend $be --r0 $r0 --seeds 1 --steps 30 --samples 8 \
             --json "$OUT/optimize_${be}_${r0}.json" --force >/dev/null
         echo "optimize --backend $be --r0 $r0: rc $?, $(python3 -c "import time; print(round(time.time() - $s, 1))") s"
     done
