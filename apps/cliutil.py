@@ -147,6 +147,22 @@ def at_least(lo, kind=int, strict=False, why=""):
     return parse
 
 
+def in_interval(lo, hi, closed=(True, True)):
+    """argparse type: a finite number in the interval from ``lo`` to ``hi`` (``closed`` per end)."""
+    lo_ok = (lambda v: v >= lo) if closed[0] else (lambda v: v > lo)
+    hi_ok = (lambda v: v <= hi) if closed[1] else (lambda v: v < hi)
+    text_iv = f"{'[' if closed[0] else '('}{lo:g}, {hi:g}{']' if closed[1] else ')'}"
+
+    def parse(text):
+        v = _number(text, float, "a number")
+        if not (lo_ok(v) and hi_ok(v)):
+            raise argparse.ArgumentTypeError(f"must be in {text_iv}, got {v:g}")
+        return v
+
+    parse.__name__ = f"number in {text_iv}"
+    return parse
+
+
 positive_int = at_least(1)
 positive_int.__doc__ = "argparse type: an integer ≥ 1."
 nonneg_int = at_least(0)

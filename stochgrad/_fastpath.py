@@ -131,6 +131,17 @@ def _copyable(f) -> bool:
     return ok
 
 
+def _shimmed(code, g, into):
+    """``into[name]`` ← the shim of every global of ``code`` that is ``autograd.numpy`` or one of its functions."""
+    for name in _names(code):
+        v = g.get(name)
+        if v is anp:
+            into[name] = SHIM
+        elif id(v) in _BY_SLOW and _BY_SLOW[id(v)][0] is v:
+            into[name] = _BY_SLOW[id(v)][1]
+    return into
+
+
 def specialise(fn):
     """``fn`` with its ``autograd.numpy`` calls on dual and plain numbers short-cut (see the module docs).
 
@@ -144,24 +155,13 @@ def specialise(fn):
     g = inner.__globals__
     if _module_writes_globals(g):  # some function of the module rebinds its globals: a copy could go stale
         return fn
-    subs = {}
-    for name in _names(inner.__code__):
-        v = g.get(name)
-        if v is anp:
-            subs[name] = SHIM
-        elif id(v) in _BY_SLOW and _BY_SLOW[id(v)][0] is v:
-            subs[name] = _BY_SLOW[id(v)][1]
+    subs = _shimmed(inner.__code__, g, {})
     helpers = _helpers(inner, g)
     if not subs and not any(_uses_anp(h, g) for h in helpers.values()):
         return fn
     new_g = dict(g)
     for h in helpers.values():  # module-level helpers called by the program (transitively), bound to the copy
-        for name in _names(h.__code__):
-            v = g.get(name)
-            if v is anp:
-                new_g[name] = SHIM
-            elif id(v) in _BY_SLOW and _BY_SLOW[id(v)][0] is v:
-                new_g[name] = _BY_SLOW[id(v)][1]
+        _shimmed(h.__code__, g, new_g)
     new_g.update(subs)
     for name, h in helpers.items():
         new_g[name] = _clone(h, new_g)

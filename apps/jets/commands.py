@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from apps.cliutil import (CliError, Outputs, at_least, finite_float, input_file, nonneg_float, nonneg_int, positive_float,
+from apps.cliutil import (CliError, Outputs, at_least, in_interval, input_file, nonneg_float, nonneg_int, positive_float,
                        positive_int, seed_int, sibling)
 
 from . import optimize as opt
@@ -248,25 +248,9 @@ def _scan_with_progress(ev, radii, args):
     return rows
 
 
-def _decay(text):
-    v = finite_float(text)
-    if not 0 < v <= 1:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {v:g}")
-    return v
-
-
-def _burn(text):
-    v = finite_float(text)
-    if not 0 <= v < 1:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {v:g}")
-    return v
-
-
-def _fraction(text):
-    v = finite_float(text)
-    if not 0 < v <= 1:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {v:g}")
-    return v
+_decay = in_interval(0.0, 1.0, (False, True))  # (0, 1]
+_burn = in_interval(0.0, 1.0, (True, False))  # [0, 1)
+_fraction = in_interval(0.0, 1.0, (False, True))  # (0, 1]
 
 
 def cmd_compare(args):
