@@ -135,8 +135,8 @@ def cmd_optimize(args):
     if args.seeds > 1 and (distributed or args.per_event):
         raise CliError("--seeds > 1 runs independent local optimisations of one global R; it is not available "
                        "with --per-event, --scheduler or --resume")
-    if args.lr is None:  # the tail schedule starts higher; per-event and distributed runs keep their constant rate
-        args.lr = 0.05 if (distributed or args.per_event) else 0.1
+    if args.lr is None:  # the tail schedule starts higher; per-event runs keep their constant rate
+        args.lr = 0.05 if args.per_event else 0.1
     outputs, js, png = _outputs(args, args.json)
     mjj_png = None if args.per_event else outputs.add(sibling(js, "_mjj.png"), "mjj plot (beside --json)", kind="image")
     outputs.check()

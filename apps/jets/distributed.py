@@ -245,13 +245,13 @@ def write_json_atomic(obj, path):
     return atomic_write_text(path, strict_json(obj) + "\n")
 
 
-_RUN_KEYS = ("events", "n_events", "r0", "lr", "estimator", "loss", "alpha", "samples", "seed", "optimizer",
-             "ptmin", "width", "fd_step", "n_alternatives")
+_RUN_KEYS = ("events", "n_events", "r0", "lr", "lr_tail", "tail", "burn", "estimator", "loss", "alpha", "samples",
+             "seed", "optimizer", "ptmin", "width", "fd_step", "n_alternatives")
 
 
 def optimize(source, executor=None, r0=0.4, steps=60, lr=0.05, estimator=None, loss="window", alpha=1.0,
              samples=16, seed=0, optimizer="adam", progress=False, ptmin=20.0, width=15.0, checkpoint=None,
-             resume=False, run_info=None, backend=None):
+             resume=False, run_info=None, backend=None, lr_tail=None, tail=0.5, burn=0.125):
     """One jet radius for all events, the gradient of each step reduced over ``source``'s partitions.
 
     Same numbers as :func:`apps.jets.optimize.optimize_global` on the same events
@@ -264,6 +264,8 @@ def optimize(source, executor=None, r0=0.4, steps=60, lr=0.05, estimator=None, l
         resume: continue the run recorded in ``checkpoint`` from its last completed step.
         run_info: settings stored in the checkpoint and checked on resume (must match).
         backend: the engine backend every partition uses (see :func:`partitioned_program`).
+        lr_tail, tail, burn: the momentum-free phase at a stated noise floor and the
+            tail average ``result.R_tail`` (see :func:`apps.jets.optimize.noise_floor_update`).
         others: as :func:`~apps.jets.optimize.optimize_global`.
 
     Returns:
@@ -297,7 +299,8 @@ def optimize(source, executor=None, r0=0.4, steps=60, lr=0.05, estimator=None, l
                                "history": history}, checkpoint)
 
     res = opt.optimize_global(None, r0, steps, lr, estimator, loss, alpha, samples, seed, optimizer, progress,
-                              ptmin, width, program=prog, executor=executor, replay=done, callback=callback)
+                              ptmin, width, program=prog, executor=executor, replay=done, callback=callback,
+                              lr_tail=lr_tail, tail=tail, burn=burn)
     for h in res.history:
         h["R"] = float(np.exp(h["theta"]))
     return res
@@ -389,6 +392,8 @@ def cmd_optimize(args):
         print(f"stochgrad-jets optimize: {msg}", file=sys.stderr)
         return 2
 
+    from .commands import _lr_schedule
+
     if args.per_event:
         return fail("--scheduler/--resume apply to the global R (not --per-event)")
     if args.lr_decay != 1.0:
@@ -407,10 +412,11 @@ def cmd_optimize(args):
     try:
         client = connect(args.scheduler) if args.scheduler else None
         t0 = time.perf_counter()
-        res = optimize(src, client, r0=args.r0, steps=args.steps, lr=args.lr, estimator=est, loss=args.loss,
+        res = optimize(src, client, r0=args.r0, steps=args.steps, lr=_lr_schedule(args), estimator=est, loss=args.loss,
                        alpha=args.alpha, samples=args.samples, seed=args.seed, optimizer=args.optimizer,
                        progress=not args.quiet, ptmin=args.ptmin, width=args.width, checkpoint=args.json,
-                       resume=args.resume, run_info=run, backend=getattr(args, "backend", None))
+                       resume=args.resume, run_info=run, backend=getattr(args, "backend", None),
+                       lr_tail=args.lr_tail, tail=args.tail, burn=args.burn)
         secs = time.perf_counter() - t0
     except (ValueError, OSError) as e:
         return fail(str(e))
@@ -420,9 +426,9 @@ def cmd_optimize(args):
             client.close()
             if cluster is not None and args.scheduler.startswith("local:"):
                 cluster.close()
-    R = float(np.exp(res.theta))
-    tail = max(1, len(res.history) // 5)
-    out = {"R": R, "R_tail_mean": float(np.mean([h["R"] for h in res.history[-tail:]])),
+    R = res.R_tail
+    out = {"R": R, "R_tail_mean": R, "R_final": float(np.exp(res.theta)), "tail_steps": res.n_tail,
+           "error": "one run: no uncertainty (independent runs, --seeds, are local only)",
            "loss_history": [h["value"] for h in res.history],
            "loss_stderr_history": [h["value_stderr"] for h in res.history],
            "grad_history": [h["grad"] for h in res.history],
@@ -431,6 +437,6 @@ def cmd_optimize(args):
            "partitions": src.n_partitions, "scheduler": args.scheduler, "run": run,
            "completed_steps": len(res.history), "finished": True, "history": res.history}
     write_json_atomic(out, args.json)
-    print(f"R* = {R:.4f}  final loss {out['loss_history'][-1]:.5g}  ({secs:.1f} s, {src.n_partitions} partitions)"
-          f"  -> {args.json}")
+    print(f"R* = {R:.4f} (one run: its mean R over the last {res.n_tail} steps; no uncertainty)  final loss "
+          f"{out['loss_history'][-1]:.5g}  ({secs:.1f} s, {src.n_partitions} partitions)  -> {args.json}")
     return 0

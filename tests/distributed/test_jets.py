@@ -97,9 +97,12 @@ def test_resume_after_an_interrupted_run_gives_the_same_final_R(events, parquet,
     assert cli.main(args + ["--resume", "--scheduler", client.scheduler.address]) == 0
     with open(out) as fh:
         done = json.load(fh)
-    whole = opt.optimize_global(events, r0=0.6, steps=4, lr=0.1, samples=SAMPLES, seed=5)
+    # the CLI's schedule for 4 steps: 2 descent steps (0.1 → 0.04), no burn-in, 2 averaged steps at 0.04
+    whole = opt.optimize_global(events, r0=0.6, steps=4, lr=sg.optim.exponential_decay(0.1, 0.04, 2), lr_tail=0.04,
+                                samples=SAMPLES, seed=5)
     assert done["finished"] and done["completed_steps"] == 4
-    assert done["R"] == float(np.exp(whole.theta))
+    assert whole.n_tail == done["tail_steps"] == 2
+    assert done["R"] == whole.R_tail and done["R_final"] == float(np.exp(whole.theta))
     assert done["R_history"] == [float(np.exp(h["theta"])) for h in whole.history]
 
 
@@ -169,5 +172,6 @@ def test_cli_backend_reaches_a_distributed_run(parquet, client, tmp_path, monkey
     assert rc == 0 and seen == ["cuda-emulated"]
     with open(out) as fh:
         done = json.load(fh)
-    ref = real(jd.EventSource.open(parquet), client, r0=0.6, steps=1, samples=SAMPLES, seed=4)
-    assert done["grad_history"] == [h["grad"] for h in ref.history] and done["R"] == float(np.exp(ref.theta))
+    ref = real(jd.EventSource.open(parquet), client, r0=0.6, steps=1, samples=SAMPLES, seed=4, lr=0.1, lr_tail=0.04)
+    assert done["grad_history"] == [h["grad"] for h in ref.history]
+    assert done["R"] == ref.R_tail and done["R_final"] == float(np.exp(ref.theta))
