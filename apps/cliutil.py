@@ -252,15 +252,8 @@ def _tmp_in(path, suffix=".tmp"):
 
 def atomic_write_text(path, text: str) -> str:
     """Write ``text`` to ``path`` atomically (temporary file in the same folder, then rename)."""
-    fd, tmp = _tmp_in(path)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
     return path
 
 
@@ -284,15 +277,8 @@ def atomic_path(path):
 def atomic_savefig(fig, path, **kw) -> str:
     """``fig.savefig`` atomically (the format comes from ``path``'s suffix)."""
     fmt = os.path.splitext(path)[1].lstrip(".").lower() or "png"
-    fd, tmp = _tmp_in(path)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         fig.savefig(tmp, format=fmt, **kw)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
     return path
 
 

@@ -5,10 +5,11 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 from apps.analysis.cli import main
+
+from .conftest import write_small_samples
 
 pytest.importorskip("numba")
 pytest.importorskip("fastjet")
@@ -17,17 +18,7 @@ pytest.importorskip("fastjet")
 @pytest.fixture(scope="module")
 def small_files(tmp_path_factory):
     """40 events of each embedded process, cross sections kept (weights scale with n_events)."""
-    from apps.analysis.samples import DEFAULT_FILES
-    from apps.jets import load_events, save_events
-
-    d = tmp_path_factory.mktemp("ana")
-    files = {}
-    for name, path in DEFAULT_FILES.items():
-        ev = load_events(path).subset(slice(0, 40))
-        ev.meta["n_events"] = 40
-        files[name] = str(d / f"{name}.npz")
-        save_events(ev, files[name])
-    return files
+    return write_small_samples(tmp_path_factory.mktemp("ana"), 40)
 
 
 def _args(files):

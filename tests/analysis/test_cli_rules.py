@@ -17,22 +17,18 @@ import pytest
 from apps.analysis import cli
 from apps.analysis.cli import main
 
+from .conftest import write_small_samples
+
 pytest.importorskip("fastjet")
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     """20 events of each embedded process (cross sections kept), and bad input files."""
-    from apps.analysis.samples import DEFAULT_FILES
     from apps.jets import Events, load_events, save_events
 
     d = tmp_path_factory.mktemp("ana_rules")
-    out = {}
-    for name, path in DEFAULT_FILES.items():
-        ev = load_events(path).subset(slice(0, 20))
-        ev.meta["n_events"] = 20
-        out[name] = str(d / f"{name}.npz")
-        save_events(ev, out[name])
+    out = write_small_samples(d, 20)
     ev = load_events(out["hbb"])
     nan = ev.p4.copy()
     nan[0, 0, 0] = np.nan
