@@ -53,6 +53,13 @@ def handwritten_reinforce(theta, n, seed):
     return f.mean(), g.mean(), g.std(ddof=1) / np.sqrt(n)
 
 
+def _loo_summary(f, score):
+    """``(mean f, mean gradient, stderr)`` of REINFORCE with a leave-one-out baseline, from per-sample f and score."""
+    n = len(f)
+    g = (f - (f.sum() - f) / (n - 1)) * score
+    return f.mean(), g.mean(), g.std(ddof=1) / np.sqrt(n)
+
+
 def handwritten_walk_reinforce(p, steps, n, seed):
     """Plain-Python REINFORCE on the random walk (leave-one-out baseline): the reference a user would write.
 
@@ -78,8 +85,7 @@ def handwritten_walk_reinforce(p, steps, n, seed):
                 x -= 1
         f[i] = x * x
         score[i] = s
-    g = (f - (f.sum() - f) / (n - 1)) * score
-    return f.mean(), g.mean(), g.std(ddof=1) / np.sqrt(n)
+    return _loo_summary(f, score)
 
 
 def handwritten_walk_reinforce_numpy(p, steps, n, seed):
@@ -104,8 +110,7 @@ def handwritten_walk_reinforce_numpy(p, steps, n, seed):
                 x -= 1
         f[i] = x * x
         score[i] = s
-    g = (f - (f.sum() - f) / (n - 1)) * score
-    return f.mean(), g.mean(), g.std(ddof=1) / np.sqrt(n)
+    return _loo_summary(f, score)
 
 
 ESTIMATORS = [
