@@ -26,11 +26,11 @@ PT_MIN = 0.5
 _MAX_SEED = 900_000_000  # Pythia's Random:seed range
 
 
-def _progress(n, show):
+def _progress(n, show, label="gg→H→bb̄"):
     try:
         from tqdm import tqdm
 
-        return tqdm(total=n, unit="ev", desc="pythia gg→H→bb̄", disable=not show, file=sys.stderr)
+        return tqdm(total=n, unit="ev", desc=f"pythia {label}", disable=not show, file=sys.stderr)
     except ImportError:  # tqdm is optional: a minimal stand-in
         class _P:
             def update(self, k):
@@ -74,7 +74,7 @@ def generate_events(n_events, seed=1, progress=True, extra_settings=(), process=
     if not py8.init():
         raise RuntimeError("Pythia initialisation failed")
     events, bq = [], []
-    bar = _progress(n_events, progress)
+    bar = _progress(n_events, progress, proc.label)
     failures = 0
     while len(events) < n_events:
         if not py8.next():

@@ -13,8 +13,6 @@ The style is applied in a context (``mplhep.style.ROOT``), so nothing global cha
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 
 import numpy as np
 
@@ -45,17 +43,11 @@ def save_figure(fig, path, dpi=110):
     """Save ``fig`` to ``path`` atomically (format from the extension) and close it."""
     import matplotlib.pyplot as plt
 
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    ext = os.path.splitext(str(path))[1] or ".png"
-    fd, tmp = tempfile.mkstemp(suffix=ext, prefix=".tmp-fig-", dir=d)
-    os.close(fd)
+    from apps.cliutil import atomic_savefig  # temporary file with the mode open() would give, then a rename
+
     try:
-        fig.savefig(tmp, dpi=dpi)
-        os.replace(tmp, path)
+        atomic_savefig(fig, str(path), dpi=dpi)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         plt.close(fig)
     return path
 

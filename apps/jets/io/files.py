@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 
 import numpy as np
 
@@ -85,11 +84,9 @@ def save_events(events, path):
     ext = _ext(path)
     if ext not in EXTENSIONS:
         raise ValueError(f"{path}: unknown events file type {ext!r}; use one of {', '.join(EXTENSIONS)}")
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=ext, prefix=".tmp-events-", dir=d)
-    os.close(fd)
-    try:
+    from apps.cliutil import atomic_path  # a temporary file with the mode open() would give, renamed on success
+
+    with atomic_path(path) as tmp:
         if ext == ".npz":
             kw = {"p4": events.p4, "counts": events.counts, "meta": np.array(json.dumps(events.meta))}
             if events.bquarks is not None:
@@ -107,7 +104,3 @@ def save_events(events, path):
                 b = events.bquarks
                 cols["bquarks"] = ak.zip({k: np.ascontiguousarray(b[..., q]) for q, k in enumerate(("px", "py", "pz", "E"))})
             ak.to_parquet(ak.zip(cols, depth_limit=1), tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
