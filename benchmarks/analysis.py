@@ -10,6 +10,12 @@ cross-check. With ``--validation DIR`` (``hbb.npz``, ``zbb.npz``, ``qcdbb.npz`` 
 point is also scored on those independent events: the grid's maximum over 134 640
 points is biased upward by the training sample's fluctuations, the held-out score
 is not. Nothing is written unless asked.
+
+At scale (docs/analysis.md, "At scale"): ``--samples DIR`` trains on the events in
+DIR instead of the embedded ones, ``--batch N --replicas 2 --refine`` runs the budget
+mode (random event batches, then one FastJet clustering at R* and the cuts app's
+optimiser), ``--seeds N`` repeats each start with N seeds. Each refined point is also
+scored with its cuts rounded to the grid's lattice (2.5 GeV edges, 5 GeV pT steps).
 """
 
 from __future__ import annotations
@@ -53,40 +59,69 @@ def fd_check(sample, b_min, theta_phys, samples=16, seed=5):
     return out
 
 
+def _snapped(sample, h, b_min):
+    """The hard Z at ``h``'s R with its cuts rounded to the grid's lattice (2.5 GeV edges, 5 GeV in pT)."""
+    from apps.analysis import fastjet_observables, hard_significance
+
+    lo, hi = 2.5 * round(h["lo"] / 2.5), 2.5 * round(h["hi"] / 2.5)
+    pt = 5.0 * round(h["pt"] / 5.0)
+    mjj, pt1 = fastjet_observables(sample.events, h["R"])
+    return {**h, "lo": lo, "hi": hi, "pt": pt, "Z": hard_significance(sample, mjj, pt1, lo, hi, pt, 0.0, b_min)[0]}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m benchmarks.analysis", description=__doc__.split("\n")[0])
     ap.add_argument("--json", help="write every figure as JSON here")
     ap.add_argument("--plots", help="write the mjj plots into this folder")
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seeds", type=int, default=1, help="runs per start (seeds seed+2j+k for start k)")
+    ap.add_argument("--samples", help="folder with the training hbb.npz, zbb.npz, qcdbb.npz (default: embedded)")
+    ap.add_argument("--batch", type=int, help="events per step (budget mode; default: all)")
+    ap.add_argument("--replicas", type=int, default=4, help="Qanti-kT replicas per event and step (default 4)")
+    ap.add_argument("--refine", action="store_true", help="refine the cuts at R* (one FastJet clustering, counted)")
     ap.add_argument("--validation", help="folder with independent hbb.npz, zbb.npz, qcdbb.npz")
     args = ap.parse_args(argv)
-    sample = load_samples()
+
+    def folder(d):
+        return {p: os.path.join(d, f"{p}.npz") for p in ("hbb", "zbb", "qcdbb")}
+
+    sample = load_samples(folder(args.samples) if args.samples else None)
     b_min = background_floor(sample)
-    out = {"events": len(sample), "b_min": b_min, "luminosity_fb": sample.luminosity_fb}
+    out = {"events": len(sample), "b_min": b_min, "luminosity_fb": sample.luminosity_fb,
+           "samples": args.samples or "embedded", "batch": args.batch, "replicas": args.replicas,
+           "refine": args.refine, "steps": args.steps}
     cache = {}
     g = grid_search(sample, b_min=b_min, observables=cache)
     out["grid"] = {"best": g.best, "best_per_R": g.best_per_R, "n_points": g.n_points,
                    "clusterings": g.clusterings, "clusterings_naive": g.clusterings_naive, "seconds": g.seconds}
     runs = []
-    for k, start in enumerate(STARTS):
-        r = optimize_analysis(sample, start, steps=args.steps, seed=args.seed + k)
-        runs.append({"start": start, "hard_start": r.hard_start, "hard": r.hard, "clusterings": r.clusterings,
-                     "seconds": r.seconds, "history": r.history, "settings": r.settings})
-        if args.plots:
-            from apps.analysis.plots import plot_mjj
+    for j in range(args.seeds):
+        for k, start in enumerate(STARTS):
+            seed = args.seed + 2 * j + k
+            r = optimize_analysis(sample, start, steps=args.steps, samples=args.replicas, seed=seed, b_min=b_min,
+                                  batch=args.batch, refine=args.refine)
+            run = {"start": start, "start_index": k + 1, "seed": seed, "hard_start": r.hard_start, "hard": r.hard,
+                   "descent": r.descent, "clusterings": r.clusterings, "seconds": r.seconds, "history": r.history,
+                   "settings": r.settings}
+            if args.refine:
+                run["lattice"] = _snapped(sample, r.hard, b_min)
+            runs.append(run)
+            if args.plots and j == 0:
+                from apps.analysis.plots import plot_mjj
 
-            os.makedirs(args.plots, exist_ok=True)
-            plot_mjj(sample, [r.hard_start, r.hard], os.path.join(args.plots, f"analysis_mjj_start{k + 1}.png"),
-                     titles=[f"start {k + 1}", "optimum (gradient)"])
+                os.makedirs(args.plots, exist_ok=True)
+                plot_mjj(sample, [r.hard_start, r.hard], os.path.join(args.plots, f"analysis_mjj_start{k + 1}.png"),
+                         titles=[f"start {k + 1}", "optimum (gradient)"])
     out["gradient"] = runs
     t0 = time.perf_counter()
     seq = sequential(sample, seed=args.seed, b_min=b_min, observables=cache)
     seq["seconds_total"] = time.perf_counter() - t0
     out["sequential"] = seq
-    out["noise"] = estimator_noise(sample, b_min, STARTS[0])
-    sub = sample.subset(np.r_[0:100, 400:500, 800:1200])
-    out["fd_check"] = fd_check(sub, b_min, STARTS[0])
+    if not args.samples:  # the estimator checks use the embedded sample's layout
+        out["noise"] = estimator_noise(sample, b_min, STARTS[0])
+        sub = sample.subset(np.r_[0:100, 400:500, 800:1200])
+        out["fd_check"] = fd_check(sub, b_min, STARTS[0])
 
     best = g.best["Z"]
 
@@ -94,35 +129,50 @@ def main(argv=None):
         print(f"{name:<34} {h['Z']:8.3f} {h['Z'] / best:7.3f}  R={h['R']:.3f} window=({h['lo']:.1f}, {h['hi']:.1f}) "
               f"pT1>{h['pt']:.1f}  {clus:>10,d} {sec:8.1f}")
 
+    print(f"{len(sample)} training events ({out['samples']}); gradient: {args.steps} steps x {args.replicas} replicas x "
+          f"{'all events' if args.batch is None else f'{args.batch} events'}{' + cut refinement' if args.refine else ''}")
     print(f"{'method':<34} {'Z':>8} {'Z/grid':>7}  {'where':<48} {'clusterings':>10} {'s':>8}")
     row("FastJet grid (cached per R)", g.best, g.clusterings, g.seconds)
     print(f"{'  same grid, re-run per point':<34} {'':>8} {'':>7}  {'':<48} {g.clusterings_naive:>10,d}")
-    for k, r in enumerate(runs):
-        row(f"gradient, start {k + 1} {tuple(STARTS[k])}", r["hard"], r["clusterings"], r["seconds"])
+    for r in runs:
+        row(f"gradient, start {r['start_index']} (seed {r['seed']})", r["hard"], r["clusterings"], r["seconds"])
+        if r["descent"] is not None:
+            row("  (descent's end, before refining)", r["descent"], 0, 0.0)
+        if "lattice" in r:
+            row("  (cuts rounded to the grid lattice)", r["lattice"], 0, 0.0)
         row("  (its start)", r["hard_start"], 0, 0.0)
     row(f"sequential (R={seq['R']:.3f} from window loss)", seq["best"], seq["clusterings"], seq["seconds"])
-    print("\ngradient noise at start 1 (per replica sd of dE[Z]/dθ, grid units R/0.1, lo/2.5, hi/2.5, pT/5):")
-    for n in out["noise"]:
-        print(f"  {n['estimator']:<40} sd = {np.array2string(np.array(n['sd']), precision=4)}")
-    fd = out["fd_check"]
-    print("finite-difference cross-check (subset of 600 events, 16 replicas):")
-    for k in ("gradient", "fd"):
-        print(f"  {k:<9} {np.array2string(np.array(fd[k]['grad']), precision=4)} ± "
-              f"{np.array2string(np.array(fd[k]['stderr']), precision=4)}")
+    ratios = np.array([r["hard"]["Z"] / best for r in runs])
+    print(f"gradient runs: Z/grid min {ratios.min():.3f} median {np.median(ratios):.3f} max {ratios.max():.3f}; "
+          f"within 2 %: {int(np.sum(ratios >= 0.98))} of {len(ratios)}; grid/gradient clusterings "
+          f"{g.clusterings / runs[0]['clusterings']:.2f}")
+    print("grid best per R: " + " ".join(f"{p['R']:.1f}:{p['Z']:.2f}" for p in g.best_per_R))
+    if "noise" in out:
+        print("\ngradient noise at start 1 (per replica sd of dE[Z]/dθ, grid units R/0.1, lo/2.5, hi/2.5, pT/5):")
+        for n in out["noise"]:
+            print(f"  {n['estimator']:<40} sd = {np.array2string(np.array(n['sd']), precision=4)}")
+        fd = out["fd_check"]
+        print("finite-difference cross-check (subset of 600 events, 16 replicas):")
+        for k in ("gradient", "fd"):
+            print(f"  {k:<9} {np.array2string(np.array(fd[k]['grad']), precision=4)} ± "
+                  f"{np.array2string(np.array(fd[k]['stderr']), precision=4)}")
     if args.validation:
         from apps.analysis import evaluate_hard
 
-        files = {p: os.path.join(args.validation, f"{p}.npz") for p in ("hbb", "zbb", "qcdbb")}
-        val = load_samples(files)
+        val = load_samples(folder(args.validation))
         vb = background_floor(val)
-        points = [("grid best", g.best)] + [(f"gradient, start {k + 1}", r["hard"]) for k, r in enumerate(runs)]
+        points = [("grid best", g.best)]
+        for r in runs:
+            points.append((f"gradient, start {r['start_index']} (seed {r['seed']})", r["hard"]))
+            if "lattice" in r:
+                points.append(("  cuts on the lattice", r["lattice"]))
         points.append(("sequential", seq["best"]))
         out["validation"] = []
         print(f"\nheld-out samples ({len(val)} events, floor {vb:.3g}): hard Z at each method's point")
         for name, pt in points:
             h = evaluate_hard(val, (pt["R"], pt["lo"], pt["hi"], pt["pt"]), 0.0, vb)
             out["validation"].append({"method": name, **h})
-            print(f"  {name:<22} Z = {h['Z']:.3f} (training {pt['Z']:.3f})")
+            print(f"  {name:<34} Z = {h['Z']:.3f} (training {pt['Z']:.3f})")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(strict_json(out), fh, indent=1, allow_nan=False)

@@ -171,9 +171,18 @@ def cmd_optimize(args):
 
     _, js = _plan(args, "json", [(f"--{p}", q) for p, q in _input_paths(args).items()])
     sample = _sample(args)
+    if args.batch is not None:
+        from .optimize import batch_sampler
+
+        if args.batch > len(sample):
+            raise CliError(f"--batch {args.batch} is more than the {len(sample)} events of the sample")
+        try:
+            batch_sampler(sample, args.batch)
+        except ValueError as err:
+            raise CliError(f"--batch {args.batch}: {err}") from None
     res = optimize_analysis(sample, args.start, steps=args.steps, samples=args.samples, alpha=args.alpha,
                             rel_syst=args.syst, b_min=background_floor(sample, args.floor_events),
-                            seed=args.seed, progress=args.progress)
+                            seed=args.seed, batch=args.batch, refine=args.refine, progress=args.progress)
     out = dataclasses.asdict(res)
     out["command"] = "optimize"
     if js:
@@ -181,7 +190,12 @@ def cmd_optimize(args):
     h0, h1 = res.hard_start, res.hard
     print(f"start   R={h0['R']:.3f} window=({h0['lo']:.1f}, {h0['hi']:.1f}) pT1>{h0['pt']:.1f}  Z={_z(h0['Z'])}")
     print(f"optimum R={h1['R']:.3f} window=({h1['lo']:.1f}, {h1['hi']:.1f}) pT1>{h1['pt']:.1f}  Z={_z(h1['Z'])}")
-    print(f"{res.clusterings} Qanti-kT clusterings, {res.seconds:.1f} s" + (f" -> {js}" if js else ""))
+    if res.descent is not None:
+        d = res.descent
+        print(f"descent R={d['R']:.3f} window=({d['lo']:.1f}, {d['hi']:.1f}) pT1>{d['pt']:.1f}  Z={_z(d['Z'])} "
+              "(before the cut refinement)")
+    what = "clusterings (Qanti-kT + FastJet at R*)" if res.descent is not None else "Qanti-kT clusterings"
+    print(f"{res.clusterings} {what}, {res.seconds:.1f} s" + (f" -> {js}" if js else ""))
     return 0
 
 
@@ -257,6 +271,12 @@ def build_parser():
                    help="clusterings of every event per step, >= 2 (default 4)")
     o.add_argument("--alpha", type=positive_float, default=10.0, help="Qanti-kT α > 0 (default 10)")
     o.add_argument("--seed", type=seed_int, default=0, help="seed in [0, 2**63) (default 0)")
+    o.add_argument("--batch", type=at_least(6, why="2 events per process"), default=None,
+                   help="events per step, a random subset stratified by process (default: every event); "
+                        "the significance is then linearised around the running yields")
+    o.add_argument("--refine", action="store_true",
+                   help="at the end, cluster every event once with FastJet at R* and re-optimise the cuts there "
+                        "with the cuts app's optimiser (counted)")
     o.add_argument("--progress", action="store_true", help="progress line on stderr")
     _common(o)
     _stat(o)

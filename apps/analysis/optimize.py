@@ -26,7 +26,8 @@ from .grid import default_grid, fastjet_observables, grid_search, hard_significa
 from .samples import background_floor
 from .program import PARAMS, UNITS, default_estimator, joint_program, to_physical, to_units
 
-__all__ = ["AnalysisResult", "optimize_analysis", "sequential", "evaluate_hard", "BOUNDS", "DEFAULTS"]
+__all__ = ["AnalysisResult", "optimize_analysis", "sequential", "evaluate_hard", "refine_cuts", "batch_sampler",
+           "BOUNDS", "DEFAULTS", "CENTER_STEPS"]
 
 BOUNDS = np.array([[0.2, 1.6], [80.0, 157.5], [82.5, 160.0], [20.0, 100.0]])
 DEFAULTS = {"alpha": 10.0, "samples": 4, "steps": 40, "lr": (1.0, 0.1), "scale": (4.0, 1.0), "average": 8,
@@ -68,7 +69,9 @@ class AnalysisResult:
         hard_start, hard: the FastJet hard analysis at the start and at the optimum.
         history: per step ``theta`` (physical), ``scale``, ``value`` (estimated E[Z]),
             ``value_stderr``, ``grad`` and ``grad_stderr`` (per grid unit).
-        clusterings: Qanti-kT clusterings used (steps × samples × events).
+        clusterings: clusterings used: Qanti-kT (steps × samples × events per step),
+            plus the ``N`` FastJet ones of ``refine``.
+        descent: with ``refine``, the hard analysis at the descent's own end point (else ``None``).
         seconds: wall time of the optimisation (the FastJet evaluations excluded).
         settings: α, samples, steps, learning rates, sharpness schedule, seed, estimator.
     """
@@ -81,12 +84,13 @@ class AnalysisResult:
     clusterings: int
     seconds: float
     settings: dict
+    descent: dict = None
 
 
 def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS["steps"],
                       samples=DEFAULTS["samples"], alpha=DEFAULTS["alpha"], lr=DEFAULTS["lr"],
                       scale=DEFAULTS["scale"], average=None, rel_syst=DEFAULTS["rel_syst"],
-                      b_min=None, estimator=None, seed=0, progress=False):
+                      b_min=None, estimator=None, seed=0, batch=None, refine=False, progress=False):
     """Maximise ``E[Z]`` over θ from ``start`` (physical ``(R, lo, hi, pT_cut)``).
 
     Args:
@@ -103,6 +107,20 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
         b_min: background floor (default :func:`~apps.analysis.samples.background_floor`).
         estimator: stochgrad estimator (default :func:`~apps.analysis.program.default_estimator`).
         seed: step ``t`` uses the seed ``(seed, t)``.
+        batch: ``None``: every step clusters every event. An integer: every step
+            clusters a fresh random subset of about this many events, stratified by
+            process (proportional, at least 2 per process, drawn without replacement;
+            weights scaled by ``N_p / n_p`` so the yields stay unbiased), and the
+            objective is linearised around the running mean of the last
+            :data:`CENTER_STEPS` steps' yields (see ``linearize`` in
+            :func:`~apps.analysis.program.joint_program`): the steps then estimate
+            ``∇ Z(E[S], E[B])``, a step costs ``samples × batch`` clusterings whatever the
+            sample size, and the events drawn in step ``t`` depend on ``(seed, t)`` only.
+            A sequence: events per process.
+        refine: after the descent, cluster every event once with FastJet anti-kT at
+            the final R and re-optimise the three cuts there with the cuts app's
+            :func:`apps.cuts.optimize_cuts` (its defaults, from the descent's cuts) on
+            the hard observables. These ``N`` clusterings are counted.
         progress: progress line on stderr.
 
     Returns:
@@ -125,14 +143,25 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
     scales = np.geomspace(scale[0], scale[1], steps)
     estimator = estimator or default_estimator()
     progs = {}
+    draw = None if batch is None else batch_sampler(sample, batch)
+    yields = []
+
+    def center(S, B):
+        yields.append((float(np.mean(S)), float(np.mean(B))))
+        s0, b0 = np.mean(yields[-CENTER_STEPS:], axis=0)
+        return s0, max(b0, b_min)
 
     def estimate(theta, t):
         s = float(scales[t])
-        if s not in progs:
-            progs.clear()
-            progs[s] = joint_program(sample, alpha, samples, (s, s), rel_syst, b_min)
         step_seed = int(np.random.SeedSequence([int(seed), t]).generate_state(1)[0])
-        est = sg.value_and_grad(progs[s], estimator, n=samples, seed=step_seed)(theta)
+        if draw is not None:
+            prog = joint_program(draw(seed, t), alpha, samples, (s, s), rel_syst, b_min, linearize=center)
+        else:
+            if s not in progs:
+                progs.clear()
+                progs[s] = joint_program(sample, alpha, samples, (s, s), rel_syst, b_min)
+            prog = progs[s]
+        est = sg.value_and_grad(prog, estimator, n=samples, seed=step_seed)(theta)
         return dataclasses.replace(est, value=-est.value, grad=-np.asarray(est.grad))
 
     theta0 = to_units(start)
@@ -148,13 +177,111 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
                      "grad": [-g for g in h["grad"]], "grad_stderr": h["grad_stderr"]})
     thetas = np.array([h["theta"] for h in res.history[1:]] + [np.asarray(res.theta).tolist()])
     opt = _project(to_physical(thetas[-int(average):].mean(axis=0)))
+    per_step = len(sample) if draw is None else draw.size
+    clusterings = int(steps * samples * per_step)
     settings = {"alpha": alpha, "samples": samples, "steps": steps, "lr": list(lr), "scale": list(scale),
                 "average": average, "rel_syst": rel_syst, "b_min": b_min, "seed": seed, "estimator": repr(estimator),
-                "events": len(sample), "luminosity_fb": sample.luminosity_fb, "params": list(PARAMS),
-                "units": UNITS.tolist()}
-    return AnalysisResult(start.tolist(), opt.tolist(), evaluate_hard(sample, start, rel_syst, b_min),
-                          evaluate_hard(sample, opt, rel_syst, b_min), hist, int(steps * samples * len(sample)),
-                          seconds, settings)
+                "events": len(sample), "batch": None if draw is None else draw.counts.tolist(), "refine": bool(refine),
+                "luminosity_fb": sample.luminosity_fb, "params": list(PARAMS), "units": UNITS.tolist()}
+    hard, descent = None, None
+    if refine:
+        t1 = time.perf_counter()
+        mjj, pt1 = fastjet_observables(sample.events, opt[0])
+        descent = _hard_at(sample, opt, mjj, pt1, rel_syst, b_min)
+        opt = refine_cuts(sample, mjj, pt1, opt, rel_syst, b_min, seed)
+        hard = _hard_at(sample, opt, mjj, pt1, rel_syst, b_min)
+        clusterings += len(sample)
+        seconds += time.perf_counter() - t1
+    else:
+        hard = evaluate_hard(sample, opt, rel_syst, b_min)
+    return AnalysisResult(start.tolist(), np.asarray(opt).tolist(), evaluate_hard(sample, start, rel_syst, b_min),
+                          hard, hist, clusterings, seconds, settings, descent)
+
+
+def _hard_at(sample, phys, mjj, pt1, rel_syst, b_min):
+    R, lo, hi, pt = (float(x) for x in phys)
+    Z, s, b = hard_significance(sample, mjj, pt1, lo, hi, pt, rel_syst, b_min)
+    return {"R": R, "lo": lo, "hi": hi, "pt": pt, "Z": Z, "s": s, "b": b}
+
+
+def refine_cuts(sample, mjj, pt1, phys, rel_syst=0.0, b_min=None, seed=0):
+    """The best cuts at fixed R by the cuts app's optimiser, on given hard observables.
+
+    Runs :func:`apps.cuts.optimize_cuts` (its defaults: annealed stochastic-cut runs
+    from ``phys``'s cuts and from signal quantiles, then a local hard polish) on the
+    window and leading-jet pT cut, maximising the same significance. Only events
+    inside the box (80 < mjj < 160 GeV, pT1 > 20 GeV) enter: a window inside the box
+    cannot select any other, so the result, clipped to :data:`BOUNDS`, selects the
+    same events as the optimiser's thresholds.
+
+    Args:
+        sample: :class:`~apps.analysis.samples.Sample`.
+        mjj, pt1: per-event observables at ``phys[0]`` (e.g. :func:`fastjet_observables`).
+        phys: ``(R, lo, hi, pT_cut)``; the cuts are the start.
+        rel_syst, b_min: as for the significance.
+        seed: the cut optimiser's seed.
+
+    Returns:
+        ``[R, lo, hi, pT_cut]`` with the refined cuts.
+    """
+    from apps.cuts import Events as CutEvents
+    from apps.cuts import optimize_cuts
+
+    from .program import cut_spec
+    from .significance import significance_objective
+
+    b_min = background_floor(sample) if b_min is None else float(b_min)
+    m = np.nan_to_num(np.asarray(mjj, float), nan=-1.0)
+    box = (m > BOUNDS[1, 0]) & (m < BOUNDS[2, 1]) & (np.asarray(pt1) > BOUNDS[3, 0])
+    if box.sum() < 2 or not np.any(sample.is_signal[box]):
+        return list(_project(np.asarray(phys, float)))
+    ev = CutEvents(np.c_[m[box], np.asarray(pt1, float)[box]], sample.is_signal[box], sample.weight[box])
+    res = optimize_cuts(ev, cut_spec(), np.asarray(phys[1:], float), objective=significance_objective(rel_syst, b_min),
+                        seed=seed)
+    return list(_project(np.r_[phys[0], res.theta]))
+
+
+CENTER_STEPS = 5  # the linearised objective's expansion point: mean yields of the last this many steps
+
+
+def batch_sampler(sample, batch):
+    """``draw(seed, t)``: a stratified random subset of ``sample`` with weights scaled to stay unbiased.
+
+    Args:
+        sample: :class:`~apps.analysis.samples.Sample`.
+        batch: total events (allocated to the processes in proportion to their sizes,
+            at least 2 each) or one count per process.
+
+    Returns:
+        a callable ``draw(seed, t) -> Sample`` with attributes ``counts`` (events per
+        process) and ``size`` (their sum).
+
+    Raises:
+        ValueError: a count below 2 or above the process's events.
+    """
+    procs = [np.flatnonzero(sample.process == k) for k in range(len(sample.names))]
+    sizes = np.array([len(p) for p in procs])
+    if np.ndim(batch) == 0:
+        if int(batch) != batch or batch < 2 * len(procs):
+            raise ValueError(f"batch must be an integer >= {2 * len(procs)} (2 events per process), got {batch!r}")
+        counts = np.maximum(2, np.round(batch * sizes / sizes.sum())).astype(int)
+    else:
+        counts = np.asarray(batch)
+        if counts.shape != sizes.shape or np.any(counts != np.round(counts)):
+            raise ValueError(f"batch must give one integer count per process ({', '.join(sample.names)}), got {batch!r}")
+        counts = counts.astype(int)
+    if np.any(counts < 2) or np.any(counts > sizes):
+        raise ValueError(f"events per process must be in [2, process size {sizes.tolist()}], got {counts.tolist()}")
+
+    def draw(seed, t):
+        rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(t), 0xBA7C4]))
+        idx = np.concatenate([np.sort(rng.choice(p, c, replace=False)) for p, c in zip(procs, counts)])
+        scale = np.concatenate([np.full(c, n / c) for n, c in zip(sizes, counts)])
+        sub = sample.subset(idx)
+        return dataclasses.replace(sub, weight=sub.weight * scale)
+
+    draw.counts, draw.size = counts, int(counts.sum())
+    return draw
 
 
 def sequential(sample, r0=0.4, steps=30, samples=4, alpha=DEFAULTS["alpha"], seed=0, rel_syst=0.0,

@@ -125,13 +125,35 @@ def default_estimator():
     return sg.StochasticDerivative(control_variates=False)
 
 
-def joint_program(sample, alpha=10.0, samples=4, scale=(2.0, 2.0), rel_syst=0.0, b_min=None):
+def _expansion(f, point):
+    """``(S0, B0, Z0, ∂Z/∂S, ∂Z/∂B)`` of ``f`` at ``point = (S0, B0)`` (autograd partials)."""
+    from autograd import grad
+
+    try:
+        s0, b0 = (float(x) for x in point)
+    except (TypeError, ValueError):
+        raise ValueError(f"linearize must return two numbers (S0, B0), got {point!r}") from None
+    if not (np.isfinite(s0) and np.isfinite(b0) and s0 >= 0 and b0 > 0):
+        raise ValueError(f"the expansion point needs S0 >= 0 and B0 > 0, finite; got ({s0!r}, {b0!r})")
+    return s0, b0, float(f(s0, b0)), float(grad(f, 0)(s0, b0)), float(grad(f, 1)(s0, b0))
+
+
+def joint_program(sample, alpha=10.0, samples=4, scale=(2.0, 2.0), rel_syst=0.0, b_min=None, linearize=None):
     """The joint program of θ (grid units) as a :class:`stochgrad.BatchedProgram`.
 
     One call clusters every event ``samples`` times (``n`` must equal ``samples``: a
     Monte-Carlo sample is a replica of the whole analysis). See the module docs for
     what each estimator receives; every term is unbiased for ``∇θ E[Z]`` at the given
     α and cut sharpness.
+
+    With ``linearize`` the replica's value is instead Z's first-order expansion
+    around a point ``(S0, B0)``: ``Z0 + Z_S (S − S0) + Z_B (B − B0)``. The estimators
+    are then unbiased for ``Z_S ∇E[S] + Z_B ∇E[B]``, which is ``∇ Z(E[S], E[B])`` (the
+    significance of the expected yields) when ``(S0, B0) = (E[S], E[B])``. Each
+    event's term no longer depends on the other events, so ``sample`` may be a random
+    subset of the events with its weights scaled up (what
+    :func:`~apps.analysis.optimize.optimize_analysis` does with ``batch``): the
+    yields and their gradients stay unbiased.
 
     Args:
         sample: :class:`~apps.analysis.samples.Sample`.
@@ -141,6 +163,9 @@ def joint_program(sample, alpha=10.0, samples=4, scale=(2.0, 2.0), rel_syst=0.0,
         rel_syst: relative background systematic of the significance.
         b_min: background floor (default
             :func:`~apps.analysis.samples.background_floor`).
+        linearize: ``None`` (the value is Z) or a callable ``(S, B) -> (S0, B0)``
+            that receives each call's selected yields per replica (arrays ``(K,)``,
+            e.g. to keep a running mean) and returns the expansion point (> 0 each).
 
     Raises:
         ValueError: bad α, samples, scale; at call time bad θ or ``n``.
@@ -162,6 +187,8 @@ def joint_program(sample, alpha=10.0, samples=4, scale=(2.0, 2.0), rel_syst=0.0,
     def f(s, b):
         return asimov_significance(s, b, rel_syst, b_min)
 
+    if linearize is not None and not callable(linearize):
+        raise ValueError(f"linearize must be None or a callable (S, B) -> (S0, B0), got {linearize!r}")
     K, N = int(samples), len(sample)
 
     def fn(theta, n, seed, want):
@@ -178,10 +205,17 @@ def joint_program(sample, alpha=10.0, samples=4, scale=(2.0, 2.0), rel_syst=0.0,
         u = np.stack([np.random.default_rng([int(seed) % (1 << 63), 0xC075, k]).random(N) for k in range(K)])
         c = (u < pk).astype(float)
         S, B = c @ ws, c @ wb
-        out = sg.BatchSamples(value=np.asarray(f(S, B), float))
+        if linearize is None:
+            out = sg.BatchSamples(value=np.asarray(f(S, B), float))
+        else:
+            s0, b0, z0, zs, zb = _expansion(f, linearize(S.copy(), B.copy()))
+            out = sg.BatchSamples(value=z0 + zs * (S - s0) + zb * (B - b0))
         if want.alternatives:
-            Sm, Bm = S[:, None] - c * ws, B[:, None] - c * wb
-            dZ = f(Sm + ws, Bm + wb) - f(Sm, Bm)  # (K, N)
+            if linearize is None:
+                Sm, Bm = S[:, None] - c * ws, B[:, None] - c * wb
+                dZ = f(Sm + ws, Bm + wb) - f(Sm, Bm)  # (K, N)
+            else:
+                dZ = np.broadcast_to(zs * ws + zb * wb, (K, N))
             pbar = (pk.sum(axis=0) - pk) / (K - 1)
             w = np.empty((K, N, 4))
             w[..., 0] = (pk - pbar) * score.T * UNITS[0]

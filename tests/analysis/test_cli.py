@@ -53,6 +53,19 @@ def test_optimize_scan_plot_roundtrip(small_files, tmp_path, capsys):
     assert png.stat().st_size > 1000
 
 
+def test_optimize_budget_mode(small_files, tmp_path, capsys):
+    """--batch draws random stratified events per step; --refine clusters every event once more (counted)."""
+    out = tmp_path / "budget.json"
+    rc = main(["optimize", "--steps", "3", "--samples", "2", "--batch", "30", "--refine", "-o", str(out)]
+              + _args(small_files))
+    assert rc == 0
+    res = _strict(out)
+    assert res["settings"]["batch"] == [10, 10, 10]
+    assert res["clusterings"] == 3 * 2 * 30 + 120
+    assert res["descent"]["R"] == res["hard"]["R"]
+    assert "before the cut refinement" in capsys.readouterr().out
+
+
 def test_bad_input_exit_2_one_line(small_files, tmp_path, capsys):
     out = tmp_path / "x.json"
     out.write_text("keep")
@@ -64,6 +77,8 @@ def test_bad_input_exit_2_one_line(small_files, tmp_path, capsys):
         ["scan", "--lumi", "-1"],
         ["plot", str(out), "-o", str(tmp_path / "p.png")],  # not a result
         ["optimize", "--hbb", str(tmp_path / "nope.npz")],
+        ["optimize", "--batch", "5"],  # fewer than 2 events per process
+        ["optimize", "--batch", "500"],  # more than the 120 events
     ]
     for argv in cases:
         capsys.readouterr()
