@@ -29,6 +29,11 @@ def test_roundtrip(tmp_path, default_events, ext):
     np.testing.assert_array_equal(back.counts, sub.counts)
     np.testing.assert_array_equal(back.p4, sub.p4)
     np.testing.assert_array_equal(back.bquarks, sub.bquarks)
+    import os
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask  # what open() gives, not mkstemp's 0600
 
 
 def test_awkward_input(default_events):
@@ -112,9 +117,14 @@ def test_plots_write_figures(tmp_path):
            plots.optimize_figure(hist, tmp_path / "opt.png", R_final=0.6, R_star=0.59),
            plots.optimize_figure(hist, tmp_path / "pe.png", per_event=True, R_final=rng.uniform(0.3, 1.2, 300)),
            plots.scan_figure(rows, tmp_path / "scan.png", alpha=1.0)]
+    import os
+
+    mask = os.umask(0o022)
+    os.umask(mask)
     for p in out:
         with open(p, "rb") as fh:
             assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
+        assert os.stat(p).st_mode & 0o777 == 0o666 & ~mask
     assert sorted(x.name for x in tmp_path.rglob("*") if x.is_file()) == ["mjj.png", "opt.png", "pe.png", "scan.png"]
 
 
