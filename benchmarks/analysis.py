@@ -59,6 +59,11 @@ def fd_check(sample, b_min, theta_phys, samples=16, seed=5):
     return out
 
 
+def _counts(text):
+    vals = [float(x) for x in text.split(",")]
+    return vals[0] if len(vals) == 1 else vals
+
+
 def _snapped(sample, h, b_min):
     """The hard Z at ``h``'s R with its cuts rounded to the grid's lattice (2.5 GeV edges, 5 GeV in pT)."""
     from apps.analysis import fastjet_observables, hard_significance
@@ -77,7 +82,10 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--seeds", type=int, default=1, help="runs per start (seeds seed+2j+k for start k)")
     ap.add_argument("--samples", help="folder with the training hbb.npz, zbb.npz, qcdbb.npz (default: embedded)")
-    ap.add_argument("--batch", type=int, help="events per step (budget mode; default: all)")
+    ap.add_argument("--batch", type=_counts, help="events per step, N or one count per process hbb,zbb,qcdbb "
+                    "(budget mode; default: all)")
+    ap.add_argument("--hold-r", type=int, help="steps with R held at its start (default: the app's)")
+    ap.add_argument("--scale", type=_counts, help="cut sharpness schedule first,last in GeV (default: the app's)")
     ap.add_argument("--replicas", type=int, default=4, help="Qanti-kT replicas per event and step (default 4)")
     ap.add_argument("--refine", action="store_true", help="refine the cuts at R* (one FastJet clustering, counted)")
     ap.add_argument("--validation", help="folder with independent hbb.npz, zbb.npz, qcdbb.npz")
@@ -90,7 +98,8 @@ def main(argv=None):
     b_min = background_floor(sample)
     out = {"events": len(sample), "b_min": b_min, "luminosity_fb": sample.luminosity_fb,
            "samples": args.samples or "embedded", "batch": args.batch, "replicas": args.replicas,
-           "refine": args.refine, "steps": args.steps}
+           "refine": args.refine, "steps": args.steps, "scale": args.scale,
+           "hold_r": args.hold_r}
     cache = {}
     g = grid_search(sample, b_min=b_min, observables=cache)
     out["grid"] = {"best": g.best, "best_per_R": g.best_per_R, "n_points": g.n_points,
@@ -99,8 +108,11 @@ def main(argv=None):
     for j in range(args.seeds):
         for k, start in enumerate(STARTS):
             seed = args.seed + 2 * j + k
+            kw = {} if args.scale is None else {"scale": tuple(args.scale)}
+            if args.hold_r is not None:
+                kw["hold_r"] = args.hold_r
             r = optimize_analysis(sample, start, steps=args.steps, samples=args.replicas, seed=seed, b_min=b_min,
-                                  batch=args.batch, refine=args.refine)
+                                  batch=args.batch, refine=args.refine, **kw)
             run = {"start": start, "start_index": k + 1, "seed": seed, "hard_start": r.hard_start, "hard": r.hard,
                    "descent": r.descent, "clusterings": r.clusterings, "seconds": r.seconds, "history": r.history,
                    "settings": r.settings}

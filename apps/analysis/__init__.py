@@ -7,12 +7,13 @@ leading-jet pT threshold; objective: the expected (Asimov) discovery significanc
 * samples — :func:`load_samples`, :func:`background_floor`;
 * significance — :func:`asimov_significance`;
 * the stochastic program and its gradient — :func:`joint_program`;
-* optimisation — :func:`optimize_analysis`, :func:`sequential`, :func:`evaluate_hard`;
+* optimisation — :func:`optimize_analysis` (and its budget mode: :func:`batch_sampler`,
+  :func:`refine_cuts`), :func:`sequential`, :func:`evaluate_hard`;
 * the brute-force reference — :func:`grid_search` (FastJet + hard cuts).
 """
 
 from .grid import GridResult, default_grid, fastjet_observables, grid_search, hard_significance
-from .optimize import AnalysisResult, evaluate_hard, optimize_analysis, sequential
+from .optimize import AnalysisResult, batch_sampler, evaluate_hard, optimize_analysis, refine_cuts, sequential
 from .program import PARAMS, UNITS, cut_probabilities, default_estimator, joint_program, to_physical, to_units
 from .samples import Sample, background_floor, load_samples
 from .significance import asimov_significance, significance_objective
@@ -21,6 +22,6 @@ __all__ = [
     "Sample", "load_samples", "background_floor",
     "asimov_significance", "significance_objective",
     "joint_program", "cut_probabilities", "default_estimator", "PARAMS", "UNITS", "to_physical", "to_units",
-    "optimize_analysis", "sequential", "evaluate_hard", "AnalysisResult",
+    "optimize_analysis", "sequential", "evaluate_hard", "AnalysisResult", "batch_sampler", "refine_cuts",
     "grid_search", "GridResult", "default_grid", "fastjet_observables", "hard_significance",
 ]

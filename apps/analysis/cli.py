@@ -67,6 +67,24 @@ def _syst(text):
 _samples = at_least(2, why="the per-event baseline needs 2 samples")
 
 
+def _batch(text):
+    """argparse type of ``--batch``: ``N`` (≥ 6) or three per-process counts ``HBB,ZBB,QCDBB`` (each ≥ 2)."""
+    parts = str(text).split(",")
+    if len(parts) == 1:
+        return at_least(6, why="2 events per process")(parts[0])
+    if len(parts) != 3:
+        raise argparse.ArgumentTypeError(f"expected N or HBB,ZBB,QCDBB counts, got {text!r}")
+    return [at_least(2, why="per process")(p) for p in parts]
+
+
+def _sharpness(text):
+    """argparse type of ``--sharpness``: ``FIRST,LAST`` in GeV, both finite and > 0."""
+    parts = str(text).split(",")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"expected FIRST,LAST in GeV, got {text!r}")
+    return [positive_float(p) for p in parts]
+
+
 # ----------------------------------------------------------------------------- inputs
 
 def _load_events(path, what):
@@ -169,12 +187,14 @@ def cmd_optimize(args):
     from .optimize import optimize_analysis
     from .samples import background_floor
 
+    if args.hold_r >= args.steps:
+        raise CliError(f"--hold-r {args.hold_r} must be less than --steps {args.steps}")
     _, js = _plan(args, "json", [(f"--{p}", q) for p, q in _input_paths(args).items()])
     sample = _sample(args)
     if args.batch is not None:
         from .optimize import batch_sampler
 
-        if args.batch > len(sample):
+        if (sum(args.batch) if isinstance(args.batch, list) else args.batch) > len(sample):
             raise CliError(f"--batch {args.batch} is more than the {len(sample)} events of the sample")
         try:
             batch_sampler(sample, args.batch)
@@ -182,7 +202,9 @@ def cmd_optimize(args):
             raise CliError(f"--batch {args.batch}: {err}") from None
     res = optimize_analysis(sample, args.start, steps=args.steps, samples=args.samples, alpha=args.alpha,
                             rel_syst=args.syst, b_min=background_floor(sample, args.floor_events),
-                            seed=args.seed, batch=args.batch, refine=args.refine, progress=args.progress)
+                            seed=args.seed, batch=args.batch, refine=args.refine, hold_r=args.hold_r,
+                            scale=tuple(args.sharpness),
+                            progress=args.progress)
     out = dataclasses.asdict(res)
     out["command"] = "optimize"
     if js:
@@ -271,9 +293,14 @@ def build_parser():
                    help="clusterings of every event per step, >= 2 (default 4)")
     o.add_argument("--alpha", type=positive_float, default=10.0, help="Qanti-kT α > 0 (default 10)")
     o.add_argument("--seed", type=seed_int, default=0, help="seed in [0, 2**63) (default 0)")
-    o.add_argument("--batch", type=at_least(6, why="2 events per process"), default=None,
-                   help="events per step, a random subset stratified by process (default: every event); "
-                        "the significance is then linearised around the running yields")
+    o.add_argument("--batch", type=_batch, default=None,
+                   help="events per step, a random subset stratified by process (default: every event): N "
+                        "(in proportion to the process sizes) or HBB,ZBB,QCDBB counts; the significance is then "
+                        "linearised around the running yields")
+    o.add_argument("--sharpness", type=_sharpness, default=[4.0, 1.0],
+                   help="cut sharpness FIRST,LAST in GeV, annealed geometrically (default 4,1)")
+    o.add_argument("--hold-r", type=at_least(0), default=0,
+                   help="first steps in which R stays at its start while the cuts move (default 0); < --steps")
     o.add_argument("--refine", action="store_true",
                    help="at the end, cluster every event once with FastJet at R* and re-optimise the cuts there "
                         "with the cuts app's optimiser (counted)")

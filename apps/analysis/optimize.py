@@ -8,6 +8,12 @@ while the cut sharpness is annealed toward the hard cut; θ is kept inside a box
 window stays inside 80–160 GeV) by projection. The answer is θ averaged over the last ``average`` steps (the
 iterates' noise floor), evaluated as a *hard* analysis with FastJet anti-kT.
 
+The budget mode (``batch``, ``refine``; docs/analysis.md, "At scale"): each step sees a
+stratified random batch of events (:func:`batch_sampler`, weights scaled up) with the
+significance linearised around the running yields, so a step's cost does not grow with
+the sample; at the end every event is clustered once with FastJet at R* and the cuts
+are re-optimised there (:func:`refine_cuts`, the cuts app's optimiser).
+
 :func:`sequential` is the two-step analysis it is compared with: R from
 :func:`apps.jets.optimize.optimize_global` (the Higgs-mass window loss on the
 signal events), then the best cuts at that R from the exhaustive cut grid.
@@ -90,7 +96,7 @@ class AnalysisResult:
 def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS["steps"],
                       samples=DEFAULTS["samples"], alpha=DEFAULTS["alpha"], lr=DEFAULTS["lr"],
                       scale=DEFAULTS["scale"], average=None, rel_syst=DEFAULTS["rel_syst"],
-                      b_min=None, estimator=None, seed=0, batch=None, refine=False, progress=False):
+                      b_min=None, estimator=None, seed=0, batch=None, refine=False, hold_r=0, progress=False):
     """Maximise ``E[Z]`` over θ from ``start`` (physical ``(R, lo, hi, pT_cut)``).
 
     Args:
@@ -117,6 +123,9 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
             ``∇ Z(E[S], E[B])``, a step costs ``samples × batch`` clusterings whatever the
             sample size, and the events drawn in step ``t`` depend on ``(seed, t)`` only.
             A sequence: events per process.
+        hold_r: for this many first steps R stays at its start and only the cuts move
+            (the R gradient at cuts far from their optimum can point the wrong way, and
+            Adam's first steps are a full learning rate whatever the gradient's size).
         refine: after the descent, cluster every event once with FastJet anti-kT at
             the final R and re-optimise the three cuts there with the cuts app's
             :func:`apps.cuts.optimize_cuts` (its defaults, from the descent's cuts) on
@@ -131,6 +140,8 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
     """
     if int(steps) != steps or steps < 1:
         raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    if int(hold_r) != hold_r or not 0 <= hold_r < steps:
+        raise ValueError(f"hold_r must be an integer in [0, steps), got {hold_r!r}")
     if average is None:
         average = min(DEFAULTS["average"], int(steps))
     if int(average) != average or not 1 <= average <= steps:
@@ -162,7 +173,10 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
                 progs[s] = joint_program(sample, alpha, samples, (s, s), rel_syst, b_min)
             prog = progs[s]
         est = sg.value_and_grad(prog, estimator, n=samples, seed=step_seed)(theta)
-        return dataclasses.replace(est, value=-est.value, grad=-np.asarray(est.grad))
+        grad = -np.asarray(est.grad, float)
+        if t < hold_r:
+            grad[0] = 0.0  # Adam with a zero gradient leaves R where it is
+        return dataclasses.replace(est, value=-est.value, grad=grad)
 
     theta0 = to_units(start)
     upd = sg.optim.Adam(lr=sg.optim.exponential_decay(lr[0], lr[1], int(steps)))
@@ -182,6 +196,7 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
     settings = {"alpha": alpha, "samples": samples, "steps": steps, "lr": list(lr), "scale": list(scale),
                 "average": average, "rel_syst": rel_syst, "b_min": b_min, "seed": seed, "estimator": repr(estimator),
                 "events": len(sample), "batch": None if draw is None else draw.counts.tolist(), "refine": bool(refine),
+                "hold_r": int(hold_r),
                 "luminosity_fb": sample.luminosity_fb, "params": list(PARAMS), "units": UNITS.tolist()}
     hard, descent = None, None
     if refine:

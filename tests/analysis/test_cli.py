@@ -56,14 +56,19 @@ def test_optimize_scan_plot_roundtrip(small_files, tmp_path, capsys):
 def test_optimize_budget_mode(small_files, tmp_path, capsys):
     """--batch draws random stratified events per step; --refine clusters every event once more (counted)."""
     out = tmp_path / "budget.json"
-    rc = main(["optimize", "--steps", "3", "--samples", "2", "--batch", "30", "--refine", "-o", str(out)]
-              + _args(small_files))
+    rc = main(["optimize", "--steps", "3", "--samples", "2", "--batch", "30", "--refine", "--hold-r", "2",
+               "--sharpness", "16,1", "-o", str(out)] + _args(small_files))
     assert rc == 0
     res = _strict(out)
-    assert res["settings"]["batch"] == [10, 10, 10]
+    assert res["history"][0]["theta"][0] == res["history"][1]["theta"][0] == res["start"][0]  # R held
+    assert res["optimum"][0] != res["start"][0]  # moved in the last step
+    assert res["settings"]["batch"] == [10, 10, 10] and res["settings"]["scale"] == [16.0, 1.0]
     assert res["clusterings"] == 3 * 2 * 30 + 120
     assert res["descent"]["R"] == res["hard"]["R"]
     assert "before the cut refinement" in capsys.readouterr().out
+    assert main(["optimize", "--steps", "1", "--samples", "2", "--batch", "4,2,6", "-o", str(tmp_path / "b.json")]
+                + _args(small_files)) == 0
+    assert _strict(tmp_path / "b.json")["clusterings"] == 1 * 2 * 12
 
 
 def test_bad_input_exit_2_one_line(small_files, tmp_path, capsys):
@@ -79,6 +84,11 @@ def test_bad_input_exit_2_one_line(small_files, tmp_path, capsys):
         ["optimize", "--hbb", str(tmp_path / "nope.npz")],
         ["optimize", "--batch", "5"],  # fewer than 2 events per process
         ["optimize", "--batch", "500"],  # more than the 120 events
+        ["optimize", "--steps", "3", "--hold-r", "3"],  # R would never move
+        ["optimize", "--batch", "4,2"],  # two counts for three processes
+        ["optimize", "--batch", "4,1,6"],  # a process below 2
+        ["optimize", "--batch", "4,2,60"],  # more QCD events than the 40 there are
+        ["optimize", "--sharpness", "4,-1"],
     ]
     for argv in cases:
         capsys.readouterr()
