@@ -13,22 +13,12 @@ import stochgrad as sg
 
 pytest.importorskip("numba")
 
-from tests.analysis.test_gradient import ALPHA, B_MIN, EVENTS, SCALE, WEIGHTS, _outcomes, _sample  # noqa: E402
+from tests.analysis.test_gradient import ALPHA, B_MIN, SCALE, WEIGHTS, _sample, outcomes_and_pass  # noqa: E402
 
 
 def _exact_pass(theta):
     """Exact pass probability of each of the three events at θ (grid units)."""
-    from apps.analysis.program import cut_probabilities, to_physical
-
-    R, lo, hi, ptc = to_physical(theta)
-    out = []
-    for p4 in EVENTS:
-        outs = _outcomes(p4, R)
-        m = np.array([k[0] for k in outs])
-        pt1 = np.array([k[1] for k in outs])
-        p, _ = cut_probabilities(m, pt1, (lo, hi, ptc), SCALE)
-        out.append(float(np.dot(list(outs.values()), p)))
-    return np.array(out)
+    return np.array([float(np.dot(probs, p)) for probs, p in outcomes_and_pass(theta)])
 
 
 def _yields(theta):

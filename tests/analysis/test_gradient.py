@@ -62,9 +62,9 @@ def _outcomes(p4, R):
     return out
 
 
-def exact_expected_z(theta):
+def outcomes_and_pass(theta):
+    """Per event: (probability of each distinct (mjj, pt1) outcome, its pass probability) at θ (grid units)."""
     from apps.analysis.program import cut_probabilities, to_physical
-    from apps.analysis.significance import asimov_significance
 
     R, lo, hi, ptc = to_physical(theta)
     per_event = []
@@ -74,6 +74,13 @@ def exact_expected_z(theta):
         pt1 = np.array([k[1] for k in outs])
         p, _ = cut_probabilities(m, pt1, (lo, hi, ptc), SCALE)
         per_event.append((np.array(list(outs.values())), p))
+    return per_event
+
+
+def exact_expected_z(theta):
+    from apps.analysis.significance import asimov_significance
+
+    per_event = outcomes_and_pass(theta)
     # every combination of the events' outcomes (outer product), then every pass pattern
     grids = np.meshgrid(*[np.arange(len(pr)) for pr, _ in per_event], indexing="ij")
     idx = [g.ravel() for g in grids]
