@@ -194,17 +194,15 @@ def cmd_optimize(args):
     if args.batch is not None:
         from .optimize import batch_sampler
 
-        if (sum(args.batch) if isinstance(args.batch, list) else args.batch) > len(sample):
-            raise CliError(f"--batch {args.batch} is more than the {len(sample)} events of the sample")
         try:
             batch_sampler(sample, args.batch)
         except ValueError as err:
             raise CliError(f"--batch {args.batch}: {err}") from None
+    sharp = {} if args.sharpness is None else {"scale": tuple(args.sharpness)}
     res = optimize_analysis(sample, args.start, steps=args.steps, samples=args.samples, alpha=args.alpha,
                             rel_syst=args.syst, b_min=background_floor(sample, args.floor_events),
                             seed=args.seed, batch=args.batch, refine=args.refine, hold_r=args.hold_r,
-                            scale=tuple(args.sharpness),
-                            progress=args.progress)
+                            progress=args.progress, **sharp)
     out = dataclasses.asdict(res)
     out["command"] = "optimize"
     if js:
@@ -297,7 +295,7 @@ def build_parser():
                    help="events per step, a random subset stratified by process (default: every event): N "
                         "(in proportion to the process sizes) or HBB,ZBB,QCDBB counts; the significance is then "
                         "linearised around the running yields")
-    o.add_argument("--sharpness", type=_sharpness, default=[4.0, 1.0],
+    o.add_argument("--sharpness", type=_sharpness, default=None,
                    help="cut sharpness FIRST,LAST in GeV, annealed geometrically (default 4,1)")
     o.add_argument("--hold-r", type=at_least(0), default=0,
                    help="first steps in which R stays at its start while the cuts move (default 0); < --steps")

@@ -48,11 +48,9 @@ def evaluate_hard(sample, phys, rel_syst=0.0, b_min=None):
     Returns:
         ``{"R", "lo", "hi", "pt", "Z", "s", "b"}``.
     """
-    R, lo, hi, pt = (float(x) for x in phys)
     b_min = background_floor(sample) if b_min is None else b_min
-    mjj, pt1 = fastjet_observables(sample.events, R)
-    Z, s, b = hard_significance(sample, mjj, pt1, lo, hi, pt, rel_syst, b_min)
-    return {"R": R, "lo": lo, "hi": hi, "pt": pt, "Z": Z, "s": s, "b": b}
+    mjj, pt1 = fastjet_observables(sample.events, float(phys[0]))
+    return _hard_at(sample, phys, mjj, pt1, rel_syst, b_min)
 
 
 def _project(phys):
@@ -78,7 +76,9 @@ class AnalysisResult:
         clusterings: clusterings used: Qanti-kT (steps × samples × events per step),
             plus the ``N`` FastJet ones of ``refine``.
         descent: with ``refine``, the hard analysis at the descent's own end point (else ``None``).
-        seconds: wall time of the optimisation (the FastJet evaluations excluded).
+        seconds: wall time of the optimisation, with ``refine``'s clustering and cut
+            optimisation (the FastJet evaluations at the start and, without ``refine``,
+            at the optimum are excluded).
         settings: α, samples, steps, learning rates, sharpness schedule, seed, estimator.
     """
 
@@ -198,7 +198,7 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
                 "events": len(sample), "batch": None if draw is None else draw.counts.tolist(), "refine": bool(refine),
                 "hold_r": int(hold_r),
                 "luminosity_fb": sample.luminosity_fb, "params": list(PARAMS), "units": UNITS.tolist()}
-    hard, descent = None, None
+    descent = None
     if refine:
         t1 = time.perf_counter()
         mjj, pt1 = fastjet_observables(sample.events, opt[0])

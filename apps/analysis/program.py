@@ -165,7 +165,7 @@ def joint_program(sample, alpha=10.0, samples=4, scale=(2.0, 2.0), rel_syst=0.0,
             :func:`~apps.analysis.samples.background_floor`).
         linearize: ``None`` (the value is Z) or a callable ``(S, B) -> (S0, B0)``
             that receives each call's selected yields per replica (arrays ``(K,)``,
-            e.g. to keep a running mean) and returns the expansion point (> 0 each).
+            e.g. to keep a running mean) and returns the expansion point (S0 ≥ 0, B0 > 0).
 
     Raises:
         ValueError: bad α, samples, scale; at call time bad θ or ``n``.
