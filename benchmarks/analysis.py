@@ -21,7 +21,6 @@ scored with its cuts rounded to the grid's lattice (2.5 GeV edges, 5 GeV pT step
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 
@@ -30,7 +29,7 @@ import numpy as np
 import stochgrad as sg
 from apps.analysis import (background_floor, default_estimator, grid_search, joint_program, load_samples,
                            optimize_analysis, sequential, to_units)
-from apps.analysis.cli import strict_json
+from apps.cliutil import atomic_write_text, strict_json
 
 STARTS = ([0.4, 90.0, 150.0, 30.0], [1.0, 100.0, 140.0, 60.0])
 
@@ -186,8 +185,7 @@ def main(argv=None):
             out["validation"].append({"method": name, **h})
             print(f"  {name:<34} Z = {h['Z']:.3f} (training {pt['Z']:.3f})")
     if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(strict_json(out), fh, indent=1, allow_nan=False)
+        atomic_write_text(args.json, strict_json(out) + "\n")  # one JSON object (it was once a JSON string)
     return 0
 
 

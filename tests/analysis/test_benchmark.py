@@ -1,0 +1,31 @@
+"""The analysis benchmark end to end on 120 events: its JSON is one object with every run's figures."""
+
+import json
+
+import pytest
+
+from .conftest import write_small_samples
+
+pytest.importorskip("numba")
+pytest.importorskip("fastjet")
+
+
+def test_benchmark_budget_mode_writes_one_json_object(tmp_path, capsys):
+    from benchmarks.analysis import main
+
+    files = write_small_samples(tmp_path, 40)
+    out = tmp_path / "bench.json"
+    assert main(["--samples", str(tmp_path), "--validation", str(tmp_path), "--steps", "3", "--batch", "6,2,10",
+                 "--replicas", "2", "--refine", "--hold-r", "1", "--scale", "16,1", "--json", str(out)]) == 0
+    assert set(files) == {"hbb", "zbb", "qcdbb"}
+    res = json.loads(out.read_text())
+    assert isinstance(res, dict) and res["events"] == 120
+    assert res["grid"]["clusterings"] == 15 * 120
+    runs = res["gradient"]
+    assert [r["start_index"] for r in runs] == [1, 2]
+    for r in runs:
+        assert r["clusterings"] == 3 * 2 * 18 + 120  # descent batches + the refinement's FastJet clustering
+        assert r["settings"]["hold_r"] == 1 and r["settings"]["scale"] == [16.0, 1.0]
+        assert r["lattice"]["lo"] % 2.5 == 0 and r["lattice"]["pt"] % 5 == 0
+    assert len(res["validation"]) == 2 + 2 * len(runs)  # grid, each run and its lattice point, sequential
+    assert "within 2 %" in capsys.readouterr().out
