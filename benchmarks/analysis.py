@@ -83,6 +83,8 @@ def main(argv=None):
     ap.add_argument("--samples", help="folder with the training hbb.npz, zbb.npz, qcdbb.npz (default: embedded)")
     ap.add_argument("--batch", type=_counts, help="events per step, N or one count per process hbb,zbb,qcdbb "
                     "(budget mode; default: all)")
+    ap.add_argument("--r-step", type=float, help="finite-difference R gradient with this step in grid units "
+                    "(default: the score function)")
     ap.add_argument("--hold-r", type=int, help="steps with R held at its start (default: the app's)")
     ap.add_argument("--scale", type=_counts, help="cut sharpness schedule first,last in GeV (default: the app's)")
     ap.add_argument("--replicas", type=int, default=4, help="Qanti-kT replicas per event and step (default 4)")
@@ -98,7 +100,7 @@ def main(argv=None):
     out = {"events": len(sample), "b_min": b_min, "luminosity_fb": sample.luminosity_fb,
            "samples": args.samples or "embedded", "batch": args.batch, "replicas": args.replicas,
            "refine": args.refine, "steps": args.steps, "scale": args.scale,
-           "hold_r": args.hold_r}
+           "hold_r": args.hold_r, "r_step": args.r_step}
     cache = {}
     g = grid_search(sample, b_min=b_min, observables=cache)
     out["grid"] = {"best": g.best, "best_per_R": g.best_per_R, "n_points": g.n_points,
@@ -110,6 +112,8 @@ def main(argv=None):
             kw = {} if args.scale is None else {"scale": tuple(args.scale)}
             if args.hold_r is not None:
                 kw["hold_r"] = args.hold_r
+            if args.r_step is not None:
+                kw["r_step"] = args.r_step
             r = optimize_analysis(sample, start, steps=args.steps, samples=args.replicas, seed=seed, b_min=b_min,
                                   batch=args.batch, refine=args.refine, **kw)
             run = {"start": start, "start_index": k + 1, "seed": seed, "hard_start": r.hard_start, "hard": r.hard,

@@ -202,7 +202,7 @@ def cmd_optimize(args):
     res = optimize_analysis(sample, args.start, steps=args.steps, samples=args.samples, alpha=args.alpha,
                             rel_syst=args.syst, b_min=background_floor(sample, args.floor_events),
                             seed=args.seed, batch=args.batch, refine=args.refine, hold_r=args.hold_r,
-                            progress=args.progress, **sharp)
+                            r_step=args.r_step, progress=args.progress, **sharp)
     out = dataclasses.asdict(res)
     out["command"] = "optimize"
     if js:
@@ -299,6 +299,9 @@ def build_parser():
                    help="cut sharpness FIRST,LAST in GeV, annealed geometrically (default 4,1)")
     o.add_argument("--hold-r", type=at_least(0), default=0,
                    help="first steps in which R stays at its start while the cuts move (default 0); < --steps")
+    o.add_argument("--r-step", type=positive_float, default=None,
+                   help="R gradient by central differences with common random numbers, step in grid units "
+                        "(0.1 in R per unit; two clusterings per event; default: the score function)")
     o.add_argument("--refine", action="store_true",
                    help="at the end, cluster every event once with FastJet at R* and re-optimise the cuts there "
                         "with the cuts app's optimiser (counted)")

@@ -73,7 +73,8 @@ class AnalysisResult:
         hard_start, hard: the FastJet hard analysis at the start and at the optimum.
         history: per step ``theta`` (physical), ``scale``, ``value`` (estimated E[Z]),
             ``value_stderr``, ``grad`` and ``grad_stderr`` (per grid unit).
-        clusterings: clusterings used: Qanti-kT (steps × samples × events per step),
+        clusterings: clusterings used: Qanti-kT (steps × samples × events per step, × 2 with
+            ``r_step``),
             plus the ``N`` FastJet ones of ``refine``.
         descent: with ``refine``, the hard analysis at the descent's own end point (else ``None``).
         seconds: wall time of the optimisation, with ``refine``'s clustering and cut
@@ -96,7 +97,7 @@ class AnalysisResult:
 def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS["steps"],
                       samples=DEFAULTS["samples"], alpha=DEFAULTS["alpha"], lr=DEFAULTS["lr"],
                       scale=DEFAULTS["scale"], average=None, rel_syst=DEFAULTS["rel_syst"],
-                      b_min=None, estimator=None, seed=0, batch=None, refine=False, hold_r=0, progress=False):
+                      b_min=None, estimator=None, seed=0, batch=None, refine=False, hold_r=0, r_step=None, progress=False):
     """Maximise ``E[Z]`` over θ from ``start`` (physical ``(R, lo, hi, pT_cut)``).
 
     Args:
@@ -126,6 +127,10 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
         hold_r: for this many first steps R stays at its start and only the cuts move
             (the R gradient at cuts far from their optimum can point the wrong way, and
             Adam's first steps are a full learning rate whatever the gradient's size).
+        r_step: ``None``: the R gradient is the score function with per-event baselines.
+            A step in grid units: the central difference with common random numbers
+            (two clusterings per event and replica, ``O(h²)`` bias; see ``r_step`` in
+            :func:`~apps.analysis.program.joint_program`).
         refine: after the descent, cluster every event once with FastJet anti-kT at
             the final R and re-optimise the three cuts there with the cuts app's
             :func:`apps.cuts.optimize_cuts` (its defaults, from the descent's cuts) on
@@ -166,11 +171,12 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
         s = float(scales[t])
         step_seed = int(np.random.SeedSequence([int(seed), t]).generate_state(1)[0])
         if draw is not None:
-            prog = joint_program(draw(seed, t), alpha, samples, (s, s), rel_syst, b_min, linearize=center)
+            prog = joint_program(draw(seed, t), alpha, samples, (s, s), rel_syst, b_min, linearize=center,
+                                 r_step=r_step)
         else:
             if s not in progs:
                 progs.clear()
-                progs[s] = joint_program(sample, alpha, samples, (s, s), rel_syst, b_min)
+                progs[s] = joint_program(sample, alpha, samples, (s, s), rel_syst, b_min, r_step=r_step)
             prog = progs[s]
         est = sg.value_and_grad(prog, estimator, n=samples, seed=step_seed)(theta)
         grad = -np.asarray(est.grad, float)
@@ -192,11 +198,11 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
     thetas = np.array([h["theta"] for h in res.history[1:]] + [np.asarray(res.theta).tolist()])
     opt = _project(to_physical(thetas[-int(average):].mean(axis=0)))
     per_step = len(sample) if draw is None else draw.size
-    clusterings = int(steps * samples * per_step)
+    clusterings = int(steps * samples * per_step * (1 if r_step is None else 2))
     settings = {"alpha": alpha, "samples": samples, "steps": steps, "lr": list(lr), "scale": list(scale),
                 "average": average, "rel_syst": rel_syst, "b_min": b_min, "seed": seed, "estimator": repr(estimator),
                 "events": len(sample), "batch": None if draw is None else draw.counts.tolist(), "refine": bool(refine),
-                "hold_r": int(hold_r),
+                "hold_r": int(hold_r), "r_step": r_step,
                 "luminosity_fb": sample.luminosity_fb, "params": list(PARAMS), "units": UNITS.tolist()}
     descent = None
     if refine:

@@ -69,6 +69,9 @@ def test_optimize_budget_mode(small_files, tmp_path, capsys):
     assert main(["optimize", "--steps", "1", "--samples", "2", "--batch", "4,2,6", "-o", str(tmp_path / "b.json")]
                 + _args(small_files)) == 0
     assert _strict(tmp_path / "b.json")["clusterings"] == 1 * 2 * 12
+    assert main(["optimize", "--steps", "1", "--samples", "2", "--batch", "4,2,6", "--r-step", "0.5",
+                 "-o", str(tmp_path / "c.json")] + _args(small_files)) == 0
+    assert _strict(tmp_path / "c.json")["clusterings"] == 1 * 2 * 12 * 2  # R ± h: two clusterings each
 
 
 def test_bad_input_exit_2_one_line(small_files, tmp_path, capsys):
@@ -89,6 +92,7 @@ def test_bad_input_exit_2_one_line(small_files, tmp_path, capsys):
         ["optimize", "--batch", "4,1,6"],  # a process below 2
         ["optimize", "--batch", "4,2,60"],  # more QCD events than the 40 there are
         ["optimize", "--sharpness", "4,-1"],
+        ["optimize", "--r-step", "0"],
     ]
     for argv in cases:
         capsys.readouterr()
