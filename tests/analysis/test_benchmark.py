@@ -31,3 +31,12 @@ def test_benchmark_budget_mode_writes_one_json_object(tmp_path, capsys):
         assert r["lattice"]["lo"] % 2.5 == 0 and r["lattice"]["pt"] % 5 == 0
     assert len(res["validation"]) == 2 + 2 * len(runs)  # grid, each run and its lattice point, sequential
     assert "within 2 %" in capsys.readouterr().out
+
+
+def test_benchmark_r_noise_table(tmp_path, capsys):
+    from benchmarks.analysis import main
+
+    write_small_samples(tmp_path, 40)
+    assert main(["--samples", str(tmp_path), "--r-noise", "--batch", "6,2,10"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("score, 4 replicas") == 2 and out.count("central difference, 2 replicas") == 2
