@@ -66,20 +66,14 @@ def r_noise(sample, b_min, batch=(54, 2, 80), steps=30, seed=5,
     1 GeV, Z linearised around the running yields as in the budget mode. Returns rows of
     ``point, estimator, mean, se, sd``.
     """
-    from apps.analysis.optimize import CENTER_STEPS, batch_sampler
+    from apps.analysis.optimize import batch_sampler, running_center
 
     draw = batch_sampler(sample, list(batch))
     rows = []
     for phys in points:
         th = to_units(phys)
         for name, replicas, r_step in (("score, 4 replicas", 4, None), ("central difference, 2 replicas", 2, 0.5)):
-            seen, g = [], []
-
-            def center(S, B):
-                seen.append((S.mean(), B.mean()))
-                s0, b0 = np.mean(seen[-CENTER_STEPS:], axis=0)
-                return s0, max(b0, b_min)
-
+            g, center = [], running_center(b_min)
             for t in range(steps):
                 prog = joint_program(draw(seed, t), 10.0, replicas, (1.0, 1.0), 0.0, b_min, linearize=center,
                                      r_step=r_step)

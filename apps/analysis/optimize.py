@@ -33,7 +33,7 @@ from .samples import background_floor
 from .program import PARAMS, UNITS, default_estimator, joint_program, to_physical, to_units
 
 __all__ = ["AnalysisResult", "optimize_analysis", "sequential", "evaluate_hard", "refine_cuts", "batch_sampler",
-           "BOUNDS", "DEFAULTS", "CENTER_STEPS"]
+           "running_center", "BOUNDS", "DEFAULTS", "CENTER_STEPS"]
 
 BOUNDS = np.array([[0.2, 1.6], [80.0, 157.5], [82.5, 160.0], [20.0, 100.0]])
 DEFAULTS = {"alpha": 10.0, "samples": 4, "steps": 40, "lr": (1.0, 0.1), "scale": (4.0, 1.0), "average": 8,
@@ -160,12 +160,7 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
     estimator = estimator or default_estimator()
     progs = {}
     draw = None if batch is None else batch_sampler(sample, batch)
-    yields = []
-
-    def center(S, B):
-        yields.append((float(np.mean(S)), float(np.mean(B))))
-        s0, b0 = np.mean(yields[-CENTER_STEPS:], axis=0)
-        return s0, max(b0, b_min)
+    center = running_center(b_min)
 
     def estimate(theta, t):
         s = float(scales[t])
@@ -263,6 +258,24 @@ def refine_cuts(sample, mjj, pt1, phys, rel_syst=0.0, b_min=None, seed=0):
 
 
 CENTER_STEPS = 5  # the linearised objective's expansion point: mean yields of the last this many steps
+
+
+def running_center(b_min, steps=None):
+    """``center(S, B)``: the linearised program's expansion point, the mean yields of the last ``steps`` calls.
+
+    Each call records the mean of its replicas' yields ``S``, ``B`` and returns the mean
+    of the last ``steps`` records (default :data:`CENTER_STEPS`), the background floored
+    at ``b_min``; pass it as ``linearize`` to :func:`~apps.analysis.program.joint_program`.
+    """
+    steps = CENTER_STEPS if steps is None else int(steps)
+    seen = []
+
+    def center(S, B):
+        seen.append((float(np.mean(S)), float(np.mean(B))))
+        s0, b0 = np.mean(seen[-steps:], axis=0)
+        return s0, max(b0, b_min)
+
+    return center
 
 
 def batch_sampler(sample, batch):
