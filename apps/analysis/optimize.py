@@ -224,7 +224,8 @@ def refine_cuts(sample, mjj, pt1, phys, rel_syst=0.0, b_min=None, seed=0):
     """The best cuts at fixed R by the cuts app's optimiser, on given hard observables.
 
     Runs :func:`apps.cuts.optimize_cuts` (its defaults: annealed stochastic-cut runs
-    from ``phys``'s cuts and from signal quantiles, then a local hard polish) on the
+    from ``phys``'s cuts and from signal quantiles, each ended by exact hard line
+    searches along one threshold at a time) on the
     window and leading-jet pT cut, maximising the same significance. Only events
     inside the box (80 < mjj < 160 GeV, pT1 > 20 GeV) enter: a window inside the box
     cannot select any other, so the result, clipped to :data:`BOUNDS`, selects the
