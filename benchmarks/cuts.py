@@ -92,8 +92,8 @@ def family_table(n_problems=24, seed=100, polish=None, issue_cases=3):
 
 
 FAMILY_HEADER = (f"{'id':6s} {'shapes[cut kinds]':64s} {'nc':>2s} {'np':>2s} {'ref':5s} {'Z0':>7s} {'ref Z':>7s} "
-                 f"{'ours Z':>7s} {'ratio':>7s} {'polish':>7s} {'s@ref':>6s} {'b@ref':>7s} {'ours s':>6s} {'pol s':>6s} "
-                 f"{'ref s':>6s}")
+                 f"{'ours Z':>7s} {'ratio':>7s} {'polish':>7s} {'s@ref':>6s} {'b@ref':>7s} {'ours s':>6s} "
+                 f"{'pol s':>6s} {'ref s':>6s}")
 
 
 def _radius(text):

@@ -52,8 +52,9 @@ class CutResult:
         theta: final thresholds (flat array).
         hard_value: the objective of the hard cut at ``theta`` (what to report).
         method: ``"stochastic"``, ``"sigmoid"`` or ``"coordinate"``.
-        history: per gradient step (empty for ``"coordinate"``): ``theta``, ``scale``, ``value`` (estimated E[f] or the
-            surrogate), ``grad``, ``grad_stderr``, ``hard`` (hard objective).
+        history: per gradient step (empty for ``"coordinate"``): ``theta``, ``scale``,
+            ``value`` (estimated E[f] or the surrogate), ``grad``, ``grad_stderr``, ``hard``
+            (hard objective).
         evaluations: objective evaluations used (MC samples × steps × restarts, 1 per step for
             sigmoid, none for coordinate; plus the polish's hard evaluations).
         seconds: wall time.
@@ -272,6 +273,7 @@ def optimize_cuts(events: Events, spec: CutSpec, theta0, *, method="stochastic",
     if method == "coordinate" and polish == 0:
         raise ValueError("method='coordinate' is the polish alone: polish must be > 0")
     estimator = estimator or default_estimator()
+    radius = polish * spread(events, spec)  # the polish's reach per threshold, in the variables' units
 
     def anneal(start, key, scales):
         history = []
@@ -301,7 +303,7 @@ def optimize_cuts(events: Events, spec: CutSpec, theta0, *, method="stochastic",
             res = sg.optim.minimize(estimate, start / unit, adam, steps, label=method, pass_step=True)
             theta, extra = np.asarray(res.theta, float) * unit, 0
         if polish > 0:
-            theta, _, extra = polish_cuts(events, spec, theta, polish * spread(events, spec), objective, b_min)
+            theta, _, extra = polish_cuts(events, spec, theta, radius, objective, b_min)
         return theta, hard_objective(events, spec, theta, objective, b_min), history, extra
 
     t0 = time.perf_counter()
