@@ -92,7 +92,7 @@ def main(argv=None):
 
     import stochgrad as sg
     from apps.jets import Events, load_default_events, load_events
-    from apps.jets import distributed as jd
+    from apps.jets.study import distributed as jd
     from stochgrad import _chunks as sd
     from stochgrad import _crossfit as cfit
 

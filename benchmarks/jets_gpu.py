@@ -75,7 +75,7 @@ def main(argv=None):
     import numba
 
     import apps.jets as J
-    from apps.jets.backends import cuda_available
+    from apps.jets.clustering.backends import cuda_available
 
     ev = J.load_default_events()
     p4, counts = ev.p4, ev.counts

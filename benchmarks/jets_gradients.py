@@ -2,7 +2,7 @@
 
 Run: ``python -m benchmarks.jets_gradients [--events FILE] [--samples 16] [--R 0.8]``.
 
-For each estimator the global program (one R for all events, ``apps.jets.optimize``)
+For each estimator the global program (one R for all events, ``apps.jets.study.optimize``)
 is evaluated on every event with ``--samples`` sampled Qanti-kT histories per
 event. Printed per estimator: the estimate ± stderr, the standard deviation of one
 history's gradient, the wall time per history (all threads; numba compilation is
@@ -31,7 +31,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     import apps.jets as J
-    from apps.jets import optimize as opt
+    from apps.jets.study import optimize as opt
 
     ev = J.load_default_events() if args.events == "default" else J.load_events(args.events)
     prog = opt.global_program(ev, "window", args.alpha, args.samples)

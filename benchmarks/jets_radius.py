@@ -8,7 +8,7 @@ first (Pythia 8: 2000 gg→H→bb̄ events with seed 7301 and 1000 qq̄→Z/γ*�
 seed 7302, about a minute; seeds no earlier result used). Parts:
 
 * ``global``: on the first ``--n-global`` (1000) events, ``--seeds`` independent runs
-  from R₀ = 0.4 and from R₀ = 1.5 (:func:`apps.jets.optimize.optimize_seeds`); per
+  from R₀ = 0.4 and from R₀ = 1.5 (:func:`apps.jets.study.optimize.optimize_seeds`); per
   start R* = mean of the runs' tail averages ± sd/√n (Monte-Carlo spread over seeds),
   and the difference between the starts;
 * ``scan`` (not in the default parts): the cross-check of R* by Monte-Carlo scans of
@@ -17,7 +17,7 @@ seed 7302, about a minute; seeds no earlier result used). Parts:
   median, IQR, fraction within ±15 GeV of 125 GeV, ± event-to-event bootstrap sd;
 * ``map``: all events split in halves; a one-R-per-quartile-of-leading-jet-pT map and a
   global R fitted on the training half, scored on the test half, and the background's
-  mjj under both (:func:`apps.jets.radius_commands.run_radius_map`).
+  mjj under both (:func:`apps.jets.cli.radius_map.run_radius_map`).
 
 Markdown tables on stdout; JSON and figures in ``--out`` (``--img-dir`` also copies the
 figures there, e.g. ``docs/img``). Timings are wall times on the machine it runs on.
@@ -40,16 +40,16 @@ def _events(path, n, seed, process, out):
         return load_events(path), path
     path = os.path.join(out, f"{process}_{seed}.npz")
     if not os.path.exists(path):
-        from apps.jets.events import save_events
-        from apps.jets.generate import generate_events
+        from apps.jets.io.files import save_events
+        from apps.jets.io.generate import generate_events
 
         save_events(generate_events(n, seed=seed, progress=False, process=process), path)
     return load_events(path), path
 
 
 def part_global(ev, args, out):
-    from apps.jets import optimize as opt
-    from apps.jets.commands import _run_record
+    from apps.jets.study import optimize as opt
+    from apps.jets.study.optimize import run_record
 
     import stochgrad as sg
 
@@ -62,7 +62,7 @@ def part_global(ev, args, out):
                                lr_tail=args.lr_tail, tail=args.tail, samples=args.samples)
         res[r0] = {"R": s["R"], "R_stderr": s["R_stderr"], "R_sd": s["R_sd"], "R_runs": s["R_runs"],
                    "seeds": s["seeds"], "tail_steps": s["results"][0].n_tail, "seconds": time.perf_counter() - t0,
-                   "runs": [_run_record(r) for r in s["results"]]}
+                   "runs": [run_record(r) for r in s["results"]]}
         print(f"  start {r0}: R* = {s['R']:.4f} ± {s['R_stderr']:.4f}  ({res[r0]['seconds']:.0f} s)", flush=True)
     a, b = res[0.4], res[1.5]
     diff, dse = a["R"] - b["R"], float(np.hypot(a["R_stderr"], b["R_stderr"]))
@@ -80,7 +80,7 @@ def part_global(ev, args, out):
     pooled = {"R": float(both.mean()), "R_sd": float(both.std(ddof=1)),
               "R_stderr": float(both.std(ddof=1) / np.sqrt(len(both)))}
     print(f"all {len(both)} runs pooled: R* = {pooled['R']:.4f} ± {pooled['R_stderr']:.4f} (sd {pooled['R_sd']:.4f})")
-    from apps.jets import radius_plots
+    from apps.jets.plots import radius as radius_plots
 
     radius_plots.runs_figure([(f"R0 = {r0}", s) for r0, s in res.items()], os.path.join(out, "jets_radius_runs.png"))
     return {"starts": {str(k): v for k, v in res.items()}, "difference": diff, "difference_se": dse,
@@ -93,7 +93,7 @@ def part_scan(ev, args, out, radii=tuple(np.round(np.arange(0.6, 1.0001, 0.05), 
     Each scan uses one seed for every R (common random numbers: a smooth curve);
     ``n_scans`` scans with independent seeds give the vertex's Monte-Carlo spread.
     """
-    from apps.jets import optimize as opt
+    from apps.jets.study import optimize as opt
 
     t0 = time.perf_counter()
     vertices, rows = [], []
@@ -127,9 +127,9 @@ def part_scan(ev, args, out, radii=tuple(np.round(np.arange(0.6, 1.0001, 0.05), 
 
 
 def part_widths(ev, radii, args, out):
-    from apps.jets import radius_plots
-    from apps.jets.radius_map import hard_mjj
-    from apps.jets.robust import mass_summary
+    from apps.jets.plots import radius as radius_plots
+    from apps.jets.study.radius_map import hard_mjj
+    from apps.jets.study.robust import mass_summary
 
     rows, hists = [], []
     for label, R in radii:
@@ -149,8 +149,8 @@ def part_widths(ev, radii, args, out):
 
 
 def part_map(ev, bkg, args, out):
-    from apps.jets import radius_plots
-    from apps.jets.radius_commands import print_report, run_radius_map
+    from apps.jets.plots import radius as radius_plots
+    from apps.jets.cli.radius_map import print_report, run_radius_map
 
     fits = []
     for j in range(args.map_seeds):  # independent fits (own streams): the Monte-Carlo spread of the result

@@ -196,7 +196,7 @@ def _batched_cases():
 
 def _jets_api_cases():
     c = "jets API"
-    pre = "from apps.jets import cluster\nfrom apps.jets.engine import sample_mjj_and_score\n"
+    pre = "from apps.jets import cluster\nfrom apps.jets.clustering.engine import sample_mjj_and_score\n"
 
     def cl(name, ev, R="0.4", alpha="1.0", extra="", expect="error"):
         code = (pre + f"ev = {ev}\nr = cluster(ev, {R}, alpha={alpha}, seed=0{extra})\n"

@@ -332,7 +332,7 @@ def sequential(sample, r0=0.4, steps=30, samples=4, alpha=DEFAULTS["alpha"], see
         dict: ``R`` (from the jets optimiser), ``best`` (hard analysis at the best cuts),
         ``clusterings`` (Qanti-kT clusterings of the R step), ``seconds``.
     """
-    from apps.jets.optimize import optimize_global
+    from apps.jets.study.optimize import optimize_global
 
     t0 = time.perf_counter()
     sig = sample.subset(sample.is_signal)

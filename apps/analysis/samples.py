@@ -93,7 +93,7 @@ def load_samples(files=None, luminosity_fb=DEFAULT_LUMI_FB, max_events=None):
             momenta, bad luminosity.
     """
     from apps.jets import Events, load_events
-    from apps.jets.processes import event_weight
+    from apps.jets.io.processes import event_weight
 
     files = dict(DEFAULT_FILES if files is None else files)
     if not (np.isfinite(luminosity_fb) and luminosity_fb > 0):

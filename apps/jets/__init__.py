@@ -14,24 +14,18 @@ Public API:
   :func:`sample_mjj_and_alternatives` for the stochastic derivative;
 * reference — :func:`exact_histories` (exact enumeration for small events).
 
+Layout (docs/jets.md): ``clustering/`` (the library: algorithms, interface, engine, exact,
+backends), ``io/`` (events, readers/writers, generation), ``study/`` (R optimisation, radius
+maps, distributed runs), ``cli/`` (``stochgrad-jets``) and ``plots/``.
+
 numba compiles the kernels on first use (cached on disk afterwards); cupy is never
 imported here.
 """
 
 from . import io
-from .algorithms import JetDefinition, antikt_algorithm, cambridge_algorithm, kt_algorithm
-from .engine import ClusterResult, Jets, cluster, sample_mjj_and_alternatives, sample_mjj_and_score
-from .events import Events, load_default_events, load_events, save_events
-from .exact import exact_histories
-from .interface import ClusterSequence
-
-
-def generate_events(*args, **kwargs):
-    """Pythia 8 gg → H → bb̄ events (see :func:`apps.jets.generate.generate_events`)."""
-    from .generate import generate_events as _gen
-
-    return _gen(*args, **kwargs)
-
+from .clustering import (ClusterResult, ClusterSequence, JetDefinition, Jets, antikt_algorithm, cambridge_algorithm,
+                         cluster, exact_histories, kt_algorithm, sample_mjj_and_alternatives, sample_mjj_and_score)
+from .io import Events, generate_events, load_default_events, load_events, save_events
 
 __all__ = [
     "io", "JetDefinition", "ClusterSequence", "antikt_algorithm", "kt_algorithm", "cambridge_algorithm",

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from apps.analysis.samples import DEFAULT_FILES, background_floor, load_samples
-from apps.jets.processes import PROCESSES, event_weight, get_process
+from apps.jets.io.processes import PROCESSES, event_weight, get_process
 
 
 def test_embedded_samples_carry_cross_sections_and_weights():
@@ -60,7 +60,7 @@ def test_empty_or_nan_events_refused_before_fastjet():
 
 def test_generate_process_stores_sigma_and_b_quarks():
     pytest.importorskip("pythia8mc")
-    from apps.jets.generate import generate_events
+    from apps.jets.io.generate import generate_events
 
     ev = generate_events(3, seed=5, progress=False, process="zbb")
     assert ev.meta["process"] == "zbb" and ev.meta["sigma_pb"] > 0

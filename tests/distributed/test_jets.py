@@ -13,8 +13,8 @@ pytest.importorskip("pyarrow")
 pytest.importorskip("numba")
 
 from apps.jets import cli, load_default_events  # noqa: E402
-from apps.jets import distributed as jd  # noqa: E402
-from apps.jets import optimize as opt  # noqa: E402
+from apps.jets.study import distributed as jd  # noqa: E402
+from apps.jets.study import optimize as opt  # noqa: E402
 
 from .conftest import in_worker  # noqa: E402
 
@@ -143,7 +143,7 @@ def test_root_partitions_are_read_by_entry_range(events, tmp_path):
 
 def test_backend_is_named_in_every_partition(parquet, client):
     """backend= reaches the workers' engine calls (engine.use_backend is context-local and stays in this process)."""
-    from apps.jets.engine import use_backend
+    from apps.jets.clustering.engine import use_backend
 
     src = jd.EventSource.open(parquet)
     kw = dict(samples=SAMPLES, seed=2)

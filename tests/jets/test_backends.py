@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import apps.jets as J  # noqa: E402
-from apps.jets.backends import Job, cuda_available, get_backend  # noqa: E402
-from apps.jets.backends.cuda import SOURCE, host_library  # noqa: E402
+from apps.jets.clustering.backends import Job, cuda_available, get_backend  # noqa: E402
+from apps.jets.clustering.backends.cuda import SOURCE, host_library  # noqa: E402
 
 from .conftest import make_event  # noqa: E402
 
@@ -196,11 +196,11 @@ def test_use_backend_context(trimmed):
     pytest.importorskip("ctypes")
     p4, counts = trimmed
     ref = J.sample_mjj_and_score(p4[:5], counts[:5], 0.8, 1.0, 4, 1)
-    with J.engine.use_backend("cuda-emulated"):
+    with J.clustering.engine.use_backend("cuda-emulated"):
         got = J.sample_mjj_and_score(p4[:5], counts[:5], 0.8, 1.0, 4, 1)
     np.testing.assert_array_equal(np.nan_to_num(ref[0]), np.nan_to_num(got[0]))
     with pytest.raises(ValueError, match="choose one of"):
-        with J.engine.use_backend("gpu"):
+        with J.clustering.engine.use_backend("gpu"):
             pass
 
 
@@ -245,7 +245,7 @@ def test_nvcc_compiles_the_source_for_the_device(tmp_path):
 
 def test_emulation_builds_into_the_cache_not_the_package(tmp_path, monkeypatch):
     monkeypatch.setenv("STOCHGRAD_CACHE", str(tmp_path))
-    from apps.jets.backends import cuda
+    from apps.jets.clustering.backends import cuda
 
     monkeypatch.setattr(cuda, "_host_lib", {})
     lib = host_library()

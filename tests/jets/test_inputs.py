@@ -13,7 +13,7 @@ pytest.importorskip("numba")
 ak = pytest.importorskip("awkward")
 vector = pytest.importorskip("vector")
 import apps.jets as J  # noqa: E402
-from apps.jets.events import as_padded  # noqa: E402
+from apps.jets.io.events import as_padded  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -106,7 +106,7 @@ def test_cli_generate(tmp_path):
 def test_plots_write_figures(tmp_path):
     pytest.importorskip("hist")
     pytest.importorskip("matplotlib")
-    from apps.jets import plots
+    from apps.jets.plots import mjj as plots
 
     rng = np.random.default_rng(0)
     m = np.where(rng.random(500) < 0.2, np.nan, rng.normal(120, 15, 500))
@@ -130,7 +130,7 @@ def test_plots_write_figures(tmp_path):
 
 def test_progress_shows_R_and_a_per_event_summary(capsys):
     pytest.importorskip("tqdm")
-    from apps.jets.progress import OptimizeProgress
+    from apps.jets.cli.progress import OptimizeProgress
 
     with OptimizeProgress(1, enabled="always") as cb:  # (tqdm redraws at most every 0.1 s; closing draws the last state)
         cb({"theta": np.log(0.7), "value": 0.5, "value_stderr": 0.01})

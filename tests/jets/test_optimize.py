@@ -9,7 +9,7 @@ pytest.importorskip("numba")
 
 import stochgrad as sg  # noqa: E402
 from apps.jets import Events, exact_histories  # noqa: E402
-from apps.jets import optimize as opt  # noqa: E402
+from apps.jets.study import optimize as opt  # noqa: E402
 from apps.jets.cli import main  # noqa: E402
 
 from .conftest import make_event  # noqa: E402

@@ -110,7 +110,7 @@ def test_stochastic_derivative_gradient_of_window_loss(case, n_alt):
     f is the optimiser's window loss (bounded, NaN → 1), so histories that lose a
     jet count too.
     """
-    from apps.jets.optimize import event_loss
+    from apps.jets.study.optimize import event_loss
 
     p4, R, alpha, p = case["p4"], case["R"], case["alpha"], case["p"]
     exact = np.sum(case["probs"] * case["score"] * event_loss(case["mjj"], width=40.0))

@@ -11,9 +11,9 @@ import types
 import numpy as np
 import pytest
 
-from apps.jets import optimize as opt
-from apps.jets import radius_map as rm
-from apps.jets.robust import bootstrap, mass_stats, mass_summary, paired_difference
+from apps.jets.study import optimize as opt
+from apps.jets.study import radius_map as rm
+from apps.jets.study.robust import bootstrap, mass_stats, mass_summary, paired_difference
 
 SLOPE, SIGMA = 150.0, 25.0  # toy: mjj ~ Normal(125 + SLOPE·(R − R_opt), SIGMA²)
 
@@ -130,7 +130,7 @@ def test_radius_map_is_fitted_on_the_training_half_only(default_events, monkeypa
 
     monkeypatch.setattr(rm.RadiusMap, "from_training", classmethod(from_training))
     monkeypatch.setattr(rm, "fit_map", fit_map)
-    from apps.jets.radius_commands import run_radius_map
+    from apps.jets.cli.radius_map import run_radius_map
 
     out, mjj = run_radius_map(ev, kind="quartiles", split_seed=5, steps=2, samples=2, n_resamples=20,
                               scan_radii=(0.4, 0.8))

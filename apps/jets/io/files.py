@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-__all__ = ["load_events", "save_events", "EXTENSIONS"]
+__all__ = ["load_events", "save_events", "load_default_events", "EXTENSIONS"]
 
 EXTENSIONS = (".npz", ".parquet", ".pq", ".root")
 
@@ -35,7 +35,7 @@ def load_events(path, *, tree=None, branches=None, field=None):
     Raises:
         ValueError: unknown extension or unreadable content (names what is missing).
     """
-    from ..events import Events
+    from .events import Events
 
     ext = _ext(path)
     if (tree is not None or branches is not None) and ext != ".root":
@@ -104,3 +104,10 @@ def save_events(events, path):
                 b = events.bquarks
                 cols["bquarks"] = ak.zip({k: np.ascontiguousarray(b[..., q]) for q, k in enumerate(("px", "py", "pz", "E"))})
             ak.to_parquet(ak.zip(cols, depth_limit=1), tmp)
+
+
+def load_default_events():
+    """The embedded sample: 300 Pythia 8 gg → H → bb̄ events at 13 TeV (see ``meta``)."""
+    from .events import DEFAULT_EVENTS
+
+    return load_events(DEFAULT_EVENTS)

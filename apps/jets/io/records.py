@@ -25,7 +25,7 @@ import numpy as np
 __all__ = ["cartesian", "find_particles", "to_padded", "momentum4d", "is_awkward"]
 
 # lower-case field name -> the name vector understands
-_ALIASES = {
+ALIASES = {
     "px": "px", "x": "px", "py": "py", "y": "py", "pz": "pz", "z": "pz",
     "e": "E", "energy": "E", "t": "E",
     "pt": "pt", "rho": "pt", "et": "pt",
@@ -49,11 +49,11 @@ def _canonical(fields):
     """{canonical coordinate: field}; a field named exactly like a coordinate beats an alias (px over x)."""
     out = {}
     for f in fields:  # exact names first (case-insensitive)
-        c = _ALIASES.get(f.lower())
+        c = ALIASES.get(f.lower())
         if c is not None and f.lower() == c.lower() and c not in out:
             out[c] = f
     for f in fields:
-        c = _ALIASES.get(f.lower())
+        c = ALIASES.get(f.lower())
         if c is not None and c not in out:
             out[c] = f
     return out

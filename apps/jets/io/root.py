@@ -21,7 +21,7 @@ import re
 
 import numpy as np
 
-from .records import _ALIASES
+from .records import ALIASES
 
 __all__ = ["read_root", "write_root", "find_branches", "PREFERRED_PREFIXES"]
 
@@ -37,7 +37,7 @@ def _groups(keys):
         m = re.match(r"^(.+?)[_.]([A-Za-z]+)$", k)
         if not m:
             continue
-        c = _ALIASES.get(m.group(2).lower())
+        c = ALIASES.get(m.group(2).lower())
         if c is not None:
             out.setdefault(m.group(1), {}).setdefault(c, k)
     return out
@@ -70,7 +70,7 @@ def find_branches(keys, branches=None):
     if isinstance(branches, dict):
         coords = {}
         for c, b in branches.items():
-            cc = _ALIASES.get(c.strip().lower())
+            cc = ALIASES.get(c.strip().lower())
             if cc is None:
                 raise ValueError(f"unknown coordinate {c!r} in branches; use px/py/pz/E, pt/eta/phi/mass, rapidity")
             if b.strip() not in keys:
@@ -133,7 +133,7 @@ def read_root(path, tree=None, branches=None, entry_stop=None):
     import awkward as ak
     import uproot
 
-    from ..events import Events
+    from .events import Events
     from .records import to_padded
 
     with uproot.open(path) as f:

@@ -1,7 +1,7 @@
 """A per-event jet radius predicted from observables, fitted on one half and scored on the other.
 
 Choosing each event's R on the loss it is then scored on
-(:func:`apps.jets.optimize.optimize_per_event`) narrows the resonance by construction:
+(:func:`apps.jets.study.optimize.optimize_per_event`) narrows the resonance by construction:
 each event pulls its own mjj to the target. The fair version is a *map*
 
     log R_e = Φ(x_e) · w
@@ -17,7 +17,7 @@ training sample and judged on events it never saw:
 
 The fit is gradient descent on the expected window loss of sampled Qanti-kT clustering
 (α finite): every event's derivative ``∂ loss_e/∂ log R_e`` comes from one vectorised
-call (:func:`apps.jets.optimize.per_event_estimate`, score function with per-event
+call (:func:`apps.jets.study.optimize.per_event_estimate`, score function with per-event
 baselines, unbiased), and the chain rule gives ``∇_w = Φᵀ g / n`` (unbiased too). The
 parameters reported are their average over the tail of the run (Polyak averaging), as
 for the global radius. Scoring uses hard anti-kT at each event's predicted R.
@@ -43,7 +43,7 @@ def leading_pt(events, r_ref=0.4, ptmin=20.0):
 
     An observable available on data: it does not use the target mass.
     """
-    from .engine import cluster
+    from ..clustering.engine import cluster
 
     jets = cluster(events, float(r_ref)).inclusive_jets(ptmin)
     pt = np.asarray(jets.pt)
@@ -136,11 +136,11 @@ def fit_map(rmap, events, pt, r0=0.8, steps=48, lr=0.1, lr_tail=0.04, tail=0.5, 
         rmap: a :class:`RadiusMap` (its transform frozen from these training events).
         events, pt: the training events and their leading-jet pT.
         r0: starting radius of every bin / the intercept.
-        steps, lr, lr_tail, tail, burn: as :func:`apps.jets.optimize.optimize_global` (``lr``
+        steps, lr, lr_tail, tail, burn: as :func:`apps.jets.study.optimize.optimize_global` (``lr``
             a number decays exponentially to ``lr_tail`` over the descent phase).
         estimator: a per-event-capable estimator (default score function, leave-one-out per event).
         seed: step ``k`` uses the engine seed ``step_seed(seed, k)``.
-        others: the loss's, as :func:`~apps.jets.optimize.per_event_estimate`.
+        others: the loss's, as :func:`~apps.jets.study.optimize.per_event_estimate`.
 
     Returns:
         :class:`stochgrad.optim.OptimResult`; ``rmap.w`` is set to the mean of ``w``
@@ -179,7 +179,7 @@ def fit_map(rmap, events, pt, r0=0.8, steps=48, lr=0.1, lr_tail=0.04, tail=0.5, 
 
 def hard_mjj(events, radii, ptmin=20.0):
     """Dijet mass per event from hard anti-kT at each event's radius (NaN: fewer than two jets)."""
-    from .engine import cluster
+    from ..clustering.engine import cluster
 
     return np.asarray(cluster(events, np.broadcast_to(np.asarray(radii, dtype=float), (len(events.counts),)).copy(),
                               alpha=None).mjj(ptmin=ptmin)[:, 0])

@@ -4,7 +4,7 @@
 
 1. split the events into a training and a disjoint test half (seeded);
 2. on the training half, fit the map ``log R = Φ(pT_lead) · w`` and, the same way, one
-   global R, by gradient descent through sampled Qanti-kT (:func:`apps.jets.radius_map.fit_map`);
+   global R, by gradient descent through sampled Qanti-kT (:func:`apps.jets.study.radius_map.fit_map`);
 3. on the test half, cluster with hard anti-kT at each event's predicted R and at the
    global R, and compare the median, IQR and the fraction within ±window of 125 GeV
    (event-to-event bootstrap sd, and a paired bootstrap of the difference); also the
@@ -21,8 +21,9 @@ import numpy as np
 
 from apps.cliutil import CliError, Outputs, at_least, nonneg_float, positive_float, positive_int, seed_int, sibling
 
-from . import radius_map as rm
-from .robust import mass_stats, mass_summary, paired_difference
+from ..study import radius_map as rm
+from ..study.robust import mass_stats, mass_summary, paired_difference
+from .common import add_input_arguments, backend_arg, events_from_args, fraction, samples, with_backend
 
 __all__ = ["run_radius_map", "register"]
 
@@ -37,10 +38,10 @@ def run_radius_map(events, background=None, kind="quartiles", split_seed=0, r_re
     Args:
         events: signal events (split in halves by ``split_seed``).
         background: optional background events (e.g. Z→bb̄), never used for fitting.
-        kind: the map (:data:`apps.jets.radius_map.KINDS`).
+        kind: the map (:data:`apps.jets.study.radius_map.KINDS`).
         r_ref: the reference anti-kT radius of the leading-jet pT observable.
         steps, lr, lr_tail, tail, samples, seed, alpha, width: the fits' (see
-            :func:`apps.jets.radius_map.fit_map`; loss = window loss of width ``width``).
+            :func:`apps.jets.study.radius_map.fit_map`; loss = window loss of width ``width``).
         ptmin: jet pT threshold (GeV) for mjj and the leading jet.
         window: the scoring window ``|mjj − 125| < window`` (GeV).
         n_resamples: bootstrap resamples (event-to-event uncertainties).
@@ -187,10 +188,9 @@ def print_report(out):
 
 
 def cmd_radius_map(args):
-    from .commands import _events
-    from .events import load_events
+    from ..io.files import load_events
+    from ..plots import radius as radius_plots
     from .progress import bar
-    from . import radius_plots
 
     out_files = Outputs(force=args.force)
     js = out_files.add(args.json, "--json", kind="json")
@@ -198,7 +198,7 @@ def cmd_radius_map(args):
     png_b = out_files.add(sibling(js, "_background.png"), "background plot (beside --json)", kind="image") \
         if args.background else None
     out_files.check()
-    ev = _events(args)
+    ev = events_from_args(args)
     bkg = None
     if args.background:
         from apps.cliutil import input_file
@@ -231,9 +231,6 @@ def cmd_radius_map(args):
 
 def register(sub):
     """Add ``radius-map`` to ``stochgrad-jets``."""
-    from .commands import _backend_arg, _fraction, _samples, _with_backend
-    from .io import add_input_arguments
-
     p = sub.add_parser("radius-map", help="per-event R from the leading-jet pT: fit on a training half, score on "
                                           "the test half (and a background)")
     p.add_argument("--events", default="default", help="signal events (split into training and test halves)")
@@ -246,8 +243,8 @@ def register(sub):
     p.add_argument("--steps", type=positive_int, default=48)
     p.add_argument("--lr", type=positive_float, default=0.1)
     p.add_argument("--lr-tail", type=positive_float, default=0.04)
-    p.add_argument("--tail", type=_fraction, default=0.5, help="fraction of the steps averaged")
-    p.add_argument("--samples", type=_samples, default=4)
+    p.add_argument("--tail", type=fraction, default=0.5, help="fraction of the steps averaged")
+    p.add_argument("--samples", type=samples, default=4)
     p.add_argument("--alpha", type=positive_float, default=1.0)
     p.add_argument("--ptmin", type=nonneg_float, default=20.0)
     p.add_argument("--width", type=positive_float, default=15.0, help="window loss width (GeV)")
@@ -257,5 +254,5 @@ def register(sub):
     p.add_argument("--json", default="out/radius_map.json")
     p.add_argument("--force", action="store_true")
     p.add_argument("--quiet", action="store_true")
-    _backend_arg(p)
-    p.set_defaults(func=_with_backend(cmd_radius_map))
+    backend_arg(p)
+    p.set_defaults(func=with_backend(cmd_radius_map))

@@ -8,7 +8,7 @@ on a batched program whose chunks are the partitions: the engine's random stream
 are keyed by (seed, global event, sample) (``event_offset``) and the core reduces
 exact per-partition statistics, so the estimate, and hence the whole R
 trajectory for a given seed, is bit-identical to the single-process
-:func:`apps.jets.optimize.optimize_global`.
+:func:`apps.jets.study.optimize.optimize_global`.
 
 Faults: a partition whose worker dies is recomputed by Dask (same keyed numbers,
 same step). A run checkpoints every completed step (atomic JSON); resuming
@@ -76,7 +76,7 @@ class EventSource:
         path = str(path)
         groups = None
         if path == "default":
-            from . import load_default_events
+            from ..io.files import load_default_events
 
             total = len(load_default_events().counts)
         elif path.lower().endswith((".parquet", ".pq")):
@@ -121,11 +121,11 @@ def _read(path, start, stop):
     if key in _CACHE:
         return _CACHE[key]
     if path == "default":
-        from . import load_default_events
+        from ..io.files import load_default_events
 
         ev = load_default_events().subset(slice(start, stop))
     elif path.lower().endswith(".npz"):
-        from . import load_events
+        from ..io.files import load_events
 
         ev = load_events(path).subset(slice(start, stop))
     elif path.lower().endswith(".root"):
@@ -142,7 +142,8 @@ def _read_parquet(path, start, stop):
     import awkward as ak
     import pyarrow.parquet as pq
 
-    from .events import Events, _from_awkward
+    from ..io.events import Events
+    from ..io.records import to_padded
 
     md = pq.ParquetFile(path).metadata
     first, rows, want = 0, [], []
@@ -155,7 +156,7 @@ def _read_parquet(path, start, stop):
     arr = ak.from_parquet(path, row_groups=want)[start - rows[0]: stop - rows[0]]
     if "particles" in ak.fields(arr):
         arr = arr["particles"]
-    p4, counts = _from_awkward(arr)
+    p4, counts = to_padded(arr)
     return Events(p4, counts, None, {"source": path, "events": [start, stop]})
 
 
@@ -180,11 +181,12 @@ def _read_root(path, start, stop):
     import awkward as ak
     import uproot
 
-    from .events import Events, _from_awkward
+    from ..io.events import Events
+    from ..io.records import to_padded
 
     with uproot.open(path) as f:
         arr = _root_tree(f, path).arrays(list(_ROOT_BRANCHES), entry_start=start, entry_stop=stop, library="ak")
-    p4, counts = _from_awkward(ak.zip({q: arr[f"Particle_{q}"] for q in ("px", "py", "pz", "E")}))
+    p4, counts = to_padded(ak.zip({q: arr[f"Particle_{q}"] for q in ("px", "py", "pz", "E")}))
     return Events(p4, counts, None, {"source": path, "events": [start, stop]})
 
 
@@ -204,13 +206,13 @@ def save_partitioned(events, path, events_per_partition):
 
 def partitioned_program(source: EventSource, loss="window", alpha=1.0, samples=16, ptmin=20.0, width=15.0,
                         backend=None):
-    """:func:`apps.jets.optimize.global_program` over ``source``'s partitions.
+    """:func:`apps.jets.study.optimize.global_program` over ``source``'s partitions.
 
     The whole call and every ``sample_range`` over a partition give exactly the
-    rows of :func:`~apps.jets.optimize.global_program` on all the events
+    rows of :func:`~apps.jets.study.optimize.global_program` on all the events
     (a sample is one (event, history) pair, ``samples`` per event).
     ``backend`` is the engine's ``backend=`` named explicitly in every partition's
-    call: :func:`apps.jets.engine.use_backend` is context-local and does not
+    call: :func:`apps.jets.clustering.engine.use_backend` is context-local and does not
     follow the work to Dask workers (None: each worker's default, cpu).
     """
     if alpha is None or not np.isfinite(alpha) or alpha <= 0:
@@ -245,7 +247,7 @@ def write_json_atomic(obj, path):
     return atomic_write_text(path, strict_json(obj) + "\n")
 
 
-_RUN_KEYS = ("events", "n_events", "r0", "lr", "lr_tail", "tail", "burn", "estimator", "loss", "alpha", "samples",
+RUN_KEYS = ("events", "n_events", "r0", "lr", "lr_tail", "tail", "burn", "estimator", "loss", "alpha", "samples",
              "seed", "optimizer", "ptmin", "width", "fd_step", "n_alternatives")
 
 
@@ -254,7 +256,7 @@ def optimize(source, executor=None, r0=0.4, steps=60, lr=0.05, estimator=None, l
              resume=False, run_info=None, backend=None, lr_tail=None, tail=0.5, burn=0.125):
     """One jet radius for all events, the gradient of each step reduced over ``source``'s partitions.
 
-    Same numbers as :func:`apps.jets.optimize.optimize_global` on the same events
+    Same numbers as :func:`apps.jets.study.optimize.optimize_global` on the same events
     and seed, on any executor and any partitioning.
 
     Args:
@@ -265,8 +267,8 @@ def optimize(source, executor=None, r0=0.4, steps=60, lr=0.05, estimator=None, l
         run_info: settings stored in the checkpoint and checked on resume (must match).
         backend: the engine backend every partition uses (see :func:`partitioned_program`).
         lr_tail, tail, burn: the momentum-free phase at a stated noise floor and the
-            tail average ``result.R_tail`` (see :func:`apps.jets.optimize.noise_floor_update`).
-        others: as :func:`~apps.jets.optimize.optimize_global`.
+            tail average ``result.R_tail`` (see :func:`apps.jets.study.optimize.noise_floor_update`).
+        others: as :func:`~apps.jets.study.optimize.optimize_global`.
 
     Returns:
         :class:`stochgrad.optim.OptimResult` (``theta`` = log R, history records with ``R``).
@@ -308,9 +310,9 @@ def optimize(source, executor=None, r0=0.4, steps=60, lr=0.05, estimator=None, l
 
 def scan(source, radii, executor=None, loss="window", alpha=1.0, samples=16, seed=0, ptmin=20.0, width=15.0,
          backend=None):
-    """:func:`apps.jets.optimize.scan` over partitions: per R, exact sums over events combined across partitions.
+    """:func:`apps.jets.study.optimize.scan` over partitions: per R, exact sums over events combined across partitions.
 
-    Returns the same rows as :func:`~apps.jets.optimize.scan` (``R, loss, stderr,
+    Returns the same rows as :func:`~apps.jets.study.optimize.scan` (``R, loss, stderr,
     frac_two_jets, frac_window``); the means are correctly rounded, so they agree
     with the single-process scan to rounding and do not depend on the partitioning.
     ``backend``: the engine backend of every partition (see :func:`partitioned_program`).
@@ -341,7 +343,7 @@ def scan(source, radii, executor=None, loss="window", alpha=1.0, samples=16, see
 def _scan_part(source, radii, loss, alpha, samples, seed, ptmin, width, backend, start, stop):
     from stochgrad.distributed import exact_sum
 
-    from . import sample_mjj_and_score
+    from ..clustering.engine import sample_mjj_and_score
 
     ev = source.read(start, stop)
     rows = []
@@ -377,66 +379,3 @@ def connect(scheduler: str):
     except ImportError as e:  # pragma: no cover - optional extra
         raise ImportError("--scheduler needs dask[distributed]: pip install 'stochgrad[dask]'") from e
     return Client(scheduler, timeout="20s")
-
-
-def cmd_optimize(args):
-    """``stochgrad-jets optimize --scheduler ... | --resume``: the global R over partitions, checkpointed.
-
-    The results JSON (``--json``) doubles as the checkpoint: it is rewritten
-    atomically after every step (``"finished": false``) and at the end.
-    """
-    import sys
-    import time
-
-    def fail(msg):
-        print(f"stochgrad-jets optimize: {msg}", file=sys.stderr)
-        return 2
-
-    from .commands import _lr_schedule
-
-    if args.per_event:
-        return fail("--scheduler/--resume apply to the global R (not --per-event)")
-    if args.lr_decay != 1.0:
-        return fail("--scheduler/--resume need a constant --lr (no --lr-decay)")
-    if os.path.exists(args.json) and not args.resume and not getattr(args, "force", False):
-        return fail(f"{args.json} exists; --resume continues it, or remove it first")
-    if args.resume and not os.path.exists(args.json):
-        return fail(f"--resume: {args.json} does not exist")
-    try:
-        src = EventSource.open(args.events or "default", args.partition_events, args.n_events)
-        est = opt.make_estimator(args.estimator, args.fd_step, args.n_alternatives)
-    except (ValueError, OSError) as e:
-        return fail(str(e))
-    run = {k: getattr(args, k, None) for k in _RUN_KEYS}
-    client = None
-    try:
-        client = connect(args.scheduler) if args.scheduler else None
-        t0 = time.perf_counter()
-        res = optimize(src, client, r0=args.r0, steps=args.steps, lr=_lr_schedule(args), estimator=est, loss=args.loss,
-                       alpha=args.alpha, samples=args.samples, seed=args.seed, optimizer=args.optimizer,
-                       progress=not args.quiet, ptmin=args.ptmin, width=args.width, checkpoint=args.json,
-                       resume=args.resume, run_info=run, backend=getattr(args, "backend", None),
-                       lr_tail=args.lr_tail, tail=args.tail, burn=args.burn)
-        secs = time.perf_counter() - t0
-    except (ValueError, OSError) as e:
-        return fail(str(e))
-    finally:
-        if client is not None:
-            cluster = getattr(client, "cluster", None)
-            client.close()
-            if cluster is not None and args.scheduler.startswith("local:"):
-                cluster.close()
-    R = res.R_tail
-    out = {"R": R, "R_tail_mean": R, "R_final": float(np.exp(res.theta)), "tail_steps": res.n_tail,
-           "error": "one run: no uncertainty (independent runs, --seeds, are local only)",
-           "loss_history": [h["value"] for h in res.history],
-           "loss_stderr_history": [h["value_stderr"] for h in res.history],
-           "grad_history": [h["grad"] for h in res.history],
-           "grad_stderr_history": [h["grad_stderr"] for h in res.history],
-           "R_history": [h["R"] for h in res.history], "seconds": secs, "n_events": src.n_events,
-           "partitions": src.n_partitions, "scheduler": args.scheduler, "run": run,
-           "completed_steps": len(res.history), "finished": True, "history": res.history}
-    write_json_atomic(out, args.json)
-    print(f"R* = {R:.4f} (one run: its mean R over the last {res.n_tail} steps; no uncertainty)  final loss "
-          f"{out['loss_history'][-1]:.5g}  ({secs:.1f} s, {src.n_partitions} partitions)  -> {args.json}")
-    return 0

@@ -50,7 +50,7 @@ def generate_events(n_events, seed=1, progress=True, extra_settings=(), process=
         seed: Pythia seed in [0, 900000000].
         progress: show a tqdm progress bar on stderr.
         extra_settings: more ``readString`` lines.
-        process: a name in :data:`apps.jets.processes.PROCESSES` (default gg → H → bb̄);
+        process: a name in :data:`apps.jets.io.processes.PROCESSES` (default gg → H → bb̄);
             ``meta`` then also holds Pythia's ``sigma_pb`` (sigmaGen) and ``sigma_err_pb``.
 
     Returns:

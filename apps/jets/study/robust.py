@@ -13,7 +13,7 @@ Each comes with a bootstrap standard deviation over resampled events (the events
 resampled with replacement, ``n_resamples`` times): an **event-to-event** uncertainty,
 the spread one would see on another sample of the same size. It is not the Monte-Carlo
 noise of an optimisation, which is estimated by repeating the optimisation with
-independent seeds (:func:`apps.jets.optimize.optimize_seeds`).
+independent seeds (:func:`apps.jets.study.optimize.optimize_seeds`).
 """
 
 from __future__ import annotations

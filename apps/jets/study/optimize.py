@@ -27,7 +27,8 @@ import numpy as np
 
 import stochgrad as sg
 
-__all__ = ["LOSSES", "event_loss", "global_program", "per_event_estimate", "optimize_global",
+__all__ = ["lr_schedule", "run_record",
+           "LOSSES", "event_loss", "global_program", "per_event_estimate", "optimize_global",
            "optimize_per_event", "optimize_seeds", "tail_average", "step_seed", "run_seed", "noise_floor_update",
            "scan", "ESTIMATORS", "make_estimator"]
 
@@ -167,13 +168,13 @@ def event_loss(mjj, kind="window", target=HIGGS_MASS, width=15.0):
 
 
 def _sampler():
-    from apps.jets import sample_mjj_and_score  # the engine (numba) loads only when used
+    from ..clustering.engine import sample_mjj_and_score  # the engine (numba) loads only when used
 
     return sample_mjj_and_score
 
 
 def _alt_sampler():
-    from apps.jets import sample_mjj_and_alternatives
+    from ..clustering.engine import sample_mjj_and_alternatives
 
     return sample_mjj_and_alternatives
 
@@ -242,8 +243,8 @@ def program_samples(events, theta, seed, want, loss="window", alpha=1.0, samples
     ``event_offset`` is the global index of ``events``' first event when they are
     a partition of a larger sample (streams and groups use global indices), so a
     partition gives exactly the rows of the whole call (see
-    :mod:`apps.jets.distributed`). ``backend``: the engine's ``backend=`` (None:
-    the context default of :func:`apps.jets.engine.use_backend`, else cpu).
+    :mod:`apps.jets.study.distributed`). ``backend``: the engine's ``backend=`` (None:
+    the context default of :func:`apps.jets.clustering.engine.use_backend`, else cpu).
     """
     if want.temperature is not None:
         raise ValueError(
@@ -342,7 +343,7 @@ def optimize_global(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="win
     throughout) and the iterates of the last ``tail`` fraction are averaged into
     ``result.R_tail`` (:func:`tail_average`).
 
-    ``program``/``executor``/``replay``/``callback`` serve :mod:`apps.jets.distributed`:
+    ``program``/``executor``/``replay``/``callback`` serve :mod:`apps.jets.study.distributed`:
     a partitioned program run on an executor (same numbers), recorded steps
     (history records) fed to the optimiser instead of being recomputed (resume),
     and a per-step callback (checkpoints).
@@ -423,7 +424,7 @@ def optimize_per_event(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="
     Not a result: each event's R is fitted on the very loss it is scored on (it pulls
     its own mjj to the target), so a width measured at these radii is an upper bound
     on any per-event radius, by construction. A fair per-event radius is a function
-    of observables fitted on other events: :mod:`apps.jets.radius_map`.
+    of observables fitted on other events: :mod:`apps.jets.study.radius_map`.
 
     Returns:
         :class:`stochgrad.optim.OptimResult`; ``theta`` holds log R per event.
@@ -470,3 +471,28 @@ def timed(fn, *a, **kw):
     t0 = time.perf_counter()
     r = fn(*a, **kw)
     return r, time.perf_counter() - t0
+
+
+def lr_schedule(lr, steps, lr_tail=0.04, tail=0.5, burn=0.125, lr_decay=1.0, per_event=False):
+    """The descent phase's learning rate of an R optimisation (a number or a function of the step).
+
+    ``lr_decay != 1`` (legacy): ``lr * lr_decay**t`` with a floor of ``lr / 20``; else, for one
+    global R with ``lr_tail`` set, ``lr`` decaying exponentially to ``lr_tail`` over the descent
+    phase (the steps before the burn-in and the averaged tail); else the constant ``lr``.
+    """
+    if lr_decay != 1.0:
+        return lambda t: lr * max(lr_decay**t, 0.05)
+    if per_event or lr_tail is None:
+        return lr
+    warm = steps - max(1, int(round(tail * steps))) - int(round(burn * steps))
+    return sg.optim.exponential_decay(lr, lr_tail, warm) if warm >= 1 else lr
+
+
+def run_record(res):
+    """The JSON record of one optimisation run (its tail-averaged R, final R and per-step histories)."""
+    return {"seed": res.seed, "R_tail": res.R_tail, "R_final": float(np.exp(res.theta)),
+            "R_history": [h["R"] for h in res.history],
+            "loss_history": [h["value"] for h in res.history],
+            "loss_stderr_history": [h["value_stderr"] for h in res.history],
+            "grad_history": [h["grad"] for h in res.history],
+            "grad_stderr_history": [h["grad_stderr"] for h in res.history]}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .plots import HIGGS_MASS, _exp_label, _style, save_figure
+from .mjj import HIGGS_MASS, exp_label, save_figure, style
 
 __all__ = ["runs_figure", "mjj_summary_figure"]
 
@@ -27,7 +27,7 @@ def runs_figure(starts, path, loss="window"):
         path: output image.
         loss: the loss's name (axis label).
     """
-    with _style() as plt:
+    with style() as plt:
         fig, ax = plt.subplots(1, 2, figsize=(16, 6.5))
         colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
         for i, (label, s) in enumerate(starts):
@@ -49,7 +49,7 @@ def runs_figure(starts, path, loss="window"):
         ax[1].set(xlabel="step", ylabel=f"{loss} loss (estimate per step)")
         for a in ax:
             a.legend(fontsize="x-small")
-            _exp_label(a)
+            exp_label(a)
         fig.tight_layout()
         return save_figure(fig, path)
 
@@ -60,7 +60,7 @@ def mjj_summary_figure(samples, path, width=15.0, bins=60, range_=(0.0, 300.0), 
 
     Args:
         samples: list of ``(label, mjj, summary)``; ``summary`` from
-            :func:`apps.jets.robust.mass_summary`.
+            :func:`apps.jets.study.robust.mass_summary`.
         path: output image.
         width: the window's half-width (GeV) around 125 GeV.
         bins, range_: regular binning in GeV.
@@ -70,7 +70,7 @@ def mjj_summary_figure(samples, path, width=15.0, bins=60, range_=(0.0, 300.0), 
     """
     import hist
 
-    with _style() as plt:
+    with style() as plt:
         fig, ax = plt.subplots(figsize=(10, 7.5))
         n_res, top = None, 0.0
         for lab, m, s in samples:
@@ -103,7 +103,7 @@ def mjj_summary_figure(samples, path, width=15.0, bins=60, range_=(0.0, 300.0), 
         ax.legend(fontsize="xx-small", loc="upper right", title=f"{title}\n{note}" if title else note,
                   title_fontsize="xx-small")
         if label is None:
-            _exp_label(ax)
+            exp_label(ax)
         else:
             ax.set_title(r"$\bf{stochgrad}$ $\it{Simulation}$   " + label, loc="left", fontsize="x-small")
         fig.tight_layout()

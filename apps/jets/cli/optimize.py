@@ -3,57 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 
 import numpy as np
 
-from apps.cliutil import (CliError, Outputs, at_least, in_interval, input_file, nonneg_float, nonneg_int, positive_float,
-                       positive_int, seed_int, sibling)
+from apps.cliutil import (CliError, Outputs, at_least, in_interval, nonneg_float, nonneg_int, positive_float,
+                          positive_int, seed_int, sibling)
 
-from . import optimize as opt
-from . import plots
-from .io import add_input_arguments
+from ..plots import mjj as plots
+from ..study import optimize as opt
+from .common import (add_input_arguments, backend_arg, events_from_args, fraction, lr_schedule_from_args, read_json,
+                     samples, with_backend)
 from .progress import OptimizeProgress, bar
 
 __all__ = ["register"]
-
-
-def _events(args):
-    """The events named by ``--events`` (checked: a readable file holding at least one event)."""
-    from apps.jets import load_default_events
-    from apps.jets.io import load_from_args
-
-    if args.events in (None, "default"):
-        ev = load_default_events()
-    else:
-        path = input_file(args.events, "--events")
-        try:
-            ev = load_from_args(path, args)
-        except (ValueError, OSError, KeyError, EOFError) as err:
-            raise CliError(f"--events {path!r} could not be read as an events file: {err}") from None
-        except ImportError:
-            raise
-        except Exception as err:  # zip/npz/parquet/ROOT decoders raise their own types on truncated files
-            raise CliError(f"--events {path!r} could not be read as an events file "
-                           f"({type(err).__name__}: {err})") from None
-    if len(ev.counts) == 0:
-        raise CliError(f"--events {args.events!r} holds no events")
-    n = getattr(args, "n_events", None)
-    if n is not None:
-        if n > len(ev.counts):
-            print(f"note: {args.events or 'default'} holds {len(ev.counts)} events; using all", file=sys.stderr)
-        ev = ev.subset(slice(0, n))
-    return ev
-
-
-def _read_json(path, what):
-    path = input_file(path, what)
-    try:
-        with open(path) as fh:
-            return json.load(fh)
-    except (ValueError, UnicodeDecodeError) as err:
-        raise CliError(f"{what} {path!r} is not valid JSON: {err}") from None
 
 
 def _common(p):
@@ -61,38 +23,13 @@ def _common(p):
     p.add_argument("--n-events", type=positive_int, default=None, help="use the first N events")
     add_input_arguments(p)
     p.add_argument("--alpha", type=positive_float, default=1.0, help="Qanti-kT α (> 0)")
-    p.add_argument("--samples", type=_samples, default=16, help="sampled histories per event and step (>= 2)")
+    p.add_argument("--samples", type=samples, default=16, help="sampled histories per event and step (>= 2)")
     p.add_argument("--loss", choices=opt.LOSSES, default="window")
     p.add_argument("--width", type=positive_float, default=15.0, help="window loss width in GeV")
     p.add_argument("--ptmin", type=nonneg_float, default=20.0, help="jet pT threshold in GeV")
     p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
-    _backend_arg(p)
-
-
-def _backend_arg(p):
-    p.add_argument("--backend", choices=("cpu", "cuda", "cuda-emulated", "auto"), default=None,
-                   help="clustering backend (default: cpu; auto = cuda when CuPy sees a GPU)")
-
-
-def _with_backend(fn):
-    """Run a subcommand with the engine's default backend set from ``--backend``."""
-    def run(args):
-        from apps.jets.backends import get_backend
-        from apps.jets.engine import use_backend
-
-        name = getattr(args, "backend", None)
-        if name not in (None, "cpu", "auto"):
-            try:  # no CuPy / no device / no host compiler: one line, before any work
-                get_backend(name, None)
-            except RuntimeError as err:
-                raise ValueError(f"--backend {name}: {err}") from None
-        with use_backend(name):
-            return fn(args)
-    return run
-
-
-_samples = at_least(2, why="baselines and standard errors need 2 samples")
+    backend_arg(p)
 
 
 def _outputs(args, json_path, plot=True):
@@ -104,28 +41,6 @@ def _outputs(args, json_path, plot=True):
     js = out.add(json_path, "--json", kind="json") if json_path is not None else None
     png = out.add(sibling(js, ".png"), "plot (beside --json)", kind="image") if js is not None and plot else None
     return out.check(), js, png
-
-
-def _lr_schedule(args):
-    """The descent phase's learning rate: --lr-decay (legacy, per step, floor lr/20), else --lr decaying
-    exponentially to --lr-tail over the descent phase, else constant --lr."""
-    if args.lr_decay != 1.0:
-        return lambda t: args.lr * max(args.lr_decay**t, 0.05)
-    if args.per_event or args.lr_tail is None:
-        return args.lr
-    import stochgrad as sg
-
-    warm = args.steps - max(1, int(round(args.tail * args.steps))) - int(round(args.burn * args.steps))
-    return sg.optim.exponential_decay(args.lr, args.lr_tail, warm) if warm >= 1 else args.lr
-
-
-def _run_record(res):
-    return {"seed": res.seed, "R_tail": res.R_tail, "R_final": float(np.exp(res.theta)),
-            "R_history": [h["R"] for h in res.history],
-            "loss_history": [h["value"] for h in res.history],
-            "loss_stderr_history": [h["value_stderr"] for h in res.history],
-            "grad_history": [h["grad"] for h in res.history],
-            "grad_stderr_history": [h["grad_stderr"] for h in res.history]}
 
 
 def cmd_optimize(args):
@@ -144,10 +59,10 @@ def cmd_optimize(args):
         from .distributed import cmd_optimize as distributed_optimize  # partitions on Dask, checkpoints, --resume
 
         return distributed_optimize(args)
-    ev = _events(args)
+    ev = events_from_args(args)
     est = opt.make_estimator(args.estimator, args.fd_step, args.n_alternatives)
     settings = {k: v for k, v in vars(args).items() if k not in ("func",)}
-    lr = _lr_schedule(args)
+    lr = lr_schedule_from_args(args)
     if args.per_event:
         with OptimizeProgress(args.steps, enabled=not args.quiet) as pbar:
             res, secs = opt.timed(opt.optimize_per_event, ev, r0=args.r0, steps=args.steps, lr=lr, estimator=est,
@@ -164,7 +79,7 @@ def cmd_optimize(args):
         print(f"R per event ({len(R)} events; upper bound: fitted on its own scoring loss): median {q50:.3f}, "
               f"16-84% [{q16:.3f}, {q84:.3f}]  final loss {out['loss_history'][-1]:.5g}  ({secs:.1f} s)  -> {args.json}, {png}")
         return 0
-    from . import radius_plots
+    from ..plots import radius as radius_plots
 
     with OptimizeProgress(args.steps * args.seeds, enabled=not args.quiet) as pbar:
         summ, secs = opt.timed(opt.optimize_seeds, ev, r0=args.r0, n_seeds=args.seeds, seed=args.seed,
@@ -173,7 +88,7 @@ def cmd_optimize(args):
                                burn=args.burn,
                                estimator=est, loss=args.loss, alpha=args.alpha, samples=args.samples,
                                optimizer=args.optimizer, ptmin=args.ptmin, width=args.width)
-    runs = [_run_record(r) for r in summ["results"]]
+    runs = [opt.run_record(r) for r in summ["results"]]
     tail = summ["results"][0].n_tail
     out = {"R": summ["R"], "R_stderr": summ["R_stderr"], "R_sd": summ["R_sd"], "n_seeds": args.seeds,
            "R_runs": summ["R_runs"], "seeds": summ["seeds"], "tail_steps": tail,
@@ -199,9 +114,9 @@ def cmd_optimize(args):
 
 def _mjj_summary_plot(ev, radii, path, args):
     """Hard anti-kT mjj at each ``(label, R)`` with median, IQR and window fraction ± bootstrap sd in the legend."""
-    from . import radius_plots
-    from .radius_map import hard_mjj
-    from .robust import mass_summary
+    from ..plots import radius as radius_plots
+    from ..study.radius_map import hard_mjj
+    from ..study.robust import mass_summary
 
     series = []
     for label, R in radii:
@@ -218,7 +133,7 @@ def cmd_scan(args):
     if n_grid > 10_000:
         raise CliError(f"the grid has {n_grid} radii (more than 10000); raise --r-step")
     outputs, js, png = _outputs(args, args.json)
-    ev = _events(args)
+    ev = events_from_args(args)
     radii = np.round(args.r_min + args.r_step * np.arange(n_grid), 6)
     rows, secs = opt.timed(_scan_with_progress, ev, radii, args)
     finite = [r for r in rows if np.isfinite(r["loss"])]
@@ -250,7 +165,6 @@ def _scan_with_progress(ev, radii, args):
 
 _decay = in_interval(0.0, 1.0, (False, True))  # (0, 1]
 _burn = in_interval(0.0, 1.0, (True, False))  # [0, 1)
-_fraction = in_interval(0.0, 1.0, (False, True))  # (0, 1]
 
 
 def cmd_compare(args):
@@ -260,7 +174,7 @@ def cmd_compare(args):
     if bad:
         raise CliError(f"--estimators: unknown {bad}; choose from {', '.join(opt.ESTIMATORS)}")
     outputs, js, _ = _outputs(args, args.json, plot=False)
-    ev = _events(args)
+    ev = events_from_args(args)
     e = args.event
     if not 0 <= e < len(ev.counts):
         raise CliError(f"--event must be in [0, {len(ev.counts)}), got {e}")
@@ -296,7 +210,7 @@ def cmd_compare(args):
 
 def _exact_gradient(one, args):
     """d E[loss]/d log R by exact enumeration of the histories (central difference of exact sums)."""
-    from apps.jets import exact_histories
+    from ..clustering.exact import exact_histories
 
     def expected(R):
         probs, mjj = exact_histories(one.p4[0, : int(one.counts[0])], R, args.alpha, ptmin=args.ptmin)
@@ -308,9 +222,9 @@ def _exact_gradient(one, args):
 
 def _map_radii(path, ev, ptmin):
     """Each event's radius from a ``radius-map`` result (the map applied to these events' leading-jet pT)."""
-    from .radius_map import RadiusMap, leading_pt
+    from ..study.radius_map import RadiusMap, leading_pt
 
-    d = _read_json(path, "--map-json")
+    d = read_json(path, "--map-json")
     try:
         m = d["map"]
         rmap = RadiusMap(m["kind"], tuple(m.get("pt_edges", ())), float(m.get("center", 0.0)),
@@ -323,17 +237,17 @@ def _map_radii(path, ev, ptmin):
 
 def cmd_widths(args):
     """mjj histograms and robust resonance summaries (bootstrap sd) for fixed, global, mapped and per-event R."""
-    from . import radius_plots
-    from .radius_map import hard_mjj
-    from .robust import mass_summary
+    from ..plots import radius as radius_plots
+    from ..study.radius_map import hard_mjj
+    from ..study.robust import mass_summary
 
     outputs = Outputs(force=args.force)
     png = outputs.add(args.png, "--png", kind="image")
     js = outputs.add(args.json, "--json", kind="json") if args.json is not None else None
     outputs.check()
-    glob = _read_json(args.global_json, "--global-json") if args.global_json else None
-    per = _read_json(args.per_event_json, "--per-event-json") if args.per_event_json else None
-    ev = _events(args)
+    glob = read_json(args.global_json, "--global-json") if args.global_json else None
+    per = read_json(args.per_event_json, "--per-event-json") if args.per_event_json else None
+    ev = events_from_args(args)
     configs = [(f"R = {args.r_fixed:g}", np.full(len(ev.counts), args.r_fixed))]
     if glob is not None:
         r = glob.get("R") if isinstance(glob, dict) else None
@@ -400,7 +314,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "phase (default 0.1; 0.05, constant, with --per-event/--scheduler/--resume)")
     p.add_argument("--lr-tail", type=positive_float, default=0.04,
                    help="the tail's constant rate (Adam without momentum: the noise floor, in log R per step)")
-    p.add_argument("--tail", type=_fraction, default=0.5, help="fraction of the steps in the averaged tail")
+    p.add_argument("--tail", type=fraction, default=0.5, help="fraction of the steps in the averaged tail")
     p.add_argument("--burn", type=_burn, default=0.125,
                    help="fraction of the steps run at --lr-tail without momentum before the averaged tail")
     p.add_argument("--lr-decay", type=_decay, default=1.0,
@@ -415,7 +329,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="results file, ending in .json (a PNG is written beside it)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _distributed_args(p)
-    p.set_defaults(func=_with_backend(cmd_optimize))
+    p.set_defaults(func=with_backend(cmd_optimize))
 
     p = sub.add_parser("scan", help="Monte-Carlo expected loss on a grid of R")
     _common(p)
@@ -423,7 +337,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--r-max", type=positive_float, default=1.6)
     p.add_argument("--r-step", type=positive_float, default=0.1)
     p.add_argument("--json", default=None, help="results file, ending in .json (a PNG is written beside it)")
-    p.set_defaults(func=_with_backend(cmd_scan))
+    p.set_defaults(func=with_backend(cmd_scan))
 
     p = sub.add_parser("compare-estimators", help="gradient estimators on one event against the sample size")
     _common(p)
@@ -432,10 +346,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--estimators", default="score,score-none,sd,fd")
     p.add_argument("--fd-step", type=positive_float, default=0.05)
     p.add_argument("--n-alternatives", type=positive_int, default=1, help="alternatives per history for sd")
-    p.add_argument("--n", type=_samples, nargs="+", default=[10, 100, 1000, 10000])
+    p.add_argument("--n", type=samples, nargs="+", default=[10, 100, 1000, 10000])
     p.add_argument("--exact-max-particles", type=nonneg_int, default=6)
     p.add_argument("--json", default=None, help="results file, ending in .json")
-    p.set_defaults(func=_with_backend(cmd_compare))
+    p.set_defaults(func=with_backend(cmd_compare))
 
     p = sub.add_parser("widths", help="mjj histograms and robust resonance summaries (median, IQR, window fraction "
                                       "± bootstrap) for fixed, global, mapped and per-event R")
@@ -454,9 +368,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--png", default="out/widths.png")
     p.add_argument("--json", default=None)
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
-    _backend_arg(p)
-    p.set_defaults(func=_with_backend(cmd_widths))
-
-    from .radius_commands import register as register_radius_map
-
-    register_radius_map(sub)
+    backend_arg(p)
+    p.set_defaults(func=with_backend(cmd_widths))

@@ -80,7 +80,7 @@ class ClusterSequence:
 
     def _shape(self, layout_counts, flat_p4=None, flat_values=None):
         """Nest flat per-item output into events [* samples] * ... (counts innermost first)."""
-        from .io.records import momentum4d
+        from ..io.records import momentum4d
 
         t = self._tab()
         if flat_p4 is not None:

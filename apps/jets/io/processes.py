@@ -2,7 +2,7 @@
 
 Each :class:`Process` names the Pythia settings of one hard process at 13 TeV and
 how to find its two truth b quarks in the event record. The generator
-(:func:`apps.jets.generate.generate_events` with ``process=``) stores Pythia's
+(:func:`apps.jets.io.generate.generate_events` with ``process=``) stores Pythia's
 cross-section estimate ``sigmaGen`` (and its error, in pb) in the events' ``meta``,
 so that an event carries the physical weight ``sigma_pb · L / n_events`` for an
 integrated luminosity ``L`` (pb⁻¹): see :func:`event_weight`.

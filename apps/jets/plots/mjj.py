@@ -23,7 +23,7 @@ _LABEL = "Pythia 8 gg → H → bb̄, √s = 13 TeV"
 
 
 @contextlib.contextmanager
-def _style():
+def style():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -59,7 +59,7 @@ def _band(ax, x, y, err, label=None, **kw):
     return line
 
 
-def _exp_label(ax):
+def exp_label(ax):
     ax.set_title(r"$\bf{stochgrad}$ $\it{Simulation}$   " + _LABEL, loc="left", fontsize="x-small")
 
 
@@ -76,7 +76,7 @@ def mjj_figure(samples, path, width=15.0, bins=60, range_=(0.0, 300.0), title=No
     """
     import hist
 
-    with _style() as plt:
+    with style() as plt:
         fig, ax = plt.subplots(figsize=(10, 7.5))
         for label, m in samples:
             m = np.asarray(m, dtype=float).ravel()
@@ -97,7 +97,7 @@ def mjj_figure(samples, path, width=15.0, bins=60, range_=(0.0, 300.0), title=No
         ax.set_xlim(*range_)
         ax.set_ylim(bottom=0)
         ax.legend(fontsize="x-small", loc="upper right", title=title, title_fontsize="x-small")
-        _exp_label(ax)
+        exp_label(ax)
         fig.tight_layout()
         return save_figure(fig, path)
 
@@ -110,7 +110,7 @@ def mjj_at_radii(events, radii, path, ptmin=20.0, width=15.0):
         radii: list of ``(label, R)``; the label is shown as ``label (R = ...)``.
         path, width: as :func:`mjj_figure`; ptmin: jet pT threshold in GeV.
     """
-    from .engine import cluster
+    from ..clustering.engine import cluster
 
     samples = [(f"{lab} (R = {R:.3f})", cluster(events, float(R)).mjj(ptmin=ptmin)[:, 0]) for lab, R in radii]
     return mjj_figure(samples, path, width=width, title=f"anti-kT, two leading jets, $p_T$ > {ptmin:g} GeV")
@@ -130,7 +130,7 @@ def optimize_figure(history, path, loss="window", per_event=False, R_final=None,
     steps = np.arange(len(history))
     v = np.array([h["value"] for h in history], dtype=float)
     se = np.array([h["value_stderr"] for h in history], dtype=float)
-    with _style() as plt:
+    with style() as plt:
         fig, ax = plt.subplots(1, 2, figsize=(16, 6.5))
         _band(ax[0], steps, v, se, marker=".", label="loss ± 1 s.e.")
         ax[0].set(xlabel="step", ylabel=f"expected {loss} loss")
@@ -155,7 +155,7 @@ def optimize_figure(history, path, loss="window", per_event=False, R_final=None,
             ax[1].set(xlabel="step", ylabel="jet radius R")
         ax[1].legend(fontsize="x-small")
         for a in ax:
-            _exp_label(a)
+            exp_label(a)
         fig.tight_layout()
         return save_figure(fig, path)
 
@@ -164,14 +164,14 @@ def scan_figure(rows, path, loss="window", alpha=None):
     """Expected loss against R (±1 standard-error band) with the minimum R* marked.
 
     Args:
-        rows: ``[{"R", "loss", "stderr"}, ...]`` (as :func:`apps.jets.optimize.scan` returns).
+        rows: ``[{"R", "loss", "stderr"}, ...]`` (as :func:`apps.jets.study.optimize.scan` returns).
         path: output image.
         loss, alpha: axis labels.
     """
     R = np.array([r["R"] for r in rows], dtype=float)
     L = np.array([r["loss"] for r in rows], dtype=float)
     S = np.array([r["stderr"] for r in rows], dtype=float)
-    with _style() as plt:
+    with style() as plt:
         fig, ax = plt.subplots(figsize=(10, 7.5))
         _band(ax, R, L, S, marker="o", label="expected loss ± 1 s.e.")
         best = int(np.argmin(L))
@@ -179,6 +179,6 @@ def scan_figure(rows, path, loss="window", alpha=None):
         a = "" if alpha is None else f" (α = {alpha:g})"
         ax.set(xlabel="jet radius R", ylabel=f"expected {loss} loss{a}")
         ax.legend(fontsize="x-small")
-        _exp_label(ax)
+        exp_label(ax)
         fig.tight_layout()
         return save_figure(fig, path)

@@ -8,8 +8,8 @@ Four-vectors are (px, py, pz, E) in GeV, float64. An :class:`Events` holds
 * ``meta``: a dict (generator settings, seed, ...).
 
 Readers and writers (awkward / ``vector`` records in any coordinates, ``.npz``, Parquet,
-ROOT through uproot) live in :mod:`apps.jets.io`; :func:`load_events`,
-:func:`save_events` and :func:`as_padded` here call into it.
+ROOT through uproot) are the other modules of :mod:`apps.jets.io`; :func:`as_padded` here
+turns any accepted container into ``(p4, counts)``.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import os
 
 import numpy as np
 
-__all__ = ["Events", "as_padded", "load_events", "load_default_events", "save_events", "DEFAULT_EVENTS"]
+__all__ = ["Events", "as_padded", "DEFAULT_EVENTS"]
 
-DEFAULT_EVENTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "hbb_300.npz")
+DEFAULT_EVENTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "hbb_300.npz")
 
 
 @dataclasses.dataclass
@@ -69,18 +69,12 @@ class Events:
         mask = np.arange(self.p4.shape[1])[None, :] < self.counts[:, None]
         flat = self.p4[mask]
         if with_name == "Momentum4D":
-            from .io.records import momentum4d
+            from .records import momentum4d
 
             return momentum4d(flat, [self.counts])
         cols = {k: np.ascontiguousarray(flat[:, q]) for q, k in enumerate(("px", "py", "pz", "E"))}
         rec = ak.zip(cols, with_name=with_name)
         return ak.unflatten(rec, self.counts)
-
-
-def _from_awkward(arr, field=None):
-    from .io.records import to_padded
-
-    return to_padded(arr, field)
 
 
 def as_padded(events, field=None):
@@ -92,14 +86,14 @@ def as_padded(events, field=None):
     optionally nested under ``field``; see :mod:`apps.jets.io.records`), a padded
     ``(n_events, n_max, 4)`` array (all rows real) or a single event ``(n, 4)``.
     """
-    from .io.records import is_awkward
+    from .records import is_awkward, to_padded
 
     if hasattr(events, "p4") and hasattr(events, "counts"):
         p4, counts = events.p4, events.counts
     elif isinstance(events, tuple) and len(events) == 2:
         p4, counts = events
     elif is_awkward(events):
-        p4, counts = _from_awkward(events, field)
+        p4, counts = to_padded(events, field)
     else:
         p4 = np.asarray(events, dtype=np.float64)
         if p4.ndim == 2:
@@ -117,22 +111,3 @@ def as_padded(events, field=None):
         bad = int(np.argmax((counts < 0) | (counts > p4.shape[1])))
         raise ValueError(f"event {bad}: counts = {counts[bad]} outside [0, n_max = {p4.shape[1]}]")
     return p4, counts
-
-
-def load_events(path, **kw):
-    """Load events from ``.npz``, ``.parquet`` or ``.root`` (see :func:`apps.jets.io.load_events`)."""
-    from .io.files import load_events as _load
-
-    return _load(path, **kw)
-
-
-def save_events(events, path):
-    """Write events to ``.npz``, ``.parquet`` or ``.root`` by extension (see :func:`apps.jets.io.save_events`)."""
-    from .io.files import save_events as _save
-
-    _save(events, path)
-
-
-def load_default_events():
-    """The embedded sample: 300 Pythia 8 gg → H → bb̄ events at 13 TeV (see ``meta``)."""
-    return load_events(DEFAULT_EVENTS)

@@ -42,7 +42,7 @@ import numpy as np
 
 from .backends import get_backend, is_cupy
 from .backends.protocol import Job
-from .events import as_padded
+from ..io.events import as_padded
 
 __all__ = ["cluster", "ClusterResult", "Jets", "sample_mjj_and_score", "sample_mjj_and_alternatives",
            "check_events", "use_backend", "MAX_MOMENTUM", "MIN_R", "MAX_R", "MAX_ALPHA"]
