@@ -323,7 +323,9 @@ def _chunk_task(spec, start, stop, keep):
     arr = _traced_arrays(spec, start, stop) if "call" in spec else _batched_arrays(spec, start, stop)
     value, F, fold, meta = _features(est, arr, start, spec["size"])
     meta.setdefault("k", None if isinstance(F, tuple) else int(F.shape[2]))
-    st = {"n": int(value.shape[0]), "values": _reduce([value, value * value], start)}
+    st = {"n": int(value.shape[0]), "range": (start, stop), "values": _reduce([value, value * value], start)}
+    if value.shape[0] != stop - start:
+        raise RuntimeError(f"{est!r}: the chunk of samples {start}..{stop - 1} produced {value.shape[0]} samples")
     if isinstance(est, StochasticDerivative) and est.control_variates and meta.get("has_score", False):
         st["folds"] = _gram(value, F, fold)["folds"]
     return _Chunk(start, value, F, fold, st, meta)

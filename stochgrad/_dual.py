@@ -8,36 +8,68 @@ small Python object per operation, no node graph, no primitive lookup.
 
 Programs written for autograd run unchanged: ``autograd.numpy`` functions on a
 :class:`Dual` fall through to NumPy, which hands them to
-:meth:`Dual.__array_ufunc__`. Anything a dual number cannot do *exactly* —
-ordering comparisons of θ-dependent values (which need autograd's comparison
-check), conversions to ``float``/``int`` (which would drop the tangent), NumPy
-functions without a rule here — raises :class:`DualUnsupported`; the caller
-then reruns the sample with autograd (see :func:`stochgrad._run.run_differentiated`),
-so the dual path is an optimisation, never a change of meaning.
+:meth:`Dual.__array_ufunc__` (:mod:`stochgrad.numpy` skips that detour). A
+dual number behaves like the float it carries, as autograd's boxes do: ``==``,
+``!=`` and the orderings compare values (an ordering comparison is recorded for
+the :class:`~stochgrad.BiasWarning`, as for boxes), it hashes like its value
+and its truth is its value's. A ufunc without a rule here is differentiated by
+autograd's own rule for it. What neither can do exactly (``float()``/``int()``,
+which would drop the tangent; floor division) raises :class:`DualUnsupported`,
+a ``TypeError`` that names the operation; it is never caught and rerun.
 """
 
 from __future__ import annotations
 
 import math
+import sys
+import threading
 
 import numpy as np
 
-__all__ = ["Dual", "DualUnsupported", "value_of", "is_dual", "tangent_of", "normalise"]
+__all__ = ["Dual", "DualUnsupported", "value_of", "is_dual", "tangent_of", "normalise", "watch_comparisons"]
 
 
 class DualUnsupported(TypeError):
-    """An operation the dual-number fast path does not implement (the run falls back to autograd)."""
+    """An operation on a θ-dependent dual number that has no exact forward-mode meaning (names the operation)."""
 
 
 _NUM = (int, float, np.floating, np.integer, bool, np.bool_)
 _np_exp, _math_exp, _new = np.exp, math.exp, object.__new__
+_cmp = threading.local()  # .found: the list a dual run of this thread records ordering comparisons in
 
 
-def _refuse(what):
+def watch_comparisons(found):
+    """Make this thread's ordering comparisons of dual numbers append ``"file:line"`` to ``found`` (``None``: stop).
+
+    Returns the previous list, to restore after the run.
+    """
+    prev = getattr(_cmp, "found", None)
+    _cmp.found = found
+    return prev
+
+
+def _note():
+    found = getattr(_cmp, "found", None)
+    if found is not None:
+        f = sys._getframe(2)
+        if not f.f_globals.get("__name__", "").startswith("numpy."):  # np.clip's inner min/max: continuous
+            found.append(f"{f.f_code.co_filename}:{f.f_lineno}")
+
+
+def _refuse(what, hint=""):
     def method(self, *a, **k):
-        raise DualUnsupported(f"{what} of a θ-dependent value")
+        raise DualUnsupported(f"{what} of a θ-dependent value (a dual number, value {self.v!r}){hint}")
     method.__name__ = what
     return method
+
+
+def _other(o):
+    """The plain value of the other operand of a comparison, or ``NotImplemented``."""
+    if type(o) is Dual:
+        return o.v
+    if isinstance(o, _NUM):
+        return o
+    return NotImplemented
 
 
 class Dual:
@@ -128,18 +160,63 @@ class Dual:
     def __repr__(self):
         return f"Dual({self.v!r}, {self.t!r})"
 
-    __lt__ = _refuse("ordering comparison")
-    __le__ = _refuse("ordering comparison")
-    __gt__ = _refuse("ordering comparison")
-    __ge__ = _refuse("ordering comparison")
-    __float__ = _refuse("float()")
-    __int__ = _refuse("int()")
-    __index__ = _refuse("use as an index")
-    __round__ = _refuse("round()")
-    __floordiv__ = _refuse("floor division")
-    __rfloordiv__ = _refuse("floor division")
-    __mod__ = _refuse("modulo")
-    __rmod__ = _refuse("modulo")
+    # comparisons: on the values, like the float carried (and autograd's boxes) ------------------
+    def __eq__(self, o):
+        o = _other(o)
+        return NotImplemented if o is NotImplemented else self.v == o
+
+    def __ne__(self, o):
+        o = _other(o)
+        return NotImplemented if o is NotImplemented else self.v != o
+
+    def __lt__(self, o):
+        o = _other(o)
+        if o is NotImplemented:
+            return o
+        _note()
+        return self.v < o
+
+    def __le__(self, o):
+        o = _other(o)
+        if o is NotImplemented:
+            return o
+        _note()
+        return self.v <= o
+
+    def __gt__(self, o):
+        o = _other(o)
+        if o is NotImplemented:
+            return o
+        _note()
+        return self.v > o
+
+    def __ge__(self, o):
+        o = _other(o)
+        if o is NotImplemented:
+            return o
+        _note()
+        return self.v >= o
+
+    def __hash__(self):
+        return hash(self.v)  # equal values hash equally, as for the floats (a == b implies hash(a) == hash(b))
+
+    def __mod__(self, o):  # as autograd: d(x mod c)/dx = 1
+        if type(o) is Dual:
+            return Dual(self.v % o.v, self.t - o.t * ((self.v - self.v % o.v) / o.v))
+        if isinstance(o, _NUM):
+            return Dual(self.v % o, self.t)
+        return NotImplemented
+
+    _hint = ("; compute it with stochgrad.numpy / autograd.numpy functions, or take the value with "
+             "autograd's getval outside the differentiated part")
+    __float__ = _refuse("float()", _hint)
+    __int__ = _refuse("int()", _hint)
+    __index__ = _refuse("use as an index", _hint)
+    __round__ = _refuse("round()", _hint)
+    __floordiv__ = _refuse("floor division", _hint)
+    __rfloordiv__ = _refuse("floor division", _hint)
+    __rmod__ = _refuse("modulo by", _hint)
+    del _hint
 
     # NumPy ------------------------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -154,15 +231,14 @@ class Dual:
         if fast is not None and len(inputs) == 1 and method == "__call__" and not kwargs:
             return fast(self)
         if method != "__call__" or kwargs:
-            raise DualUnsupported(f"numpy.{ufunc.__name__}.{method} of a θ-dependent value")
+            raise DualUnsupported(f"numpy.{ufunc.__name__}.{method} (or with keywords {sorted(kwargs)}) "
+                                  "of a θ-dependent value (a dual number)")
         if len(inputs) == 1:
             rule = _UNARY.get(ufunc)
-            if rule is None:
-                raise DualUnsupported(f"numpy.{ufunc.__name__} of a θ-dependent value")
-            return rule(inputs[0])
+            return rule(inputs[0]) if rule is not None else _by_autograd(ufunc, inputs)
         op = _BINARY.get(ufunc)
         if op is None:
-            raise DualUnsupported(f"numpy.{ufunc.__name__} of a θ-dependent value")
+            return _by_autograd(ufunc, inputs)
         if any(isinstance(x, np.ndarray) for x in inputs):  # elementwise on object arrays
             objs = [x.astype(object) if isinstance(x, np.ndarray) else _box0(x) for x in inputs]
             return np.frompyfunc(op, 2, 1)(*objs)
@@ -201,6 +277,44 @@ class Dual:
         return _arctan(self)
 
 
+_BOOLEAN = {np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal}
+
+
+def _by_autograd(ufunc, inputs):
+    """A ufunc without a rule here, on dual numbers: NumPy's value, and the tangent from autograd's own rule.
+
+    Equality and ordering ufuncs give plain booleans (like autograd, which does
+    not report them as comparisons either). Object arrays are mapped
+    elementwise.
+    """
+    if any(isinstance(x, np.ndarray) and x.ndim for x in inputs):
+        objs = [x.astype(object) if isinstance(x, np.ndarray) else _box0(x) for x in inputs]
+        return np.frompyfunc(lambda *a: _by_autograd(ufunc, a), len(inputs), 1)(*objs)
+    xs = [_scalar(x) for x in inputs]
+    vals = [x.v if type(x) is Dual else x for x in xs]
+    if not all(type(x) is Dual or isinstance(x, _NUM) for x in xs):
+        raise DualUnsupported(f"numpy.{ufunc.__name__} of a dual number and a {[type(x).__name__ for x in xs]}")
+    if ufunc in _BOOLEAN:
+        return ufunc(*vals)
+    import autograd.numpy as anp  # (lazy: only for ufuncs without a rule here)
+    from autograd import grad
+
+    f = getattr(anp, ufunc.__name__, None)
+    if f is None or not callable(f):
+        raise DualUnsupported(f"numpy.{ufunc.__name__} of a θ-dependent value: neither stochgrad's dual numbers "
+                              "nor autograd define its derivative")
+    r = ufunc(*vals)
+    t = 0.0
+    for i, x in enumerate(xs):
+        if type(x) is Dual:
+            def part(z, i=i):
+                a = list(vals)
+                a[i] = z
+                return f(*a)
+            t = t + x.t * grad(part)(float(vals[i]))
+    return Dual(r, t)
+
+
 def _box0(x):
     a = np.empty((), dtype=object)
     a[()] = x
@@ -208,8 +322,11 @@ def _box0(x):
 
 
 def _scalar(x):
+    """A 0-d array's item; a NumPy scalar as the Python number (so ``a * b`` reaches Dual's methods, not NumPy)."""
     if isinstance(x, np.ndarray) and x.ndim == 0:
-        return x[()]
+        x = x[()]
+    if isinstance(x, np.generic):
+        return x.item()
     return x
 
 

@@ -19,7 +19,7 @@ from autograd.core import JVPNode, VJPNode, backward_pass
 from autograd.numpy.numpy_boxes import ArrayBox
 from autograd.tracer import getval, isbox, new_box, toposort, trace_stack
 
-from ._dual import Dual, DualUnsupported, is_dual, tangent_of, value_of
+from ._dual import Dual, is_dual, tangent_of, value_of, watch_comparisons
 from ._trace import Trace, _stack as trace_stack_of_thread
 from .distributions import bernoulli as bernoulli_family
 
@@ -275,14 +275,14 @@ class DualRun(Run):
 
     __slots__ = ("_size",)
 
-    def __init__(self, value, trace, out, theta_shape, size):
+    def __init__(self, value, trace, out, theta_shape, size, comparisons=()):
         self.forward = True
         self.value = value
         self.trace = trace
         self.out = out
         self._t = None
         self._start_shape = theta_shape
-        self.comparisons = ()
+        self.comparisons = comparisons
         self._boundary = None
         self._bern = None
         self._size = size
@@ -416,9 +416,12 @@ def dual_theta(theta: np.ndarray):
 def run_dual(fn, theta, args, kwargs, trace: Trace, where: str) -> DualRun:
     """Run ``fn`` inside ``trace`` with θ as dual numbers (forward mode without autograd).
 
+    Ordering comparisons of dual numbers made during the run are recorded in
+    its ``comparisons`` (for the :class:`BiasWarning`), as for a boxed run.
+
     Raises:
-        DualUnsupported: the program did something dual numbers do not do exactly
-            (the caller reruns it with autograd).
+        DualUnsupported: the program did something dual numbers cannot do exactly
+            (``float()`` of a θ-dependent value, ...); nothing is rerun.
     """
     if type(theta) is float:  # a scalar θ (what the estimators pass): no array round trip
         th, shape, size = Dual(theta, 1.0), (), 1
@@ -427,19 +430,20 @@ def run_dual(fn, theta, args, kwargs, trace: Trace, where: str) -> DualRun:
         th, shape, size = dual_theta(theta), theta.shape, theta.size
     stack = trace_stack_of_thread()
     stack.append(trace)
+    found: list = []
+    prev = watch_comparisons(found)
     try:
         out = fn(th, *args, **kwargs)
     finally:
         stack.pop()
+        watch_comparisons(prev)
     if type(out) is Dual and type(out.v) is float and math.isfinite(out.v):
         value = out.v  # the common case, without check_value's general path
     else:
         if isinstance(out, np.ndarray) and out.dtype == object and out.ndim == 0:
             out = out[()]
-        if not (type(out) is Dual or isinstance(out, (int, float, np.floating, np.integer))):
-            raise DualUnsupported(f"a {type(out).__name__} result")
         value = check_value(out, where)
-    return DualRun(value, trace, out, shape, size)
+    return DualRun(value, trace, out, shape, size, found)
 
 
 MAX_TANGENTS = 4  # up to this many θ components, one forward run per component beats reverse passes
@@ -494,26 +498,20 @@ class TangentRun(Run):
 def run_differentiated(fn, theta, args, kwargs, tape, where: str, state: dict | None = None) -> Run:
     """Run one sample (noise ``tape``) so that its output and choice parameters can be differentiated.
 
-    Up to :data:`MAX_TANGENTS` θ components, first with θ as dual numbers
-    (:func:`run_dual`, the fast path). If the program does something dual
-    numbers do not do exactly (compares a θ-dependent value, converts one to
-    ``float``, calls a NumPy function without a dual rule, or fails in any other
-    way), the sample is rerun with autograd, and ``state`` (a dict shared by
-    the samples of one estimate) remembers it so later samples go to autograd
-    directly. With autograd: one forward-mode run for a single θ component;
-    one forward run per component up to :data:`MAX_TANGENTS`
-    (:class:`TangentRun`); beyond, one reverse-mode run. If the forward runs do
-    not make the same choices (the program draws randomness that stochgrad does
-    not replay) it falls back to reverse mode.
+    Up to :data:`MAX_TANGENTS` θ components, with θ as dual numbers
+    (:func:`run_dual`), unless ``state`` (a dict shared by the samples of one
+    estimate) holds ``{"dual": False}``: then with autograd, one forward-mode
+    run for a single θ component, one forward run per component up to
+    :data:`MAX_TANGENTS` (:class:`TangentRun`); beyond, one reverse-mode run.
+    The path is chosen before the run: an exception raised by the program
+    propagates, and a sample is never rerun on another path. If the forward
+    runs do not make the same choices (the program draws randomness that
+    stochgrad does not replay), reverse mode is used.
     """
     if type(theta) is not float:
         theta = np.asarray(theta, dtype=float)
     if (type(theta) is float or theta.size <= MAX_TANGENTS) and (state is None or state.get("dual", True)):
-        try:
-            return run_dual(fn, theta, args, kwargs, Trace(tape), where)
-        except Exception:  # noqa: BLE001 - autograd decides what the program means
-            if state is not None:
-                state["dual"] = False
+        return run_dual(fn, theta, args, kwargs, Trace(tape), where)
     theta = np.asarray(theta, dtype=float)
     d = theta.size
     if d == 1 or d > MAX_TANGENTS:

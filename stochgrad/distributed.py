@@ -216,6 +216,11 @@ def estimate(f, est, theta, args, kwargs, n, seed, executor=None, chunk_size=Non
     cv = isinstance(est, StochasticDerivative) and est.control_variates
     handles = ex.run(_chunk_task, spec, chunks, True)  # features stay where computed: the gradient pass needs them
     parts = ex.stats(handles)
+    got = [tuple(p[0]["range"]) for p in parts]
+    if got != [tuple(c) for c in chunks]:
+        bad = next((c, g) for c, g in zip(chunks, got) if tuple(c) != g)
+        raise RuntimeError(f"the executor returned a chunk for samples {bad[1][0]}..{bad[1][1] - 1} where samples "
+                           f"{bad[0][0]}..{bad[0][1] - 1} were asked for; refusing to combine them")
     metas = [p[1] for p in parts]
     tot = _merge([p[0] for p in parts], metas)
     groups = [m["groups"] for m in metas if m["groups"] is not None]

@@ -6,7 +6,6 @@ import numpy as np
 
 from .._batched import Want
 from .._estimate import summarise
-from .._fastpath import specialise
 from .._run import run_plain
 from .._trace import NoiseTape, Trace
 from ..backend import array_module
@@ -84,7 +83,6 @@ class FiniteDifference(Estimator):
         its own tape, so any subset of the samples can run anywhere.
         """
         theta = np.asarray(theta, dtype=float)
-        fn = specialise(fn)  # autograd.numpy calls on plain numbers without autograd's wrapper
         values, grads = [], []
         for i, tape in zip(index, tapes):
             values.append(run_plain(fn, _scalar(theta), args, kwargs, Trace(tape), f"sample {i}").value)

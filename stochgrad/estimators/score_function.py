@@ -9,7 +9,6 @@ import numpy as np
 
 from .._batched import Want
 from .._estimate import summarise
-from .._fastpath import specialise
 from .._run import BiasWarning, run_differentiated, warn_comparisons
 from ..backend import array_module
 from .base import Estimator, sample_tapes
@@ -157,7 +156,6 @@ class ScoreFunction(Estimator):
         The seam used by :mod:`stochgrad.distributed`: each sample depends only on
         its own tape, so any subset of the samples can run anywhere.
         """
-        fn = specialise(fn)  # autograd.numpy calls on dual/plain numbers without autograd's wrapper
         values, path, score, cmp, edge = [], [], [], [], set()
         state = {}  # run_differentiated remembers here whether dual numbers work for this program
         for i, tape in zip(index, tapes):

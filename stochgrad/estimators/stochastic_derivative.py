@@ -26,7 +26,6 @@ import numpy as np
 
 from .._batched import Want
 from .._estimate import summarise
-from .._fastpath import specialise
 from .._streams import keyed_uniforms
 from .._run import DualRun, run_differentiated, run_plain, warn_comparisons
 from .._trace import Trace
@@ -291,7 +290,6 @@ class StochasticDerivative(Estimator):
         sample depends only on its own index: the seam used by
         :mod:`stochgrad.distributed`.
         """
-        fn = specialise(fn)  # autograd.numpy calls on dual/plain numbers without autograd's wrapper
         size = int(np.prod(np.shape(theta)))
         values, paths, discretes, scores = [], [], [], []
         cv = self.control_variates
@@ -315,7 +313,7 @@ class StochasticDerivative(Estimator):
                     delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
                     alt_runs += 1
                     alt = alt + wj * (delta * total * 1 / (mj * 1))
-                paths.append([float(run.grad_of(run.out))])
+                paths.append(np.ravel(run.grad_of(run.out)).tolist())  # θ of shape () or (1,)
                 discretes.append([alt])
                 if cv:
                     scores.append([score])
@@ -341,7 +339,7 @@ class StochasticDerivative(Estimator):
                         delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
                         alt_runs += 1
                         alt = alt + float(w[j]) * (delta * float(total) * int(c) / (float(mass[j]) * m))
-                paths.append([float(run.grad_of(run.out))])
+                paths.append(np.ravel(run.grad_of(run.out)).tolist())  # θ of shape () or (1,)
                 discretes.append([alt])
                 if cv:
                     scores.append([score])
@@ -358,7 +356,7 @@ class StochasticDerivative(Estimator):
                     delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
                     alt_runs += 1
                     alt = 0.0 + w * (delta * a * m / (a * m))
-                paths.append([float(run.grad_of(run.out))])
+                paths.append(np.ravel(run.grad_of(run.out)).tolist())  # θ of shape () or (1,)
                 discretes.append([alt])
                 if cv:
                     scores.append([score])

@@ -121,23 +121,34 @@ def test_dual_runs_match_reverse_mode(d):
                 np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-15)
 
 
-def test_dual_path_falls_back_to_autograd_on_what_it_cannot_do():
-    """float() of θ, a comparison, an unsupported NumPy function: the sample reruns with autograd, same answer."""
-    from stochgrad.extend import DualRun, run_differentiated
-    from stochgrad.extend import NoiseTape
+def test_dual_path_does_what_autograd_does_and_never_reruns():
+    """np.clip, a comparison, a ufunc without a dual rule: the dual run gives autograd's numbers (no rerun; the
+    comparison is recorded for the BiasWarning). float() of θ raises the named error once, as with autograd."""
+    from stochgrad.extend import DualRun, NoiseTape, Trace, run_boxed, run_differentiated
 
     programs = [
-        lambda t: sg.bernoulli(0.3) * anp.clip(t, -1.0, 1.0),  # np.clip: no dual rule
+        lambda t: sg.bernoulli(0.3) * anp.clip(t, -1.0, 1.0),  # np.clip: compares dual numbers
         lambda t: sg.bernoulli(1 / (1 + anp.exp(-t))) + (t if t > 0 else -t),  # a comparison (BiasWarning)
-        lambda t: anp.logaddexp(t, 0.5) * sg.bernoulli(0.5),  # a binary ufunc without a rule
+        lambda t: anp.logaddexp(t, 0.5) * sg.bernoulli(0.5),  # a binary ufunc without a rule: autograd's rule
     ]
     for prog in programs:
-        state = {}
-        run = run_differentiated(sg.stochastic(prog), 0.4, (), {}, NoiseTape(np.random.default_rng(0)), "t", state)
-        assert not isinstance(run, DualRun) and state == {"dual": False}
-        assert np.isfinite(run.grad_of(run.out))
+        for seed in range(3):
+            run = run_differentiated(sg.stochastic(prog), 0.4, (), {}, NoiseTape(np.random.default_rng(seed)), "t", {})
+            ref = run_boxed(sg.stochastic(prog), 0.4, (), {}, Trace(NoiseTape(np.random.default_rng(seed))), "t")
+            assert isinstance(run, DualRun) and run.value == ref.value
+            assert float(run.grad_of(run.out)) == pytest.approx(float(ref.grad_of(ref.out)), rel=1e-12)
+            assert len(run.comparisons) == len(ref.comparisons)
     with pytest.warns(sg.BiasWarning):
         sg.value_and_grad(programs[1], "score", n=20, seed=0)(0.4)
+    calls = []
+
+    def conv(t):
+        calls.append(1)
+        return float(t) * sg.bernoulli(0.5)
+
+    with pytest.raises(sg.DualUnsupported, match="float"):
+        sg.value_and_grad(conv, "score", n=20, seed=0)(0.4)
+    assert len(calls) == 1
 
 
 def test_sample_streams_are_numpys_spawned_children():
