@@ -8,7 +8,7 @@ from .._batched import Want
 from .._estimate import summarise
 from .._run import run_plain
 from .._trace import NoiseTape, Trace
-from ..backend import array_module
+from ..backend import array_module, to_numpy
 from .base import Estimator, sample_tapes
 
 __all__ = ["FiniteDifference"]
@@ -123,7 +123,23 @@ class FiniteDifference(Estimator):
         """The seed of the θ − h side of component ``j`` without common random numbers."""
         return int(np.random.SeedSequence([0 if seed is None else int(seed), 7919, j]).generate_state(1)[0])
 
+    # the chunk protocol (see Estimator; traced programs: its defaults on traced_arrays)
+    def chunk_arrays(self, spec, start, stop):
+        from .._chunks import _call_range, _flat
+
+        if "call" in spec:
+            return super().chunk_arrays(spec, start, stop)
+        program, theta, n, m = spec["program"], spec["theta"], spec["n"], stop - start
+
+        def part(th, m_, seed_, want):  # this estimator's own per_sample (θ ± h, its seed rule) on this range
+            return _call_range(program, th, start, stop, n, seed_, want)
+
+        value, grad, _ = self.per_sample(part, theta, m, spec["seed"])
+        return {"value": np.asarray(to_numpy(value), dtype=float), "grad": _flat(grad, m)}
+
+    def chunk_info(self, metas, n, size, batched):
+        return {"runs_per_sample": 2 * size + 1}
+
 
 def _scalar(theta):
     return float(theta) if np.ndim(theta) == 0 else theta
-

@@ -430,6 +430,75 @@ class StochasticDerivative(Estimator):
         return xp.asarray(contrib), info
 
 
+    # the chunk protocol (see Estimator): features (g, s, v·s − discrete) with cross-fitted coefficients
+    def chunk_setup(self, spec, rng):
+        spec["pick_seed"] = int(rng.integers(2**63))  # as the traced path draws it
+
+    def chunk_arrays(self, spec, start, stop):
+        from .._chunks import _alt_discrete, _call_range, _flat
+
+        if "call" in spec:
+            fn, theta, args, kwargs = spec["call"]
+            return self.traced_arrays(fn, theta, args, kwargs, spec["streams"].tapes(start, stop), range(start, stop),
+                                      spec["pick_seed"])
+        theta, m = spec["theta"], stop - start
+        out = _call_range(spec["program"], theta, start, stop, spec["n"], spec["seed"], self.want())
+        return {"value": np.asarray(to_numpy(out.value), dtype=float), "pathwise": _flat(out.pathwise, m),
+                "discrete": _alt_discrete(out, theta, m), "score": _flat(out.score, m),
+                "group": None if out.group is None else np.asarray(to_numpy(out.group))}
+
+    def chunk_features(self, arr, start, size):
+        from .._chunks import _loo_or_zero, _meta
+
+        v = arr["value"]
+        m = v.shape[0]
+        meta, group = _meta(arr, m)
+        p = np.zeros((m, size)) if arr.get("pathwise") is None else arr["pathwise"]
+        disc = arr["discrete"]
+        g = p + disc
+        s = arr.get("score")
+        meta["has_score"] = s is not None
+        if not self.control_variates or s is None:
+            return v, g.reshape(m, size, 1), np.zeros(m, dtype=np.int8), meta
+        if group is not None:
+            vc = _loo_or_zero(v, group)
+            fold = (group % 2).astype(np.int8)
+        else:
+            vc = v
+            fold = (np.arange(start, start + m) % 2).astype(np.int8)
+        return v, np.stack([g, s, vc[:, None] * s - disc], axis=-1), fold, meta
+
+    def chunk_sums(self, value, F, fold, meta):
+        if self.control_variates and meta.get("has_score", False):
+            from .._chunks import _gram
+
+            return {"folds": _gram(value, F, fold)["folds"]}
+        return {}
+
+    def chunk_refine(self, ex, handles, tot, c, metas, n, size):
+        if not (self.control_variates and "folds" in tot):
+            return c, {}
+        if any(m["edge"] is True for m in metas):
+            return c, {"control_variates": CV_BOUNDARY}
+        from .._crossfit import _cross_fit, _moments
+
+        base = c
+        c, info = _cross_fit(ex, handles, tot, size)
+        if info["control_variates"].startswith("cross"):
+            s1b, s2b = _moments(tot, base)
+            s1a, s2a = _moments(tot, c)
+            ratio = []
+            for j in range(size):
+                before = (s2b[j] - s1b[j] ** 2 / n) / n
+                after = (s2a[j] - s1a[j] ** 2 / n) / n
+                ratio.append(float(after / before) if before > 0 else 1.0)
+            info["variance_ratio"] = ratio
+        return c, info
+
+    def chunk_info(self, metas, n, size, batched):
+        return {} if batched else {"alternative_runs_per_sample": sum(m["alt_runs"] for m in metas) / n}
+
+
 def _score_controls(values, grads, scores, discrete, group=None):
     """Cross-fitted control variates ``s`` and ``(f − b)·s − discrete`` (each of mean zero), per component.
 

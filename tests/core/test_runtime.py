@@ -93,9 +93,10 @@ def test_exact_refuses_twenty_bernoullis_up_front():
 @pytest.mark.parametrize("d", [0, 1, 3])
 def test_dual_runs_match_reverse_mode(d):
     """The dual-number fast path gives autograd's pathwise term, score, alternatives and boundary sites."""
-    from stochgrad.extend import DualRun, run_boxed, run_differentiated
+    from stochgrad._run import DualRun
+    from stochgrad.extend import run_boxed, run_differentiated
     from stochgrad.extend import NoiseTape, Trace
-    from stochgrad.extend import alternatives_and_score as _alternatives_and_score
+    from stochgrad.estimators.stochastic_derivative import _alternatives_and_score
 
     @sg.stochastic
     def f(theta):
@@ -124,7 +125,8 @@ def test_dual_runs_match_reverse_mode(d):
 def test_dual_path_does_what_autograd_does_and_never_reruns():
     """np.clip, a comparison, a ufunc without a dual rule: the dual run gives autograd's numbers (no rerun; the
     comparison is recorded for the BiasWarning). float() of θ raises the named error once, as with autograd."""
-    from stochgrad.extend import DualRun, NoiseTape, Trace, run_boxed, run_differentiated
+    from stochgrad._run import DualRun
+    from stochgrad.extend import NoiseTape, Trace, run_boxed, run_differentiated
 
     programs = [
         lambda t: sg.bernoulli(0.3) * anp.clip(t, -1.0, 1.0),  # np.clip: compares dual numbers
@@ -153,7 +155,7 @@ def test_dual_path_does_what_autograd_does_and_never_reruns():
 
 def test_sample_streams_are_numpys_spawned_children():
     """Tape i draws exactly rng.spawn(n)[i]'s doubles (first in Python, then in blocks, then as a Generator)."""
-    from stochgrad.extend import private_rng
+    from stochgrad._streams import private_rng
     from stochgrad.extend import sample_tapes
 
     for seed in (0, 12345, [3, 4]):
@@ -188,8 +190,9 @@ def test_bernoulli_only_dual_fast_paths_match_reverse_mode():
     among them (the general loop), and choices at p = 1 whose probability
     moves (boundary sites).
     """
-    from stochgrad.extend import DualRun, NoiseTape, Trace, run_boxed, run_differentiated
-    from stochgrad.extend import alternatives_and_score as _alternatives_and_score
+    from stochgrad._run import DualRun
+    from stochgrad.extend import NoiseTape, Trace, run_boxed, run_differentiated
+    from stochgrad.estimators.stochastic_derivative import _alternatives_and_score
 
     def walk(theta, fixed):
         x = 0
@@ -224,7 +227,8 @@ def test_bernoulli_only_dual_fast_paths_match_reverse_mode():
 
 def test_interleaved_sample_streams_keep_their_numbers():
     """Tapes drawn in turns (each block re-seeds the shared scratch generator) and handed to a Generator mid-block."""
-    from stochgrad.extend import private_rng, sample_tapes
+    from stochgrad._streams import private_rng
+    from stochgrad.extend import sample_tapes
 
     with private_rng(11) as rng:
         tapes = list(sample_tapes(rng, 4))
