@@ -21,6 +21,7 @@ a ``TypeError`` that names the operation; it is never caught and rerun.
 from __future__ import annotations
 
 import math
+import operator
 import sys
 import threading
 
@@ -60,6 +61,18 @@ def _refuse(what, hint=""):
     def method(self, *a, **k):
         raise DualUnsupported(f"{what} of a θ-dependent value (a dual number, value {self.v!r}){hint}")
     method.__name__ = what
+    return method
+
+
+def _ordering(op):
+    """An ordering comparison on the values, recorded for the BiasWarning (a jump in θ the estimators miss)."""
+    def method(self, o):
+        o = _other(o)
+        if o is NotImplemented:
+            return o
+        _note()
+        return op(self.v, o)
+    method.__name__ = f"__{op.__name__}__"
     return method
 
 
@@ -169,33 +182,10 @@ class Dual:
         o = _other(o)
         return NotImplemented if o is NotImplemented else self.v != o
 
-    def __lt__(self, o):
-        o = _other(o)
-        if o is NotImplemented:
-            return o
-        _note()
-        return self.v < o
-
-    def __le__(self, o):
-        o = _other(o)
-        if o is NotImplemented:
-            return o
-        _note()
-        return self.v <= o
-
-    def __gt__(self, o):
-        o = _other(o)
-        if o is NotImplemented:
-            return o
-        _note()
-        return self.v > o
-
-    def __ge__(self, o):
-        o = _other(o)
-        if o is NotImplemented:
-            return o
-        _note()
-        return self.v >= o
+    __lt__ = _ordering(operator.lt)
+    __le__ = _ordering(operator.le)
+    __gt__ = _ordering(operator.gt)
+    __ge__ = _ordering(operator.ge)
 
     def __hash__(self):
         return hash(self.v)  # equal values hash equally, as for the floats (a == b implies hash(a) == hash(b))

@@ -6,7 +6,7 @@ import numpy as np
 
 from .._streams import PCGStream, child_seeds, is_private
 from .._estimate import summarise
-from .._trace import NoiseTape, Trace
+from .._trace import NoiseTape
 
 __all__ = ["Estimator", "sample_tapes"]
 
@@ -166,7 +166,3 @@ def sample_tapes(rng: np.random.Generator, n: int):
     hint = [False]  # see PCGStream
     for state, inc in seeds:
         yield NoiseTape(PCGStream(state, inc, hint))
-
-
-def new_trace(tape, **kw) -> Trace:
-    return Trace(tape=tape, **kw)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from .._batched import Want
-from .._estimate import summarise
 from .._run import run_plain
 from .._trace import NoiseTape, Trace
 from ..backend import array_module, to_numpy
-from .base import Estimator, sample_tapes
+from .base import Estimator
 
 __all__ = ["FiniteDifference"]
 
@@ -94,11 +93,6 @@ class FiniteDifference(Estimator):
                 g[j] = (fp - fm) / (2 * self.step)
             grads.append(g)
         return {"value": np.array(values, dtype=float), "grad": np.array(grads, dtype=float).reshape(-1, theta.size)}
-
-    def traced(self, fn, theta, args, kwargs, n, rng):
-        theta = np.asarray(theta, dtype=float)
-        a = self.traced_arrays(fn, theta, args, kwargs, sample_tapes(rng, n), range(n))
-        return summarise(a["value"], a["grad"], theta.shape, self, {"runs_per_sample": 2 * theta.size + 1})
 
     def per_sample(self, program, theta, n, seed):
         """Values at θ and per-sample central differences, running the program at θ and θ ± h·e_j.

@@ -9,9 +9,9 @@ import numpy as np
 
 from .._batched import Want
 from .._estimate import summarise
-from .._run import BiasWarning, run_differentiated, warn_comparisons
+from .._run import BiasWarning, run_differentiated
 from ..backend import array_module, to_numpy
-from .base import Estimator, sample_tapes
+from .base import Estimator
 
 __all__ = ["ScoreFunction"]
 
@@ -180,17 +180,6 @@ class ScoreFunction(Estimator):
                 BiasWarning,
                 stacklevel=4,
             )
-
-    def traced(self, fn, theta, args, kwargs, n, rng):
-        a = self.traced_arrays(fn, theta, args, kwargs, sample_tapes(rng, n), range(n))
-        warn_comparisons(a["comparisons"], repr(self))
-        self.warn_edge(a["edge"])
-        d = np.shape(theta)
-        values = a["value"]
-        path = a["pathwise"].reshape((n,) + d)
-        score = a["score"].reshape((n,) + d)
-        return summarise(values, self.combine(values, path, score), d, self,
-                         extra_variance=self.baseline_variance(values, score))
 
     def batched(self, program, theta, n, seed):
         """Estimate from a :class:`~stochgrad.BatchedProgram` (stderr with :meth:`baseline_variance`)."""

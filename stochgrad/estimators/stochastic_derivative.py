@@ -25,14 +25,13 @@ import operator
 import numpy as np
 
 from .._batched import Want
-from .._estimate import summarise
 from .._streams import keyed_uniforms
-from .._run import DualRun, run_differentiated, run_plain, warn_comparisons
+from .._run import DualRun, run_differentiated, run_plain
 from .._trace import Trace
 from ..backend import array_module, to_numpy
 from ..distributions import BERNOULLI
 from ._control import cross_fitted
-from .base import Estimator, sample_tapes
+from .base import Estimator
 
 __all__ = ["StochasticDerivative", "alternatives", "alternative_arrays"]
 
@@ -386,21 +385,6 @@ class StochasticDerivative(Estimator):
                 "discrete": np.array(discretes, dtype=float).reshape(shape),
                 "score": np.array(scores, dtype=float).reshape(shape) if cv else None,
                 "comparisons": cmp, "edge": on_boundary, "alt_runs": alt_runs}
-
-    def traced(self, fn, theta, args, kwargs, n, rng):
-        d = np.shape(theta)
-        cv = self.control_variates
-        pick_seed = rng.integers(2**63)
-        a = self.traced_arrays(fn, theta, args, kwargs, sample_tapes(rng, n), range(n), pick_seed)
-        values, grads, discrete, scores = a["value"], a["pathwise"] + a["discrete"], a["discrete"], a["score"]
-        warn_comparisons(a["comparisons"], repr(self))
-        info = {"alternative_runs_per_sample": a["alt_runs"] / n}
-        if cv and a["edge"]:
-            info["control_variates"] = CV_BOUNDARY
-        elif cv:
-            grads, cv_info = _score_controls(values, grads, scores, discrete)
-            info.update(cv_info)
-        return summarise(values, grads, d, self, info)
 
     def want(self):
         return Want(score=self.control_variates, pathwise=True, alternatives=True, n_alternatives=self.n_alternatives)
