@@ -27,7 +27,7 @@ import threading
 
 import numpy as np
 
-__all__ = ["Dual", "DualUnsupported", "value_of", "is_dual", "tangent_of", "normalise", "watch_comparisons"]
+__all__ = ["Dual", "DualUnsupported", "value_of", "is_dual", "tangent_of", "normalise"]
 
 
 class DualUnsupported(TypeError):
@@ -36,17 +36,7 @@ class DualUnsupported(TypeError):
 
 _NUM = (int, float, np.floating, np.integer, bool, np.bool_)
 _np_exp, _math_exp, _new = np.exp, math.exp, object.__new__
-_cmp = threading.local()  # .found: the list a dual run of this thread records ordering comparisons in
-
-
-def watch_comparisons(found):
-    """Make this thread's ordering comparisons of dual numbers append ``"file:line"`` to ``found`` (``None``: stop).
-
-    Returns the previous list, to restore after the run.
-    """
-    prev = getattr(_cmp, "found", None)
-    _cmp.found = found
-    return prev
+_cmp = threading.local()  # .found: the list the dual run of this thread records ordering comparisons in (_run)
 
 
 def _note():

@@ -19,8 +19,8 @@ from autograd.core import JVPNode, VJPNode, backward_pass
 from autograd.numpy.numpy_boxes import ArrayBox
 from autograd.tracer import getval, isbox, new_box, toposort, trace_stack
 
-from ._dual import Dual, is_dual, tangent_of, value_of, watch_comparisons
-from ._trace import Trace, _stack as trace_stack_of_thread
+from ._dual import _cmp, Dual, is_dual, tangent_of, value_of
+from ._trace import StochasticFunction, Trace, _stack as trace_stack_of_thread
 from .distributions import bernoulli as bernoulli_family
 
 _BERNOULLI = bernoulli_family.BERNOULLI
@@ -184,7 +184,7 @@ def run_plain(fn, theta, args, kwargs, trace: Trace, where: str) -> Run:
     stack = trace_stack_of_thread()
     stack.append(trace)
     try:
-        out = fn(theta, *args, **kwargs)
+        out = (fn.fn if type(fn) is StochasticFunction else fn)(theta, *args, **kwargs)  # (its __call__, inlined)
     finally:
         stack.pop()
     return Run(check_value(out, where), trace)
@@ -431,12 +431,14 @@ def run_dual(fn, theta, args, kwargs, trace: Trace, where: str) -> DualRun:
     stack = trace_stack_of_thread()
     stack.append(trace)
     found: list = []
-    prev = watch_comparisons(found)
+    local = _cmp.__dict__  # this thread's: where Dual's ordering comparisons are recorded (stochgrad._dual)
+    prev = local.get("found")
+    local["found"] = found
     try:
-        out = fn(th, *args, **kwargs)
+        out = (fn.fn if type(fn) is StochasticFunction else fn)(th, *args, **kwargs)  # (its __call__, inlined)
     finally:
         stack.pop()
-        watch_comparisons(prev)
+        local["found"] = prev
     if type(out) is Dual and type(out.v) is float and math.isfinite(out.v):
         value = out.v  # the common case, without check_value's general path
     else:

@@ -312,7 +312,7 @@ class StochasticDerivative(Estimator):
                     delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
                     alt_runs += 1
                     alt = alt + wj * (delta * total * 1 / (mj * 1))
-                paths.append(np.ravel(run.grad_of(run.out)).tolist())  # θ of shape () or (1,)
+                paths.append(_one(run.grad_of(run.out)))
                 discretes.append([alt])
                 if cv:
                     scores.append([score])
@@ -338,7 +338,7 @@ class StochasticDerivative(Estimator):
                         delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
                         alt_runs += 1
                         alt = alt + float(w[j]) * (delta * float(total) * int(c) / (float(mass[j]) * m))
-                paths.append(np.ravel(run.grad_of(run.out)).tolist())  # θ of shape () or (1,)
+                paths.append(_one(run.grad_of(run.out)))
                 discretes.append([alt])
                 if cv:
                     scores.append([score])
@@ -355,7 +355,7 @@ class StochasticDerivative(Estimator):
                     delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
                     alt_runs += 1
                     alt = 0.0 + w * (delta * a * m / (a * m))
-                paths.append(np.ravel(run.grad_of(run.out)).tolist())  # θ of shape () or (1,)
+                paths.append(_one(run.grad_of(run.out)))
                 discretes.append([alt])
                 if cv:
                     scores.append([score])
@@ -481,6 +481,11 @@ class StochasticDerivative(Estimator):
 
     def chunk_info(self, metas, n, size, batched):
         return {} if batched else {"alternative_runs_per_sample": sum(m["alt_runs"] for m in metas) / n}
+
+
+def _one(g) -> list:
+    """``[∂f/∂θ]`` of a θ with one component (shape ``()`` or ``(1,)``)."""
+    return [g] if type(g) is np.float64 or type(g) is float else [float(np.ravel(g)[0])]
 
 
 def _score_controls(values, grads, scores, discrete, group=None):

@@ -207,3 +207,17 @@ def test_a_chunk_for_the_wrong_sample_range_is_refused():
     with pytest.raises(RuntimeError, match="samples"):
         sg.value_and_grad(pool_walk, sg.ScoreFunction(), n=40, seed=0, executor=_FirstChunkOnly(),
                           chunk_size=10)(3.0)
+
+
+def test_dual_numbers_compare_hash_and_test_truth_like_their_floats():
+    from stochgrad._dual import Dual
+
+    d, z = Dual(0.25, 1.0), Dual(0.0, 2.0)
+    assert d == 0.25 and 0.25 == d and d != 0.3 and not (d != 0.25) and d == Dual(0.25, -3.0)
+    assert d < 0.3 and d <= 0.25 and 0.3 > d and d >= 0.25 and not d > 0.25 and max(d, 0.1) is d
+    assert hash(d) == hash(0.25) and {0.25: "a"}[d] == "a" and d in {0.25} and len({d, 0.25}) == 1
+    assert bool(d) and not z and (1 if z else 2) == 2
+    assert np.float64(0.25) == d and [0.25].index(d) == 0
+    for op in (float, int, round, lambda x: x // 2, lambda x: [1, 2][x]):
+        with pytest.raises(sg.DualUnsupported, match="θ-dependent"):
+            op(d)
