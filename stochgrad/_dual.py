@@ -202,7 +202,10 @@ class Dual:
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         # the common case, inlined: exp / sin / cos of this Dual (the only input, so it is ``self``)
         if ufunc is _np_exp and method == "__call__" and not kwargs:  # (NumPy passes ``out`` as a keyword)
-            v = _math_exp(self.v)
+            try:
+                v = _math_exp(self.v)
+            except OverflowError:
+                return _by_autograd(ufunc, inputs)
             r = _new(Dual)  # Dual(v, t·v) without the __init__ call
             r.v = v
             r.t = self.t * v
@@ -291,7 +294,7 @@ def _by_autograd(ufunc, inputs):
                 a = list(vals)
                 a[i] = z
                 return f(*a)
-            t = t + x.t * grad(part)(float(vals[i]))
+            t = t + x.t * grad(part)(np.float64(vals[i]))  # (NumPy semantics: inf, nan)
     return Dual(r, t)
 
 
@@ -310,16 +313,30 @@ def _scalar(x):
     return x
 
 
-def _unary(fv, fd):
-    """A rule ``x ↦ Dual(f(x), f'(x) t)``; also maps NumPy numbers and object arrays."""
+_MATH = (ValueError, ZeroDivisionError, OverflowError)  # the math module's domain errors, raised by the rules below
+
+
+def _unary(ufunc, fv, fd):
+    """A rule ``x ↦ Dual(f(x), f'(x) t)``; also maps NumPy numbers and object arrays.
+
+    Outside ``math``'s domain (``sqrt(0)``'s derivative, ``exp(1000)``) the
+    NumPy ufunc and autograd's derivative give NumPy's ``inf``/``nan``, as
+    ``autograd.numpy`` does on boxes.
+    """
     def rule(x):
         if type(x) is Dual:
-            r = fv(x.v)
-            return Dual(r, x.t * fd(x.v, r))
+            try:
+                r = fv(x.v)
+                return Dual(r, x.t * fd(x.v, r))
+            except _MATH:
+                return _by_autograd(ufunc, (x,))
         if isinstance(x, np.ndarray):
             return np.frompyfunc(rule, 1, 1)(x)
         if isinstance(x, _NUM):
-            return fv(x)
+            try:
+                return fv(x)
+            except _MATH:
+                return ufunc(x)
         raise DualUnsupported(f"{type(x).__name__} in a dual-number operation")
     return rule
 
@@ -328,38 +345,47 @@ def _safe_log(v):
     return math.log(v) if v > 0 else (-math.inf if v == 0 else math.nan)
 
 
-_exp = _unary(math.exp, lambda v, r: r)
-_log = _unary(_safe_log, lambda v, r: 1.0 / v)
-_sin = _unary(math.sin, lambda v, r: math.cos(v))
-_cos = _unary(math.cos, lambda v, r: -math.sin(v))
-_tan = _unary(math.tan, lambda v, r: 1.0 + r * r)
-_sqrt = _unary(math.sqrt, lambda v, r: 0.5 / r)
-_tanh = _unary(math.tanh, lambda v, r: 1.0 - r * r)
-_log1p = _unary(math.log1p, lambda v, r: 1.0 / (1.0 + v))
-_expm1 = _unary(math.expm1, lambda v, r: r + 1.0)
-_arctan = _unary(math.atan, lambda v, r: 1.0 / (1.0 + v * v))
-_sinh = _unary(math.sinh, lambda v, r: math.cosh(v))
-_cosh = _unary(math.cosh, lambda v, r: math.sinh(v))
-_arcsin = _unary(math.asin, lambda v, r: 1.0 / math.sqrt(1.0 - v * v))
-_arccos = _unary(math.acos, lambda v, r: -1.0 / math.sqrt(1.0 - v * v))
-_log2 = _unary(math.log2, lambda v, r: 1.0 / (v * math.log(2.0)))
-_log10 = _unary(math.log10, lambda v, r: 1.0 / (v * math.log(10.0)))
-_square = _unary(lambda v: v * v, lambda v, r: 2.0 * v)
-_negative = _unary(lambda v: -v, lambda v, r: -1.0)
-_absolute = _unary(abs, lambda v, r: float(np.sign(v)))
-_reciprocal = _unary(lambda v: 1.0 / v, lambda v, r: -r * r)
+_exp = _unary(np.exp, math.exp, lambda v, r: r)
+_log = _unary(np.log, _safe_log, lambda v, r: 1.0 / v)
+_sin = _unary(np.sin, math.sin, lambda v, r: math.cos(v))
+_cos = _unary(np.cos, math.cos, lambda v, r: -math.sin(v))
+_tan = _unary(np.tan, math.tan, lambda v, r: 1.0 + r * r)
+_sqrt = _unary(np.sqrt, math.sqrt, lambda v, r: 0.5 / r)
+_tanh = _unary(np.tanh, math.tanh, lambda v, r: 1.0 - r * r)
+_log1p = _unary(np.log1p, math.log1p, lambda v, r: 1.0 / (1.0 + v))
+_expm1 = _unary(np.expm1, math.expm1, lambda v, r: r + 1.0)
+_arctan = _unary(np.arctan, math.atan, lambda v, r: 1.0 / (1.0 + v * v))
+_sinh = _unary(np.sinh, math.sinh, lambda v, r: math.cosh(v))
+_cosh = _unary(np.cosh, math.cosh, lambda v, r: math.sinh(v))
+_arcsin = _unary(np.arcsin, math.asin, lambda v, r: 1.0 / math.sqrt(1.0 - v * v))
+_arccos = _unary(np.arccos, math.acos, lambda v, r: -1.0 / math.sqrt(1.0 - v * v))
+_log2 = _unary(np.log2, math.log2, lambda v, r: 1.0 / (v * math.log(2.0)))
+_log10 = _unary(np.log10, math.log10, lambda v, r: 1.0 / (v * math.log(10.0)))
+_square = _unary(np.square, lambda v: v * v, lambda v, r: 2.0 * v)
+_negative = _unary(np.negative, lambda v: -v, lambda v, r: -1.0)
+_absolute = _unary(np.absolute, abs, lambda v, r: float(np.sign(v)))
+_reciprocal = _unary(np.reciprocal, lambda v: 1.0 / v, lambda v, r: -r * r)
 
 def _fast_exp(x):
-    r = math.exp(x.v)
+    try:
+        r = math.exp(x.v)
+    except OverflowError:
+        return _by_autograd(np.exp, (x,))
     return Dual(r, x.t * r)
 
 
 def _fast_sin(x):
-    return Dual(math.sin(x.v), x.t * math.cos(x.v))
+    try:
+        return Dual(math.sin(x.v), x.t * math.cos(x.v))
+    except ValueError:  # ±inf
+        return _by_autograd(np.sin, (x,))
 
 
 def _fast_cos(x):
-    return Dual(math.cos(x.v), -x.t * math.sin(x.v))
+    try:
+        return Dual(math.cos(x.v), -x.t * math.sin(x.v))
+    except ValueError:
+        return _by_autograd(np.cos, (x,))
 
 
 def _fast_log(x):

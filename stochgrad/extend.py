@@ -12,6 +12,7 @@ An estimator
     executors), :func:`sample_tapes` (per-sample noise keyed by sample index),
     :class:`Trace`, :class:`NoiseTape`, :class:`Run` and the runs
     :func:`run_plain`, :func:`run_boxed`, :func:`run_differentiated`;
+    :func:`value_of` (a θ-dependent value without its derivative);
     :func:`summarise` into an :class:`Estimate`; :func:`cross_fitted` control
     variates.
 A batched program
@@ -33,7 +34,7 @@ rest::
 
 from ._batched import BatchedProgram, BatchSamples, Want, batched
 from ._estimate import Estimate, summarise
-from ._run import Run, run_boxed, run_differentiated, run_plain
+from ._run import Run, run_boxed, run_differentiated, run_plain, value_of
 from ._trace import NoiseTape, Trace, sample
 from .distributions.base import ContinuousFamily, Family, IntegerFamily, implicit
 from .estimators._control import cross_fitted
@@ -42,6 +43,7 @@ from .estimators.base import Estimator, sample_tapes
 __all__ = [
     "Family", "IntegerFamily", "ContinuousFamily", "implicit", "sample",
     "Estimator", "sample_tapes", "Trace", "NoiseTape", "Run", "run_plain", "run_boxed", "run_differentiated",
+    "value_of",
     "summarise", "Estimate", "cross_fitted",
     "BatchedProgram", "batched", "BatchSamples", "Want",
 ]

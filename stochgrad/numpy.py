@@ -43,7 +43,10 @@ def _fast_unary(name):
             t = type(x)
             if not (args or kwargs):
                 if t is _Dual:
-                    v = _math_exp(x.v)
+                    try:
+                        v = _math_exp(x.v)
+                    except OverflowError:  # NumPy's inf, as autograd.numpy gives
+                        return rule(x)
                     r = _new(_Dual)
                     r.v = v
                     r.t = x.t * v

@@ -157,9 +157,8 @@ class ScoreFunction(Estimator):
         its own tape, so any subset of the samples can run anywhere.
         """
         values, path, score, cmp, edge = [], [], [], [], set()
-        state = {}  # run_differentiated remembers here whether dual numbers work for this program
         for i, tape in zip(index, tapes):
-            run = run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}", state)
+            run = run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}")
             values.append(run.value)
             path.append(np.ravel(run.grad_of(run.out)))
             score.append(np.ravel(run.score()))

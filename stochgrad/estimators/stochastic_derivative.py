@@ -293,12 +293,11 @@ class StochasticDerivative(Estimator):
         values, paths, discretes, scores = [], [], [], []
         cv = self.control_variates
         cmp, alt_runs, on_boundary = [], 0, False
-        state = {}  # run_differentiated remembers here whether dual numbers work for this program
         index = range(index.start, index.stop) if isinstance(index, range) else list(index)
         picks_u = keyed_uniforms(int(pick_seed), index)  # = np.random.default_rng([pick_seed, i]).random()
         rb = self.form == "rao_blackwell"
         for i, tape, u in zip(index, tapes, picks_u):
-            run = run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}", state)
+            run = run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}")
             values.append(run.value)
             cmp += run.comparisons
             one = _dual_bernoulli_pick(run, u) if size == 1 and self.n_alternatives == 1 and rb else None

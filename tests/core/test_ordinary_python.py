@@ -221,3 +221,14 @@ def test_dual_numbers_compare_hash_and_test_truth_like_their_floats():
     for op in (float, int, round, lambda x: x // 2, lambda x: [1, 2][x]):
         with pytest.raises(sg.DualUnsupported, match="θ-dependent"):
             op(d)
+
+
+def test_numpy_functions_of_dual_numbers_follow_numpy_outside_the_math_domain():
+    """sqrt'(0) = inf, exp(1000) = inf, sin(inf) = nan, as autograd.numpy gives (no math-module exception)."""
+    from stochgrad._dual import Dual
+
+    with np.errstate(all="ignore"):
+        assert snp.sqrt(Dual(0.0, 1.0)).t == np.inf and anp.exp(Dual(1000.0, 1.0)).v == np.inf
+        assert np.isnan(snp.sin(Dual(np.inf, 1.0)).v) and np.isnan(anp.log(Dual(-1.0, 1.0)).v)
+        with pytest.raises(ValueError, match="not finite"):
+            sg.value_and_grad(lambda t: anp.sqrt(t - 0.3) + sg.bernoulli(0.5), "score", n=4, seed=0)(0.3)

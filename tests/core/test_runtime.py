@@ -93,7 +93,7 @@ def test_exact_refuses_twenty_bernoullis_up_front():
 @pytest.mark.parametrize("d", [0, 1, 3])
 def test_dual_runs_match_reverse_mode(d):
     """The dual-number fast path gives autograd's pathwise term, score, alternatives and boundary sites."""
-    from stochgrad._run import DualRun
+    from stochgrad._run import DualRun, run_dual
     from stochgrad.extend import run_boxed, run_differentiated
     from stochgrad.extend import NoiseTape, Trace
     from stochgrad.estimators.stochastic_derivative import _alternatives_and_score
@@ -111,8 +111,8 @@ def test_dual_runs_match_reverse_mode(d):
     theta = np.linspace(0.2, -0.3, d) if d else 0.35
     for seed in range(6):
         tape = NoiseTape(np.random.default_rng(seed))
-        run = run_differentiated(f, theta, (), {}, tape, "t")
-        assert isinstance(run, DualRun)
+        run = run_differentiated(f, theta, (), {}, tape, "t") if d < 2 else run_dual(f, theta, (), {}, Trace(tape), "t")
+        assert isinstance(run, DualRun)  # (run_differentiated takes θ of several components to reverse mode)
         rev = run_boxed(f, theta, (), {}, Trace(tape), "t", forward=False)
         assert run.value == pytest.approx(rev.value, rel=1e-14)
         np.testing.assert_allclose(run.grad_of(run.out), rev.grad_of(rev.out), rtol=1e-12)
@@ -135,7 +135,7 @@ def test_dual_path_does_what_autograd_does_and_never_reruns():
     ]
     for prog in programs:
         for seed in range(3):
-            run = run_differentiated(sg.stochastic(prog), 0.4, (), {}, NoiseTape(np.random.default_rng(seed)), "t", {})
+            run = run_differentiated(sg.stochastic(prog), 0.4, (), {}, NoiseTape(np.random.default_rng(seed)), "t")
             ref = run_boxed(sg.stochastic(prog), 0.4, (), {}, Trace(NoiseTape(np.random.default_rng(seed))), "t")
             assert isinstance(run, DualRun) and run.value == ref.value
             assert float(run.grad_of(run.out)) == pytest.approx(float(ref.grad_of(ref.out)), rel=1e-12)
@@ -256,7 +256,7 @@ def test_the_float_pick_of_an_all_bernoulli_run_is_the_array_pick():
     rng = np.random.default_rng(3)
     for p, steps in ((200.0, 100), (3.0, 20)):
         for tape in sample_tapes(np.random.default_rng(int(p)), 60):
-            run = run_differentiated(random_walk, p, (steps,), {}, tape, "x", {})
+            run = run_differentiated(random_walk, p, (steps,), {}, tape, "x")
             sites, values, W, score, edge = _alternatives_and_score(run, "rao_blackwell", True)
             for u in [0.0, 0.5, 1 - 1e-16] + rng.random(5).tolist():
                 site, value, wj, total, mj, sc, ed = _dual_bernoulli_pick(run, u)
