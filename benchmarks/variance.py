@@ -14,7 +14,7 @@ import argparse
 import time
 import warnings
 
-import autograd.numpy as anp
+import stochgrad.numpy as anp  # autograd.numpy, fast on the floats and dual numbers of a run
 import numpy as np
 
 import stochgrad as sg

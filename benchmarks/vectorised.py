@@ -17,7 +17,9 @@ shared machine; the targets are read on it). Variance is the
 per-sample variance of the gradient; "var × time" is variance × seconds per
 sample (lower is better); ratios are against the hand-written NumPy REINFORCE.
 
-Run: ``python -m benchmarks.vectorised [--n N] [--n-traced N] [--repeat R]``.
+Run: ``python -m benchmarks.vectorised [--n N] [--n-traced N] [--repeat R] [--against REV]``
+(``--against``: the library of git revision ``REV`` timed beside this one, see
+:func:`benchmarks.core.side_by_side`).
 Prints a Markdown table (recorded in docs/benchmarks.md and docs/vectorised.md).
 """
 
@@ -29,10 +31,15 @@ import sys
 import time
 import warnings
 
-import autograd.numpy as anp
 import numpy as np
 
 import stochgrad as sg
+from benchmarks.core import side_by_side, snp
+
+if snp is None:  # a revision before stochgrad.numpy (--against): autograd.numpy
+    import autograd.numpy as anp
+else:
+    anp = snp
 from stochgrad.examples import random_walk_exact
 
 THETA, STEPS = 200.0, 100
@@ -160,10 +167,21 @@ def main(argv=None):
     ap.add_argument("--n-traced", type=int, default=300, help="samples for the per-sample traced rows")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--against", metavar="REV", help="time the library of git revision REV beside this one")
+    ap.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # one side of --against
     a = ap.parse_args(argv)
     if a.n < 1000 or a.n_traced < 10 or a.repeat < 1:
         print("benchmarks.vectorised: need --n >= 1000, --n-traced >= 10, --repeat >= 1", file=sys.stderr)
         return 2
+    if a.json:
+        import json
+
+        print(json.dumps(measure(a.n, a.n_traced, a.repeat, a.seed)[2]))
+        return 0
+    if a.against:
+        side_by_side("benchmarks.vectorised", a.against, a.repeat,
+                     ["--n", str(a.n), "--n-traced", str(a.n_traced), "--seed", str(a.seed)])
+        return 0
     exact = random_walk_exact(THETA, STEPS)[1]
     rows, best, cpu, samples = measure(a.n, a.n_traced, a.repeat, a.seed)
     ref = "hand-written NumPy REINFORCE (leave-one-out)"

@@ -16,6 +16,7 @@ from .distributions import binomial, exponential, gamma, geometric, negative_bin
 from ._api import grad, value_and_grad
 from ._estimate import Estimate
 from ._run import BiasWarning
+from ._dual import DualUnsupported
 
 # estimators
 from .estimators import (
@@ -32,7 +33,7 @@ from .estimators import (
 from ._batched import BatchedProgram, BatchSamples, Want, batched
 from ._vectorized import PerSampleBranchError, VectorizedProgram, vectorized
 
-from . import backend, distributions, examples, extend, optim, testing  # noqa: E402  (submodules users reach for)
+from . import backend, distributions, examples, extend, numpy, optim, testing  # noqa: E402  (submodules users reach for)
 
 __version__ = "0.1.0"
 
@@ -40,7 +41,7 @@ __all__ = [
     "Choice", "Outcome", "bernoulli", "categorical", "one_hot", "select", "seed", "stochastic", "uniform",
     "StochasticFunction",
     "binomial", "geometric", "poisson", "negative_binomial", "normal", "exponential", "gamma",
-    "grad", "value_and_grad", "Estimate", "BiasWarning",
+    "grad", "value_and_grad", "Estimate", "BiasWarning", "DualUnsupported",
     "Estimator", "Exact", "FiniteDifference", "GumbelSTE", "ScoreFunction", "StochasticDerivative",
     "TooManyTraces",
     "BatchedProgram", "BatchSamples", "Want", "batched",

@@ -96,14 +96,14 @@ def value_and_grad(f, estimator="score", n: int = 1000, seed=None, *, executor=N
 
     from . import distributed
 
-    if executor is not None and not distributed.supports(est):
-        raise TypeError(f"{est!r} does not run on an executor; use ScoreFunction, StochasticDerivative or "
-                        "FiniteDifference, or executor=None")
+    if executor is not None and not distributed.supports(est, f):
+        raise TypeError(f"{est!r} does not follow the chunk protocol (see stochgrad.Estimator), so it does not run "
+                        "on an executor; use ScoreFunction, StochasticDerivative or FiniteDifference, or executor=None")
 
     def estimate(theta, *args, **kwargs) -> Estimate:
         th = _theta(theta)
         est.validate(th)
-        if distributed.supports(est):  # local or not, one exact (chunking-independent) reduction
+        if distributed.supports(est, f):  # local or not, one exact (chunking-independent) reduction
             return distributed.estimate(f, est, th, args, kwargs, n, seed, executor, chunk_size, return_samples)
         if isinstance(f, BatchedProgram):
             prog = f

@@ -1,9 +1,12 @@
-"""Chunks of samples: per-sample arrays, features per estimator, and their exact statistics.
+"""Chunks of samples and their exact statistics; the estimator-agnostic half of the chunk protocol.
 
 A chunk runs samples ``start..stop-1`` wherever its executor puts it and keeps its
 per-sample features ``F (m, d, k)``: the per-sample gradient is ``F · c[fold]``
 with coefficients ``c`` fixed later from the merged statistics
-(:mod:`stochgrad._crossfit`).
+(:mod:`stochgrad._crossfit`). What the features are, how the coefficients
+follow from the statistics and what the standard error adds is the
+estimator's (:class:`stochgrad.Estimator`'s chunk protocol); this module knows
+no estimator type.
 """
 
 from __future__ import annotations
@@ -13,12 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from ._batched import _check
+from ._batched import BatchSamples, _check
 from ._exact import _BLOCK, ColumnSums
 from ._streams import PCGStream, child_seeds, is_private
-from .extend import BatchSamples, NoiseTape
+from ._trace import NoiseTape
 from .backend import to_numpy
-from .estimators import FiniteDifference, ScoreFunction, StochasticDerivative
 
 
 @dataclasses.dataclass
@@ -27,10 +29,11 @@ class _Chunk:
 
     start: int
     value: Any  # (m,)
-    F: Any  # (m, d, k) features, the per-sample gradient F · c(fold); score function: ("sf", p, x, s)
+    F: Any  # (m, d, k) features, the per-sample gradient F · c(fold) (or the estimator's own form, see its chunk_gradients)
     fold: Any  # (m,) 0/1
     stats: dict
     meta: dict
+    est: Any = None  # the estimator (its chunk_gradients makes the gradient pass)
 
 
 def _gram(value, F, fold):
@@ -125,14 +128,6 @@ class _Streams:
             yield NoiseTape(np.random.Generator(self.bitgen(child)))
 
 
-def _traced_arrays(spec, start, stop):
-    est, (fn, theta, args, kwargs) = spec["est"], spec["call"]
-    tapes, index = spec["streams"].tapes(start, stop), range(start, stop)
-    if isinstance(est, StochasticDerivative):
-        return est.traced_arrays(fn, theta, args, kwargs, tapes, index, spec["pick_seed"])
-    return est.traced_arrays(fn, theta, args, kwargs, tapes, index)
-
-
 # ---------------------------------------------------------------------------------------------------------
 # per-sample arrays: batched programs
 
@@ -149,33 +144,17 @@ def _flat(a, m):
     return None if a is None else np.asarray(to_numpy(a), dtype=float).reshape(m, -1)
 
 
-def _batched_arrays(spec, start, stop):
-    est, program, theta, n, seed = spec["est"], spec["program"], spec["theta"], spec["n"], spec["seed"]
-    m = stop - start
-    if isinstance(est, FiniteDifference):  # the estimator's own per_sample (θ ± h, its seed rule) on this range
-
-        def part(th, m_, seed_, want):
-            return _call_range(program, th, start, stop, n, seed_, want)
-
-        value, grad, _ = est.per_sample(part, theta, m, seed)
-        return {"value": np.asarray(to_numpy(value), dtype=float), "grad": _flat(grad, m)}
-    if isinstance(est, ScoreFunction):
-        out = _call_range(program, theta, start, stop, n, seed, est.want())
-        return {"value": np.asarray(to_numpy(out.value), dtype=float), "pathwise": _flat(out.pathwise, m),
-                "score": _flat(out.score, m), "group": None if out.group is None else np.asarray(to_numpy(out.group))}
-    out = _call_range(program, theta, start, stop, n, seed, est.want())
+def _alt_discrete(out, theta, m):
+    """``Σ_r w_r · Δ_r`` per sample ``(m, θ.size)`` from a batched program's alternatives."""
     w, delta = np.asarray(to_numpy(out.alt_weight), dtype=float), np.asarray(to_numpy(out.alt_delta), dtype=float)
     d = np.shape(theta)
     if delta.ndim == 1:
         w, delta = w[:, None], delta[:, None]
-    discrete = (w * delta.reshape(delta.shape + (1,) * len(d))).sum(axis=1).reshape(m, -1)
-    return {"value": np.asarray(to_numpy(out.value), dtype=float), "pathwise": _flat(out.pathwise, m),
-            "discrete": discrete, "score": _flat(out.score, m),
-            "group": None if out.group is None else np.asarray(to_numpy(out.group))}
+    return (w * delta.reshape(delta.shape + (1,) * len(d))).sum(axis=1).reshape(m, -1)
 
 
 # ---------------------------------------------------------------------------------------------------------
-# features per estimator
+# helpers for the estimators' features
 
 
 def _group_centred(value, group, baseline):
@@ -192,46 +171,15 @@ def _group_centred(value, group, baseline):
     return value - (total - value) / (count - 1)
 
 
-def _features(est, arr, start, size):
-    """``(value (m,), F (m, d, k), fold (m,), meta)`` from a chunk's per-sample arrays."""
-    v = arr["value"]
-    m = v.shape[0]
-    index = np.arange(start, start + m)
+def _meta(arr, m):
+    """The chunk's metadata every estimator reports: comparisons, boundary sites, alternative runs, group range."""
     meta = {"comparisons": arr.get("comparisons", []), "edge": arr.get("edge", False),
             "alt_runs": arr.get("alt_runs", 0), "groups": None}
     group = arr.get("group")
     if group is not None:
         group = np.asarray(group).ravel()
         meta["groups"] = (int(group.min()), int(group.max())) if m else None
-    zeros = np.zeros((m, size))
-    if isinstance(est, FiniteDifference):
-        return v, arr["grad"].reshape(m, size, 1), np.zeros(m, dtype=np.int8), meta
-    if isinstance(est, ScoreFunction):  # features (p, x·s[, s]) kept unstacked: ("sf", p or None, x, s)
-        p = arr.get("pathwise")
-        s = arr["score"]
-        b = est.baseline
-        meta["shared_baseline"] = b in ("mean", "leave_one_out")  # correlated samples: see _grad_task
-        if group is not None and b in ("mean", "leave_one_out"):
-            meta["k"] = 2  # per-group baselines already in x = v − b_group
-            return v, ("sf", p, _group_centred(v, group, b), s, group), np.zeros(m, dtype=np.int8), meta
-        meta["k"] = 3
-        return v, ("sf", p, v, s, None), np.zeros(m, dtype=np.int8), meta
-    # stochastic derivative
-    p = zeros if arr.get("pathwise") is None else arr["pathwise"]
-    disc = arr["discrete"]
-    g = p + disc
-    s = arr.get("score")
-    meta["has_score"] = s is not None
-    if not est.control_variates or s is None:
-        return v, g.reshape(m, size, 1), np.zeros(m, dtype=np.int8), meta
-    if group is not None:
-        vc = _loo_or_zero(v, group)
-        fold = (group % 2).astype(np.int8)
-    else:
-        vc = v
-        fold = (index % 2).astype(np.int8)
-    F = np.stack([g, s, vc[:, None] * s - disc], axis=-1)
-    return v, F, fold, meta
+    return meta, group
 
 
 def _loo_or_zero(value, group):
@@ -315,18 +263,21 @@ def _finish(reductions, n_cols):
 def _chunk_task(spec, start, stop, keep):
     """Run samples ``start..stop-1``; keep their per-sample features and reduce their values.
 
-    The features stay attached (the gradient pass :func:`_grad_task` needs them);
-    ``keep`` is accepted for the executors' signature. The exact Gram statistics are
-    computed only for the stochastic derivative with control variates.
+    The estimator makes the per-sample arrays and features (its
+    ``chunk_arrays``/``chunk_features``) and any extra exact sums
+    (``chunk_sums``); the features stay attached (the gradient pass
+    :func:`_grad_task` needs them); ``keep`` is accepted for the executors'
+    signature.
     """
     est = spec["est"]
-    arr = _traced_arrays(spec, start, stop) if "call" in spec else _batched_arrays(spec, start, stop)
-    value, F, fold, meta = _features(est, arr, start, spec["size"])
+    arr = est.chunk_arrays(spec, start, stop)
+    value, F, fold, meta = est.chunk_features(arr, start, spec["size"])
     meta.setdefault("k", None if isinstance(F, tuple) else int(F.shape[2]))
-    st = {"n": int(value.shape[0]), "values": _reduce([value, value * value], start)}
-    if isinstance(est, StochasticDerivative) and est.control_variates and meta.get("has_score", False):
-        st["folds"] = _gram(value, F, fold)["folds"]
-    return _Chunk(start, value, F, fold, st, meta)
+    st = {"n": int(value.shape[0]), "range": (start, stop), "values": _reduce([value, value * value], start)}
+    if value.shape[0] != stop - start:
+        raise RuntimeError(f"{est!r}: the chunk of samples {start}..{stop - 1} produced {value.shape[0]} samples")
+    st.update(est.chunk_sums(value, F, fold, meta))
+    return _Chunk(start, value, F, fold, st, meta, est)
 
 
 def _chunk_stats(chunk):
@@ -334,39 +285,18 @@ def _chunk_stats(chunk):
 
 
 def _grad_task(chunk, c, with_samples):
-    """The gradient pass: per-sample gradients ``F · c[fold]`` (floats, the same arithmetic wherever the sample
-    runs), their block reduction (``g_j`` and ``g_j²`` per component) and, if asked, values and gradients."""
+    """The gradient pass: the estimator's per-sample gradients (floats, the same arithmetic wherever the sample
+    runs), the block reduction of ``g_j``, ``g_j²`` per component and its extra columns and, if asked, values and
+    gradients."""
+    g, extra = chunk.est.chunk_gradients(chunk, c)
+    d = g.shape[1]
+    red = _reduce([g[:, j] for j in range(d)] + [g[:, j] * g[:, j] for j in range(d)] + list(extra), chunk.start)
+    return red, (chunk.value, g) if with_samples else None
+
+
+def linear_gradients(chunk, c):
+    """Per-sample gradients ``F · c[fold]`` of a chunk with features ``F (m, d, k)``."""
     F = chunk.F
-    if isinstance(F, tuple):  # score function: g = s·(x·c1 + c2) + p (c0 = 1), x = v or the group-centred v
-        _, p, x, s, group = F
-        cc = np.asarray(c[0], dtype=float)
-        d = s.shape[1]
-        if cc.shape[1] == 3:
-            q = s * (x[:, None] * cc[:, 1] + cc[:, 2])
-        else:
-            q = s * (x[:, None] * cc[:, 1])
-        extra = []
-        if chunk.meta.get("shared_baseline"):  # sums for ScoreFunction.baseline_variance (stochgrad._crossfit)
-            if group is None:  # Σq over all samples
-                extra = [q[:, j] for j in range(d)]
-            else:  # per sample q_i (Q_g − q_i) m_g / (m_g − 1)³: summed over a group, its part (a group is in one chunk)
-                ids, inv = np.unique(group, return_inverse=True)
-                inv = inv.ravel()
-                mg = np.bincount(inv).astype(float)[inv]
-                w = np.where(mg > 1, mg / np.maximum(mg - 1, 1.0) ** 3, 0.0)
-                for j in range(d):
-                    Q = np.bincount(inv, weights=q[:, j])[inv]
-                    extra.append(q[:, j] * (Q - q[:, j]) * w)
-        red_extra = _reduce(extra, chunk.start) if extra else None  # reduced first, so q can go before g² is made
-        del extra
-        g = q if p is None else q + p
-        del q
-        red = _reduce([g[:, j] for j in range(d)] + [g[:, j] * g[:, j] for j in range(d)], chunk.start)
-        if red_extra is not None:  # one reduction of the columns g, g², extra (the same blocks, side by side)
-            red = {"sums": red["sums"] + red_extra["sums"],
-                   "pieces": [(a, np.concatenate([ra, rb], axis=1))
-                              for (a, ra), (_, rb) in zip(red["pieces"], red_extra["pieces"])]}
-        return red, (chunk.value, g) if with_samples else None
     m, d, k = F.shape
     c = np.asarray(c, dtype=float)[:, :, :k]
     if m and np.all(chunk.fold == chunk.fold[0]):
@@ -376,6 +306,4 @@ def _grad_task(chunk, c, with_samples):
     g = F[:, :, 0] * coef[:, :, 0]
     for a in range(1, k):
         g = g + F[:, :, a] * coef[:, :, a]
-    cols = [g[:, j] for j in range(d)] + [g[:, j] * g[:, j] for j in range(d)]
-    red = _reduce(cols, chunk.start)
-    return red, (chunk.value, g) if with_samples else None
+    return g

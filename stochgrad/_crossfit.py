@@ -14,8 +14,7 @@ from fractions import Fraction
 import numpy as np
 
 from ._exact import exact_sum, exact_value
-from .estimators import ScoreFunction
-from .extend import CONTROL_MIN_SAMPLES as MIN_SAMPLES
+from .estimators._control import MIN_SAMPLES
 
 
 def _centred_gram(fs):
@@ -171,54 +170,8 @@ def _mean_se(s1, s2, n):
 
 
 def _coefficients(est, tot, d):
-    """Per-fold coefficients ``c (2, d, k)`` of the features, exact where they are rational (score function)."""
-    n = tot["n"]
-    k = tot["k"]
-    if isinstance(est, ScoreFunction):
-        c = np.empty((2, d, k), dtype=object)
-        if k == 2:  # per-group baselines already in the features
-            c[...] = Fraction(1)
-            return c
-        b = est.baseline
-        S = exact_value(tot["v1"])  # exact sum of the value's block sums (stochgrad._chunks)
-        if b == "leave_one_out":
-            if n < 2:
-                raise ValueError("ScoreFunction(baseline='leave_one_out') needs >= 2 samples (per group)")
-            row = (Fraction(1), Fraction(n, n - 1), -S / (n - 1))
-        elif b == "mean":
-            row = (Fraction(1), Fraction(1), -S / n)
-        elif b == "none":
-            row = (Fraction(1), Fraction(1), Fraction(0))
-        else:
-            row = (Fraction(1), Fraction(1), -Fraction(float(b)))
-        c[...] = row
-        return c
-    c = np.zeros((2, d, k), dtype=object)
-    c[:, :, 0] = 1  # the gradient itself; control variates (if any) get their coefficients from the cross-fit
-    return c
-
-
-def baseline_stderr(est, tot, extra_sums, grad_se, n):
-    """The standard errors ``grad_se`` (per component) with the variance a shared baseline adds.
-
-    ``extra_sums`` are the exact sums of the extra columns of the gradient pass
-    (:func:`stochgrad._chunks._grad_task`): ``Σq_j`` without groups,
-    ``Σ_i q_ij (Q_g − q_ij) m_g/(m_g − 1)³`` with groups. The formula is
-    :meth:`stochgrad.ScoreFunction.baseline_variance`'s, computed exactly here.
-    """
-    if not (isinstance(est, ScoreFunction) and est.baseline in ("mean", "leave_one_out")) or not extra_sums or n < 2:
-        return grad_se
-    d = len(grad_se)
-    out = np.array(grad_se, dtype=float)
-    for j in range(d):
-        if tot["k"] == 2:  # groups
-            extra = exact_value(extra_sums[j]) / (n * n)
-        else:
-            Q = exact_value(extra_sums[j])
-            extra = Q * Q / (n * n * (n - 1) ** 2)
-        if extra > 0:
-            out[j] = math.sqrt(float(Fraction(out[j]) ** 2 + extra))
-    return out
+    """Per-fold coefficients ``c (2, d, k)`` of the features (the estimator's :meth:`chunk_coefficients`)."""
+    return est.chunk_coefficients(tot, d)
 
 
 def _frac(x) -> Fraction:

@@ -19,13 +19,13 @@ from autograd.core import JVPNode, VJPNode, backward_pass
 from autograd.numpy.numpy_boxes import ArrayBox
 from autograd.tracer import getval, isbox, new_box, toposort, trace_stack
 
-from ._dual import Dual, DualUnsupported, is_dual, tangent_of, value_of
-from ._trace import Trace, _stack as trace_stack_of_thread
+from ._dual import _cmp, Dual, is_dual, tangent_of, value_of as _value_of
+from ._trace import StochasticFunction, Trace, _stack as trace_stack_of_thread
 from .distributions import bernoulli as bernoulli_family
 
 _BERNOULLI = bernoulli_family.BERNOULLI
 
-__all__ = ["BiasWarning", "Run", "DualRun", "TangentRun", "run_dual", "run_plain", "run_boxed", "run_differentiated", "check_value"]
+__all__ = ["BiasWarning", "Run", "DualRun", "run_dual", "run_plain", "run_boxed", "run_differentiated", "check_value"]
 
 
 class BiasWarning(UserWarning):
@@ -40,11 +40,17 @@ class BiasWarning(UserWarning):
     """
 
 
+def value_of(x):
+    """The plain value of a θ-dependent quantity — an autograd box, a dual number or an array of them — without
+    its derivative (what ``autograd.tracer.getval`` is for boxes)."""
+    return _value_of(getval(x))
+
+
 def check_value(out, where: str) -> float:
     """Return ``out`` as a float, or raise a clear error for non-scalar / non-finite output."""
     if (type(out) is float or type(out) is np.float64) and math.isfinite(out):
         return float(out)
-    v = value_of(getval(out))
+    v = _value_of(getval(out))
     if np.ndim(v) != 0:
         raise ValueError(
             f"the stochastic function must return a scalar, got shape {np.shape(v)} ({where}); "
@@ -184,7 +190,7 @@ def run_plain(fn, theta, args, kwargs, trace: Trace, where: str) -> Run:
     stack = trace_stack_of_thread()
     stack.append(trace)
     try:
-        out = fn(theta, *args, **kwargs)
+        out = (fn.fn if type(fn) is StochasticFunction else fn)(theta, *args, **kwargs)  # (its __call__, inlined)
     finally:
         stack.pop()
     return Run(check_value(out, where), trace)
@@ -275,14 +281,14 @@ class DualRun(Run):
 
     __slots__ = ("_size",)
 
-    def __init__(self, value, trace, out, theta_shape, size):
+    def __init__(self, value, trace, out, theta_shape, size, comparisons=()):
         self.forward = True
         self.value = value
         self.trace = trace
         self.out = out
         self._t = None
         self._start_shape = theta_shape
-        self.comparisons = ()
+        self.comparisons = comparisons
         self._boundary = None
         self._bern = None
         self._size = size
@@ -416,9 +422,12 @@ def dual_theta(theta: np.ndarray):
 def run_dual(fn, theta, args, kwargs, trace: Trace, where: str) -> DualRun:
     """Run ``fn`` inside ``trace`` with θ as dual numbers (forward mode without autograd).
 
+    Ordering comparisons of dual numbers made during the run are recorded in
+    its ``comparisons`` (for the :class:`BiasWarning`), as for a boxed run.
+
     Raises:
-        DualUnsupported: the program did something dual numbers do not do exactly
-            (the caller reruns it with autograd).
+        DualUnsupported: the program did something dual numbers cannot do exactly
+            (``float()`` of a θ-dependent value, ...); nothing is rerun.
     """
     if type(theta) is float:  # a scalar θ (what the estimators pass): no array round trip
         th, shape, size = Dual(theta, 1.0), (), 1
@@ -427,109 +436,41 @@ def run_dual(fn, theta, args, kwargs, trace: Trace, where: str) -> DualRun:
         th, shape, size = dual_theta(theta), theta.shape, theta.size
     stack = trace_stack_of_thread()
     stack.append(trace)
+    found: list = []
+    local = _cmp.__dict__  # this thread's: where Dual's ordering comparisons are recorded (stochgrad._dual)
+    prev = local.get("found")
+    local["found"] = found
     try:
-        out = fn(th, *args, **kwargs)
+        out = (fn.fn if type(fn) is StochasticFunction else fn)(th, *args, **kwargs)  # (its __call__, inlined)
     finally:
         stack.pop()
+        local["found"] = prev
     if type(out) is Dual and type(out.v) is float and math.isfinite(out.v):
         value = out.v  # the common case, without check_value's general path
     else:
         if isinstance(out, np.ndarray) and out.dtype == object and out.ndim == 0:
             out = out[()]
-        if not (type(out) is Dual or isinstance(out, (int, float, np.floating, np.integer))):
-            raise DualUnsupported(f"a {type(out).__name__} result")
         value = check_value(out, where)
-    return DualRun(value, trace, out, shape, size)
+    return DualRun(value, trace, out, shape, size, found)
 
 
-MAX_TANGENTS = 4  # up to this many θ components, one forward run per component beats reverse passes
+def run_differentiated(fn, theta, args, kwargs, tape, where: str) -> Run:
+    """Run one sample (noise ``tape``) once so that its output and choice parameters can be differentiated.
 
-
-class TangentRun(Run):
-    """One sample run ``θ.size`` times in forward mode, run ``j`` along the tangent ``e_j``.
-
-    Gives the derivatives of the output and of every choice's parameters with
-    respect to each component of θ without reverse passes (a reverse pass per
-    choice costs more than a few forward runs when θ is small). Only the output
-    and the choice parameters of the first run can be differentiated.
+    A θ with one component runs with θ as a dual number (:func:`run_dual`),
+    any other θ with autograd's reverse mode (:func:`run_boxed`: one run,
+    one reverse pass per differentiated value). The path depends on θ's size
+    only and is chosen before the run: an exception raised by the program
+    propagates, and a sample is never rerun on another path. (Dual numbers for
+    θ with several components would put them in object arrays, on which many
+    NumPy functions have no loop.)
     """
-
-    __slots__ = ("runs", "_index")
-
-    def __init__(self, runs, theta_shape):
-        r = runs[0]
-        super().__init__(r.value, r.trace, r.out, r._t, theta_shape, r.comparisons, forward=True)
-        self.runs = runs
-        self._index = None
-
-    def _tangents(self, x) -> list:
-        """``[dx/dθ_j for each run j]`` for the output or a choice parameter of the first run."""
-        if x is self.out:
-            return [r.out._node.g for r in self.runs]
-        if self._index is None:
-            self._index = {id(c.params): i for i, c in enumerate(self.records)}
-        i = self._index.get(id(x))
-        if i is None or self.records[i].params is not x:
-            raise ValueError("TangentRun differentiates only the output and the choice parameters")
-        return [r.records[i].params._node.g for r in self.runs]
-
-    def grad_of(self, x, cotangent=None) -> np.ndarray:
-        if not self.owns(x):
-            return np.zeros(self._start_shape)
-        d = [np.ravel(t) for t in self._tangents(x)]
-        c = np.ones(d[0].size) if cotangent is None else np.ravel(cotangent)
-        return np.reshape([float(np.dot(c, t)) for t in d], self._start_shape)
-
-    def scalar_grads(self, xs) -> np.ndarray:
-        out = np.zeros((len(xs), self.theta_size))
-        for i, x in enumerate(xs):
-            if self.owns(x):
-                out[i] = np.ravel(self._tangents(x))
-        return out
-
-    def depends_on(self, x) -> bool:
-        raise RuntimeError("depends_on needs a reverse-mode run (forward=False)")
-
-
-def run_differentiated(fn, theta, args, kwargs, tape, where: str, state: dict | None = None) -> Run:
-    """Run one sample (noise ``tape``) so that its output and choice parameters can be differentiated.
-
-    Up to :data:`MAX_TANGENTS` θ components, first with θ as dual numbers
-    (:func:`run_dual`, the fast path). If the program does something dual
-    numbers do not do exactly (compares a θ-dependent value, converts one to
-    ``float``, calls a NumPy function without a dual rule, or fails in any other
-    way), the sample is rerun with autograd, and ``state`` (a dict shared by
-    the samples of one estimate) remembers it so later samples go to autograd
-    directly. With autograd: one forward-mode run for a single θ component;
-    one forward run per component up to :data:`MAX_TANGENTS`
-    (:class:`TangentRun`); beyond, one reverse-mode run. If the forward runs do
-    not make the same choices (the program draws randomness that stochgrad does
-    not replay) it falls back to reverse mode.
-    """
-    if type(theta) is not float:
-        theta = np.asarray(theta, dtype=float)
-    if (type(theta) is float or theta.size <= MAX_TANGENTS) and (state is None or state.get("dual", True)):
-        try:
-            return run_dual(fn, theta, args, kwargs, Trace(tape), where)
-        except Exception:  # noqa: BLE001 - autograd decides what the program means
-            if state is not None:
-                state["dual"] = False
+    if type(theta) is float:
+        return run_dual(fn, theta, args, kwargs, Trace(tape), where)
     theta = np.asarray(theta, dtype=float)
-    d = theta.size
-    if d == 1 or d > MAX_TANGENTS:
-        return run_boxed(fn, theta, args, kwargs, Trace(tape), where)
-    runs = []
-    for j in range(d):
-        e = np.zeros(d)
-        e[j] = 1.0
-        runs.append(run_boxed(fn, theta, args, kwargs, Trace(tape), where, forward=True, tangent=e.reshape(theta.shape)))
-    if not all(getattr(c.family, "params_are_probabilities", False) for c in runs[0].records):
-        # TangentRun differentiates recorded parameters only; other families need derived values (log π, F)
-        return run_boxed(fn, theta, args, kwargs, Trace(tape), where, forward=False)
-    first = [(c.site, c.kind, c.value) for c in runs[0].records]
-    if any(r.value != runs[0].value or [(c.site, c.kind, c.value) for c in r.records] != first for r in runs[1:]):
-        return run_boxed(fn, theta, args, kwargs, Trace(tape), where, forward=False)
-    return TangentRun(runs, theta.shape)
+    if theta.size == 1:
+        return run_dual(fn, theta, args, kwargs, Trace(tape), where)
+    return run_boxed(fn, theta, args, kwargs, Trace(tape), where, forward=False)
 
 
 def warn_comparisons(runs_with_cmp: list, estimator: str) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import sys
 from typing import Any, Callable, NamedTuple
 
 import autograd.numpy as anp
@@ -716,6 +717,19 @@ class StochasticFunction:
 
     def __repr__(self):
         return f"<stochastic function {getattr(self.fn, '__qualname__', self.fn)!r}>"
+
+    def __reduce__(self):
+        """Pickle by reference (module and qualified name) when that name finds this object, as for functions.
+
+        A module-level ``@stochastic`` function can then be sent to a process
+        pool; otherwise the wrapped function is pickled (by value if pickle can).
+        """
+        obj = sys.modules.get(getattr(self, "__module__", None) or "")
+        for part in str(getattr(self, "__qualname__", "<>")).split("."):
+            obj = getattr(obj, part, None)
+        if obj is self:
+            return self.__qualname__
+        return (type(self), (self.fn,))
 
 
 def stochastic(fn: Callable) -> StochasticFunction:

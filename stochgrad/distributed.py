@@ -47,12 +47,13 @@ from contextlib import nullcontext
 
 import numpy as np
 
+from ._batched import BatchedProgram
 from ._chunks import _chunk_stats, _chunk_task, _finish, _grad_task, _merge, _Streams
-from ._crossfit import _coefficients, _cross_fit, _mean_se, _moments, baseline_stderr
+from ._crossfit import _mean_se
+from ._estimate import Estimate
 from ._exact import exact_sum, exact_value
-from .extend import BatchedProgram, Estimate, private_rng, warn_comparisons
-from .estimators import FiniteDifference, ScoreFunction, StochasticDerivative
-from .estimators.stochastic_derivative import CV_BOUNDARY
+from ._run import warn_comparisons
+from ._streams import private_rng
 
 __all__ = ["supports", "estimate", "exact_sum", "exact_value", "local_cluster_client"]
 
@@ -132,9 +133,16 @@ def _executor(executor):
 # entry point
 
 
-def supports(estimator) -> bool:
-    """Whether ``estimator`` runs through this module (score function, stochastic derivative, finite differences)."""
-    return isinstance(estimator, (ScoreFunction, StochasticDerivative, FiniteDifference))
+def supports(estimator, program=None) -> bool:
+    """Whether ``estimator`` follows the chunk protocol (:class:`~stochgrad.Estimator`) for ``program``, so runs
+    through this module (a batched program needs an estimator whose ``chunk_arrays`` handles one)."""
+    if not getattr(estimator, "distributable", False):
+        return False
+    if isinstance(program, BatchedProgram):
+        from .estimators import Estimator
+
+        return type(estimator).chunk_arrays is not Estimator.chunk_arrays
+    return True
 
 
 def _chunks(n, chunk_size, program=None):
@@ -162,8 +170,8 @@ def estimate(f, est, theta, args, kwargs, n, seed, executor=None, chunk_size=Non
             ``sample_range(theta, start, stop, seed, want)`` (samples ``start..stop-1``
             with the numbers of the whole call); its ``partitions`` attribute, if
             any, fixes the chunk boundaries.
-        est: :class:`~stochgrad.ScoreFunction`, :class:`~stochgrad.StochasticDerivative`
-            or :class:`~stochgrad.FiniteDifference`.
+        est: an estimator following the chunk protocol (``distributable``: score function,
+            stochastic derivative, finite differences).
         theta, args, kwargs: the point and the program's other arguments.
         n: number of samples.
         seed: integer, ``None`` or a ``numpy.random.Generator`` (as for :func:`~stochgrad.value_and_grad`).
@@ -181,9 +189,9 @@ def estimate(f, est, theta, args, kwargs, n, seed, executor=None, chunk_size=Non
         TypeError: an unsupported estimator or executor; a batched program without
             ``sample_range`` cut into chunks.
     """
-    if not supports(est):
-        raise TypeError(f"{est!r} does not run on an executor; use ScoreFunction, StochasticDerivative or "
-                        "FiniteDifference, or executor=None")
+    if not supports(est, f):
+        raise TypeError(f"{est!r} does not follow the chunk protocol, so it does not run on an executor; use "
+                        "ScoreFunction, StochasticDerivative or FiniteDifference, or executor=None")
     if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, numbers.Integral)
                                    or chunk_size < 1):
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
@@ -209,47 +217,26 @@ def estimate(f, est, theta, args, kwargs, n, seed, executor=None, chunk_size=Non
     else:
         spec = {"est": est, "call": (f, theta, args, kwargs), "size": size}
         with (nullcontext(seed) if isinstance(seed, np.random.Generator) else private_rng(seed)) as rng:
-            if isinstance(est, StochasticDerivative):
-                spec["pick_seed"] = int(rng.integers(2**63))  # as the traced path draws it
+            est.chunk_setup(spec, rng)
             spec["streams"] = _Streams.take(rng, n)
         chunks = _chunks(n, chunk_size)
-    cv = isinstance(est, StochasticDerivative) and est.control_variates
     handles = ex.run(_chunk_task, spec, chunks, True)  # features stay where computed: the gradient pass needs them
     parts = ex.stats(handles)
+    got = [tuple(p[0]["range"]) for p in parts]
+    if got != [tuple(c) for c in chunks]:
+        bad = next((c, g) for c, g in zip(chunks, got) if tuple(c) != g)
+        raise RuntimeError(f"the executor returned a chunk for samples {bad[1][0]}..{bad[1][1] - 1} where samples "
+                           f"{bad[0][0]}..{bad[0][1] - 1} were asked for; refusing to combine them")
     metas = [p[1] for p in parts]
     tot = _merge([p[0] for p in parts], metas)
     groups = [m["groups"] for m in metas if m["groups"] is not None]
     if len(groups) > 1 and any(a[1] >= b[0] for a, b in zip(groups, groups[1:])):
         raise ValueError("a group of the batched program spans two chunks (or groups are not ascending): "
                          "choose chunk boundaries at group boundaries")
-    comparisons = [c for m in metas for c in m["comparisons"]]
-    edge = set().union(*[m["edge"] for m in metas if isinstance(m["edge"], set)]) if metas else set()
-    on_boundary = any(m["edge"] is True for m in metas)
-    info: dict = {}
-    if isinstance(est, FiniteDifference):
-        info["runs_per_sample"] = 2 * size + 1
-    if isinstance(est, StochasticDerivative) and not batched:
-        info["alternative_runs_per_sample"] = sum(m["alt_runs"] for m in metas) / n
-    c = _coefficients(est, tot, size)
-    if cv and "folds" in tot:
-        if on_boundary:
-            info["control_variates"] = CV_BOUNDARY
-        else:
-            base = c
-            c, cv_info = _cross_fit(ex, handles, tot, size)
-            info.update(cv_info)
-            if cv_info["control_variates"].startswith("cross"):
-                s1b, s2b = _moments(tot, base)
-                s1a, s2a = _moments(tot, c)
-                ratio = []
-                for j in range(size):
-                    before = (s2b[j] - s1b[j] ** 2 / n) / n
-                    after = (s2a[j] - s1a[j] ** 2 / n) / n
-                    ratio.append(float(after / before) if before > 0 else 1.0)
-                info["variance_ratio"] = ratio
-    warn_comparisons(comparisons, repr(est))
-    if isinstance(est, ScoreFunction):
-        est.warn_edge(edge)
+    info = est.chunk_info(metas, n, size, batched)
+    c, more = est.chunk_refine(ex, handles, tot, est.chunk_coefficients(tot, size), metas, n, size)
+    info.update(more)
+    warn_comparisons([w for m in metas for w in m["comparisons"]], repr(est))
     cf = np.array([[[float(x) for x in row] for row in fold] for fold in c])  # rounded once, the same everywhere
     got = ex.apply(_grad_task, handles, cf, bool(return_samples))
     sums = _finish([g[0] for g in got], len(got[0][0]["sums"]))  # 2·size columns, more for a shared baseline
@@ -257,7 +244,7 @@ def estimate(f, est, theta, args, kwargs, n, seed, executor=None, chunk_size=Non
     grad_se = np.empty(size)
     for j in range(size):
         grad[j], grad_se[j] = _mean_se(exact_value(sums[j]), exact_value(sums[size + j]), n)
-    grad_se = baseline_stderr(est, tot, sums[2 * size:], grad_se, n)  # samples that share a baseline are correlated
+    grad_se = est.chunk_stderr(tot, sums[2 * size:], grad_se, n)  # e.g. samples that share a baseline
     value, value_se = _mean_se(exact_value(tot["v1"]), exact_value(tot["v2"]), n)
     samples = values = None
     if return_samples:

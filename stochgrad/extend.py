@@ -1,64 +1,49 @@
-"""The extension API: everything a new estimator, distribution family or app builds on.
+"""The extension API: what a new distribution family, estimator or batched program needs, and nothing else.
 
-Like autograd's ``extend`` module, this is the whole supported surface below the
-user-facing entry points; apps and tests import from here, never from the
-private modules.
+Like autograd's ``extend`` module this is the whole supported surface below the
+user-facing entry points (see ``docs/architecture.md``); nothing inside
+``stochgrad`` imports from it.
 
-Runs (one execution of a stochastic function inside a trace)
-    :class:`Run`, :class:`DualRun`, :class:`TangentRun`, :func:`run_plain`,
-    :func:`run_boxed`, :func:`run_dual`, :func:`run_differentiated`,
-    :func:`check_value`, :func:`warn_comparisons`.
-Traces and noise
-    :class:`Trace`, :class:`NoiseTape`, :class:`Choice`, :func:`current_trace`,
-    :func:`sample` (record a choice of any family), :func:`sample_tapes`
-    (per-sample tapes keyed by sample index), :func:`private_rng`.
-Summaries
-    :func:`summarise` (per-sample values and gradients into an
-    :class:`~stochgrad.Estimate`), :func:`cross_fitted` (control variates, applied from
-    ``CONTROL_MIN_SAMPLES`` samples on), :func:`score_controls` (the stochastic
-    derivative's score control variates).
-Stochastic-derivative pieces
-    :func:`alternatives`, :func:`alternative_arrays`, :func:`alternatives_and_score`.
-Batched programs
-    :class:`~stochgrad.BatchSamples`, :class:`~stochgrad.Want`,
-    :class:`~stochgrad.BatchedProgram`, :func:`~stochgrad.batched`.
-Distribution families
-    :class:`Family`, :class:`IntegerFamily`, :class:`ContinuousFamily`, :func:`implicit`.
+A distribution family
+    :class:`Family`, :class:`IntegerFamily`, :class:`ContinuousFamily`,
+    :func:`implicit`; :func:`sample` records a choice of any family.
+An estimator
+    :class:`Estimator` (its chunk protocol makes it run locally and on
+    executors), :func:`sample_tapes` (per-sample noise keyed by sample index),
+    :class:`Trace`, :class:`NoiseTape`, :class:`Run` and the runs
+    :func:`run_plain`, :func:`run_boxed`, :func:`run_differentiated`;
+    :func:`value_of` (a θ-dependent value without its derivative);
+    :func:`summarise` into an :class:`Estimate`; :func:`cross_fitted` control
+    variates.
+A batched program
+    :class:`BatchedProgram`, :func:`batched`, :class:`BatchSamples`, :class:`Want`.
 
-A minimal estimator (see ``docs/estimators.md``)::
+A minimal estimator (``docs/estimators.md``): per-sample arrays of any range
+of samples are all it defines; the reduction, local or on an executor, does the
+rest::
 
     class PlainScore(sg.Estimator):
-        def traced(self, fn, theta, args, kwargs, n, rng):
+        def traced_arrays(self, fn, theta, args, kwargs, tapes, index):
             values, grads = [], []
-            for i, tape in enumerate(extend.sample_tapes(rng, n)):
+            for i, tape in zip(index, tapes):
                 run = extend.run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}")
                 values.append(run.value)
-                grads.append(run.grad_of(run.out) + run.value * run.score())
-            return extend.summarise(values, grads, np.shape(theta), self)
+                grads.append(np.ravel(run.grad_of(run.out) + run.value * run.score()))
+            return {"value": np.array(values), "grad": np.array(grads).reshape(len(values), -1)}
 """
 
 from ._batched import BatchedProgram, BatchSamples, Want, batched
 from ._estimate import Estimate, summarise
-from ._run import (
-    BiasWarning, DualRun, Run, TangentRun, check_value, run_boxed, run_differentiated, run_dual, run_plain,
-    warn_comparisons,
-)
-from ._streams import private_rng
-from ._trace import Choice, NoiseTape, Trace, current_trace, sample
+from ._run import Run, run_boxed, run_differentiated, run_plain, value_of
+from ._trace import NoiseTape, Trace, sample
 from .distributions.base import ContinuousFamily, Family, IntegerFamily, implicit
-from .estimators._control import MIN_SAMPLES as CONTROL_MIN_SAMPLES
 from .estimators._control import cross_fitted
 from .estimators.base import Estimator, sample_tapes
-from .estimators.stochastic_derivative import _alternatives_and_score as alternatives_and_score
-from .estimators.stochastic_derivative import _score_controls as score_controls
-from .estimators.stochastic_derivative import alternative_arrays, alternatives
 
 __all__ = [
-    "Run", "DualRun", "TangentRun", "run_plain", "run_boxed", "run_dual", "run_differentiated", "check_value",
-    "warn_comparisons", "BiasWarning",
-    "Trace", "NoiseTape", "Choice", "current_trace", "sample", "sample_tapes", "private_rng",
-    "summarise", "Estimate", "cross_fitted", "CONTROL_MIN_SAMPLES", "score_controls", "Estimator",
-    "alternatives", "alternative_arrays", "alternatives_and_score",
-    "BatchSamples", "Want", "BatchedProgram", "batched",
-    "Family", "IntegerFamily", "ContinuousFamily", "implicit",
+    "Family", "IntegerFamily", "ContinuousFamily", "implicit", "sample",
+    "Estimator", "sample_tapes", "Trace", "NoiseTape", "Run", "run_plain", "run_boxed", "run_differentiated",
+    "value_of",
+    "summarise", "Estimate", "cross_fitted",
+    "BatchedProgram", "batched", "BatchSamples", "Want",
 ]

@@ -205,9 +205,9 @@ class ReactionNetwork:
         Raises:
             ValueError: wrong shape, non-finite or negative rate constants.
         """
-        from autograd.tracer import getval
+        from stochgrad.extend import value_of
 
-        th = np.asarray(getval(theta), dtype=float)
+        th = np.asarray(value_of(theta), dtype=float)
         if th.shape != (len(self.rates),):
             raise ValueError(f"θ must hold the rate constants {self.rates} (shape ({len(self.rates)},)), "
                              f"got shape {th.shape}")

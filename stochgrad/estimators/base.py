@@ -6,7 +6,7 @@ import numpy as np
 
 from .._streams import PCGStream, child_seeds, is_private
 from .._estimate import summarise
-from .._trace import NoiseTape, Trace
+from .._trace import NoiseTape
 
 __all__ = ["Estimator", "sample_tapes"]
 
@@ -66,6 +66,73 @@ class Estimator:
         grads, info = self.combine_samples(out, np.shape(theta))
         return out.value, grads, info
 
+    # -- the chunk protocol -----------------------------------------------------------------------------
+    # How samples ``start..stop-1`` become per-sample features and exact statistics, how the merged statistics
+    # give the coefficients of the per-sample gradient and what the standard error adds. The reduction
+    # (stochgrad.distributed: local, concurrent.futures, Dask; a local run is the one-chunk case) calls only
+    # these methods. An estimator that is not ``distributable`` (GumbelSTE, Exact) refuses ``executor=``.
+
+    @property
+    def distributable(self) -> bool:
+        """Whether the estimator follows the chunk protocol: it defines ``traced_arrays`` (or overrides the hooks)."""
+        return callable(getattr(self, "traced_arrays", None))
+
+    def chunk_setup(self, spec, rng) -> None:
+        """Draw what every chunk of a traced estimate shares from ``rng`` into ``spec`` (before the sample streams)."""
+
+    def chunk_arrays(self, spec, start, stop) -> dict:
+        """Per-sample arrays of samples ``start..stop-1`` (a dict; ``value (m,)`` at least, plus ``comparisons``,
+        ``edge``, ``alt_runs``, ``group`` where they apply). ``spec`` holds ``call`` (a traced program with its
+        ``streams``) or ``program`` (a batched one), ``theta``, ``n``, ``seed``, ``size``.
+
+        The default calls ``traced_arrays(fn, theta, args, kwargs, tapes, index)`` (``value (m,)`` and
+        ``grad (m, θ.size)``, the per-sample gradients) of a traced program.
+        """
+        if "call" not in spec or not self.distributable:
+            raise TypeError(f"{self!r} does not follow the chunk protocol for this program (executor= is not supported)")
+        fn, theta, args, kwargs = spec["call"]
+        return self.traced_arrays(fn, theta, args, kwargs, spec["streams"].tapes(start, stop), range(start, stop))
+
+    def chunk_features(self, arr, start, size):
+        """``(value (m,), F (m, size, k), fold (m,) of 0/1, meta)``: the per-sample gradient is ``F · c[fold]``.
+
+        The default: ``F = grad`` (``k = 1``), the per-sample gradients averaged as they are.
+        """
+        from .._chunks import _meta
+
+        v = arr["value"]
+        m = v.shape[0]
+        meta, _ = _meta(arr, m)
+        return v, np.asarray(arr["grad"], dtype=float).reshape(m, size, 1), np.zeros(m, dtype=np.int8), meta
+
+    def chunk_sums(self, value, F, fold, meta) -> dict:
+        """Extra exact statistics of a chunk, merged by the reduction (``folds``: per-fold Gram sums)."""
+        return {}
+
+    def chunk_coefficients(self, tot, size):
+        """Coefficients ``c (2, size, k)`` of the features from the merged statistics (default: ``g = F[..., 0]``)."""
+        c = np.zeros((2, size, tot["k"]), dtype=object)
+        c[:, :, 0] = 1
+        return c
+
+    def chunk_refine(self, ex, handles, tot, c, metas, n, size):
+        """Refined coefficients (e.g. cross-fitted control variates, with more passes over the chunks) and info."""
+        return c, {}
+
+    def chunk_gradients(self, chunk, c):
+        """``(g (m, size), extra columns)`` of a chunk for coefficients ``c``; the extra columns are reduced too."""
+        from .._chunks import linear_gradients
+
+        return linear_gradients(chunk, c), []
+
+    def chunk_stderr(self, tot, extra_sums, grad_se, n):
+        """The standard errors with what the spread of the samples misses (exact sums of the extra columns)."""
+        return grad_se
+
+    def chunk_info(self, metas, n, size, batched) -> dict:
+        """The estimate's ``info`` from the chunks' metadata; emits the estimator's warnings."""
+        return {}
+
     def __repr__(self):
         fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
         return f"{type(self).__name__}({fields})"
@@ -99,7 +166,3 @@ def sample_tapes(rng: np.random.Generator, n: int):
     hint = [False]  # see PCGStream
     for state, inc in seeds:
         yield NoiseTape(PCGStream(state, inc, hint))
-
-
-def new_trace(tape, **kw) -> Trace:
-    return Trace(tape=tape, **kw)

@@ -5,12 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from .._batched import Want
-from .._estimate import summarise
-from .._fastpath import specialise
 from .._run import run_plain
 from .._trace import NoiseTape, Trace
-from ..backend import array_module
-from .base import Estimator, sample_tapes
+from ..backend import array_module, to_numpy
+from .base import Estimator
 
 __all__ = ["FiniteDifference"]
 
@@ -84,7 +82,6 @@ class FiniteDifference(Estimator):
         its own tape, so any subset of the samples can run anywhere.
         """
         theta = np.asarray(theta, dtype=float)
-        fn = specialise(fn)  # autograd.numpy calls on plain numbers without autograd's wrapper
         values, grads = [], []
         for i, tape in zip(index, tapes):
             values.append(run_plain(fn, _scalar(theta), args, kwargs, Trace(tape), f"sample {i}").value)
@@ -96,11 +93,6 @@ class FiniteDifference(Estimator):
                 g[j] = (fp - fm) / (2 * self.step)
             grads.append(g)
         return {"value": np.array(values, dtype=float), "grad": np.array(grads, dtype=float).reshape(-1, theta.size)}
-
-    def traced(self, fn, theta, args, kwargs, n, rng):
-        theta = np.asarray(theta, dtype=float)
-        a = self.traced_arrays(fn, theta, args, kwargs, sample_tapes(rng, n), range(n))
-        return summarise(a["value"], a["grad"], theta.shape, self, {"runs_per_sample": 2 * theta.size + 1})
 
     def per_sample(self, program, theta, n, seed):
         """Values at θ and per-sample central differences, running the program at θ and θ ± h·e_j.
@@ -125,7 +117,23 @@ class FiniteDifference(Estimator):
         """The seed of the θ − h side of component ``j`` without common random numbers."""
         return int(np.random.SeedSequence([0 if seed is None else int(seed), 7919, j]).generate_state(1)[0])
 
+    # the chunk protocol (see Estimator; traced programs: its defaults on traced_arrays)
+    def chunk_arrays(self, spec, start, stop):
+        from .._chunks import _call_range, _flat
+
+        if "call" in spec:
+            return super().chunk_arrays(spec, start, stop)
+        program, theta, n, m = spec["program"], spec["theta"], spec["n"], stop - start
+
+        def part(th, m_, seed_, want):  # this estimator's own per_sample (θ ± h, its seed rule) on this range
+            return _call_range(program, th, start, stop, n, seed_, want)
+
+        value, grad, _ = self.per_sample(part, theta, m, spec["seed"])
+        return {"value": np.asarray(to_numpy(value), dtype=float), "grad": _flat(grad, m)}
+
+    def chunk_info(self, metas, n, size, batched):
+        return {"runs_per_sample": 2 * size + 1}
+
 
 def _scalar(theta):
     return float(theta) if np.ndim(theta) == 0 else theta
-

@@ -9,10 +9,9 @@ import numpy as np
 
 from .._batched import Want
 from .._estimate import summarise
-from .._fastpath import specialise
-from .._run import BiasWarning, run_differentiated, warn_comparisons
-from ..backend import array_module
-from .base import Estimator, sample_tapes
+from .._run import BiasWarning, run_differentiated
+from ..backend import array_module, to_numpy
+from .base import Estimator
 
 __all__ = ["ScoreFunction"]
 
@@ -157,11 +156,9 @@ class ScoreFunction(Estimator):
         The seam used by :mod:`stochgrad.distributed`: each sample depends only on
         its own tape, so any subset of the samples can run anywhere.
         """
-        fn = specialise(fn)  # autograd.numpy calls on dual/plain numbers without autograd's wrapper
         values, path, score, cmp, edge = [], [], [], [], set()
-        state = {}  # run_differentiated remembers here whether dual numbers work for this program
         for i, tape in zip(index, tapes):
-            run = run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}", state)
+            run = run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}")
             values.append(run.value)
             path.append(np.ravel(run.grad_of(run.out)))
             score.append(np.ravel(run.score()))
@@ -183,17 +180,6 @@ class ScoreFunction(Estimator):
                 stacklevel=4,
             )
 
-    def traced(self, fn, theta, args, kwargs, n, rng):
-        a = self.traced_arrays(fn, theta, args, kwargs, sample_tapes(rng, n), range(n))
-        warn_comparisons(a["comparisons"], repr(self))
-        self.warn_edge(a["edge"])
-        d = np.shape(theta)
-        values = a["value"]
-        path = a["pathwise"].reshape((n,) + d)
-        score = a["score"].reshape((n,) + d)
-        return summarise(values, self.combine(values, path, score), d, self,
-                         extra_variance=self.baseline_variance(values, score))
-
     def batched(self, program, theta, n, seed):
         """Estimate from a :class:`~stochgrad.BatchedProgram` (stderr with :meth:`baseline_variance`)."""
         out = program(theta, n, seed, self.want())
@@ -206,3 +192,103 @@ class ScoreFunction(Estimator):
 
     def combine_samples(self, out, theta_shape):
         return self.combine(out.value, out.pathwise, out.score, out.group), {}
+
+    # the chunk protocol (see Estimator): features (p, x, s) kept unstacked, g = p + s·(x·c1 + c2)
+    def chunk_arrays(self, spec, start, stop):
+        from .._chunks import _call_range, _flat
+
+        if "call" in spec:
+            fn, theta, args, kwargs = spec["call"]
+            return self.traced_arrays(fn, theta, args, kwargs, spec["streams"].tapes(start, stop), range(start, stop))
+        program, theta, m = spec["program"], spec["theta"], stop - start
+        out = _call_range(program, theta, start, stop, spec["n"], spec["seed"], self.want())
+        return {"value": np.asarray(to_numpy(out.value), dtype=float), "pathwise": _flat(out.pathwise, m),
+                "score": _flat(out.score, m), "group": None if out.group is None else np.asarray(to_numpy(out.group))}
+
+    def chunk_features(self, arr, start, size):
+        from .._chunks import _group_centred, _meta
+
+        v = arr["value"]
+        m = v.shape[0]
+        meta, group = _meta(arr, m)
+        p, s, b = arr.get("pathwise"), arr["score"], self.baseline
+        meta["shared_baseline"] = b in ("mean", "leave_one_out")  # correlated samples: see chunk_gradients
+        if group is not None and b in ("mean", "leave_one_out"):
+            meta["k"] = 2  # per-group baselines already in x = v − b_group
+            return v, ("sf", p, _group_centred(v, group, b), s, group), np.zeros(m, dtype=np.int8), meta
+        meta["k"] = 3
+        return v, ("sf", p, v, s, None), np.zeros(m, dtype=np.int8), meta
+
+    def chunk_coefficients(self, tot, size):
+        """``(1, a, −b)`` per component, exact (fractions): ``g = p + s·(v·a − b)`` with the global baseline."""
+        from fractions import Fraction
+
+        from .._exact import exact_value
+
+        n, k = tot["n"], tot["k"]
+        c = np.empty((2, size, k), dtype=object)
+        if k == 2:  # per-group baselines already in the features
+            c[...] = Fraction(1)
+            return c
+        b = self.baseline
+        S = exact_value(tot["v1"])  # exact sum of the value's block sums (stochgrad._chunks)
+        if b == "leave_one_out":
+            if n < 2:
+                raise ValueError("ScoreFunction(baseline='leave_one_out') needs >= 2 samples (per group)")
+            row = (Fraction(1), Fraction(n, n - 1), -S / (n - 1))
+        elif b == "mean":
+            row = (Fraction(1), Fraction(1), -S / n)
+        elif b == "none":
+            row = (Fraction(1), Fraction(1), Fraction(0))
+        else:
+            row = (Fraction(1), Fraction(1), -Fraction(float(b)))
+        c[...] = row
+        return c
+
+    def chunk_gradients(self, chunk, c):
+        """``g = s·(x·c1 + c2) + p`` and, with a shared baseline, the columns of :meth:`baseline_variance`'s sums."""
+        _, p, x, s, group = chunk.F
+        cc = np.asarray(c[0], dtype=float)
+        d = s.shape[1]
+        if cc.shape[1] == 3:
+            q = s * (x[:, None] * cc[:, 1] + cc[:, 2])
+        else:
+            q = s * (x[:, None] * cc[:, 1])
+        extra = []
+        if chunk.meta.get("shared_baseline"):
+            if group is None:  # Σq over all samples
+                extra = [q[:, j] for j in range(d)]
+            else:  # per sample q_i (Q_g − q_i) m_g / (m_g − 1)³: summed over a group, its part (a group is in one chunk)
+                ids, inv = np.unique(group, return_inverse=True)
+                inv = inv.ravel()
+                mg = np.bincount(inv).astype(float)[inv]
+                w = np.where(mg > 1, mg / np.maximum(mg - 1, 1.0) ** 3, 0.0)
+                for j in range(d):
+                    Q = np.bincount(inv, weights=q[:, j])[inv]
+                    extra.append(q[:, j] * (Q - q[:, j]) * w)
+        return (q if p is None else q + p), extra
+
+    def chunk_stderr(self, tot, extra_sums, grad_se, n):
+        """:meth:`baseline_variance` computed exactly from the sums of the extra columns of :meth:`chunk_gradients`."""
+        import math
+        from fractions import Fraction
+
+        from .._exact import exact_value
+
+        if self.baseline not in ("mean", "leave_one_out") or not extra_sums or n < 2:
+            return grad_se
+        out = np.array(grad_se, dtype=float)
+        for j in range(len(out)):
+            if tot["k"] == 2:  # groups
+                extra = exact_value(extra_sums[j]) / (n * n)
+            else:
+                Q = exact_value(extra_sums[j])
+                extra = Q * Q / (n * n * (n - 1) ** 2)
+            if extra > 0:
+                out[j] = math.sqrt(float(Fraction(out[j]) ** 2 + extra))
+        return out
+
+    def chunk_info(self, metas, n, size, batched):
+        edge = set().union(*[m["edge"] for m in metas if isinstance(m["edge"], set)]) if metas else set()
+        self.warn_edge(edge)
+        return {}

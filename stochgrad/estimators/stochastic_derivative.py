@@ -25,15 +25,13 @@ import operator
 import numpy as np
 
 from .._batched import Want
-from .._estimate import summarise
-from .._fastpath import specialise
 from .._streams import keyed_uniforms
-from .._run import DualRun, run_differentiated, run_plain, warn_comparisons
+from .._run import DualRun, run_differentiated, run_plain
 from .._trace import Trace
 from ..backend import array_module, to_numpy
 from ..distributions import BERNOULLI
 from ._control import cross_fitted
-from .base import Estimator, sample_tapes
+from .base import Estimator
 
 __all__ = ["StochasticDerivative", "alternatives", "alternative_arrays"]
 
@@ -291,17 +289,15 @@ class StochasticDerivative(Estimator):
         sample depends only on its own index: the seam used by
         :mod:`stochgrad.distributed`.
         """
-        fn = specialise(fn)  # autograd.numpy calls on dual/plain numbers without autograd's wrapper
         size = int(np.prod(np.shape(theta)))
         values, paths, discretes, scores = [], [], [], []
         cv = self.control_variates
         cmp, alt_runs, on_boundary = [], 0, False
-        state = {}  # run_differentiated remembers here whether dual numbers work for this program
         index = range(index.start, index.stop) if isinstance(index, range) else list(index)
         picks_u = keyed_uniforms(int(pick_seed), index)  # = np.random.default_rng([pick_seed, i]).random()
         rb = self.form == "rao_blackwell"
         for i, tape, u in zip(index, tapes, picks_u):
-            run = run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}", state)
+            run = run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}")
             values.append(run.value)
             cmp += run.comparisons
             one = _dual_bernoulli_pick(run, u) if size == 1 and self.n_alternatives == 1 and rb else None
@@ -315,7 +311,7 @@ class StochasticDerivative(Estimator):
                     delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
                     alt_runs += 1
                     alt = alt + wj * (delta * total * 1 / (mj * 1))
-                paths.append([float(run.grad_of(run.out))])
+                paths.append(_one(run.grad_of(run.out)))
                 discretes.append([alt])
                 if cv:
                     scores.append([score])
@@ -341,7 +337,7 @@ class StochasticDerivative(Estimator):
                         delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
                         alt_runs += 1
                         alt = alt + float(w[j]) * (delta * float(total) * int(c) / (float(mass[j]) * m))
-                paths.append([float(run.grad_of(run.out))])
+                paths.append(_one(run.grad_of(run.out)))
                 discretes.append([alt])
                 if cv:
                     scores.append([score])
@@ -358,7 +354,7 @@ class StochasticDerivative(Estimator):
                     delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
                     alt_runs += 1
                     alt = 0.0 + w * (delta * a * m / (a * m))
-                paths.append([float(run.grad_of(run.out))])
+                paths.append(_one(run.grad_of(run.out)))
                 discretes.append([alt])
                 if cv:
                     scores.append([score])
@@ -389,21 +385,6 @@ class StochasticDerivative(Estimator):
                 "score": np.array(scores, dtype=float).reshape(shape) if cv else None,
                 "comparisons": cmp, "edge": on_boundary, "alt_runs": alt_runs}
 
-    def traced(self, fn, theta, args, kwargs, n, rng):
-        d = np.shape(theta)
-        cv = self.control_variates
-        pick_seed = rng.integers(2**63)
-        a = self.traced_arrays(fn, theta, args, kwargs, sample_tapes(rng, n), range(n), pick_seed)
-        values, grads, discrete, scores = a["value"], a["pathwise"] + a["discrete"], a["discrete"], a["score"]
-        warn_comparisons(a["comparisons"], repr(self))
-        info = {"alternative_runs_per_sample": a["alt_runs"] / n}
-        if cv and a["edge"]:
-            info["control_variates"] = CV_BOUNDARY
-        elif cv:
-            grads, cv_info = _score_controls(values, grads, scores, discrete)
-            info.update(cv_info)
-        return summarise(values, grads, d, self, info)
-
     def want(self):
         return Want(score=self.control_variates, pathwise=True, alternatives=True, n_alternatives=self.n_alternatives)
 
@@ -430,6 +411,80 @@ class StochasticDerivative(Estimator):
             contrib = xp.reshape(flat, contrib.shape)
             info.update(cv_info)
         return xp.asarray(contrib), info
+
+
+    # the chunk protocol (see Estimator): features (g, s, v·s − discrete) with cross-fitted coefficients
+    def chunk_setup(self, spec, rng):
+        spec["pick_seed"] = int(rng.integers(2**63))  # as the traced path draws it
+
+    def chunk_arrays(self, spec, start, stop):
+        from .._chunks import _alt_discrete, _call_range, _flat
+
+        if "call" in spec:
+            fn, theta, args, kwargs = spec["call"]
+            return self.traced_arrays(fn, theta, args, kwargs, spec["streams"].tapes(start, stop), range(start, stop),
+                                      spec["pick_seed"])
+        theta, m = spec["theta"], stop - start
+        out = _call_range(spec["program"], theta, start, stop, spec["n"], spec["seed"], self.want())
+        return {"value": np.asarray(to_numpy(out.value), dtype=float), "pathwise": _flat(out.pathwise, m),
+                "discrete": _alt_discrete(out, theta, m), "score": _flat(out.score, m),
+                "group": None if out.group is None else np.asarray(to_numpy(out.group))}
+
+    def chunk_features(self, arr, start, size):
+        from .._chunks import _loo_or_zero, _meta
+
+        v = arr["value"]
+        m = v.shape[0]
+        meta, group = _meta(arr, m)
+        p = np.zeros((m, size)) if arr.get("pathwise") is None else arr["pathwise"]
+        disc = arr["discrete"]
+        g = p + disc
+        s = arr.get("score")
+        meta["has_score"] = s is not None
+        if not self.control_variates or s is None:
+            return v, g.reshape(m, size, 1), np.zeros(m, dtype=np.int8), meta
+        if group is not None:
+            vc = _loo_or_zero(v, group)
+            fold = (group % 2).astype(np.int8)
+        else:
+            vc = v
+            fold = (np.arange(start, start + m) % 2).astype(np.int8)
+        return v, np.stack([g, s, vc[:, None] * s - disc], axis=-1), fold, meta
+
+    def chunk_sums(self, value, F, fold, meta):
+        if self.control_variates and meta.get("has_score", False):
+            from .._chunks import _gram
+
+            return {"folds": _gram(value, F, fold)["folds"]}
+        return {}
+
+    def chunk_refine(self, ex, handles, tot, c, metas, n, size):
+        if not (self.control_variates and "folds" in tot):
+            return c, {}
+        if any(m["edge"] is True for m in metas):
+            return c, {"control_variates": CV_BOUNDARY}
+        from .._crossfit import _cross_fit, _moments
+
+        base = c
+        c, info = _cross_fit(ex, handles, tot, size)
+        if info["control_variates"].startswith("cross"):
+            s1b, s2b = _moments(tot, base)
+            s1a, s2a = _moments(tot, c)
+            ratio = []
+            for j in range(size):
+                before = (s2b[j] - s1b[j] ** 2 / n) / n
+                after = (s2a[j] - s1a[j] ** 2 / n) / n
+                ratio.append(float(after / before) if before > 0 else 1.0)
+            info["variance_ratio"] = ratio
+        return c, info
+
+    def chunk_info(self, metas, n, size, batched):
+        return {} if batched else {"alternative_runs_per_sample": sum(m["alt_runs"] for m in metas) / n}
+
+
+def _one(g) -> list:
+    """``[∂f/∂θ]`` of a θ with one component (shape ``()`` or ``(1,)``)."""
+    return [g] if type(g) is np.float64 or type(g) is float else [float(np.ravel(g)[0])]
 
 
 def _score_controls(values, grads, scores, discrete, group=None):

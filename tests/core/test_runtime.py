@@ -93,9 +93,10 @@ def test_exact_refuses_twenty_bernoullis_up_front():
 @pytest.mark.parametrize("d", [0, 1, 3])
 def test_dual_runs_match_reverse_mode(d):
     """The dual-number fast path gives autograd's pathwise term, score, alternatives and boundary sites."""
-    from stochgrad.extend import DualRun, run_boxed, run_differentiated
+    from stochgrad._run import DualRun, run_dual
+    from stochgrad.extend import run_boxed, run_differentiated
     from stochgrad.extend import NoiseTape, Trace
-    from stochgrad.extend import alternatives_and_score as _alternatives_and_score
+    from stochgrad.estimators.stochastic_derivative import _alternatives_and_score
 
     @sg.stochastic
     def f(theta):
@@ -110,8 +111,8 @@ def test_dual_runs_match_reverse_mode(d):
     theta = np.linspace(0.2, -0.3, d) if d else 0.35
     for seed in range(6):
         tape = NoiseTape(np.random.default_rng(seed))
-        run = run_differentiated(f, theta, (), {}, tape, "t")
-        assert isinstance(run, DualRun)
+        run = run_differentiated(f, theta, (), {}, tape, "t") if d < 2 else run_dual(f, theta, (), {}, Trace(tape), "t")
+        assert isinstance(run, DualRun)  # (run_differentiated takes θ of several components to reverse mode)
         rev = run_boxed(f, theta, (), {}, Trace(tape), "t", forward=False)
         assert run.value == pytest.approx(rev.value, rel=1e-14)
         np.testing.assert_allclose(run.grad_of(run.out), rev.grad_of(rev.out), rtol=1e-12)
@@ -121,28 +122,40 @@ def test_dual_runs_match_reverse_mode(d):
                 np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-15)
 
 
-def test_dual_path_falls_back_to_autograd_on_what_it_cannot_do():
-    """float() of θ, a comparison, an unsupported NumPy function: the sample reruns with autograd, same answer."""
-    from stochgrad.extend import DualRun, run_differentiated
-    from stochgrad.extend import NoiseTape
+def test_dual_path_does_what_autograd_does_and_never_reruns():
+    """np.clip, a comparison, a ufunc without a dual rule: the dual run gives autograd's numbers (no rerun; the
+    comparison is recorded for the BiasWarning). float() of θ raises the named error once, as with autograd."""
+    from stochgrad._run import DualRun
+    from stochgrad.extend import NoiseTape, Trace, run_boxed, run_differentiated
 
     programs = [
-        lambda t: sg.bernoulli(0.3) * anp.clip(t, -1.0, 1.0),  # np.clip: no dual rule
+        lambda t: sg.bernoulli(0.3) * anp.clip(t, -1.0, 1.0),  # np.clip: compares dual numbers
         lambda t: sg.bernoulli(1 / (1 + anp.exp(-t))) + (t if t > 0 else -t),  # a comparison (BiasWarning)
-        lambda t: anp.logaddexp(t, 0.5) * sg.bernoulli(0.5),  # a binary ufunc without a rule
+        lambda t: anp.logaddexp(t, 0.5) * sg.bernoulli(0.5),  # a binary ufunc without a rule: autograd's rule
     ]
     for prog in programs:
-        state = {}
-        run = run_differentiated(sg.stochastic(prog), 0.4, (), {}, NoiseTape(np.random.default_rng(0)), "t", state)
-        assert not isinstance(run, DualRun) and state == {"dual": False}
-        assert np.isfinite(run.grad_of(run.out))
+        for seed in range(3):
+            run = run_differentiated(sg.stochastic(prog), 0.4, (), {}, NoiseTape(np.random.default_rng(seed)), "t")
+            ref = run_boxed(sg.stochastic(prog), 0.4, (), {}, Trace(NoiseTape(np.random.default_rng(seed))), "t")
+            assert isinstance(run, DualRun) and run.value == ref.value
+            assert float(run.grad_of(run.out)) == pytest.approx(float(ref.grad_of(ref.out)), rel=1e-12)
+            assert len(run.comparisons) == len(ref.comparisons)
     with pytest.warns(sg.BiasWarning):
         sg.value_and_grad(programs[1], "score", n=20, seed=0)(0.4)
+    calls = []
+
+    def conv(t):
+        calls.append(1)
+        return float(t) * sg.bernoulli(0.5)
+
+    with pytest.raises(sg.DualUnsupported, match="float"):
+        sg.value_and_grad(conv, "score", n=20, seed=0)(0.4)
+    assert len(calls) == 1
 
 
 def test_sample_streams_are_numpys_spawned_children():
     """Tape i draws exactly rng.spawn(n)[i]'s doubles (first in Python, then in blocks, then as a Generator)."""
-    from stochgrad.extend import private_rng
+    from stochgrad._streams import private_rng
     from stochgrad.extend import sample_tapes
 
     for seed in (0, 12345, [3, 4]):
@@ -177,8 +190,9 @@ def test_bernoulli_only_dual_fast_paths_match_reverse_mode():
     among them (the general loop), and choices at p = 1 whose probability
     moves (boundary sites).
     """
-    from stochgrad.extend import DualRun, NoiseTape, Trace, run_boxed, run_differentiated
-    from stochgrad.extend import alternatives_and_score as _alternatives_and_score
+    from stochgrad._run import DualRun
+    from stochgrad.extend import NoiseTape, Trace, run_boxed, run_differentiated
+    from stochgrad.estimators.stochastic_derivative import _alternatives_and_score
 
     def walk(theta, fixed):
         x = 0
@@ -213,7 +227,8 @@ def test_bernoulli_only_dual_fast_paths_match_reverse_mode():
 
 def test_interleaved_sample_streams_keep_their_numbers():
     """Tapes drawn in turns (each block re-seeds the shared scratch generator) and handed to a Generator mid-block."""
-    from stochgrad.extend import private_rng, sample_tapes
+    from stochgrad._streams import private_rng
+    from stochgrad.extend import sample_tapes
 
     with private_rng(11) as rng:
         tapes = list(sample_tapes(rng, 4))
@@ -241,7 +256,7 @@ def test_the_float_pick_of_an_all_bernoulli_run_is_the_array_pick():
     rng = np.random.default_rng(3)
     for p, steps in ((200.0, 100), (3.0, 20)):
         for tape in sample_tapes(np.random.default_rng(int(p)), 60):
-            run = run_differentiated(random_walk, p, (steps,), {}, tape, "x", {})
+            run = run_differentiated(random_walk, p, (steps,), {}, tape, "x")
             sites, values, W, score, edge = _alternatives_and_score(run, "rao_blackwell", True)
             for u in [0.0, 0.5, 1 - 1e-16] + rng.random(5).tolist():
                 site, value, wj, total, mj, sc, ed = _dual_bernoulli_pick(run, u)

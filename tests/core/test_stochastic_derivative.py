@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import stochgrad as sg
-from stochgrad.extend import alternatives
+from stochgrad.estimators.stochastic_derivative import alternatives
 from stochgrad.examples import random_walk, random_walk_exact
 from stochgrad.testing import assert_unbiased
 
@@ -170,7 +170,7 @@ def test_control_variates_keep_the_walk_unbiased_and_cut_its_variance():
 
 def test_cross_fitting_corrects_a_sample_with_the_other_fold_only():
     """Changing one sample moves its own corrected value one for one and no other sample of its fold."""
-    from stochgrad.extend import CONTROL_MIN_SAMPLES as MIN_SAMPLES, cross_fitted
+    from stochgrad.estimators._control import MIN_SAMPLES, cross_fitted
 
     rng = np.random.default_rng(0)
     n, d = 300, 2
@@ -245,7 +245,7 @@ def test_score_from_the_alternatives_pass_equals_the_runs_score(form, theta):
     """The score read off the weights' gradients (forward and reverse mode) is Run.score()."""
     from stochgrad.extend import run_boxed
     from stochgrad.extend import NoiseTape, Trace
-    from stochgrad.extend import alternatives_and_score as _alternatives_and_score
+    from stochgrad.estimators.stochastic_derivative import _alternatives_and_score
 
     @sg.stochastic
     def f(theta):
@@ -264,7 +264,7 @@ def test_score_from_the_alternatives_pass_equals_the_runs_score(form, theta):
 
 def test_grouped_control_variates_use_whole_groups_as_folds_and_stay_unbiased():
     """With groups, the baseline is the group's leave-one-out mean and folds are whole groups."""
-    from stochgrad.extend import score_controls as _score_controls
+    from stochgrad.estimators.stochastic_derivative import _score_controls
 
     offsets = np.repeat(np.linspace(-5, 5, 50), 10)  # 50 groups of 10 samples, each with its own level
 
@@ -374,52 +374,3 @@ def test_a_fit_carried_by_one_sample_is_not_used():
     out, info = cross_fitted(g, X)
     np.testing.assert_array_equal(out, g)
     assert info["variance_ratio"] == [1.0]
-
-
-@pytest.mark.parametrize("d", [2, 3])
-def test_tangent_runs_match_reverse_mode(d):
-    """One forward run per θ component gives the reverse pass's weights, score, pathwise term and boundary sites."""
-    from stochgrad.extend import TangentRun, run_boxed, run_differentiated
-    from stochgrad.extend import NoiseTape, Trace
-    from stochgrad.extend import alternatives_and_score as _alternatives_and_score
-
-    @sg.stochastic
-    def f(theta):
-        t = anp.sum(theta * anp.arange(1, d + 1))
-        a = sg.bernoulli(1 / (1 + anp.exp(-t)))
-        k = sg.categorical(logits=anp.array([0.0, t, -2 * theta[0], 0.5]))
-        c = sg.bernoulli(anp.exp(-t * t) * 0.9)
-        return anp.sin(theta[-1]) * (a + k) + c * t + sg.uniform()
-
-    theta = np.linspace(0.2, -0.3, d)
-    for seed in range(8):
-        tape = NoiseTape(np.random.default_rng(seed))
-        tr = run_differentiated(f, theta, (), {}, tape, "t", {"dual": False})  # autograd's forward runs
-        assert isinstance(tr, TangentRun)
-        rev = run_boxed(f, theta, (), {}, Trace(tape), "t", forward=False)
-        np.testing.assert_allclose(tr.grad_of(tr.out), rev.grad_of(rev.out), rtol=1e-12)
-        np.testing.assert_allclose(tr.score(), rev.score(), rtol=1e-12, atol=1e-15)
-        for form in ("rao_blackwell", "inverse_cdf"):
-            a, b = _alternatives_and_score(tr, form, True), _alternatives_and_score(rev, form, True)
-            for x, y in zip(a, b):
-                np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-15)
-        assert tr.boundary_sites() == rev.boundary_sites() == []
-
-
-def test_tangent_runs_fall_back_when_the_program_draws_its_own_randomness():
-    """Forward runs that make different choices (randomness stochgrad does not replay) fall back to reverse mode."""
-    from stochgrad.extend import TangentRun, run_differentiated
-    from stochgrad.extend import NoiseTape
-
-    calls = []
-
-    @sg.stochastic
-    def f(theta):
-        calls.append(1)
-        p = 0.0 if len(calls) % 2 else 1.0  # a different choice on every other call
-        return float(sg.bernoulli(p)) + anp.sum(theta)
-
-    run = run_differentiated(f, np.array([0.1, 0.2]), (), {}, NoiseTape(np.random.default_rng(1)), "t",
-                             {"dual": False})
-    assert not isinstance(run, TangentRun) and not run.forward
-    np.testing.assert_allclose(run.grad_of(run.out), [1.0, 1.0])
