@@ -31,9 +31,10 @@ from autograd.tracer import getval
 
 from .._dual import value_of
 
-__all__ = ["Family", "IntegerFamily", "ContinuousFamily", "plain", "scalar_param", "TAIL"]
+__all__ = ["Family", "IntegerFamily", "ContinuousFamily", "plain", "scalar_param", "TAIL", "MAX_OUTCOMES"]
 
 TAIL = 1e-12  # default probability mass Exact may leave out of a countable support
+MAX_OUTCOMES = 100_000  # Exact refuses a choice with more outcomes than this (its default trace budget)
 
 
 def plain(x):
@@ -164,27 +165,66 @@ class Family(abc.ABC):
 class IntegerFamily(Family):
     """Integer-valued families with inverse-CDF sampling and ±1-neighbour alternatives.
 
-    Subclasses give :meth:`log_prob`, :meth:`cdf` (traced), :meth:`ppf`
-    (plain) and :meth:`bounds`. The stochastic derivative of an outcome ``k``
-    uses the inverse-CDF coupling (Arya et al. 2022): when θ moves, ``k``
-    moves to ``k + 1`` with density ``−∂F(k)/∂θ / π(k)`` (where positive) and
-    to ``k − 1`` with density ``∂F(k − 1)/∂θ / π(k)`` (where positive), per θ
-    component. Only neighbours move, so an alternative path differs by one
-    unit; this is what keeps the variance of a Binomial near that of the same
-    program written as Bernoullis.
+    Subclasses give :meth:`prob` / :meth:`log_prob` (traced), :meth:`cdf_value`
+    and :meth:`cdf_partials` (plain floats), :meth:`bounds`, :meth:`support`,
+    :meth:`edge_outcomes` and optionally :meth:`guess`. Sampling is the exact
+    inverse CDF of the replayed uniform, found by a galloping search from the
+    guess: O(log) CDF evaluations whatever the parameter, so ``poisson(1e8)``
+    or ``geometric(1e-300)`` cost what ``poisson(3)`` costs.
+
+    The stochastic derivative of an outcome ``k`` uses the inverse-CDF coupling
+    (Arya et al. 2022): the boundary ``F(b)`` between ``b`` and ``b + 1`` carries
+    the flux ``−∂F(b)/∂θ`` from ``b`` to ``b + 1``. Its positive part is
+    attributed to the sample ``b`` (alternative ``b + 1``, density ``flux / π(b)``)
+    and its negative part to the sample ``b + 1`` (alternative ``b``). When one
+    side has probability 0 (a parameter on its edge: ``binomial`` at ``p = 1``)
+    the whole signed flux goes to the other side, so the derivative stays
+    unbiased there. Only neighbours move, so an alternative path differs by one
+    unit; this keeps the variance of a Binomial near that of the same program
+    written as Bernoullis.
     """
 
     @abc.abstractmethod
-    def cdf(self, params, k):
-        """``F(k) = P(X ≤ k)``, traced."""
+    def cdf_value(self, pv, k: int) -> float:
+        """``F(k) = P(X ≤ k)`` for plain parameter values ``pv`` (``lo ≤ k < hi``)."""
+
+    def sf_value(self, pv, k: int) -> float:
+        """``1 − F(k)`` for plain parameter values (override where a direct form is more accurate in the tail)."""
+        return 1.0 - self.cdf_value(pv, k)
+
+    def below(self, pv, u: float, k: int) -> bool:
+        """``u < F(k)``, decided on the survival function in the upper half (where ``1 − u`` is exact)."""
+        return u < self.cdf_value(pv, k) if u <= 0.5 else self.sf_value(pv, k) < 1.0 - u
 
     @abc.abstractmethod
-    def ppf(self, pv, u: float) -> int:
-        """The smallest ``k`` with ``u < F(k)`` for plain parameter values ``pv``."""
+    def cdf_partials(self, pv, k: int) -> list:
+        """``[∂F(k)/∂param_i]`` for plain parameter values (0 for fixed parameters)."""
+
+    def cdf(self, params, k):
+        """``F(k)``, traced (its derivative is :meth:`cdf_partials`)."""
+        pv = self.values(params)
+        lo, hi = self.bounds(pv)
+        if k < lo:
+            return 0.0
+        if hi is not None and k >= hi:
+            return 1.0
+        return implicit(self.cdf_value(pv, k), self.cdf_partials(pv, k), params)
 
     def bounds(self, pv):
-        """``(lowest outcome, highest outcome or None)`` for plain parameter values."""
+        """``(lowest outcome, highest outcome or None)`` of the family's range for plain parameter values."""
         return 0, None
+
+    def support(self, pv):
+        """``(first, last or None)``: the outcomes of positive probability (narrower than :meth:`bounds` at an edge)."""
+        return self.bounds(pv)
+
+    def edge_outcomes(self, pv) -> tuple:
+        """Outcomes of probability 0 whose probability may move with the parameters (a parameter on its edge)."""
+        return ()
+
+    def guess(self, pv, u: float) -> int:
+        """A starting point for the inverse-CDF search (the closer, the fewer CDF evaluations)."""
+        return self.support(pv)[0]
 
     def values(self, params):
         """The parameters as plain numbers (integers stay integers)."""
@@ -193,24 +233,73 @@ class IntegerFamily(Family):
     def sample(self, params, u):
         return self.ppf(self.values(params), u)
 
-    def tail_index(self, pv, tail):
-        """The smallest ``K`` with ``P(X > K) ≤ tail``."""
-        lo, hi = self.bounds(pv)
-        k = lo
-        while True:
-            if hi is not None and k >= hi:
-                return hi
-            if 1.0 - float(plain(self.cdf(pv, k))) <= tail:
-                return k
-            k += 1
+    def ppf(self, pv, u: float) -> int:
+        """The smallest ``k`` with ``u < F(k)`` (exact inverse CDF; O(log) evaluations of :meth:`below`)."""
+        lo, hi = self.support(pv)
+        if hi is not None and (hi == lo or not self.below(pv, u, hi - 1)):
+            return hi
+        g = self.guess(pv, u)
+        g = lo if not math.isfinite(g) or g < lo else int(g)
+        if hi is not None:
+            g = min(g, hi - 1)
+        if self.below(pv, u, g):  # answer in [lo, g]: gallop down to a point below it
+            b, step = g, 1
+            while True:
+                if b == lo:
+                    return lo
+                a = max(lo, b - step)
+                if not self.below(pv, u, a):
+                    break
+                b, step = a, 2 * step
+        else:  # answer above g: gallop up
+            a, step = g, 1
+            while True:
+                b = a + step if hi is None else min(a + step, hi)
+                if (hi is not None and b == hi) or self.below(pv, u, b):
+                    break
+                a, step = b, 2 * step
+                if step > 1 << 1100:
+                    raise ValueError(f"{self.name}: the inverse CDF of u={u!r} does not converge for {pv}")
+        while b - a > 1:  # F(a) ≤ u < F(b)
+            m = (a + b) // 2
+            if self.below(pv, u, m):
+                b = m
+            else:
+                a = m
+        return b
 
     def outcomes(self, params, tail=TAIL):
         pv = self.values(params)
-        lo, hi = self.bounds(pv)
-        top = self.tail_index(pv, tail)
-        ks = [k for k in range(lo, top + 1) if float(plain(self.prob(pv, k))) > 0]
-        left = 0.0 if (hi is not None and top >= hi) else max(0.0, 1.0 - float(plain(self.cdf(pv, top))))
-        return ks, left
+        lo, hi = self.support(pv)
+        top = self.ppf(pv, 1.0 - tail)  # the smallest K with P(X > K) < tail
+        if top - lo + 1 > MAX_OUTCOMES:
+            raise ValueError(f"Exact: {self.name}{pv} has {top - lo + 1} outcomes (its support up to a tail of "
+                             f"{tail:g}), more than the {MAX_OUTCOMES} that enumeration allows for one choice; "
+                             "use a sampling estimator (ScoreFunction, StochasticDerivative)")
+        left = 0.0 if top == hi else max(0.0, self.sf_value(pv, top))
+        return list(range(lo, top + 1)), left
+
+    def n_outcomes(self, params):
+        hi = self.bounds(self.values(params))[1]
+        return -1 if hi is None else hi - self.bounds(self.values(params))[0] + 1
+
+    def _moving_edges(self, run, c) -> list:
+        """The :meth:`edge_outcomes` of choice ``c`` whose probability moves with θ in ``run``."""
+        edges = self.edge_outcomes(self.values(c.params))
+        return [v for v in edges if self.moves(run, c, v)] if edges else []
+
+    def enumeration_order(self, run, c):
+        """Outcomes of positive probability, then those of probability 0 that move with θ (their ``f`` enters the gradient)."""
+        return self.outcomes(c.params)[0] + self._moving_edges(run, c)
+
+    def score(self, run, choices):
+        total, edge = super().score(run, choices)
+        return total, [c.site for c in choices if self._moving_edges(run, c)]
+
+    def dual_score(self, run, c):
+        if not self.depends(run, c.params):
+            return 0.0, False
+        return np.ravel(run.grad_of(self.log_prob(c.params, c.value))), bool(self._moving_edges(run, c))
 
     def alternatives(self, run, choices, form):
         rows = []
@@ -220,15 +309,20 @@ class IntegerFamily(Family):
             pk = float(plain(self.prob(pv, k)))
             if pk <= 0:
                 continue
-            lo, hi = self.bounds(pv)
-            if hi is None or k < hi:  # F(k) falling moves mass from k up to k + 1
-                w = np.maximum(-np.ravel(run.grad_of(self.cdf(c.params, k))), 0.0) / pk
+            if abs(k) >= 1 << 62:
+                raise ValueError(f"StochasticDerivative: {self.name} sampled {k}, too large for the alternative "
+                                 "paths' integer arrays (|k| < 2^62); use ScoreFunction for this program")
+            lo, hi = self.support(pv)
+            edges = self.edge_outcomes(pv)
+            for alt, sign, b in ((k + 1, -1.0, k), (k - 1, 1.0, k - 1)):  # boundary F(b) between b and b + 1
+                if alt in edges:  # the other side has probability 0: it takes the whole signed flux
+                    w = sign * np.ravel(run.grad_of(self.cdf(c.params, b))) / pk
+                elif lo <= alt and (hi is None or alt <= hi):
+                    w = np.maximum(sign * np.ravel(run.grad_of(self.cdf(c.params, b))), 0.0) / pk
+                else:
+                    continue
                 if w.any():
-                    rows.append((c.site, k + 1, w))
-            if k > lo:  # F(k − 1) rising moves mass from k down to k − 1
-                w = np.maximum(np.ravel(run.grad_of(self.cdf(c.params, k - 1))), 0.0) / pk
-                if w.any():
-                    rows.append((c.site, k - 1, w))
+                    rows.append((c.site, alt, w))
         return rows
 
 

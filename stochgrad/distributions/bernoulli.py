@@ -108,8 +108,10 @@ class Bernoulli(Family):
         if form == "rao_blackwell":  # flip with weight ±∂p/∂θ
             w = np.where(k == 0, g, -g)
         else:  # flip only where the coupling moves, density ∂p/(1 − p) or −∂p/p
-            with np.errstate(divide="ignore", invalid="ignore"):
-                w = np.where(k == 0, np.maximum(g, 0.0) / (1.0 - pv), np.maximum(-g, 0.0) / pv)
+            with np.errstate(divide="ignore", invalid="ignore"):  # on an edge (p = 0 or 1) the signed flux
+                edge = (pv == 0.0) | (pv == 1.0)
+                w = np.where(k == 0, np.where(edge, g, np.maximum(g, 0.0)) / (1.0 - pv),
+                             np.where(edge, -g, np.maximum(-g, 0.0)) / pv)
         keep = (w != 0).any(axis=1)
         sites = np.array([c.site for c in bern], dtype=np.int64)[keep]
         return sites, 1 - k[keep, 0], w[keep]

@@ -96,16 +96,23 @@ class Categorical(Family):
                         if w.any():
                             rows.append((c.site, j, w))
                 continue
-            if k > 0:  # lower boundary F_{k-1} moving up moves mass of bin k into bin k-1
-                cot = (np.arange(K) <= k - 1).astype(float)
-                w = np.maximum(run.grad_of(p, cot).ravel(), 0.0) / pv_c[k]
+            for j, step in ((k - 1, -1), (k + 1, 1)):  # the boundary F between bins j and k moves mass
+                if not 0 <= j < K:
+                    continue
+                sign = 1.0 if step < 0 else -1.0  # F_{k-1} rising moves mass down; F_k falling moves it up
+                flux = sign * run.grad_of(p, (np.arange(K) <= min(j, k)).astype(float)).ravel()
+                if pv_c[j] == 0.0:  # the other side has probability 0: it takes the whole signed flux
+                    nxt = j + step
+                    if 0 <= nxt < K and pv_c[nxt] == 0.0 and flux.any() and self.moves(run, c, nxt):
+                        raise ValueError(
+                            "StochasticDerivative(form='inverse_cdf'): a categorical choice has two adjacent "
+                            "outcomes of probability 0 whose probabilities move with θ; the inverse-CDF coupling "
+                            "cannot tell which receives the mass. Use form='rao_blackwell'.")
+                    w = flux / pv_c[k]
+                else:
+                    w = np.maximum(flux, 0.0) / pv_c[k]
                 if w.any():
-                    rows.append((c.site, k - 1, w))
-            if k < K - 1:  # upper boundary F_k moving down moves mass into bin k+1
-                cot = (np.arange(K) <= k).astype(float)
-                w = np.maximum(-run.grad_of(p, cot).ravel(), 0.0) / pv_c[k]
-                if w.any():
-                    rows.append((c.site, k + 1, w))
+                    rows.append((c.site, j, w))
         return rows
 
 
