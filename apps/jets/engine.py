@@ -81,10 +81,18 @@ def check_events(p4, counts):
     """Raise ``ValueError`` naming the first bad event/particle and what to change.
 
     Works on NumPy or CuPy arrays; on CuPy one small device → host copy (all checks
-    reduced together) unless something is wrong.
+    reduced together) unless something is wrong. Float64 NumPy events are first
+    screened in one numba pass (``backends._numba_check.maybe_bad``, conservative):
+    when it finds nothing suspicious the NumPy checks below are skipped.
     """
     xp = _xp(p4)
     n_max = p4.shape[1]
+    if (xp is np and n_max and p4.ndim == 3 and p4.shape[2] == 4 and p4.dtype == np.float64
+            and counts.ndim == 1 and counts.dtype.kind in "iu" and len(counts) == len(p4)):
+        from .backends._numba_check import maybe_bad
+
+        if not maybe_bad(p4, counts, MAX_MOMENTUM, _E_TOL):
+            return
     mask = xp.arange(n_max)[None, :] < counts[:, None]
     with np.errstate(all="ignore"):
         finite = xp.all(xp.isfinite(p4), axis=2)
