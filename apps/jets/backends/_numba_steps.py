@@ -490,4 +490,5 @@ def apply_step(t, ci, cj, dch, n, nmerge, m, npair, det, p, C, R2, ptmin2, J, P,
 
 
 __all__ = ["Jets", "Pairs", "new_state", "copy_state", "CAP_GROWTH", "init_jets", "det_choice", "min_candidate",
-           "cut_distance", "rebuild_pairs", "pair_weights", "beam_weights", "log_weight", "pick_candidate", "forced_candidate", "score_term", "apply_step", "diJ", "nn_scan"]
+           "cut_distance", "rebuild_pairs", "pair_weights", "beam_weights", "log_weight", "pick_candidate",
+           "forced_candidate", "score_term", "apply_step", "diJ", "nn_scan"]
