@@ -83,7 +83,7 @@ def check_events(p4, counts):
     Works on NumPy or CuPy arrays; on CuPy one small device → host copy (all checks
     reduced together) unless something is wrong. Float64 NumPy events are first
     screened in one numba pass (``backends._numba_check.maybe_bad``, conservative):
-    when it finds nothing suspicious the NumPy checks below are skipped.
+    when it finds nothing suspicious the array checks (``_check_events_array``) are skipped.
     """
     xp = _xp(p4)
     n_max = p4.shape[1]
@@ -93,6 +93,13 @@ def check_events(p4, counts):
 
         if not maybe_bad(p4, counts, MAX_MOMENTUM, _E_TOL):
             return
+    _check_events_array(p4, counts)
+
+
+def _check_events_array(p4, counts):
+    """The checks of :func:`check_events` in NumPy/CuPy array operations (names the first bad item)."""
+    xp = _xp(p4)
+    n_max = p4.shape[1]
     mask = xp.arange(n_max)[None, :] < counts[:, None]
     with np.errstate(all="ignore"):
         finite = xp.all(xp.isfinite(p4), axis=2)
