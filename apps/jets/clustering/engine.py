@@ -81,8 +81,23 @@ def check_events(p4, counts):
     """Raise ``ValueError`` naming the first bad event/particle and what to change.
 
     Works on NumPy or CuPy arrays; on CuPy one small device → host copy (all checks
-    reduced together) unless something is wrong.
+    reduced together) unless something is wrong. Float64 NumPy events are first
+    screened in one numba pass (``backends._numba_check.maybe_bad``, conservative):
+    when it finds nothing suspicious the array checks (``_check_events_array``) are skipped.
     """
+    xp = _xp(p4)
+    n_max = p4.shape[1]
+    if (xp is np and n_max and p4.ndim == 3 and p4.shape[2] == 4 and p4.dtype == np.float64
+            and counts.ndim == 1 and counts.dtype.kind in "iu" and len(counts) == len(p4)):
+        from .backends._numba_check import maybe_bad
+
+        if not maybe_bad(p4, counts, MAX_MOMENTUM, _E_TOL):
+            return
+    _check_events_array(p4, counts)
+
+
+def _check_events_array(p4, counts):
+    """The checks of :func:`check_events` in NumPy/CuPy array operations (names the first bad item)."""
     xp = _xp(p4)
     n_max = p4.shape[1]
     mask = xp.arange(n_max)[None, :] < counts[:, None]

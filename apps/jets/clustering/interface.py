@@ -216,30 +216,10 @@ class _HistoryTable:
         self.child = np.full((n_it, H), _INVALID, np.int64)
         self.dij = np.full((n_it, H), np.nan)
         self.dij[:, :n_max] = np.where(np.arange(n_max) < N[:, None], 0.0, np.nan)
-        jet_hist = np.full((n_it, H), -1, np.int64)
-        jet_hist[:, :n_max] = np.arange(n_max)
-        merges = np.zeros(n_it, np.int64)
-        for t in range(n_max):
-            idx = np.flatnonzero(t < N)
-            if idx.size == 0:
-                break
-            a, b = hist[idx, t, 0], hist[idx, t, 1]
-            if (a < 0).any() or (b < -1).any():
-                raise RuntimeError("corrupt merge history from the engine (step with a negative jet index)")
-            h = N[idx] + t
-            ha = jet_hist[idx, a]
-            self.parent1[idx, h] = ha
-            self.child[idx, ha] = h
-            self.dij[idx, h] = dist[idx, t]
-            m = b >= 0
-            im, hm, ham = idx[m], h[m], ha[m]
-            hb = jet_hist[im, b[m]]
-            self.parent2[im, hm] = hb
-            self.child[im, hb] = hm
-            jet_hist[im, N[im] + merges[im]] = hm
-            self.mom[im, hm] = self.mom[im, ham] + self.mom[im, hb]
-            merges[im] += 1
-            self.parent2[idx[~m], h[~m]] = _BEAM
+        from .backends._numba_table import fill_history_table
+
+        if not fill_history_table(hist, dist, N, self.mom, self.parent1, self.parent2, self.child, self.dij, _BEAM):
+            raise RuntimeError("corrupt merge history from the engine (step with a negative jet index)")
         self.hidx = np.arange(H)
         self.used = self.hidx < 2 * N[:, None]
         self.max_dij = np.fmax.accumulate(np.where(self.used, self.dij, -np.inf), axis=1)

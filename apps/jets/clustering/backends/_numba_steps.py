@@ -18,19 +18,63 @@ Distances are in FastJet's units ``d̃ = R²·d``: pairs ``min(s_i, s_j)·ΔR²`
 ``s_i·R²`` with the generalised-kt scale ``s = kt^(2p)``. The CUDA backend
 (``qantikt.cu``) has one C function per function here, same names, same operation order.
 
-The per-clustering state travels in two tuples of arrays: ``J = (jp, rap, phi, s, nnd,
-nni, jid, dij, slot_of, flag)`` (jets by slot) and ``P = (pa, pb, pd, pw)`` (the
-candidate-pair list, by jet id).
+The per-clustering state is a structure of arrays with named fields, like the CUDA
+``Item``: :class:`Jets` (by slot: ``jp`` four-momenta, ``rap``, ``phi``, ``s``, ``nnd``/``nni``
+the NN, ``jid``, ``dij``, ``slot_of`` by jet id, ``flag``, ``row`` a scratch row) and
+:class:`Pairs` (the candidate-pair list by jet id: ``pa``, ``pb``, ``pd`` distances, ``pw``
+weights, ``pc`` their running sums, ``pk`` scratch for the exponent bits).
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numba as nb
 import numpy as np
 
-from ._numba_util import CAP_GROWTH, LOGW_CUT, OPTS, dist, exp_neg, set_jet
+from ._numba_util import _LN2_HI, _LN2_LO, _LOG2E, CAP_GROWTH, LOGW_CUT, OPTS, dist, exp_neg, set_jet
 
 _opts = OPTS
+
+Jets = namedtuple("Jets", "jp rap phi s nnd nni jid dij slot_of flag row")
+Jets.__doc__ = """One clustering's jets by slot (structure of arrays; twin of the CUDA ``Item``)."""
+Pairs = namedtuple("Pairs", "pa pb pd pw pc pk")
+Pairs.__doc__ = """The candidate-pair list (jet ids ``pa``, ``pb``; ``pd`` d̃; ``pw`` weights; ``pc`` running sums)."""
+
+
+@nb.njit(**_opts)
+def new_state(n, det):
+    """Scratch of one clustering of n particles: ``(Jets, Pairs, beam weights)``."""
+    N = max(n, 1)
+    ncap = 1 if det else n * (n + 1) // 2 + n + 1
+    J = Jets(np.empty((N, 4)), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n, np.int64),
+             np.empty(n, np.int64), np.empty(N), np.full(max(2 * n, 1), -1, np.int64), np.zeros(n, np.bool_),
+             np.empty(N))
+    P = Pairs(np.empty(ncap, np.int64), np.empty(ncap, np.int64), np.empty(ncap), np.empty(ncap), np.empty(ncap),
+              np.empty(ncap, np.int64))
+    return J, P, np.empty(n)
+
+
+@nb.njit(**_opts)
+def copy_state(n, npair, J0, P0, J, P):
+    """J, P ← the first ``n`` jets of J0 and the first ``npair`` pairs of P0 (a shared initial state)."""
+    for i in range(n):
+        for q in range(4):
+            J.jp[i, q] = J0.jp[i, q]
+        J.rap[i] = J0.rap[i]
+        J.phi[i] = J0.phi[i]
+        J.s[i] = J0.s[i]
+        J.nnd[i] = J0.nnd[i]
+        J.nni[i] = J0.nni[i]
+        J.jid[i] = J0.jid[i]
+        J.dij[i] = J0.dij[i]
+        J.flag[i] = J0.flag[i]
+    for i in range(J.slot_of.shape[0]):
+        J.slot_of[i] = J0.slot_of[i]
+    for c in range(npair):
+        P.pa[c] = P0.pa[c]
+        P.pb[c] = P0.pb[c]
+        P.pd[c] = P0.pd[c]
 
 
 @nb.njit(inline="always", **_opts)
@@ -43,16 +87,30 @@ def diJ(k, s, nnd, nni, R2):
 
 
 @nb.njit(inline="always", **_opts)
-def nn_scan(k, m, rap, phi, nnd, nni):
-    """NN of slot k among slots 0..m−1 (first index wins ties)."""
+def nn_scan(k, m, rap, phi, nnd, nni, row, rows):
+    """NN of slot k among slots 0..m−1 (first index wins ties).
+
+    ``rows``: the ΔR² go first into the scratch ``row`` in one loop without branches (it
+    vectorises), then the first smallest is taken; otherwise one fused loop. Same
+    result; which is faster depends on the mode (measured: rows for the sampled
+    clustering, fused for the deterministic one).
+    """
     best = np.inf
     bi = -1
-    for j in range(m):
-        if j != k:
-            d = dist(rap, phi, k, j)
-            if d < best:
-                best = d
+    if rows:
+        for j in range(m):
+            row[j] = dist(rap, phi, k, j)
+        for j in range(m):
+            if row[j] < best and j != k:
+                best = row[j]
                 bi = j
+    else:
+        for j in range(m):
+            if j != k:
+                d = dist(rap, phi, k, j)
+                if d < best:
+                    best = d
+                    bi = j
     nnd[k] = best
     nni[k] = bi
 
@@ -60,7 +118,8 @@ def nn_scan(k, m, rap, phi, nnd, nni):
 @nb.njit(inline="always", **_opts)
 def init_jets(p4, n, p, R2, det, J):
     """Slots 0..n−1 ← particles; every jet's NN (and diJ when deterministic)."""
-    jp, rap, phi, s, nnd, nni, jid, dij, slot_of, flag = J
+    jp, rap, phi, s, nnd, nni, jid = J.jp, J.rap, J.phi, J.s, J.nnd, J.nni, J.jid
+    dij, slot_of, flag = J.dij, J.slot_of, J.flag
     for i in range(n):
         set_jet(i, p4[i, 0], p4[i, 1], p4[i, 2], p4[i, 3], p, jp, rap, phi, s)
         jid[i] = i
@@ -84,7 +143,8 @@ def init_jets(p4, n, p, R2, det, J):
 @nb.njit(inline="always", **_opts)
 def det_choice(m, R2, J):
     """Deterministic step: ``(ci, cj or −1, d)`` of the smallest diJ (first index wins)."""
-    jp, rap, phi, s, nnd, nni, jid, dij, slot_of, flag = J
+    jp, rap, phi, s, nnd, nni, jid = J.jp, J.rap, J.phi, J.s, J.nnd, J.nni, J.jid
+    dij, slot_of, flag = J.dij, J.slot_of, J.flag
     best = np.inf
     ci = 0
     for i in range(m):
@@ -98,7 +158,8 @@ def det_choice(m, R2, J):
 @nb.njit(inline="always", **_opts)
 def min_candidate(m, R2, J):
     """``(d̃_min, c_min)`` over all beams and NN pairs; ``c_min`` = 1 for a pair, 0 for a beam."""
-    jp, rap, phi, s, nnd, nni, jid, dij, slot_of, flag = J
+    jp, rap, phi, s, nnd, nni, jid = J.jp, J.rap, J.phi, J.s, J.nnd, J.nni, J.jid
+    dij, slot_of, flag = J.dij, J.slot_of, J.flag
     dmin = np.inf
     cmin = 0.0
     for i in range(m):
@@ -140,21 +201,22 @@ def log_weight(alpha, d, ia):
 def rebuild_pairs(m, C, J, P):
     """Every live pair with d̃ ≤ C, scanning only rows of jets h with s_h·ΔR²_NN(h) ≤ C.
 
-    Each pair is listed once, from its harder member (smaller s; lower slot on ties).
-    Returns the list length.
+    Each pair is listed once, from its harder member (smaller s; lower slot on ties), rows
+    in slot order. A row's ΔR² are computed first in one loop without branches (it
+    vectorises), then filtered. Returns the list length.
     """
-    jp, rap, phi, s, nnd, nni, jid, dij, slot_of, flag = J
-    pa, pb, pd, pw = P
+    rap, phi, s, nnd, nni, jid, row = J.rap, J.phi, J.s, J.nnd, J.nni, J.jid, J.row
+    pa, pb, pd = P.pa, P.pb, P.pd
     npair = 0
     for h in range(m):
         sh = s[h]
         if nni[h] < 0 or sh * nnd[h] > C:
             continue
         for j in range(m):
-            if j == h or s[j] < sh or (s[j] == sh and j < h):
-                continue
-            d = sh * dist(rap, phi, h, j)
-            if d <= C:
+            row[j] = sh * dist(rap, phi, h, j)  # one loop without branches: it vectorises
+        for j in range(m):
+            d = row[j]
+            if d <= C and j != h and (s[j] > sh or (s[j] == sh and j > h)):
                 pa[npair] = jid[h]
                 pb[npair] = jid[j]
                 pd[npair] = d
@@ -163,47 +225,70 @@ def rebuild_pairs(m, C, J, P):
 
 
 @nb.njit(**_opts)
-def _weights(pw, pd, npair, D):
-    """pw ← exp(pw) where pd ≤ D, else 0; return (Σ pw, Σ pw·pd), summed sequentially in list order.
+def _exp_weights(pw, pk, pd, npair, alpha, ia, D):
+    """pw ← exp(log_weight) where pd ≤ D, else 0: exp_neg split into two loops that vectorise.
 
-    Compiled without fastmath (no reassociation, no FMA contraction), like every kernel
-    here: the CUDA backend computes the same doubles in the same order. This costs the
-    sampled clustering ≈ 30 % CPU against the old reassociated/contracted loop (see
-    docs/jets_gpu.md); split loops and 4-lane partial sums did not win it back.
+    The same doubles as ``exp_neg(log_weight(alpha, d, ia))``: the polynomial into ``pw``
+    and the exponent's bits ``(1023 + k) << 52`` (2^k, exact) into ``pk``, then the product.
     """
-    W = 0.0
-    WG = 0.0
     for c in range(npair):
-        w = exp_neg(pw[c]) if pd[c] <= D else 0.0
-        pw[c] = w
-        W += w
-        WG += w * pd[c]
-    return W, WG
+        x = log_weight(alpha, pd[c], ia)
+        k = np.floor(x * _LOG2E + 0.5)
+        r = (x - k * _LN2_HI) - k * _LN2_LO
+        p = 1.0 / 6227020800.0
+        p = p * r + 1.0 / 479001600.0
+        p = p * r + 1.0 / 39916800.0
+        p = p * r + 1.0 / 3628800.0
+        p = p * r + 1.0 / 362880.0
+        p = p * r + 1.0 / 40320.0
+        p = p * r + 1.0 / 5040.0
+        p = p * r + 1.0 / 720.0
+        p = p * r + 1.0 / 120.0
+        p = p * r + 1.0 / 24.0
+        p = p * r + 1.0 / 6.0
+        p = p * r + 0.5
+        p = p * r + 1.0
+        p = p * r + 1.0
+        pw[c] = p
+        pk[c] = (np.int64(k) + 1023) << 52
+    two_k = pk.view(np.float64)
+    for c in range(npair):
+        pw[c] = pw[c] * two_k[c] if pd[c] <= D else 0.0
 
 
 @nb.njit(inline="always", **_opts)
 def pair_weights(npair, alpha, ia, D, J, P):
-    """Drop dead pairs (order kept), then weights ``exp(log_weight)``: ``(npair, W, Σ w d̃)``."""
-    slot_of = J[8]
-    pa, pb, pd, pw = P
+    """Drop dead pairs (order kept), then weights ``exp(log_weight)``: ``(npair, W, Σ w d̃)``.
+
+    W and Σ w d̃ are summed sequentially in list order, on every backend (no
+    reassociation: the CUDA backend computes the same doubles); ``pc[c]`` keeps the
+    running sum W after pair c, which :func:`pick_candidate` searches.
+    """
+    slot_of = J.slot_of
+    pa, pb, pd, pw, pc = P.pa, P.pb, P.pd, P.pw, P.pc
     q = 0
     for c in range(npair):
         if slot_of[pa[c]] < 0 or slot_of[pb[c]] < 0:
             continue  # a jet of this pair is gone: drop it
-        d = pd[c]
         pa[q] = pa[c]
         pb[q] = pb[c]
-        pd[q] = d
-        pw[q] = log_weight(alpha, d, ia)
+        pd[q] = pd[c]
         q += 1
-    W, WG = _weights(pw, pd, q, D)
+    _exp_weights(pw, P.pk, pd, q, alpha, ia, D)
+    W = 0.0
+    WG = 0.0
+    for c in range(q):
+        w = pw[c]
+        W += w
+        WG += w * pd[c]
+        pc[c] = W
     return q, W, WG
 
 
 @nb.njit(inline="always", **_opts)
 def beam_weights(m, R2, alpha, ia, cmin, D, W, WG, J, bw):
     """Beam weights into ``bw``; W and WG (already × ia (1 − c_min)) updated in slot order."""
-    s = J[3]
+    s = J.s
     for i in range(m):
         b = s[i] * R2
         w = 0.0
@@ -222,18 +307,25 @@ def pick_candidate(target, npair, m, R2, J, P, bw):
     Returns ``(ci, cj or −1, d̃, c, index in the pair list or −1, margin)``; ``margin`` is
     how far ``target`` lies from the chosen candidate's interval edges (unnormalised).
     Rounding past the end takes the last candidate of non-zero weight (margin 0).
+
+    Among the pairs, the first c with ``pc[c] > target`` is found by bisection of the
+    running sums ``pc`` (non-decreasing; ``pc[c] > pc[c−1]`` implies ``w_c > 0``): the
+    same candidate and margin as the sequential scan, in O(log npair).
     """
-    jp, rap, phi, s, nnd, nni, jid, dij, slot_of, flag = J
-    pa, pb, pd, pw = P
-    acc = 0.0
-    lastp = -1
-    for c in range(npair):
-        if pw[c] > 0.0:
-            lastp = c
-        prev = acc
-        acc += pw[c]
-        if target < acc and pw[c] > 0.0:
-            return slot_of[pa[c]], slot_of[pb[c]], pd[c], 1.0, c, min(target - prev, acc - target)
+    s, slot_of = J.s, J.slot_of
+    pa, pb, pd, pw, pc = P.pa, P.pb, P.pd, P.pw, P.pc
+    if npair > 0 and target < pc[npair - 1]:
+        lo = 0
+        hi = npair - 1
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if pc[mid] > target:
+                hi = mid
+            else:
+                lo = mid + 1
+        prev = pc[lo - 1] if lo > 0 else 0.0
+        return slot_of[pa[lo]], slot_of[pb[lo]], pd[lo], 1.0, lo, min(target - prev, pc[lo] - target)
+    acc = pc[npair - 1] if npair > 0 else 0.0
     last_ok = -1
     prev = acc
     for i in range(m):
@@ -245,13 +337,17 @@ def pick_candidate(target, npair, m, R2, J, P, bw):
                 break
     if last_ok >= 0:
         return last_ok, -1, s[last_ok] * R2, 0.0, -1, max(min(target - prev, acc - target), 0.0)
+    lastp = npair - 1
+    while lastp > 0 and not pw[lastp] > 0.0:
+        lastp -= 1
     return slot_of[pa[lastp]], slot_of[pb[lastp]], pd[lastp], 1.0, lastp, 0.0
 
 
 @nb.njit(inline="always", **_opts)
 def forced_candidate(fa, fb, R2, J):
     """The alternative path's step: jets (fa, fb) (fb = −1: fa to the beam), ``(ci, cj, d̃, c)``."""
-    jp, rap, phi, s, nnd, nni, jid, dij, slot_of, flag = J
+    jp, rap, phi, s, nnd, nni, jid = J.jp, J.rap, J.phi, J.s, J.nnd, J.nni, J.jid
+    dij, slot_of, flag = J.dij, J.slot_of, J.flag
     ci = slot_of[fa]
     if fb < 0:
         return ci, -1, s[ci] * R2, 0.0
@@ -274,8 +370,9 @@ def apply_step(t, ci, cj, dch, n, nmerge, m, npair, det, p, C, R2, ptmin2, J, P,
     the two hardest final jets with pt² ≥ ptmin2 (into ``top``).
     Returns ``(m, nmerge, npair)``.
     """
-    jp, rap, phi, s, nnd, nni, jid, dij, slot_of, flag = J
-    pa, pb, pd, pw = P
+    jp, rap, phi, s, nnd, nni, jid = J.jp, J.rap, J.phi, J.s, J.nnd, J.nni, J.jid
+    dij, slot_of, flag = J.dij, J.slot_of, J.flag
+    pa, pb, pd, pw = P.pa, P.pb, P.pd, P.pw
     last = m - 1
     if cj >= 0:
         a = ci if ci < cj else cj
@@ -342,36 +439,56 @@ def apply_step(t, ci, cj, dch, n, nmerge, m, npair, det, p, C, R2, ptmin2, J, P,
     if a >= 0:
         nnd[a] = np.inf
         nni[a] = -1
-        for k in range(m):
-            if nni[k] == last and rem != last:
-                nni[k] = rem
-            if k == a:
-                continue
-            d = dist(rap, phi, a, k)
-            if d < nnd[a]:
-                nnd[a] = d
-                nni[a] = k
-            if not det:
+        if det:
+            for k in range(m):
+                if nni[k] == last and rem != last:
+                    nni[k] = rem
+                if k == a:
+                    continue
+                d = dist(rap, phi, a, k)
+                if d < nnd[a]:
+                    nnd[a] = d
+                    nni[a] = k
+                if not flag[k] and d < nnd[k]:
+                    nnd[k] = d
+                    nni[k] = a
+                    dij[k] = diJ(k, s, nnd, nni, R2)
+        else:
+            row = J.row  # sampled: ΔR² first, in one loop without branches (measured faster there)
+            for k in range(m):
+                row[k] = dist(rap, phi, a, k)
+            for k in range(m):
+                if nni[k] == last and rem != last:
+                    nni[k] = rem
+                if k == a:
+                    continue
+                d = row[k]
+                if d < nnd[a]:
+                    nnd[a] = d
+                    nni[a] = k
                 dp = (s[a] if s[a] < s[k] else s[k]) * d
                 if dp <= C:
                     pa[npair] = jid[a]
                     pb[npair] = jid[k]
                     pd[npair] = dp
                     npair += 1
-            if not flag[k] and d < nnd[k]:
-                nnd[k] = d
-                nni[k] = a
-                if det:
-                    dij[k] = diJ(k, s, nnd, nni, R2)
-    for k in range(m):
-        if flag[k] and k != a:
-            nn_scan(k, m, rap, phi, nnd, nni)
-            if det:
+                if not flag[k] and d < nnd[k]:
+                    nnd[k] = d
+                    nni[k] = a
+    if det:
+        for k in range(m):
+            if flag[k] and k != a:
+                nn_scan(k, m, rap, phi, nnd, nni, J.row, False)
                 dij[k] = diJ(k, s, nnd, nni, R2)
+    else:
+        for k in range(m):
+            if flag[k] and k != a:
+                nn_scan(k, m, rap, phi, nnd, nni, J.row, True)
     if det and a >= 0:
         dij[a] = diJ(a, s, nnd, nni, R2)
     return m, nmerge, npair
 
 
-__all__ = ["CAP_GROWTH", "init_jets", "det_choice", "min_candidate", "cut_distance", "rebuild_pairs", "pair_weights",
-           "beam_weights", "log_weight", "pick_candidate", "forced_candidate", "score_term", "apply_step", "diJ", "nn_scan"]
+__all__ = ["Jets", "Pairs", "new_state", "copy_state", "CAP_GROWTH", "init_jets", "det_choice", "min_candidate",
+           "cut_distance", "rebuild_pairs", "pair_weights", "beam_weights", "log_weight", "pick_candidate",
+           "forced_candidate", "score_term", "apply_step", "diJ", "nn_scan"]

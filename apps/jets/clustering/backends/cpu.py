@@ -35,12 +35,13 @@ import math
 import numba as nb
 import numpy as np
 
-from ._numba_steps import (CAP_GROWTH, apply_step, beam_weights, cut_distance, det_choice, forced_candidate,
-                           init_jets, min_candidate, pair_weights, pick_candidate, rebuild_pairs, score_term)
+from ._numba_steps import (CAP_GROWTH, apply_step, beam_weights, copy_state, cut_distance, det_choice,
+                           forced_candidate, init_jets, min_candidate, new_state, pair_weights, pick_candidate,
+                           rebuild_pairs, score_term)
 from ._numba_util import OPTS, stream_key, uniform, uniform_at
 from .protocol import ReplayResult, empty_batch
 
-__all__ = ["cluster_one", "run_batch", "run_alternatives", "replay", "CpuBackend"]
+__all__ = ["cluster_one", "first_state", "cluster_state", "run_batch", "run_alternatives", "replay", "CpuBackend"]
 _opts = OPTS
 
 
@@ -65,7 +66,7 @@ def _reservoir_step(t, rstate, total, res, res_sign, K, gbar, ia, cmin, P, npair
     ``K = (2α/R)/W`` turns the unnormalised weights w_k into π_k·(2α/R); the score
     terms are g_k = r_k (c_k − c_min) with r_k = d̃_k/d̃_min (``ia = 1/d̃_min``).
     """
-    pa, pb, pd, pw = P
+    pa, pb, pd, pw = P.pa, P.pb, P.pd, P.pw
     T = 0.0
     for k in range(npair + m):
         T += abs(_alt_weight(k, npair, cpair, pw, pd, bw, s, R2, K, gbar, ia, cmin, ci))
@@ -101,6 +102,23 @@ def _reservoir_step(t, rstate, total, res, res_sign, K, gbar, ia, cmin, P, npair
 
 
 @nb.njit(**_opts)
+def first_state(p4, n, p, R, alpha, det, J, P):
+    """The state every history of an event starts from: jets, NNs and the first pair list.
+
+    Returns ``(npair, C)``: the candidate-pair list of step 0 (sampled mode, n ≥ 2) and
+    its bound C, exactly what step 0 of :func:`cluster_state` would build; ``(0, −1)``
+    otherwise. Computed once per event and copied into each history (``copy_state``).
+    """
+    R2 = R * R
+    init_jets(p4, n, p, R2, det, J)
+    if det or n < 2:
+        return 0, -1.0
+    dmin, cmin = min_candidate(n, R2, J)
+    C = cut_distance(dmin, alpha) * CAP_GROWTH
+    return rebuild_pairs(n, C, J, P), C
+
+
+@nb.njit(**_opts)
 def cluster_one(p4, n, R, p, alpha, det, key, ptmin2, hist, hdist, top, rstate, res, res_sign, force):
     """Cluster one event; returns (score, n_top, alt_total, status, margin).
 
@@ -128,18 +146,19 @@ def cluster_one(p4, n, R, p, alpha, det, key, ptmin2, hist, hdist, top, rstate, 
     ``t ≥ 0`` replays the history (same stream) but takes candidate (a, b) at step
     ``t`` — the alternative path.
     """
+    J, P, bw = new_state(n, det)
+    npair, C = first_state(p4, n, p, R, alpha, det, J, P)
+    return cluster_state(J, P, bw, n, npair, C, R, p, alpha, det, key, ptmin2, hist, hdist, top, rstate, res,
+                         res_sign, force)
+
+
+@nb.njit(**_opts)
+def cluster_state(J, P, bw, n, npair, C, R, p, alpha, det, key, ptmin2, hist, hdist, top, rstate, res, res_sign,
+                  force):
+    """:func:`cluster_one` from the state of :func:`first_state` (``npair`` pairs with d̃ ≤ ``C``)."""
     R2 = R * R
-    N = max(n, 1)
-    ncap = 1 if det else n * (n + 1) // 2 + n + 1
-    J = (np.empty((N, 4)), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n, np.int64),
-         np.empty(n, np.int64), np.empty(N), np.full(max(2 * n, 1), -1, np.int64), np.zeros(n, np.bool_))
-    P = (np.empty(ncap, np.int64), np.empty(ncap, np.int64), np.empty(ncap), np.empty(ncap))
-    bw = np.empty(n)
     topst = np.array([-1.0, -1.0, 0.0])
-    init_jets(p4, n, p, R2, det, J)
-    s = J[3]
-    npair = 0
-    C = -1.0  # every live pair with d̃ ≤ C is in the pair list
+    s = J.s
     score = 0.0
     alt_total = 0.0
     status = 0
@@ -180,7 +199,7 @@ def cluster_one(p4, n, R, p, alpha, det, key, ptmin2, hist, hdist, top, rstate, 
                 if nres > 0:
                     rstate, alt_total = _reservoir_step(
                         t, rstate, alt_total, res, res_sign, (2.0 * alpha / R) / W, WG / W, ia, cmin,
-                        P, npair, cpair, bw, s, R2, m, ci, J[6])
+                        P, npair, cpair, bw, s, R2, m, ci, J.jid)
             dch = dchosen / R2
         m, nmerge, npair = apply_step(t, ci, cj, dch, n, nmerge, m, npair, det, p, C, R2, ptmin2, J, P, hist,
                                       hdist, top, topst)
@@ -210,18 +229,81 @@ def _item_scratch(it, counts, n_samples):
 _RES_SALT = np.uint64(0x632BE59BD9B4E019)  # the reservoirs' stream differs from the clustering's
 
 
+@nb.njit(inline="always", **_opts)
+def _store(it, n, sc, ntop, tot, st, mg, res, res_sign, hist, hd, top, want_hist, hist_out, dist_out, mjj_out,
+           score_out, res_out, res_sign_out, alt_total_out, status_out, margin_out):
+    """Write work item ``it``'s results into the batch's output arrays."""
+    status_out[it] = st
+    margin_out[it] = mg
+    nres = res.shape[0]
+    if nres > 0:
+        alt_total_out[it] = tot
+        for j in range(nres):
+            res_sign_out[it, j] = res_sign[j]
+            for q in range(3):
+                res_out[it, j, q] = res[j, q]
+    score_out[it] = sc
+    mjj_out[it] = _pair_mass(top) if ntop >= 2 else np.nan
+    if want_hist:
+        for t in range(n):
+            hist_out[it, t, 0] = hist[t, 0]
+            hist_out[it, t, 1] = hist[t, 1]
+            dist_out[it, t] = hd[t]
+
+
+@nb.njit(**_opts)
+def _reset(top, res, res_sign):
+    for q in range(4):
+        top[0, q] = 0.0
+        top[1, q] = 0.0
+    for j in range(res.shape[0]):
+        res_sign[j] = 0.0
+        for q in range(3):
+            res[j, q] = -1
+
+
 @nb.njit(parallel=True, cache=True, nogil=True, error_model="numpy")
 def run_batch(p4, counts, R, p, alpha, det, n_samples, seed, e0, ptmin, want_hist, hist_out, dist_out, mjj_out,
-              score_out, res_out, res_sign_out, alt_total_out, status_out, margin_out):
+              score_out, res_out, res_sign_out, alt_total_out, status_out, margin_out, shared=False):
     """Cluster every (event, sample); fills mjj_out/score_out (n_ev·n_samples) and,
     when ``want_hist``, hist_out (n_items, n_max, 2) / dist_out (n_items, n_max).
     With ``res_out`` of shape (n_items, m, 3) (m > 0) also draws m alternatives per
     item (``res_sign_out`` (n_items, m), ``alt_total_out`` (n_items,); see cluster_one).
-    ``e0``: global index of event 0 (streams are keyed by the global event index)."""
+    ``e0``: global index of event 0 (streams are keyed by the global event index).
+
+    ``shared`` (sampled mode): the histories of one event share the event's initial state
+    (:func:`first_state`: jets, NNs, step 0's pair list), computed once per event and
+    copied into each history; the events (not the items) are spread over the threads.
+    Otherwise every item builds its own. The results are the same either way (same
+    doubles, same streams).
+    """
     n_ev = counts.shape[0]
     n_items = n_ev * n_samples
     ptmin2 = ptmin * ptmin
     nres = res_out.shape[1]
+    if shared and not det:
+        for e in nb.prange(n_ev):
+            n = counts[e]
+            J0, P0, _ = new_state(n, det)
+            npair0, C0 = first_state(p4[e], n, p, R[e], alpha, det, J0, P0)
+            J, P, bw = new_state(n, det)
+            hist = np.empty((n, 2), np.int64)
+            hd = np.empty(n)
+            top = np.zeros((2, 4))
+            res = np.full((nres, 3), -1, np.int64)
+            res_sign = np.zeros(nres)
+            force = np.full(3, -1, np.int64)
+            for smp in range(n_samples):
+                it = e * n_samples + smp
+                copy_state(n, npair0, J0, P0, J, P)
+                _reset(top, res, res_sign)
+                key = stream_key(seed, e0 + e, smp)
+                rstate = stream_key(seed ^ _RES_SALT, e0 + e, smp)
+                sc, ntop, tot, st, mg = cluster_state(J, P, bw, n, npair0, C0, R[e], p, alpha, det, key, ptmin2,
+                                                      hist, hd, top, rstate, res, res_sign, force)
+                _store(it, n, sc, ntop, tot, st, mg, res, res_sign, hist, hd, top, want_hist, hist_out, dist_out,
+                       mjj_out, score_out, res_out, res_sign_out, alt_total_out, status_out, margin_out)
+        return
     for it in nb.prange(n_items):
         e, smp, n, hist, hd, top = _item_scratch(it, counts, n_samples)
         key = stream_key(seed, e0 + e, smp)
@@ -231,21 +313,8 @@ def run_batch(p4, counts, R, p, alpha, det, n_samples, seed, e0, ptmin, want_his
         rstate = stream_key(seed ^ _RES_SALT, e0 + e, smp)
         sc, ntop, tot, st, mg = cluster_one(p4[e], n, R[e], p, alpha, det, key, ptmin2, hist, hd, top,
                                             rstate, res, res_sign, force)
-        status_out[it] = st
-        margin_out[it] = mg
-        if nres > 0:
-            alt_total_out[it] = tot
-            for j in range(nres):
-                res_sign_out[it, j] = res_sign[j]
-                for q in range(3):
-                    res_out[it, j, q] = res[j, q]
-        score_out[it] = sc
-        mjj_out[it] = _pair_mass(top) if ntop >= 2 else np.nan
-        if want_hist:
-            for t in range(n):
-                hist_out[it, t, 0] = hist[t, 0]
-                hist_out[it, t, 1] = hist[t, 1]
-                dist_out[it, t] = hd[t]
+        _store(it, n, sc, ntop, tot, st, mg, res, res_sign, hist, hd, top, want_hist, hist_out, dist_out,
+               mjj_out, score_out, res_out, res_sign_out, alt_total_out, status_out, margin_out)
 
 
 @nb.njit(parallel=True, cache=True, nogil=True, error_model="numpy")
@@ -344,8 +413,15 @@ class CpuBackend:
                       job.alpha is None, job.n_samples, np.uint64(job.seed), np.int64(job.event_offset), job.ptmin,
                       want_hist, out.history,
                       out.dij, out.mjj, out.score, out.reservoir, out.reservoir_sign, out.alt_total, out.status,
-                      out.margin)
+                      out.margin, self.shared(job))
         return out
+
+    @staticmethod
+    def shared(job):
+        """Share each event's initial state among its histories: sampled, several
+        histories per event, and at least two events per thread to spread."""
+        return (job.alpha is not None and job.n_samples > 1
+                and len(job.counts) >= 2 * nb.get_num_threads())
 
     def run_alternatives(self, job, reservoir):
         alt = np.empty(reservoir.shape[:2])

@@ -55,7 +55,7 @@ def scratch_columns(n_max, det):
     """``(ncap, double columns, integer columns)`` of one clustering work item."""
     N = max(int(n_max), 1)
     ncap = 1 if det else N * (N + 1) // 2 + N + 1
-    return ncap, 10 * N + 2 * ncap, 5 * N + 2 * ncap
+    return ncap, 10 * N + 3 * ncap, 5 * N + 2 * ncap
 
 
 def _chunks(n_work, bytes_per_item, budget):

@@ -96,7 +96,7 @@ QK_DEV double jet_scale(double kt2, int p) {
 
 typedef struct {
     i64 st;  // stride between consecutive elements of an array (= work items in the launch)
-    double *px, *py, *pz, *E, *rap, *phi, *s, *nnd, *dij, *pd, *pw, *bw;
+    double *px, *py, *pz, *E, *rap, *phi, *s, *nnd, *dij, *pd, *pw, *pc, *bw;  // pc: running sums of pw
     i64 *nni, *jid, *slot_of, *pa, *pb, *flag;
     double top[8];    // the two hardest final jets (px, py, pz, E) x 2
     double topst[3];  // their pt^2, and how many final jets passed ptmin
@@ -269,6 +269,7 @@ QK_DEV i64 pair_weights(Item* it, i64 npair, double alpha, double ia, double D, 
         A(pw, c) = w;
         W += w;
         WG += w * A(pd, c);
+        A(pc, c) = W;  // running sum after pair c: pick_candidate bisects it
     }
     *W_out = W;
     *WG_out = WG;
@@ -290,26 +291,30 @@ QK_DEV void beam_weights(Item* it, i64 m, double R2, double alpha, double ia, do
 }
 
 // Returns the margin: how far target lies from the chosen interval's edges (unnormalised).
+// Among the pairs: the first c with pc[c] > target, by bisection of the running sums (non-decreasing;
+// pc[c] > pc[c-1] implies pw[c] > 0) -- the same candidate and margin as a sequential scan.
 QK_DEV double pick_candidate(Item* it, double target, i64 npair, i64 m, double R2, i64* ci, i64* cj, double* dch,
                              double* cch, i64* cpair) {
-    double acc = 0.0, prev;
-    i64 lastp = -1;
-    for (i64 c = 0; c < npair; ++c) {
-        if (A(pw, c) > 0.0) lastp = c;
-        prev = acc;
-        acc += A(pw, c);
-        if (target < acc && A(pw, c) > 0.0) {
-            *ci = A(slot_of, A(pa, c));
-            *cj = A(slot_of, A(pb, c));
-            *dch = A(pd, c);
-            *cch = 1.0;
-            *cpair = c;
-            double lo = target - prev, hi = acc - target;
-            return lo < hi ? lo : hi;
+    if (npair > 0 && target < A(pc, npair - 1)) {
+        i64 lo = 0, hi = npair - 1;
+        while (lo < hi) {
+            i64 mid = (lo + hi) >> 1;
+            if (A(pc, mid) > target)
+                hi = mid;
+            else
+                lo = mid + 1;
         }
+        double prev = lo > 0 ? A(pc, lo - 1) : 0.0;
+        *ci = A(slot_of, A(pa, lo));
+        *cj = A(slot_of, A(pb, lo));
+        *dch = A(pd, lo);
+        *cch = 1.0;
+        *cpair = lo;
+        double a = target - prev, b = A(pc, lo) - target;
+        return a < b ? a : b;
     }
+    double acc = npair > 0 ? A(pc, npair - 1) : 0.0, prev = acc;
     i64 last_ok = -1;
-    prev = acc;
     for (i64 i = 0; i < m; ++i) {
         if (A(bw, i) > 0.0) {
             last_ok = i;
@@ -328,6 +333,8 @@ QK_DEV double pick_candidate(Item* it, double target, i64 npair, i64 m, double R
         double g = lo < hi ? lo : hi;
         return g > 0.0 ? g : 0.0;
     }
+    i64 lastp = npair - 1;
+    while (lastp > 0 && !(A(pw, lastp) > 0.0)) lastp -= 1;
     *ci = A(slot_of, A(pa, lastp));
     *cj = A(slot_of, A(pb, lastp));
     *dch = A(pd, lastp);
@@ -599,7 +606,7 @@ QK_DEV double pair_mass(const Item* it) {
     return m2 > 0.0 ? sqrt(m2) : 0.0;
 }
 
-// Scratch columns per item: doubles 10 n_max + 2 ncap, integers 5 n_max + 2 ncap (qk_scratch_size).
+// Scratch columns per item: doubles 10 n_max + 3 ncap, integers 5 n_max + 2 ncap (qk_scratch_size).
 QK_DEV void item_setup(Item* it, double* dbuf, i64* ibuf, i64 w, i64 n_work, i64 n_max, i64 ncap) {
     i64 N = n_max > 0 ? n_max : 1;
     it->st = n_work;
@@ -615,7 +622,8 @@ QK_DEV void item_setup(Item* it, double* dbuf, i64* ibuf, i64 w, i64 n_work, i64
     it->dij = d; d += N * n_work;
     it->bw = d; d += N * n_work;
     it->pd = d; d += ncap * n_work;
-    it->pw = d;
+    it->pw = d; d += ncap * n_work;
+    it->pc = d;
     i64* q = ibuf + w;
     it->nni = q; q += N * n_work;
     it->jid = q; q += N * n_work;
