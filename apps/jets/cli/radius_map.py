@@ -23,7 +23,8 @@ from apps.cliutil import CliError, Outputs, at_least, nonneg_float, positive_flo
 
 from ..study import radius_map as rm
 from ..study.robust import mass_stats, mass_summary, paired_difference
-from .common import add_input_arguments, backend_arg, events_from_args, fraction, samples, with_backend
+from .common import (add_input_arguments, backend_arg, events_from_args, fraction, samples, selection_from_args,
+                     with_backend)
 
 __all__ = ["run_radius_map", "register"]
 
@@ -205,7 +206,7 @@ def cmd_radius_map(args):
 
         path = input_file(args.background, "--background")
         try:
-            bkg = load_events(path)
+            bkg = load_events(path, select=selection_from_args(args))  # the signal's particle selection
         except (ValueError, OSError, KeyError, EOFError) as err:
             raise CliError(f"--background {path!r} could not be read as an events file: {err}") from None
     b = bar(2 * args.steps, "fit R map + global R", enabled=not args.quiet)

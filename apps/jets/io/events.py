@@ -19,7 +19,7 @@ import os
 
 import numpy as np
 
-__all__ = ["Events", "as_padded", "DEFAULT_EVENTS"]
+__all__ = ["Events", "as_padded", "widen", "DEFAULT_EVENTS"]
 
 DEFAULT_EVENTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "hbb_300.npz")
 
@@ -34,7 +34,7 @@ class Events:
     meta: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
-        self.p4 = np.ascontiguousarray(self.p4, dtype=np.float64)
+        self.p4 = widen(self.p4)
         self.counts = np.asarray(self.counts, dtype=np.int64)
         if self.p4.ndim != 3 or self.p4.shape[2] != 4:
             raise ValueError(f"p4 must have shape (n_events, n_max, 4), got {self.p4.shape}")
@@ -77,6 +77,21 @@ class Events:
         return ak.unflatten(rec, self.counts)
 
 
+def widen(p4):
+    """``p4`` as contiguous float64; momenta stored in a less precise float keep E ≥ |p| to their own precision.
+
+    See :func:`apps.jets.io.records.accept_rounding`: float32 four-momenta whose ``E``
+    falls short of ``|p|`` by rounding (≤ 4 units of float32's precision) get ``E = |p|``.
+    """
+    dt = getattr(p4, "dtype", None)
+    out = np.ascontiguousarray(p4, dtype=np.float64)
+    if isinstance(p4, np.ndarray) and dt.kind == "f" and dt.itemsize < 8 and out.ndim >= 1 and out.shape[-1] == 4:
+        from .records import accept_rounding
+
+        out = accept_rounding(out.reshape(-1, 4), dt).reshape(out.shape)
+    return out
+
+
 def as_padded(events, field=None):
     """``(p4, counts)`` float64/int64 from any accepted event container.
 
@@ -95,13 +110,13 @@ def as_padded(events, field=None):
     elif is_awkward(events):
         p4, counts = to_padded(events, field)
     else:
-        p4 = np.asarray(events, dtype=np.float64)
+        p4 = widen(np.asarray(events)) if isinstance(events, np.ndarray) else np.asarray(events, dtype=np.float64)
         if p4.ndim == 2:
             p4 = p4[None]
         if p4.ndim != 3:
             raise ValueError(f"events array must have shape (n_events, n_max, 4) or (n, 4), got {p4.shape}")
         counts = np.full(p4.shape[0], p4.shape[1], dtype=np.int64)
-    p4 = np.ascontiguousarray(p4, dtype=np.float64)
+    p4 = widen(p4)
     counts = np.ascontiguousarray(counts, dtype=np.int64)
     if p4.ndim != 3 or p4.shape[-1] != 4:
         raise ValueError(f"p4 must have shape (n_events, n_max, 4), got {p4.shape}")
