@@ -8,7 +8,7 @@ import sys
 from apps.cliutil import CliError, at_least, in_interval, input_file, nonneg_float, positive_float
 
 __all__ = ["add_input_arguments", "selection_from_args", "load_from_args", "events_from_args", "read_json",
-           "backend_arg", "with_backend",
+           "backend_arg", "with_backend", "target_args", "events_label",
            "samples", "fraction", "lr_schedule_from_args"]
 
 samples = at_least(2, why="baselines and standard errors need 2 samples")
@@ -103,6 +103,38 @@ def read_json(path, what):
             return json.load(fh)
     except (ValueError, UnicodeDecodeError) as err:
         raise CliError(f"{what} {path!r} is not valid JSON: {err}") from None
+
+
+def target_args(p):
+    """Add ``--target-mass`` and ``--label`` (what the events are, for titles and JSON)."""
+    p.add_argument("--target-mass", type=positive_float, default=125.0, metavar="GEV",
+                   help="the resonance mass the dijet mass should reconstruct (GeV): 125 for H→bb̄ (default), "
+                        "91.19 for Z→bb̄")
+    p.add_argument("--label", default=None,
+                   help="what the events are, for plot titles and the JSON (default: from the file's metadata, "
+                        "e.g. the generator's process, else the file name)")
+
+
+def events_label(ev, args):
+    """``--label``, else the events' process from their metadata, else the file name."""
+    if getattr(args, "label", None):
+        return args.label
+    meta = ev.meta or {}
+    if isinstance(meta.get("label"), str) and meta["label"]:
+        return meta["label"]
+    proc = meta.get("process")
+    if isinstance(proc, str):
+        from ..io.processes import PROCESSES
+
+        if proc in PROCESSES:
+            return f"Pythia 8 {PROCESSES[proc].label}, √s = 13 TeV"
+        return proc
+    events = getattr(args, "events", None)
+    if events in (None, "default"):
+        return "Pythia 8 gg → H → bb̄, √s = 13 TeV"
+    import os
+
+    return os.path.basename(str(events))
 
 
 def backend_arg(p):

@@ -28,6 +28,11 @@ def cmd_optimize(args):
 
     if args.per_event:
         return fail("--scheduler/--resume apply to the global R (not --per-event)")
+    if any(getattr(args, k, None) is not None for k in ("select", "particle_pt_min", "particle_pt_max",
+                                                         "particle_abs_eta_max")):
+        return fail("--select and --particle-* are not available with --scheduler/--resume (workers read their "
+                    "partitions whole): write the selected events to a Parquet file first "
+                    "(apps.jets.load_events(path, select=...), then jd.save_partitioned)")
     if args.lr_decay != 1.0:
         return fail("--scheduler/--resume need a constant --lr (no --lr-decay)")
     if os.path.exists(args.json) and not args.resume and not getattr(args, "force", False):
@@ -48,7 +53,8 @@ def cmd_optimize(args):
                           loss=args.loss, alpha=args.alpha, samples=args.samples, seed=args.seed,
                           optimizer=args.optimizer, progress=not args.quiet, ptmin=args.ptmin, width=args.width,
                           checkpoint=args.json, resume=args.resume, run_info=run,
-                          backend=getattr(args, "backend", None), lr_tail=args.lr_tail, tail=args.tail, burn=args.burn)
+                          backend=getattr(args, "backend", None), lr_tail=args.lr_tail, tail=args.tail, burn=args.burn,
+                          target=args.target_mass)
         secs = time.perf_counter() - t0
     except (ValueError, OSError) as e:
         return fail(str(e))
