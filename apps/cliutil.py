@@ -364,6 +364,12 @@ def _check_folder_creatable(folder, p, what):
         raise CliError(f"{what} {p!r}: {probe!r} is a file, so the folder cannot be created")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise CliError(f"{what} {p!r}: folder {probe!r} is not writable")
+    try:  # permissions can say yes where the file system says no (/proc, read-only mounts, root)
+        fd, name = tempfile.mkstemp(prefix=".stochgrad-probe-", dir=probe)
+        os.close(fd)
+        os.unlink(name)
+    except OSError as err:
+        raise CliError(f"{what} {p!r}: cannot write into folder {probe!r} ({err.strerror or err})") from None
 
 
 def sibling(path, suffix) -> str:

@@ -335,7 +335,7 @@ def _distributed_args(p):
     g = p.add_argument_group("distributed (docs/distributed.md)")
     g.add_argument("--scheduler", default=None,
                    help="run the event partitions on Dask: local:N (a LocalCluster of N processes) or tcp://host:port")
-    g.add_argument("--partition-events", type=int, default=None,
+    g.add_argument("--partition-events", type=positive_int, default=None,
                    help="events per partition (default: the Parquet row groups, else 4 partitions)")
     g.add_argument("--resume", action="store_true",
                    help="continue the run recorded in --json from its last completed step (same final R)")

@@ -52,6 +52,11 @@ def load_events(path, *, tree=None, branches=None, field=None, select=None):
     if not os.path.exists(path):
         raise ValueError(f"{path}: no such events file")
     if ext == ".npz":
+        import zipfile
+
+        if not zipfile.is_zipfile(path):
+            raise ValueError(f"{path}: not an .npz archive (a zip of .npy arrays, as numpy.savez writes); "
+                             f"{os.path.getsize(path)} bytes that are not one")
         with np.load(path, allow_pickle=False) as f:
             if "p4" not in f or "counts" not in f:
                 raise ValueError(f"{path}: an events .npz needs keys 'p4' and 'counts', found {list(f.keys())}")

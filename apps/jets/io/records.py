@@ -182,6 +182,14 @@ def to_padded(arr, field=None, select=None, precision=None):
                          f"got {ak.type(arr)} — select one axis first, e.g. arr[:, 0] for the first sample")
     comps = cartesian(arr)
     counts = np.asarray(ak.num(comps[0], axis=1), dtype=np.int64)
+    pt_field = coordinate_fields(ak.fields(arr)).get("pt")
+    if pt_field is not None:  # a negative transverse momentum is not a direction vector would silently flip
+        pt = ak.to_numpy(ak.flatten(arr[pt_field], axis=1))
+        if np.any(pt < 0):
+            k = int(np.argmax(pt < 0))
+            e = int(np.searchsorted(np.cumsum(counts), k, side="right"))
+            raise ValueError(f"event {e}, particle {k - int(np.sum(counts[:e]))}: {pt_field} = {pt[k]:g} < 0; a "
+                             "transverse momentum is >= 0 (flip φ by π instead)")
     cols = []
     for comp in comps:
         flat = ak.to_numpy(ak.flatten(comp, axis=1))
