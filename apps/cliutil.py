@@ -25,11 +25,14 @@ import numbers
 import os
 import sys
 import tempfile
+import threading
+import time
 import warnings
 
 __all__ = ["CliError", "ArgumentParser", "run", "Outputs", "strict_json", "atomic_write_text", "atomic_savefig",
            "input_file", "positive_int", "nonneg_int", "positive_float", "finite_float", "nonneg_float",
-           "seed_int", "output_dir", "sibling", "atomic_path", "IMAGE_SUFFIXES"]
+           "seed_int", "output_dir", "sibling", "atomic_path", "IMAGE_SUFFIXES", "Progress", "heartbeat",
+           "PROGRESS_INTERVAL"]
 
 IMAGE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
 
@@ -361,8 +364,121 @@ def _check_folder_creatable(folder, p, what):
         raise CliError(f"{what} {p!r}: {probe!r} is a file, so the folder cannot be created")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise CliError(f"{what} {p!r}: folder {probe!r} is not writable")
+    try:  # permissions can say yes where the file system says no (/proc, read-only mounts, root)
+        fd, name = tempfile.mkstemp(prefix=".stochgrad-probe-", dir=probe)
+        os.close(fd)
+        os.unlink(name)
+    except OSError as err:
+        raise CliError(f"{what} {p!r}: cannot write into folder {probe!r} ({err.strerror or err})") from None
 
 
 def sibling(path, suffix) -> str:
     """``path`` with its suffix replaced by ``suffix`` (e.g. the plot beside a JSON file)."""
     return os.path.splitext(os.fspath(path))[0] + suffix
+
+
+PROGRESS_INTERVAL = 10.0  # seconds between progress lines when stderr is not a terminal
+
+
+class Progress:
+    """Progress on stderr: a tqdm bar on a terminal, else one line at least every ``PROGRESS_INTERVAL`` seconds.
+
+    When stderr is a file or a pipe (a batch job, ``2> log``), a line such as
+    ``optimise R: step 12/48, R=0.6513 loss=0.4121±0.012, 35 s elapsed`` is printed
+    every ``interval`` seconds by a background thread — also while one step takes
+    longer than that — and a last line at the end if any was printed. Runs shorter
+    than ``interval`` print nothing. ``enabled=False`` is silent.
+
+    Args:
+        total: number of steps (None: unknown).
+        desc: what runs (the line's prefix).
+        unit: the steps' name.
+        enabled: False for no output (``--quiet``).
+        interval: seconds between lines off a terminal (default :data:`PROGRESS_INTERVAL`).
+        stream: where to write (default ``sys.stderr``).
+    """
+
+    def __init__(self, total=None, desc="", unit="it", enabled=True, interval=None, stream=None):
+        self.total, self.desc, self.unit = total, desc, unit
+        self.stream = stream if stream is not None else sys.stderr
+        self.interval = PROGRESS_INTERVAL if interval is None else float(interval)
+        self.n, self.postfix, self._t0, self._printed = 0, "", time.perf_counter(), False
+        self._bar = self._thread = None
+        self._lock, self._stop = threading.Lock(), threading.Event()
+        self.enabled = bool(enabled)
+        if not self.enabled:
+            return
+        tty = getattr(self.stream, "isatty", lambda: False)()
+        if tty:
+            try:
+                from tqdm.auto import tqdm
+
+                self._bar = tqdm(total=total, desc=desc, unit=unit, file=self.stream, dynamic_ncols=True)
+                return
+            except ImportError:
+                pass
+        self._last = self._t0
+        self._thread = threading.Thread(target=self._beat, name=f"progress {desc}", daemon=True)
+        self._thread.start()
+
+    def line(self):
+        """The current progress as one line."""
+        with self._lock:
+            n, post = self.n, self.postfix
+        count = f"{n}/{self.total}" if self.total is not None else f"{n}"
+        elapsed = time.perf_counter() - self._t0
+        return f"{self.desc}: {self.unit} {count}" + (f", {post}" if post else "") + f", {elapsed:.0f} s elapsed"
+
+    def _emit(self):
+        try:
+            self.stream.write(self.line() + "\n")
+            self.stream.flush()
+        except (OSError, ValueError):  # a closed stream: progress is not worth an error
+            return
+        self._printed, self._last = True, time.perf_counter()
+
+    def _beat(self):
+        while not self._stop.wait(min(self.interval, 1.0) if self.interval > 0 else 0.05):
+            if time.perf_counter() - self._last >= self.interval:
+                self._emit()
+
+    def update(self, n=1):
+        """Count ``n`` more steps."""
+        if self._bar is not None:
+            self._bar.update(n)
+            return
+        with self._lock:
+            self.n += n
+        if self._thread is not None and self.interval <= 0:
+            self._emit()
+
+    def set_postfix_str(self, s, refresh=True):
+        """Show ``s`` (the current state: R, loss, ...) after the count."""
+        if self._bar is not None:
+            self._bar.set_postfix_str(s, refresh=refresh)
+            return
+        with self._lock:
+            self.postfix = s
+
+    def close(self):
+        """Stop; off a terminal, a last line if any line was printed."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            self._thread = None
+            if self._printed:
+                self._emit()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def heartbeat(desc, enabled=True, interval=None, stream=None):
+    """A :class:`Progress` without steps: on a terminal an elapsed-time display, else a line every interval."""
+    return Progress(None, desc, unit="running", enabled=enabled, interval=interval, stream=stream)

@@ -94,9 +94,16 @@ def main(argv=None):
     if not args.no_emulated:
         backends.append(("cuda-emulated", np, lambda: None, "NOT a performance figure (host emulation)"))
 
-    rows = []
+    from apps.cliutil import Progress
+
+    print("GPU: none — CuPy sees no CUDA device in this run; GPU figures not measured" if device == "none" else
+          f"GPU: {device}", flush=True)  # before any work: what this run measures
+    n_rows = sum(len(args.samples) + 1 if n != "cuda-emulated" else sum(ns <= 10 for ns in args.samples)
+                 for n, *_ in backends)
+    rows, prog = [], Progress(n_rows, "jets_gpu", unit="row")  # a bar on a terminal, else a line every 10 s
     for name, xp, sync, note in backends:
         dp4, dcounts = xp.asarray(p4), xp.asarray(counts)
+        prog.set_postfix_str(f"{name}: compiling")
         J.sample_mjj_and_score(dp4[:2], dcounts[:2], 0.8, 1.0, 2, 0, backend=name)  # warm-up / compile
         for ns in args.samples:
             emu_cap = min(cap, 200) if name == "cuda-emulated" else cap
@@ -104,23 +111,24 @@ def main(argv=None):
             if name == "cuda-emulated" and ns > 10:
                 continue
             a, c = dp4[:n_ev], dcounts[:n_ev]
+            prog.set_postfix_str(f"{name}: {ns} samples/event")
             t = _timed(lambda: J.sample_mjj_and_score(a, c, 0.8, 1.0, ns, 1, backend=name), sync, args.repeat)
             rows.append((name, note, f"clusterings/s, {ns} samples/event ({n_ev} events)", n_ev * ns / t, t))
+            prog.update()
         if name == "cuda-emulated":
             continue
         gp, gc = xp.asarray(gp4), xp.asarray(gcounts)
+        prog.set_postfix_str(f"{name}: one R-gradient")
         t = _timed(lambda: r_gradient(gp, gc, 0.8, args.grad_samples, 3, name), sync, 1 if name == "cpu" else
                    args.repeat)
         rows.append((name, note, f"one R-gradient, {n_grad} events x {args.grad_samples} histories",
                      n_grad * args.grad_samples / t, t))
+        prog.update()
+    prog.close()
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"shipped events: {len(counts)}, {counts.mean():.1f} particles/event; alpha = 1, R = 0.8; "
           f"{os.cpu_count()} CPUs, load average {load:.2f} at the end")
-    if device == "none":
-        print("GPU: none — CuPy sees no CUDA device in this run; GPU figures not measured")
-    else:
-        print(f"GPU: {device}")
     print("| backend | what | clusterings/s | seconds | note |")
     print("|---|---|---:|---:|---|")
     for name, note, what, rate, t in rows:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from apps.cliutil import ArgumentParser, Outputs, output_dir, positive_int, run, seed_int
+from apps.cliutil import ArgumentParser, Outputs, heartbeat, output_dir, positive_int, run, seed_int
 
 __all__ = ["main"]
 
@@ -24,13 +24,14 @@ def _demo(args):
     out.check()
     for prob in problems:
         stem = os.path.join(args.out, f"cuts_problem_{prob.lower()}")
-        if prob == "A":
-            res = run_problem_a(args.seed, steps=args.steps)
-            res["gradient_bias"] = gradient_bias_a(args.seed)
-            fig = plot_problem_a(res, stem + ".png")
-        else:
-            res = run_problem_b(args.seed, steps=args.steps)
-            fig = plot_problem_b(res, stem + ".png")
+        with heartbeat(f"cuts problem {prob}", enabled=not args.quiet):
+            if prob == "A":
+                res = run_problem_a(args.seed, steps=args.steps)
+                res["gradient_bias"] = gradient_bias_a(args.seed)
+                fig = plot_problem_a(res, stem + ".png")
+            else:
+                res = run_problem_b(args.seed, steps=args.steps)
+                fig = plot_problem_b(res, stem + ".png")
         print(format_table(res))
         if prob == "A":
             print("dE[Z]/dc at s = 0.5: SD (unbiased) vs sigmoid surrogate")
@@ -52,6 +53,8 @@ def build_parser():
     d.add_argument("--problem", choices=["A", "B", "both"], default="A", help="which problem (default A)")
     d.add_argument("--steps", type=positive_int, default=None, help="override the number of Adam steps")
     d.add_argument("--force", action="store_true", help="overwrite existing result files")
+    d.add_argument("--quiet", action="store_true",
+                   help="no progress (default: elapsed time on a terminal, else a line at least every 10 s on stderr)")
     d.set_defaults(func=_demo)
     return ap
 

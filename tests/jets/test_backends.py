@@ -192,12 +192,17 @@ def test_engine_entry_points(device, trimmed):
     np.testing.assert_array_equal(to_host(r_dev.constituents()), r_cpu.constituents())
 
 
-def test_use_backend_context(trimmed):
+def test_use_backend_context(trimmed, monkeypatch):
     pytest.importorskip("ctypes")
+    from apps.jets.clustering import engine
+
+    ran, real = [], engine.get_backend
+    monkeypatch.setattr(engine, "get_backend", lambda name, p4: ran.append(name) or real(name, p4))
     p4, counts = trimmed
     ref = J.sample_mjj_and_score(p4[:5], counts[:5], 0.8, 1.0, 4, 1)
     with J.clustering.engine.use_backend("cuda-emulated"):
         got = J.sample_mjj_and_score(p4[:5], counts[:5], 0.8, 1.0, 4, 1)
+    assert ran == [None, "cuda-emulated"]  # the context's backend was the one asked for
     np.testing.assert_array_equal(np.nan_to_num(ref[0]), np.nan_to_num(got[0]))
     with pytest.raises(ValueError, match="choose one of"):
         with J.clustering.engine.use_backend("gpu"):

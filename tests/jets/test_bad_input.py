@@ -75,11 +75,20 @@ def test_empty_events_have_no_jets():
 
 
 def test_zero_pt_particles_are_clustered_like_fastjet():
+    fastjet = pytest.importorskip("fastjet")
+    ak = pytest.importorskip("awkward")
     p4, c = _two_events()
     p4[0, 2] = [0.0, 0.0, 7.0, 7.0]  # massless along the beam: rapidity 1e5 + 7, never merged
     res = J.cluster((p4, c), 0.4)
     jets = res.inclusive_jets(0.0)
     assert jets.counts[0, 0] == 3 and np.all(np.isfinite(jets.p4))
+    arr = ak.Array([[dict(zip(("px", "py", "pz", "E"), map(float, row))) for row in p4[e, : c[e]]]
+                    for e in range(len(c))])
+    fj = fastjet.ClusterSequence(arr, fastjet.JetDefinition(fastjet.antikt_algorithm, 0.4)).inclusive_jets()
+    for e in range(len(c)):
+        ref = np.stack([np.asarray(fj[e][k], dtype=float) for k in ("px", "py", "pz", "E")], axis=1)
+        ref = ref[np.argsort(-np.hypot(ref[:, 0], ref[:, 1]), kind="stable")]
+        np.testing.assert_allclose(jets[e, 0], ref, rtol=1e-12, atol=1e-12)
     mjj, score = J.sample_mjj_and_score(p4, c, 0.4, 1.0, 8, 0, ptmin=0.0)
     assert np.all(np.isfinite(mjj)) and np.all(np.isfinite(score))
 
@@ -96,6 +105,15 @@ def test_alpha_zero_is_uniform():
     probs, _ = J.exact_histories(p4, 0.4, 0.0, ptmin=0.0)
     res = J.cluster(p4[None], 0.4, alpha=0.0, n_samples=2000, seed=3)
     assert np.all(res.score == 0)
-    first = res.history[0, :, 0]
-    assert len({tuple(x) for x in first.tolist()}) == 6  # 3 pairs + 3 beams all reachable
+    first = [tuple(x) for x in res.history[0, :, 0].tolist()]
+    kinds = sorted(set(first))
+    assert len(kinds) == 6  # 3 pairs + 3 beams all reachable
     assert probs.min() > 0
+    # uniform over the 6 first-step candidates: a chi-square test at the 1e-4 level (5 dof)
+    from scipy.stats import chi2
+
+    counts = np.array([first.count(k) for k in kinds])
+    stat = float(np.sum((counts - 2000 / 6) ** 2 / (2000 / 6)))
+    assert chi2.sf(stat, 5) > 1e-4, (counts, stat)
+    assert chi2.sf(float(np.sum((np.array([500, 300, 300, 300, 300, 300]) - 2000 / 6) ** 2 / (2000 / 6))),
+                   5) < 1e-4  # the test detects a 50 % excess of one candidate

@@ -155,7 +155,7 @@ def test_root_nanoaod_and_delphes_names(tmp_path, sub):
     assert J.load_events(nano, branches="Jet").counts.tolist() == [2] * len(sub)
     with pytest.raises(ValueError, match="not in the tree"):
         J.load_events(nano, branches="pt=PF_pt,eta=PFCands_eta,phi=PFCands_phi,mass=PFCands_mass")
-    with pytest.raises(ValueError, match="no TTree 'Delphes'"):
+    with pytest.raises(ValueError, match="no TTree or RNTuple 'Delphes'"):
         J.load_events(nano, tree="Delphes")
     # Delphes-like: Particle.PT/Eta/Phi/M with a Status branch (only Status == 1 kept)
     delphes = tmp_path / "delphes.root"

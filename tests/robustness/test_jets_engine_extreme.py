@@ -20,22 +20,36 @@ ROOT = Path(__file__).resolve().parents[2]
 MAGNITUDES = [0.0, 1e-300, 1e-200, 1e-150, 1e-30, 1e-8, 1.0, 37.0, 1e8, 1e30, 1e100, 1e150, 1e200, 1e300]
 
 
-def _finite_or_value_error(fn):
-    """Call ``fn``; None if it raised ValueError, else its result."""
+ORDINARY = {0.0, 1e-8, 1.0, 37.0, 1e8}  # magnitudes a refusal of which would be a bug
+
+
+def _finite_or_value_error(fn, ordinary=False):
+    """Call ``fn``; None if it raised ValueError (not allowed for an ordinary input), else its result."""
     try:
         return fn()
     except ValueError as exc:
         assert str(exc)
+        assert not ordinary, f"an ordinary input was refused: {exc}"
         return None
 
 
+def _is_ordinary(p4, R, alpha):
+    """Moderate momenta (no all-zero four-vector), a moderate radius and α: these must be clustered."""
+    comps = np.abs(p4[..., :3]).ravel()
+    with np.errstate(all="ignore"):
+        return (all(any(np.isclose(c, m, rtol=1e-12, atol=0) for m in ORDINARY) for c in comps)
+                and bool(np.all(p4[..., 3] >= 1e-8)) and bool(np.all(p4[..., 3] <= 1e9))
+                and 0.1 <= R <= 3.0 and (alpha is None or alpha <= 1e8))
+
+
 def _check_all(p4, counts, R, alpha, p, backend="cpu"):
-    res = _finite_or_value_error(lambda: J.cluster((p4, counts), R, p=p, backend=backend))
+    ordinary = _is_ordinary(p4, R, alpha)
+    res = _finite_or_value_error(lambda: J.cluster((p4, counts), R, p=p, backend=backend), ordinary)
     if res is not None:
         assert np.isfinite(res.inclusive_jets().p4).all()
         assert np.isfinite(res.dij[..., : int(counts.min())]).all()
     res = _finite_or_value_error(lambda: J.cluster((p4, counts), R, alpha=alpha, n_samples=3, seed=1, p=p,
-                                                   backend=backend))
+                                                   backend=backend), ordinary)
     if res is not None:
         assert np.isfinite(res.inclusive_jets().p4).all()
         assert np.isfinite(res.score).all()
@@ -80,6 +94,20 @@ def _extreme_event(draw):
 def test_extreme_events_give_finite_jets_or_value_error(ev, R, alpha, p):
     with np.errstate(all="ignore"):
         _check_all(ev[None], np.array([len(ev)]), R, alpha, p)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ev=_extreme_event(), R=st.sampled_from([0.4, 1.0, 3.0]), alpha=st.sampled_from([0.0, 1e-8, 1.0, 1e8]),
+       p=st.sampled_from([-1, 0, 1]))
+def test_ordinary_events_are_clustered(ev, R, alpha, p):
+    """The property above with its teeth: an event of moderate momenta is never refused."""
+    with np.errstate(all="ignore"):
+        keep = np.all(np.isin(np.abs(ev[:, :3]), list(ORDINARY)), axis=1) & (ev[:, 3] >= 1e-8) & (ev[:, 3] <= 1e9)
+    ev = ev[keep]
+    if len(ev) == 0:
+        ev = np.array([[37.0, 0.0, 1.0, 40.0]])
+    assert _is_ordinary(ev[None], R, alpha)
+    _check_all(ev[None], np.array([len(ev)]), R, alpha, p)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -162,8 +190,8 @@ def test_kernels_with_numba_boundscheck(tmp_path):
             J.cluster((p4, c), 0.8, p=p).constituents()
             J.sample_mjj_and_alternatives(p4, c, 0.8, 1.0, 4, 0, n_alternatives=2, p=p)
         J.cluster((p4, c), 0.8, alpha=1.0, n_samples=2, seed=1).mjj()
-        tiny = np.array([[[1e-300, 0, 0, 1e-300], [0, 1e-300, 0, 1e-300], [1e-300, 1e-300, 1e-300, 2e-300]]])
-        J.sample_mjj_and_alternatives(tiny, np.array([3]), 0.4, 1.0, 3, 0)
+        small = np.array([[[1e-140, 0, 0, 1e-140], [0, 1e-140, 0, 1e-140], [1e-140, 1e-140, 1e-140, 2e-140]]])
+        J.sample_mjj_and_alternatives(small, np.array([3]), 0.4, 1.0, 3, 0)  # (1e-300 is refused at the edge)
         print("boundscheck ok")
     """)
     cache = Path(os.environ.get("STOCHGRAD_CACHE", Path.home() / ".cache" / "stochgrad")) / "numba-boundscheck"

@@ -10,7 +10,48 @@ from ..study import distributed as jd
 from ..study import optimize as opt
 from .common import lr_schedule_from_args
 
-__all__ = ["cmd_optimize"]
+__all__ = ["cmd_optimize", "resume_problem"]
+
+_RECORD_KEYS = ("step", "theta", "value", "value_stderr", "grad", "grad_stderr")
+
+
+def resume_problem(path, steps, force=False):
+    """Why ``--resume`` must not continue the checkpoint ``path`` with ``--steps steps`` (None: it may).
+
+    Refused, naming the file: unreadable or invalid JSON, not an ``optimize --scheduler``
+    checkpoint (no ``run``/``history``, malformed step records), and — without
+    ``--force`` — a run that already finished, or one with more completed steps than
+    ``steps`` (continuing would shorten or replace a result).
+    """
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            state = json.load(fh)
+    except (OSError, UnicodeDecodeError) as err:
+        return f"--resume: {path} cannot be read ({err})"
+    except ValueError as err:
+        return f"--resume: {path} is not valid JSON ({err}); it is not a checkpoint this command wrote"
+    if not isinstance(state, dict) or not isinstance(state.get("run"), dict) or not isinstance(
+            state.get("history"), list):
+        return (f"--resume: {path} is not an `optimize --scheduler` checkpoint (it needs a 'run' settings object "
+                "and a 'history' list of steps)")
+    for k, rec in enumerate(state["history"]):
+        missing = [key for key in _RECORD_KEYS if not isinstance(rec, dict) or key not in rec]
+        if missing:
+            return f"--resume: {path}: step record {k} lacks {', '.join(missing)} (a damaged or foreign checkpoint)"
+        if rec["step"] != k:
+            return f"--resume: {path}: step record {k} says step {rec['step']!r} (a damaged checkpoint)"
+    done = len(state["history"])
+    if force:
+        return None
+    if state.get("finished"):
+        return (f"--resume: {path} holds a finished run ({done} steps); resuming would replace that result — "
+                "pass --force to recompute it, or write to another --json")
+    if done > steps:
+        return (f"--resume: {path} already has {done} completed steps, more than --steps {steps}; continuing "
+                f"would shorten the run — give --steps >= {done}, or --force")
+    return None
 
 
 def cmd_optimize(args):
@@ -28,12 +69,21 @@ def cmd_optimize(args):
 
     if args.per_event:
         return fail("--scheduler/--resume apply to the global R (not --per-event)")
+    if any(getattr(args, k, None) is not None for k in ("select", "particle_pt_min", "particle_pt_max",
+                                                         "particle_abs_eta_max")):
+        return fail("--select and --particle-* are not available with --scheduler/--resume (workers read their "
+                    "partitions whole): write the selected events to a Parquet file first "
+                    "(apps.jets.load_events(path, select=...), then jd.save_partitioned)")
     if args.lr_decay != 1.0:
         return fail("--scheduler/--resume need a constant --lr (no --lr-decay)")
     if os.path.exists(args.json) and not args.resume and not getattr(args, "force", False):
         return fail(f"{args.json} exists; --resume continues it, or remove it first")
     if args.resume and not os.path.exists(args.json):
         return fail(f"--resume: {args.json} does not exist")
+    if args.resume:
+        problem = resume_problem(args.json, args.steps, getattr(args, "force", False))
+        if problem:
+            return fail(problem)
     try:
         src = jd.EventSource.open(args.events or "default", args.partition_events, args.n_events)
         est = opt.make_estimator(args.estimator, args.fd_step, args.n_alternatives)
@@ -48,7 +98,8 @@ def cmd_optimize(args):
                           loss=args.loss, alpha=args.alpha, samples=args.samples, seed=args.seed,
                           optimizer=args.optimizer, progress=not args.quiet, ptmin=args.ptmin, width=args.width,
                           checkpoint=args.json, resume=args.resume, run_info=run,
-                          backend=getattr(args, "backend", None), lr_tail=args.lr_tail, tail=args.tail, burn=args.burn)
+                          backend=getattr(args, "backend", None), lr_tail=args.lr_tail, tail=args.tail, burn=args.burn,
+                          target=args.target_mass)
         secs = time.perf_counter() - t0
     except (ValueError, OSError) as e:
         return fail(str(e))

@@ -1,4 +1,4 @@
-"""tqdm progress bars for the jets CLI (on stderr; ``enabled=False`` or a missing tqdm: silent).
+"""Progress of the jets CLI on stderr: a tqdm bar on a terminal, a line at least every 10 s otherwise.
 
 * :func:`bar` — a plain counter over a loop (``scan``'s radii, estimators, ...);
 * :class:`OptimizeProgress` — an optimiser callback that shows R (not log R) and the
@@ -7,38 +7,18 @@
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
+
+from apps.cliutil import Progress
 
 __all__ = ["bar", "OptimizeProgress"]
 
 
-class _Null:
-    def update(self, n=1):
-        pass
-
-    def set_postfix_str(self, s, refresh=True):
-        pass
-
-    def close(self):
-        pass
-
-
 def bar(total, desc, unit="it", enabled=True):
-    """A tqdm bar on stderr (a silent stand-in when disabled or tqdm is missing).
-
-    ``enabled=True`` shows it only when stderr is a terminal (scripts keep stderr to the
-    error line), ``"always"`` shows it regardless, ``False`` never.
-    """
-    if not enabled:
-        return _Null()
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return _Null()
-    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True,
-                disable=None if enabled is True else False)
+    """A progress display on stderr (:class:`apps.cliutil.Progress`): a tqdm bar on a terminal, else a
+    line at least every 10 s (step count, the state shown with ``set_postfix_str``, elapsed time);
+    ``enabled=False`` is silent."""
+    return Progress(total, desc, unit=unit, enabled=enabled)
 
 
 class OptimizeProgress:

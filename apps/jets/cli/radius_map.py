@@ -23,7 +23,8 @@ from apps.cliutil import CliError, Outputs, at_least, nonneg_float, positive_flo
 
 from ..study import radius_map as rm
 from ..study.robust import mass_stats, mass_summary, paired_difference
-from .common import add_input_arguments, backend_arg, events_from_args, fraction, samples, with_backend
+from .common import (add_input_arguments, backend_arg, events_from_args, fraction, samples, selection_from_args,
+                     with_backend)
 
 __all__ = ["run_radius_map", "register"]
 
@@ -205,7 +206,7 @@ def cmd_radius_map(args):
 
         path = input_file(args.background, "--background")
         try:
-            bkg = load_events(path)
+            bkg = load_events(path, select=selection_from_args(args))  # the signal's particle selection
         except (ValueError, OSError, KeyError, EOFError) as err:
             raise CliError(f"--background {path!r} could not be read as an events file: {err}") from None
     b = bar(2 * args.steps, "fit R map + global R", enabled=not args.quiet)
@@ -237,22 +238,24 @@ def register(sub):
     p.add_argument("--n-events", type=positive_int, default=None, help="use the first N events")
     add_input_arguments(p)
     p.add_argument("--background", default=None, help="background events (e.g. Z→bb̄) checked for sculpting")
-    p.add_argument("--map", choices=rm.KINDS[:2], default="quartiles")
-    p.add_argument("--split-seed", type=seed_int, default=0)
+    p.add_argument("--map", choices=rm.KINDS[:2], default="quartiles",
+                   help="the map's form: one R per quartile of the leading-jet pT, or log-linear in it")
+    p.add_argument("--split-seed", type=seed_int, default=0, help="seed of the training/test split")
     p.add_argument("--r-ref", type=positive_float, default=0.4, help="anti-kT radius of the leading-jet pT")
-    p.add_argument("--steps", type=positive_int, default=48)
-    p.add_argument("--lr", type=positive_float, default=0.1)
-    p.add_argument("--lr-tail", type=positive_float, default=0.04)
+    p.add_argument("--steps", type=positive_int, default=48, help="optimisation steps")
+    p.add_argument("--lr", type=positive_float, default=0.1, help="starting learning rate (log R)")
+    p.add_argument("--lr-tail", type=positive_float, default=0.04, help="the tail's constant learning rate")
     p.add_argument("--tail", type=fraction, default=0.5, help="fraction of the steps averaged")
-    p.add_argument("--samples", type=samples, default=4)
-    p.add_argument("--alpha", type=positive_float, default=1.0)
-    p.add_argument("--ptmin", type=nonneg_float, default=20.0)
+    p.add_argument("--samples", type=samples, default=4, help="sampled histories per event and step (>= 2)")
+    p.add_argument("--alpha", type=positive_float, default=1.0, help="Qanti-kT α (> 0)")
+    p.add_argument("--ptmin", type=nonneg_float, default=20.0, help="jet pT threshold in GeV")
     p.add_argument("--width", type=positive_float, default=15.0, help="window loss width (GeV)")
     p.add_argument("--window", type=positive_float, default=15.0, help="scoring window half-width (GeV)")
-    p.add_argument("--bootstrap", type=at_least(2), default=1000)
-    p.add_argument("--seed", type=seed_int, default=0)
-    p.add_argument("--json", default="out/radius_map.json")
-    p.add_argument("--force", action="store_true")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--bootstrap", type=at_least(2), default=1000, help="bootstrap resamples of the events")
+    p.add_argument("--seed", type=seed_int, default=0, help="random seed of the sampled histories and the bootstrap")
+    p.add_argument("--json", default="out/radius_map.json", help="results file, ending in .json (plots beside it)")
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress (default: a bar on a terminal, else a line at least every 10 s)")
     backend_arg(p)
     p.set_defaults(func=with_backend(cmd_radius_map))

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 __all__ = ["JetDefinition", "antikt_algorithm", "kt_algorithm", "cambridge_algorithm", "ALGORITHMS"]
 
 antikt_algorithm = "antikt"
@@ -58,8 +60,10 @@ class JetDefinition:
         if key not in ALGORITHMS:
             raise ValueError(f"unknown jet algorithm {algorithm!r}; use antikt_algorithm, kt_algorithm or "
                              "cambridge_algorithm")
-        if R is None or not (isinstance(R, (int, float)) and math.isfinite(R) and R > 0):
+        if (R is None or isinstance(R, (bool, np.bool_)) or not isinstance(R, (int, float, np.integer, np.floating))
+                or not math.isfinite(R) or R <= 0):
             raise ValueError(f"jet radius R = {R!r}: R must be a finite number > 0")
+        R = float(R)  # np.float32 / np.float64 / NumPy integers accepted, kept as a Python float
         if alpha is not None:
             a = float(alpha)
             if math.isnan(a) or a < 0:

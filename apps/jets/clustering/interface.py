@@ -269,7 +269,9 @@ class _HistoryTable:
     def dmerge(self, n_jets, maximum):
         i = 2 * self.N - n_jets - 1
         src = self.max_dij if maximum else self.dij
-        val = src[np.arange(len(i)), np.clip(i, 0, None)]
+        if src.shape[1] == 0:  # only empty events: no step at all
+            return np.zeros(len(i))
+        val = src[np.arange(len(i)), np.clip(i, 0, src.shape[1] - 1)]
         return np.where(n_jets >= self.N, 0.0, val)
 
     def unclustered(self):

@@ -19,7 +19,7 @@ import os
 
 import numpy as np
 
-__all__ = ["Events", "as_padded", "DEFAULT_EVENTS"]
+__all__ = ["Events", "as_padded", "widen", "DEFAULT_EVENTS"]
 
 DEFAULT_EVENTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "hbb_300.npz")
 
@@ -34,8 +34,8 @@ class Events:
     meta: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
-        self.p4 = np.ascontiguousarray(self.p4, dtype=np.float64)
-        self.counts = np.asarray(self.counts, dtype=np.int64)
+        self.p4 = widen(self.p4)
+        self.counts = integer_counts(self.counts)
         if self.p4.ndim != 3 or self.p4.shape[2] != 4:
             raise ValueError(f"p4 must have shape (n_events, n_max, 4), got {self.p4.shape}")
         if self.counts.shape != (self.p4.shape[0],):
@@ -77,6 +77,36 @@ class Events:
         return ak.unflatten(rec, self.counts)
 
 
+def integer_counts(counts):
+    """``counts`` as int64, refusing what is not integral (2.5, "2", True, complex) rather than coercing it."""
+    a = np.asarray(counts)
+    if a.dtype.kind in "iu":
+        return a.astype(np.int64)
+    if a.dtype.kind == "f" and a.size and np.all(np.isfinite(a)) and np.all(a == np.round(a)):
+        return a.astype(np.int64)
+    if a.dtype.kind == "f" and a.size == 0:
+        return a.astype(np.int64)
+    bad = a.ravel()[0] if a.size else a
+    if a.dtype.kind == "f":
+        bad = a.ravel()[int(np.argmax(~(np.isfinite(a.ravel()) & (a.ravel() == np.round(a.ravel())))))]
+    raise ValueError(f"counts must be integers (particles per event), got {bad!r} ({a.dtype})")
+
+
+def widen(p4):
+    """``p4`` as contiguous float64; momenta stored in a less precise float keep E ≥ |p| to their own precision.
+
+    See :func:`apps.jets.io.records.accept_rounding`: float32 four-momenta whose ``E``
+    falls short of ``|p|`` by rounding (≤ 4 units of float32's precision) get ``E = |p|``.
+    """
+    dt = getattr(p4, "dtype", None)
+    out = np.ascontiguousarray(p4, dtype=np.float64)
+    if isinstance(p4, np.ndarray) and dt.kind == "f" and dt.itemsize < 8 and out.ndim >= 1 and out.shape[-1] == 4:
+        from .records import accept_rounding
+
+        out = accept_rounding(out.reshape(-1, 4), dt).reshape(out.shape)
+    return out
+
+
 def as_padded(events, field=None):
     """``(p4, counts)`` float64/int64 from any accepted event container.
 
@@ -95,14 +125,14 @@ def as_padded(events, field=None):
     elif is_awkward(events):
         p4, counts = to_padded(events, field)
     else:
-        p4 = np.asarray(events, dtype=np.float64)
+        p4 = widen(np.asarray(events)) if isinstance(events, np.ndarray) else np.asarray(events, dtype=np.float64)
         if p4.ndim == 2:
             p4 = p4[None]
         if p4.ndim != 3:
             raise ValueError(f"events array must have shape (n_events, n_max, 4) or (n, 4), got {p4.shape}")
         counts = np.full(p4.shape[0], p4.shape[1], dtype=np.int64)
-    p4 = np.ascontiguousarray(p4, dtype=np.float64)
-    counts = np.ascontiguousarray(counts, dtype=np.int64)
+    p4 = widen(p4)
+    counts = np.ascontiguousarray(integer_counts(counts))
     if p4.ndim != 3 or p4.shape[-1] != 4:
         raise ValueError(f"p4 must have shape (n_events, n_max, 4), got {p4.shape}")
     if counts.shape != (p4.shape[0],):
@@ -110,4 +140,34 @@ def as_padded(events, field=None):
     if counts.size and (counts.min() < 0 or counts.max() > p4.shape[1]):
         bad = int(np.argmax((counts < 0) | (counts > p4.shape[1])))
         raise ValueError(f"event {bad}: counts = {counts[bad]} outside [0, n_max = {p4.shape[1]}]")
+    check_scale(p4, counts)
     return p4, counts
+
+
+MIN_KT2 = 1e-290  # GeV²: below, 1/kT² (anti-kT's distance scale) leaves the range the engine computes exactly
+
+
+def check_scale(p4, counts):
+    """Refuse momenta so small that their squares leave float64's normal range (never a silent change).
+
+    A particle with ``0 < px² + py² < MIN_KT2`` (pT below ≈ 1e-145 GeV) makes the
+    clustering's scales ``1/kT²`` overflow or lose digits: scaled by 1e-300 every
+    particle became its own jet, by 1e-150 the sampled histories changed. The
+    clustering does not depend on the units, so the remedy is to give momenta in GeV.
+    Particles with pT exactly 0 (along the beam) are not concerned.
+
+    Raises:
+        ValueError: naming the first such (event, particle).
+    """
+    if not p4.size:
+        return
+    with np.errstate(all="ignore"):
+        kt2 = p4[..., 0] ** 2 + p4[..., 1] ** 2
+        tiny = (kt2 > 0) & (kt2 < MIN_KT2) | ((np.abs(p4[..., 0]) + np.abs(p4[..., 1]) > 0) & (kt2 == 0))
+    tiny &= np.arange(p4.shape[1])[None, :] < counts[:, None]
+    if tiny.any():
+        e, i = map(int, np.argwhere(tiny)[0])
+        raise ValueError(f"event {e}, particle {i}: pT² = {float(kt2[e, i]):.3g} GeV² is below {MIN_KT2:g} GeV² "
+                         f"(four-momentum {p4[e, i].tolist()}): squared momenta leave the normal float range and the "
+                         "clustering would change silently; give the momenta in GeV (the jets do not depend on a "
+                         "common scale)")

@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-__all__ = ["load_events", "save_events", "load_default_events", "EXTENSIONS"]
+__all__ = ["load_events", "save_events", "load_default_events", "select_events", "EXTENSIONS"]
 
 EXTENSIONS = (".npz", ".parquet", ".pq", ".root")
 
@@ -24,18 +24,25 @@ def _ext(path):
     return os.path.splitext(str(path))[1].lower()
 
 
-def load_events(path, *, tree=None, branches=None, field=None):
-    """Load :class:`~apps.jets.Events` from ``.npz``, ``.parquet`` or ``.root``.
+def load_events(path, *, tree=None, branches=None, field=None, select=None):
+    """Load :class:`~apps.jets.Events` from ``.npz``, ``.parquet`` or ``.root`` (TTree or RNTuple).
 
     Args:
         path: the file.
         tree, branches: ROOT only (see :func:`apps.jets.io.read_root`).
         field: Parquet only: the field holding the particles (found when omitted).
+        select: keep only the particles passing a :class:`~apps.jets.io.select.Selection`
+            (or an expression string such as ``"status == 1 and abs(pdgId) not in (12, 14, 16)"``)
+            over the file's particle columns and ``pt``, ``eta``, ``rapidity``, ``phi``, ``mass``, ``E``.
 
     Raises:
-        ValueError: unknown extension or unreadable content (names what is missing).
+        ValueError: unknown extension, unreadable content (names what is missing), a bad
+            selection, or particles that cannot be clustered (naming the event).
     """
     from .events import Events
+    from .select import Selection
+
+    select = Selection.of(select)
 
     ext = _ext(path)
     if (tree is not None or branches is not None) and ext != ".root":
@@ -45,11 +52,17 @@ def load_events(path, *, tree=None, branches=None, field=None):
     if not os.path.exists(path):
         raise ValueError(f"{path}: no such events file")
     if ext == ".npz":
+        import zipfile
+
+        if not zipfile.is_zipfile(path):
+            raise ValueError(f"{path}: not an .npz archive (a zip of .npy arrays, as numpy.savez writes); "
+                             f"{os.path.getsize(path)} bytes that are not one")
         with np.load(path, allow_pickle=False) as f:
             if "p4" not in f or "counts" not in f:
                 raise ValueError(f"{path}: an events .npz needs keys 'p4' and 'counts', found {list(f.keys())}")
             meta = json.loads(str(f["meta"])) if "meta" in f else {}
-            return Events(f["p4"], f["counts"], f["bquarks"] if "bquarks" in f else None, meta)
+            ev = Events(f["p4"], f["counts"], f["bquarks"] if "bquarks" in f else None, meta)
+        return select_events(ev, select)
     if ext in (".parquet", ".pq"):
         import awkward as ak
 
@@ -63,12 +76,12 @@ def load_events(path, *, tree=None, branches=None, field=None):
         if "bquarks" in fields and field is not None:
             bp, _ = to_padded(arr["bquarks"])
             bq = bp if bp.shape[1] == 2 else None
-        p4, counts = to_padded(arr, field)
-        return Events(p4, counts, bq, {"source": str(path)})
+        p4, counts = to_padded(arr, field, select=select)
+        return Events(p4, counts, bq, {"source": str(path), **({"selection": select.describe()} if select else {})})
     if ext == ".root":
         from .root import read_root
 
-        return read_root(path, tree=tree, branches=branches)
+        return read_root(path, tree=tree, branches=branches, select=select)
     raise ValueError(f"{path}: unknown events file type {ext!r}; use one of {', '.join(EXTENSIONS)}")
 
 
@@ -111,3 +124,22 @@ def load_default_events():
     from .events import DEFAULT_EVENTS
 
     return load_events(DEFAULT_EVENTS)
+
+
+def select_events(events, select):
+    """The same events with only the particles passing ``select`` (kinematic columns only: the file's are gone).
+
+    Args:
+        events: :class:`~apps.jets.Events`.
+        select: a :class:`~apps.jets.io.select.Selection`, an expression over ``pt``, ``eta``,
+            ``rapidity``, ``phi``, ``mass``, ``E`` (and ``px``, ``py``, ``pz``), or None (returns ``events``).
+    """
+    from .events import Events
+    from .records import to_padded
+    from .select import Selection
+
+    select = Selection.of(select)
+    if not select:
+        return events
+    p4, counts = to_padded(events.to_awkward(with_name=None), select=select)
+    return Events(p4, counts, events.bquarks, dict(events.meta, selection=select.describe()))

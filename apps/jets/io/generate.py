@@ -7,8 +7,6 @@ in the event record, i.e. after initial-state recoil) are stored for truth match
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
 from .events import Events
@@ -27,19 +25,9 @@ _MAX_SEED = 900_000_000  # Pythia's Random:seed range
 
 
 def _progress(n, show, label="gg→H→bb̄"):
-    try:
-        from tqdm import tqdm
+    from apps.cliutil import Progress  # a bar on a terminal, a line at least every 10 s otherwise
 
-        return tqdm(total=n, unit="ev", desc=f"pythia {label}", disable=not show, file=sys.stderr)
-    except ImportError:  # tqdm is optional: a minimal stand-in
-        class _P:
-            def update(self, k):
-                pass
-
-            def close(self):
-                pass
-
-        return _P()
+    return Progress(n, f"pythia {label}", unit="ev", enabled=show)
 
 
 def generate_events(n_events, seed=1, progress=True, extra_settings=(), process="hbb"):

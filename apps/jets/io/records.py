@@ -64,6 +64,22 @@ _SETS = (("px", "py", "pz", "E"), ("pt", "eta", "phi", "mass"), ("pt", "eta", "p
          ("pt", "phi", "pz", "E"), ("pt", "phi", "pz", "mass"))
 
 
+def coordinate_fields(fields):
+    """{coordinate: field} of the first complete coordinate set among ``fields``, or of all coordinates found.
+
+    Sets whose fields are all named exactly (``pt``, ``Eta``, ``E``, ...) come first, so
+    aliases never win over them: Delphes' tracks carry a vertex ``X, Y, Z, T`` beside
+    ``PT, Eta, Phi, Mass``, and the vertex must not be read as (px, py, pz, E).
+    """
+    c = _canonical(fields)
+    exact = {k for k, f in c.items() if f.lower() == k.lower()}
+    for pool in (exact, set(c)):  # _SETS here are all four coordinates
+        for want in _SETS:
+            if set(want) <= pool:
+                return {k: c[k] for k in want}
+    return c
+
+
 def _is_momentum(fields):
     c = _canonical(fields)
     return ({"px", "py", "pz", "E"} <= set(c) or {"pt", "phi"} <= set(c)) and len(c) >= 4
@@ -105,15 +121,10 @@ def cartesian(arr):
     import awkward as ak
 
     fields = ak.fields(arr)
-    c = _canonical(fields)
+    c = coordinate_fields(fields)
 
     def col(name):
         return ak.values_astype(ak.without_parameters(arr[c[name]]), np.float64)
-
-    for want in _SETS:  # a complete set, ignoring other fields (vertex x/y/z, charge, ...)
-        if set(want) <= set(c):
-            c = {k: c[k] for k in want}
-            break
     if {"px", "py", "pz", "E"} <= set(c):
         return col("px"), col("py"), col("pz"), col("E")
     if {"pt", "rapidity", "phi", "mass"} <= set(c):
@@ -135,17 +146,30 @@ def cartesian(arr):
             f"({str(err).splitlines()[0]})") from None
 
 
-def to_padded(arr, field=None):
+def to_padded(arr, field=None, select=None, precision=None):
     """``(p4, counts)`` float64/int64 padded arrays from an awkward array of events.
 
     ``arr`` is ``events * var * record`` (one list of particles per event),
     ``events * 1 * var * record`` (one sample per event, as ``Jets.to_awkward()`` of a
     deterministic clustering) or ``var * record`` (one event).
 
+    Args:
+        arr: the events (particles possibly nested under ``field``, see :func:`find_particles`).
+        field: the field holding the particles (found when omitted).
+        select: a :class:`~apps.jets.io.select.Selection` or an expression over the
+            particles' fields and ``pt``, ``eta``, ``rapidity``, ``phi``, ``mass``, ``E``.
+        precision: the float dtype the momenta were stored in (default: the coordinate
+            fields' own, e.g. float32 for NanoAOD); see :func:`accept_rounding`.
+
     Raises:
-        ValueError: unreadable coordinates, or a nesting other than those two.
+        ValueError: unreadable coordinates, a nesting other than those two, a bad
+            selection, or particles that cannot be clustered (non-finite four-momenta, or
+            zero pT along the beam such as NanoAOD's incoming partons at pt = 0,
+            η = ±23360) — naming the event and hinting at a selection.
     """
     import awkward as ak
+
+    from .select import Selection
 
     arr = find_particles(arr, field)
     depth = arr.ndim
@@ -156,17 +180,190 @@ def to_padded(arr, field=None):
     elif depth != 2:
         raise ValueError(f"awkward events must be events * var * particle records (or one event, var * record); "
                          f"got {ak.type(arr)} — select one axis first, e.g. arr[:, 0] for the first sample")
-    px, py, pz, E = cartesian(arr)
-    counts = np.asarray(ak.num(px, axis=1), dtype=np.int64)
-    n_max = int(counts.max()) if counts.size else 0
-    p4 = np.zeros((len(counts), n_max, 4))
-    mask = np.arange(n_max)[None, :] < counts[:, None]
-    for q, comp in enumerate((px, py, pz, E)):
+    comps = cartesian(arr)
+    counts = np.asarray(ak.num(comps[0], axis=1), dtype=np.int64)
+    pt_field = coordinate_fields(ak.fields(arr)).get("pt")
+    if pt_field is not None:  # a negative transverse momentum is not a direction vector would silently flip
+        pt = ak.to_numpy(ak.flatten(arr[pt_field], axis=1))
+        if np.any(pt < 0):
+            k = int(np.argmax(pt < 0))
+            e = int(np.searchsorted(np.cumsum(counts), k, side="right"))
+            raise ValueError(f"event {e}, particle {k - int(np.sum(counts[:e]))}: {pt_field} = {pt[k]:g} < 0; a "
+                             "transverse momentum is >= 0 (flip φ by π instead)")
+    cols = []
+    for comp in comps:
         flat = ak.to_numpy(ak.flatten(comp, axis=1))
         if isinstance(flat, np.ma.MaskedArray):
             raise ValueError("missing (None) particle momenta in the awkward input: drop them first (ak.drop_none)")
-        p4[..., q][mask] = np.asarray(flat, dtype=np.float64)
-    return p4, counts
+        cols.append(np.asarray(flat, dtype=np.float64))
+    flat = np.stack(cols, axis=1) if cols else np.zeros((0, 4))
+    if precision is None:
+        precision = stored_precision(arr)
+    sel = Selection.of(select)
+    columns = _columns(arr, flat)
+    pos = np.arange(len(flat))  # each kept particle's position among all the particles
+    if sel:
+        keep = np.broadcast_to(sel.mask(columns), (len(flat),))
+        event = np.repeat(np.arange(len(counts)), counts)
+        flat, pos = flat[keep], pos[keep]
+        counts_in = counts
+        counts = np.bincount(event[keep], minlength=len(counts)).astype(np.int64)
+    else:
+        counts_in = counts
+    check_clusterable(flat, counts, pos, counts_in, sel, columns)
+    flat = accept_rounding(flat, precision)
+    return pad(flat, counts), counts
+
+
+def pad(flat, counts):
+    """``(n_events, n_max, 4)`` zero-padded array from the particles ``flat`` ``(n, 4)`` of events with ``counts``."""
+    n_max = int(counts.max()) if counts.size else 0
+    p4 = np.zeros((len(counts), n_max, 4))
+    p4[np.arange(n_max)[None, :] < counts[:, None]] = flat
+    return p4
+
+
+def stored_precision(arr):
+    """The least precise float dtype among the record fields that hold the four-momentum (float64 if none)."""
+    import awkward as ak
+
+    c = coordinate_fields(ak.fields(arr))
+    eps, out = 0.0, np.dtype(np.float64)
+    for f in c.values():
+        try:
+            dt = np.dtype(ak.to_numpy(ak.flatten(arr[f][:1], axis=None)).dtype)
+        except (TypeError, ValueError):
+            continue
+        if dt.kind == "f" and np.finfo(dt).eps > eps:
+            eps, out = float(np.finfo(dt).eps), dt
+    return out
+
+
+ROUNDING_ULPS = 4  # E may fall short of |p| by this many units of the stored precision
+
+
+def accept_rounding(flat, precision):
+    """Four-momenta ``(n, 4)`` with ``E`` raised to ``|p|`` where it falls short by rounding of the stored dtype.
+
+    Momenta stored in float32 (NanoAOD) or computed in float32 (``vector`` on float32
+    arrays) can have ``E < |p|`` by up to ≈ 2·10⁻⁷ relative; FastJet clusters them (it
+    takes such a particle's mass as 0). Where ``|p| − E ≤ ROUNDING_ULPS · ε(dtype) · |p|``
+    for a dtype less precise than float64, ``E`` is set to ``|p|`` (a change below the
+    input's own precision); larger shortfalls are left for the engine to refuse as
+    tachyonic. float64 input is returned unchanged.
+    """
+    precision = np.dtype(precision)
+    if precision.kind != "f" or np.finfo(precision).eps <= np.finfo(np.float64).eps or not len(flat):
+        return flat
+    with np.errstate(all="ignore"):
+        p = np.sqrt(np.sum(flat[:, :3] ** 2, axis=1))
+        short = (flat[:, 3] < p) & (p - flat[:, 3] <= ROUNDING_ULPS * np.finfo(precision).eps * p)
+    if short.any():
+        flat = flat.copy()
+        flat[short, 3] = p[short]
+    return flat
+
+
+_HINT = ("select the final-state particles, e.g. --select \"status == 1\" on the command line or "
+         "select=\"status == 1\" in Python")
+
+
+def check_clusterable(flat, counts, pos=None, counts_in=None, selection=None, columns=None):
+    """Refuse particles no clustering can use, naming the first (event, particle) and hinting at a selection.
+
+    Unclusterable: a non-finite component, or zero pT with ``E <= |pz|`` (infinite
+    rapidity: an incoming parton or beam particle, such as NanoAOD's ``GenPart`` at
+    pt = 0, η = ±23360, whose px/py/pz/E come out NaN).
+
+    Args:
+        flat, counts: the particles ``(n, 4)`` and their events' counts.
+        pos, counts_in: each particle's position among the particles before a selection,
+            and the counts before it (to name the particle by its index in the file's event).
+        selection, columns: the selection in force and the column getter (for the message).
+
+    Raises:
+        ValueError: naming the event, the particle's index in its collection and the selection in force.
+    """
+    if not len(flat):
+        return
+    with np.errstate(all="ignore"):
+        finite = np.all(np.isfinite(flat), axis=1)
+        beam = (flat[:, 0] == 0) & (flat[:, 1] == 0) & (flat[:, 3] <= np.abs(flat[:, 2]))
+    bad = ~finite | beam
+    if not bad.any():
+        return
+    k = int(np.argmax(bad))
+    e = int(np.searchsorted(np.cumsum(counts), k, side="right"))
+    if pos is None:
+        pos, counts_in = np.arange(len(flat)), counts
+    j = int(pos[k])
+    i = j - int(np.sum(counts_in[:e]))
+    what = []
+    if columns is not None:
+        for name in ("pt", "eta", "status", "pdgId"):
+            try:
+                what.append(f"{name} = {columns(name, derive=False)[j]:g}")
+            except (KeyError, IndexError, TypeError, ValueError):
+                pass
+    desc = f" ({', '.join(what)})" if what else f" (px, py, pz, E = {flat[k].tolist()})"
+    stored_pt = None
+    if columns is not None:
+        try:
+            stored_pt = float(columns("pt", derive=False)[j])
+        except (KeyError, IndexError, TypeError, ValueError):
+            pass
+    beam_like = bool(beam[k]) or stored_pt == 0.0
+    why = "zero pT along the beam (infinite rapidity)" if beam_like else "a non-finite four-momentum"
+    sel = f"; the selection in force is {selection.describe()!r}" if selection else ""
+    raise ValueError(f"event {e}, particle {i}{desc}: cannot be clustered — {why}; incoming partons and "
+                     f"beam particles (pt = 0) must be left out: {_HINT}{sel}")
+
+
+def _columns(arr, flat):
+    """``name -> flat NumPy array`` over ``arr``'s particles: its numeric fields (case-insensitive), then derived."""
+    import awkward as ak
+
+    fields = ak.fields(arr)
+    cache = {}
+
+    def derived(name, p4):
+        px, py, pz, E = p4.T
+        with np.errstate(all="ignore"):
+            pt = np.hypot(px, py)
+            if name == "pt":
+                return pt
+            if name == "eta":
+                return np.arcsinh(pz / pt)
+            if name == "rapidity":
+                return 0.5 * np.log((E + pz) / (E - pz))
+            if name == "phi":
+                return np.arctan2(py, px)
+            if name == "mass":
+                return np.sqrt(np.maximum(E * E - px * px - py * py - pz * pz, 0.0))
+            return E
+
+    def get(name, derive=True):
+        if (name, derive) in cache:
+            return cache[name, derive]
+        f = name if name in fields else next((g for g in fields if g.lower() == name.lower()), None)
+        if f is None and name.lower() in ("pt", "eta", "rapidity", "phi", "mass", "e") and derive:
+            v = derived(name.lower() if name.lower() != "e" else "E", flat)
+        elif f is None:
+            if not derive:
+                raise KeyError(name)
+            avail = sorted(set(fields) | {"pt", "eta", "rapidity", "phi", "mass", "E"}, key=str.lower)
+            raise ValueError(f"selection: no particle column {name!r}; available: {', '.join(avail)}")
+        else:
+            try:
+                v = ak.to_numpy(ak.flatten(arr[f], axis=1))
+            except (TypeError, ValueError):
+                raise ValueError(f"selection: column {f!r} is not one number per particle") from None
+            if v.dtype.kind not in "biuf":
+                raise ValueError(f"selection: column {f!r} is not numeric ({v.dtype})")
+        cache[name, derive] = v
+        return v
+
+    return get
 
 
 def momentum4d(flat, counts=None):

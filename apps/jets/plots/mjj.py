@@ -16,10 +16,11 @@ import contextlib
 
 import numpy as np
 
-__all__ = ["mjj_figure", "mjj_at_radii", "optimize_figure", "scan_figure", "save_figure", "HIGGS_MASS"]
+__all__ = ["mjj_figure", "mjj_at_radii", "optimize_figure", "scan_figure", "save_figure", "HIGGS_MASS",
+           "DEFAULT_LABEL", "mass_name"]
 
 HIGGS_MASS = 125.0
-_LABEL = "Pythia 8 gg → H → bb̄, √s = 13 TeV"
+DEFAULT_LABEL = "Pythia 8 gg → H → bb̄, √s = 13 TeV"  # the embedded sample's
 
 
 @contextlib.contextmanager
@@ -59,20 +60,27 @@ def _band(ax, x, y, err, label=None, **kw):
     return line
 
 
-def exp_label(ax):
-    ax.set_title(r"$\bf{stochgrad}$ $\it{Simulation}$   " + _LABEL, loc="left", fontsize="x-small")
+def exp_label(ax, label=None):
+    """The top-left title: ``label`` (what the events are; default the embedded H → bb̄ sample's)."""
+    ax.set_title(r"$\bf{stochgrad}$ $\it{Simulation}$   " + (label or DEFAULT_LABEL), loc="left", fontsize="x-small")
 
 
-def mjj_figure(samples, path, width=15.0, bins=60, range_=(0.0, 300.0), title=None):
-    """Dijet-mass histograms with the 125 GeV line, the ±width window and Poisson bands.
+def mass_name(target):
+    """``$m_H$`` at 125 GeV, ``$m_Z$`` at 91.19 GeV, else ``target`` (for legends)."""
+    return r"$m_H$" if target == HIGGS_MASS else r"$m_Z$" if abs(target - 91.19) < 0.01 else "target"
+
+
+def mjj_figure(samples, path, width=15.0, bins=60, range_=(0.0, 300.0), title=None, label=None, target=HIGGS_MASS):
+    """Dijet-mass histograms with the target-mass line, the ±width window and Poisson bands.
 
     Args:
         samples: list of ``(label, mjj)`` (NaN entries — events without two jets — are skipped
             and their fraction is given in the legend).
         path: output image.
-        width: half-width of the mass window shaded around 125 GeV (None: no window).
+        width: half-width of the mass window shaded around ``target`` (None: no window).
         bins, range_: the histogram's regular binning in GeV.
         title: optional x-axis annotation (clustering settings).
+        label: what the events are (top-left title); target: the mass aimed at (GeV).
     """
     import hist
 
@@ -89,20 +97,20 @@ def mjj_figure(samples, path, width=15.0, bins=60, range_=(0.0, 300.0), title=No
             ax.stairs(counts + err, edges, baseline=np.maximum(counts - err, 0), fill=True, alpha=0.25,
                       color=st.get_edgecolor(), lw=0)
         if width:
-            ax.axvspan(HIGGS_MASS - width, HIGGS_MASS + width, color="0.85", zorder=0,
-                       label=f"window $m_H$ ± {width:g} GeV")
-        ax.axvline(HIGGS_MASS, color="k", ls="--", lw=1, label=r"$m_H$ = 125 GeV")
+            ax.axvspan(target - width, target + width, color="0.85", zorder=0,
+                       label=f"window {mass_name(target)} ± {width:g} GeV")
+        ax.axvline(target, color="k", ls="--", lw=1, label=f"{mass_name(target)} = {target:g} GeV")
         ax.set_xlabel(r"$m_{jj}$ [GeV]")
         ax.set_ylabel(f"events / {(range_[1] - range_[0]) / bins:g} GeV")
         ax.set_xlim(*range_)
         ax.set_ylim(bottom=0)
         ax.legend(fontsize="x-small", loc="upper right", title=title, title_fontsize="x-small")
-        exp_label(ax)
+        exp_label(ax, label)
         fig.tight_layout()
         return save_figure(fig, path)
 
 
-def mjj_at_radii(events, radii, path, ptmin=20.0, width=15.0):
+def mjj_at_radii(events, radii, path, ptmin=20.0, width=15.0, label=None, target=HIGGS_MASS):
     """:func:`mjj_figure` of anti-kT dijet masses at each ``(label, R)`` (R* marked in the legend).
 
     Args:
@@ -113,10 +121,12 @@ def mjj_at_radii(events, radii, path, ptmin=20.0, width=15.0):
     from ..clustering.engine import cluster
 
     samples = [(f"{lab} (R = {R:.3f})", cluster(events, float(R)).mjj(ptmin=ptmin)[:, 0]) for lab, R in radii]
-    return mjj_figure(samples, path, width=width, title=f"anti-kT, two leading jets, $p_T$ > {ptmin:g} GeV")
+    return mjj_figure(samples, path, width=width, title=f"anti-kT, two leading jets, $p_T$ > {ptmin:g} GeV",
+                      label=label, target=target)
 
 
-def optimize_figure(history, path, loss="window", per_event=False, R_final=None, R_star=None):
+def optimize_figure(history, path, loss="window", per_event=False, R_final=None, R_star=None, label=None,
+                    target=None):
     """Loss per step (±1 standard-error band) and R per step with R* marked, or R per event.
 
     Args:
@@ -126,6 +136,7 @@ def optimize_figure(history, path, loss="window", per_event=False, R_final=None,
         per_event: ``R_final`` holds one radius per event (a histogram is drawn).
         R_final: final R (scalar, or per event).
         R_star: the reported optimum (global mode; drawn as a line, default the last R).
+        label: what the events are (title); target: the mass the loss aims at (axis label).
     """
     steps = np.arange(len(history))
     v = np.array([h["value"] for h in history], dtype=float)
@@ -133,7 +144,7 @@ def optimize_figure(history, path, loss="window", per_event=False, R_final=None,
     with style() as plt:
         fig, ax = plt.subplots(1, 2, figsize=(16, 6.5))
         _band(ax[0], steps, v, se, marker=".", label="loss ± 1 s.e.")
-        ax[0].set(xlabel="step", ylabel=f"expected {loss} loss")
+        ax[0].set(xlabel="step", ylabel=f"expected {loss} loss" + ("" if target is None else f" (target {target:g} GeV)"))
         ax[0].legend(fontsize="x-small")
         if per_event:
             import hist
@@ -155,18 +166,18 @@ def optimize_figure(history, path, loss="window", per_event=False, R_final=None,
             ax[1].set(xlabel="step", ylabel="jet radius R")
         ax[1].legend(fontsize="x-small")
         for a in ax:
-            exp_label(a)
+            exp_label(a, label)
         fig.tight_layout()
         return save_figure(fig, path)
 
 
-def scan_figure(rows, path, loss="window", alpha=None):
+def scan_figure(rows, path, loss="window", alpha=None, label=None, target=None):
     """Expected loss against R (±1 standard-error band) with the minimum R* marked.
 
     Args:
         rows: ``[{"R", "loss", "stderr"}, ...]`` (as :func:`apps.jets.study.optimize.scan` returns).
         path: output image.
-        loss, alpha: axis labels.
+        loss, alpha, target: axis labels; label: what the events are (title).
     """
     R = np.array([r["R"] for r in rows], dtype=float)
     L = np.array([r["loss"] for r in rows], dtype=float)
@@ -177,8 +188,9 @@ def scan_figure(rows, path, loss="window", alpha=None):
         best = int(np.argmin(L))
         ax.axvline(R[best], color="k", ls="--", label=f"R* = {R[best]:.2f}")
         a = "" if alpha is None else f" (α = {alpha:g})"
-        ax.set(xlabel="jet radius R", ylabel=f"expected {loss} loss{a}")
+        t = "" if target is None else f", target {target:g} GeV"
+        ax.set(xlabel="jet radius R", ylabel=f"expected {loss} loss{a}{t}")
         ax.legend(fontsize="x-small")
-        exp_label(ax)
+        exp_label(ax, label)
         fig.tight_layout()
         return save_figure(fig, path)

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .mjj import HIGGS_MASS, exp_label, save_figure, style
+from .mjj import HIGGS_MASS, exp_label, mass_name, save_figure, style
 
 __all__ = ["runs_figure", "mjj_summary_figure"]
 
 
-def runs_figure(starts, path, loss="window"):
+def runs_figure(starts, path, loss="window", label=None, target=None):
     """R per step of independent runs, grouped by start, with each start's R* ± Monte-Carlo sd/√n.
 
     Args:
@@ -25,7 +25,8 @@ def runs_figure(starts, path, loss="window"):
             optimize`` (``R``, ``R_stderr``, ``tail_steps`` and ``runs`` with
             ``R_history`` and ``loss_history``).
         path: output image.
-        loss: the loss's name (axis label).
+        loss: the loss's name (axis label); target: its mass (GeV, axis label).
+        label: what the events are (title).
     """
     with style() as plt:
         fig, ax = plt.subplots(1, 2, figsize=(16, 6.5))
@@ -46,23 +47,24 @@ def runs_figure(starts, path, loss="window"):
             ax[0].axvspan(n - s["tail_steps"] - 0.5, n - 0.5, color="0.9", zorder=0,
                           label="tail (averaged)" if i == 0 else None)
         ax[0].set(xlabel="step", ylabel="jet radius R")
-        ax[1].set(xlabel="step", ylabel=f"{loss} loss (estimate per step)")
+        ax[1].set(xlabel="step", ylabel=f"{loss} loss (estimate per step)"
+                  + ("" if target is None else f", target {target:g} GeV"))
         for a in ax:
             a.legend(fontsize="x-small")
-            exp_label(a)
+            exp_label(a, label)
         fig.tight_layout()
         return save_figure(fig, path)
 
 
 def mjj_summary_figure(samples, path, width=15.0, bins=60, range_=(0.0, 300.0), title=None, label=None,
-                       density=False):
+                       density=False, target=HIGGS_MASS):
     """Dijet-mass histograms with robust summaries in the legend.
 
     Args:
         samples: list of ``(label, mjj, summary)``; ``summary`` from
             :func:`apps.jets.study.robust.mass_summary`.
         path: output image.
-        width: the window's half-width (GeV) around 125 GeV.
+        width: the window's half-width (GeV) around ``target`` (the mass aimed at, GeV).
         bins, range_: regular binning in GeV.
         title: legend title (clustering settings); the error convention is appended.
         label: top-left process label (default the H→bb̄ sample's).
@@ -91,9 +93,9 @@ def mjj_summary_figure(samples, path, width=15.0, bins=60, range_=(0.0, 300.0), 
                       color=st.get_edgecolor(), lw=0)
             n_res = s["n_resamples"]
         if width:
-            ax.axvspan(HIGGS_MASS - width, HIGGS_MASS + width, color="0.85", zorder=0,
-                       label=f"window $m_H$ ± {width:g} GeV")
-        ax.axvline(HIGGS_MASS, color="k", ls="--", lw=1)
+            ax.axvspan(target - width, target + width, color="0.85", zorder=0,
+                       label=f"window {mass_name(target)} = {target:g} ± {width:g} GeV")
+        ax.axvline(target, color="k", ls="--", lw=1)
         ax.set_xlabel(r"$m_{jj}$ [GeV]")
         unit = f"{(range_[1] - range_[0]) / bins:g} GeV"
         ax.set_ylabel(f"fraction / {unit}" if density else f"events / {unit}")
@@ -102,9 +104,6 @@ def mjj_summary_figure(samples, path, width=15.0, bins=60, range_=(0.0, 300.0), 
         note = f"± : event-to-event bootstrap sd ({n_res} resamples); bands: Poisson"
         ax.legend(fontsize="xx-small", loc="upper right", title=f"{title}\n{note}" if title else note,
                   title_fontsize="xx-small")
-        if label is None:
-            exp_label(ax)
-        else:
-            ax.set_title(r"$\bf{stochgrad}$ $\it{Simulation}$   " + label, loc="left", fontsize="x-small")
+        exp_label(ax, label)
         fig.tight_layout()
         return save_figure(fig, path)

@@ -205,7 +205,7 @@ def save_partitioned(events, path, events_per_partition):
 
 
 def partitioned_program(source: EventSource, loss="window", alpha=1.0, samples=16, ptmin=20.0, width=15.0,
-                        backend=None):
+                        backend=None, target=opt.HIGGS_MASS):
     """:func:`apps.jets.study.optimize.global_program` over ``source``'s partitions.
 
     The whole call and every ``sample_range`` over a partition give exactly the
@@ -232,7 +232,7 @@ def partitioned_program(source: EventSource, loss="window", alpha=1.0, samples=1
         e0, e1 = start // samples, stop // samples
         ev = source.read(e0, e1)
         return opt.program_samples(ev, theta, seed, want, loss, alpha, samples, ptmin, width, event_offset=e0,
-                                   backend=backend)
+                                   backend=backend, target=target)
 
     prog = sg.batched(fn)
     prog.__name__ = f"jets_partitioned[{loss}, α={alpha}, {source.n_partitions} partitions]"
@@ -248,12 +248,12 @@ def write_json_atomic(obj, path):
 
 
 RUN_KEYS = ("events", "n_events", "r0", "lr", "lr_tail", "tail", "burn", "estimator", "loss", "alpha", "samples",
-             "seed", "optimizer", "ptmin", "width", "fd_step", "n_alternatives")
+             "seed", "optimizer", "ptmin", "width", "fd_step", "n_alternatives", "target_mass")
 
 
 def optimize(source, executor=None, r0=0.4, steps=60, lr=0.05, estimator=None, loss="window", alpha=1.0,
              samples=16, seed=0, optimizer="adam", progress=False, ptmin=20.0, width=15.0, checkpoint=None,
-             resume=False, run_info=None, backend=None, lr_tail=None, tail=0.5, burn=0.125):
+             resume=False, run_info=None, backend=None, lr_tail=None, tail=0.5, burn=0.125, target=opt.HIGGS_MASS):
     """One jet radius for all events, the gradient of each step reduced over ``source``'s partitions.
 
     Same numbers as :func:`apps.jets.study.optimize.optimize_global` on the same events
@@ -277,7 +277,7 @@ def optimize(source, executor=None, r0=0.4, steps=60, lr=0.05, estimator=None, l
         ValueError: resuming without a checkpoint, or from one with other settings.
     """
     estimator = estimator or sg.ScoreFunction("leave_one_out")
-    prog = partitioned_program(source, loss, alpha, samples, ptmin, width, backend)
+    prog = partitioned_program(source, loss, alpha, samples, ptmin, width, backend, target)
     run_info = dict(run_info or {})
     done = []
     if resume:
@@ -302,14 +302,14 @@ def optimize(source, executor=None, r0=0.4, steps=60, lr=0.05, estimator=None, l
 
     res = opt.optimize_global(None, r0, steps, lr, estimator, loss, alpha, samples, seed, optimizer, progress,
                               ptmin, width, program=prog, executor=executor, replay=done, callback=callback,
-                              lr_tail=lr_tail, tail=tail, burn=burn)
+                              lr_tail=lr_tail, tail=tail, burn=burn, target=target)
     for h in res.history:
         h["R"] = float(np.exp(h["theta"]))
     return res
 
 
 def scan(source, radii, executor=None, loss="window", alpha=1.0, samples=16, seed=0, ptmin=20.0, width=15.0,
-         backend=None):
+         backend=None, target=opt.HIGGS_MASS):
     """:func:`apps.jets.study.optimize.scan` over partitions: per R, exact sums over events combined across partitions.
 
     Returns the same rows as :func:`~apps.jets.study.optimize.scan` (``R, loss, stderr,
@@ -320,7 +320,7 @@ def scan(source, radii, executor=None, loss="window", alpha=1.0, samples=16, see
     from stochgrad.distributed import exact_value
 
     parts = list(zip(source.bounds[:-1], source.bounds[1:]))
-    args = (source, tuple(float(r) for r in radii), loss, alpha, samples, seed, ptmin, width, backend)
+    args = (source, tuple(float(r) for r in radii), loss, alpha, samples, seed, ptmin, width, backend, target)
     if executor is None:
         got = [_scan_part(*args, a, b) for a, b in parts]
     elif hasattr(executor, "gather") and hasattr(executor, "submit") and hasattr(executor, "scheduler_info"):
@@ -340,7 +340,7 @@ def scan(source, radii, executor=None, loss="window", alpha=1.0, samples=16, see
     return out
 
 
-def _scan_part(source, radii, loss, alpha, samples, seed, ptmin, width, backend, start, stop):
+def _scan_part(source, radii, loss, alpha, samples, seed, ptmin, width, backend, target, start, stop):
     from stochgrad.distributed import exact_sum
 
     from ..clustering.engine import sample_mjj_and_score
@@ -350,10 +350,10 @@ def _scan_part(source, radii, loss, alpha, samples, seed, ptmin, width, backend,
     for R in radii:
         mjj, _ = sample_mjj_and_score(ev.p4, ev.counts, R, alpha, samples, seed, ptmin=ptmin, event_offset=start,
                                       backend=backend)
-        ell = opt.event_loss(mjj, loss, width=width)
+        ell = opt.event_loss(mjj, loss, target=target, width=width)
         var_e = ell.var(axis=1, ddof=1) / samples
         rows.append((exact_sum(ell.ravel()), exact_sum(var_e), int(np.isfinite(mjj).sum()),
-                     int((np.abs(np.nan_to_num(mjj) - opt.HIGGS_MASS) < width).sum())))
+                     int((np.abs(np.nan_to_num(mjj) - target) < width).sum())))
     return rows
 
 

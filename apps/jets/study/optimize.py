@@ -22,12 +22,13 @@ are part of the population, so the loss does not change its population with R):
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 
 import stochgrad as sg
 
-__all__ = ["lr_schedule", "run_record",
+__all__ = ["lr_schedule", "run_record", "warn_if_flat", "signal_reach",
            "LOSSES", "event_loss", "global_program", "per_event_estimate", "optimize_global",
            "optimize_per_event", "optimize_seeds", "tail_average", "step_seed", "run_seed", "noise_floor_update",
            "scan", "ESTIMATORS", "make_estimator"]
@@ -187,12 +188,13 @@ def _engine_kw(event_offset=0, backend=None):
     return kw
 
 
-def _alternative_terms(events, R, alpha, samples, seed, n_alt, loss, width, ptmin, event_offset=0, backend=None):
+def _alternative_terms(events, R, alpha, samples, seed, n_alt, loss, width, ptmin, event_offset=0, backend=None,
+                       target=HIGGS_MASS):
     """Per (event, sample): loss, the alternatives' weights ∂/∂log R and loss differences, and the score ∂/∂log R."""
     mjj, score, amjj, aw = _alt_sampler()(events.p4, events.counts, R, alpha, samples, seed, n_alt, ptmin=ptmin,
                                           **_engine_kw(event_offset, backend))
-    value = event_loss(mjj, loss, width=width)
-    delta = np.where(aw != 0, event_loss(amjj, loss, width=width) - value[..., None], 0.0)
+    value = event_loss(mjj, loss, target=target, width=width)
+    delta = np.where(aw != 0, event_loss(amjj, loss, target=target, width=width) - value[..., None], 0.0)
     R = np.asarray(R, dtype=float)
     w = aw * (R[:, None, None] if R.ndim else R)  # θ = log R: ∂/∂θ = R ∂/∂R
     score = score * (R[:, None] if R.ndim else R)
@@ -208,7 +210,7 @@ def _check_common(events, alpha, samples):
         raise ValueError("no events to optimise on")
 
 
-def global_program(events, loss="window", alpha=1.0, samples=16, ptmin=20.0, width=15.0):
+def global_program(events, loss="window", alpha=1.0, samples=16, ptmin=20.0, width=15.0, target=HIGGS_MASS):
     """A :class:`stochgrad.BatchedProgram` of θ = log R for one R shared by all events.
 
     One call clusters every event ``samples`` times; a Monte-Carlo sample is one
@@ -217,7 +219,8 @@ def global_program(events, loss="window", alpha=1.0, samples=16, ptmin=20.0, wid
     baseline), finite differences with common random numbers (the engine's
     streams depend only on (seed, event, sample)) and the stochastic derivative
     (``want.n_alternatives`` re-clustered alternatives per history, see
-    :func:`apps.jets.sample_mjj_and_alternatives`).
+    :func:`apps.jets.sample_mjj_and_alternatives`). ``target``: the mass the loss
+    pulls mjj to (GeV; 125 for H → bb̄, 91.19 for Z → bb̄).
 
     Returns:
         The batched program; its ``n_per_call`` attribute is the ``n`` to use.
@@ -228,16 +231,16 @@ def global_program(events, loss="window", alpha=1.0, samples=16, ptmin=20.0, wid
     def fn(theta, n, seed, want):
         if n != n_ev * samples:
             raise ValueError(f"n must be n_events × samples = {n_ev * samples}, got {n}")
-        return program_samples(events, theta, seed, want, loss, alpha, samples, ptmin, width)
+        return program_samples(events, theta, seed, want, loss, alpha, samples, ptmin, width, target=target)
 
     prog = sg.batched(fn)
-    prog.__name__ = f"jets_global[{loss}, α={alpha}]"
+    prog.__name__ = f"jets_global[{loss}, α={alpha}, target={target:g}]"
     prog.n_per_call = n_ev * samples
     return prog
 
 
 def program_samples(events, theta, seed, want, loss="window", alpha=1.0, samples=16, ptmin=20.0, width=15.0,
-                    event_offset=0, backend=None):
+                    event_offset=0, backend=None, target=HIGGS_MASS):
     """The :class:`stochgrad.BatchSamples` of :func:`global_program` for ``events``.
 
     ``event_offset`` is the global index of ``events``' first event when they are
@@ -256,12 +259,12 @@ def program_samples(events, theta, seed, want, loss="window", alpha=1.0, samples
     R = float(np.exp(theta))
     if want.alternatives:
         value, w, delta, score = _alternative_terms(events, R, alpha, samples, seed, want.n_alternatives, loss,
-                                                    width, ptmin, event_offset, backend)
+                                                    width, ptmin, event_offset, backend, target)
         # the score lets StochasticDerivative add its control variates
         return sg.BatchSamples(value=value, score=score, alt_weight=w, alt_delta=delta, group=group)
     mjj, score = _sampler()(events.p4, events.counts, R, alpha, samples, seed, ptmin=ptmin,
                             **_engine_kw(event_offset, backend))
-    value = event_loss(mjj, loss, width=width).ravel()
+    value = event_loss(mjj, loss, target=target, width=width).ravel()
     return sg.BatchSamples(value=value, score=(score * R).ravel() if want.score else None, group=group)
 
 
@@ -288,7 +291,7 @@ def make_estimator(name, fd_step=0.05, n_alternatives=1):
 
 
 def per_event_estimate(events, log_r, estimator, loss="window", alpha=1.0, samples=16, seed=0,
-                       ptmin=20.0, width=15.0):
+                       ptmin=20.0, width=15.0, target=HIGGS_MASS):
     """Per-event loss and d loss_e / d log R_e, each event with its own R.
 
     Events are independent, so one vectorised call estimates every event's
@@ -317,11 +320,11 @@ def per_event_estimate(events, log_r, estimator, loss="window", alpha=1.0, sampl
         Rt = R * np.exp(t)
         if want.alternatives:
             value, w, delta, _ = _alternative_terms(events, Rt, alpha, samples, seed, want.n_alternatives, loss,
-                                                    width, ptmin)
+                                                    width, ptmin, target=target)
             # no score returned: per event too few samples to fit control variates
             return sg.BatchSamples(value=value, alt_weight=w, alt_delta=delta, group=group)
         mjj, score = sample(events.p4, events.counts, Rt, alpha, samples, seed, ptmin=ptmin)
-        value = event_loss(mjj, loss, width=width).ravel()
+        value = event_loss(mjj, loss, target=target, width=width).ravel()
         return sg.BatchSamples(value=value, score=(score * Rt[:, None]).ravel() if want.score else None, group=group)
 
     value, g, _ = estimator.per_sample(sg.batched(shifted), 0.0, n_ev * samples, seed)
@@ -332,7 +335,7 @@ def per_event_estimate(events, log_r, estimator, loss="window", alpha=1.0, sampl
 def optimize_global(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="window", alpha=1.0,
                     samples=16, seed=0, optimizer="adam", progress=False, ptmin=20.0, width=15.0,
                     program=None, executor=None, replay=(), callback=None, lr_tail=None, tail=0.5,
-                    burn=0.125):
+                    burn=0.125, target=HIGGS_MASS):
     """Find one jet radius for all events by Adam/SGD on θ = log R, and its tail average.
 
     Seed rule: step ``k`` draws its histories from the engine seed
@@ -357,7 +360,7 @@ def optimize_global(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="win
     if not (np.isfinite(r0) and r0 > 0):
         raise ValueError(f"r0 must be a positive radius, got {r0!r}")
     update, n_tail = noise_floor_update(optimizer, lr, lr_tail, steps, tail, burn)
-    prog = program if program is not None else global_program(events, loss, alpha, samples, ptmin, width)
+    prog = program if program is not None else global_program(events, loss, alpha, samples, ptmin, width, target)
 
     def estimate(theta, step):
         if step < len(replay):
@@ -371,7 +374,39 @@ def optimize_global(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="win
         h["R"] = float(np.exp(h["theta"]))
     res.R_tail, res.n_tail = tail_average(res.history, n_tail / len(res.history))
     res.seed = seed
+    warn_if_flat(res.history, target, width, loss)
     return res
+
+
+def warn_if_flat(history, target=HIGGS_MASS, width=15.0, loss="window"):
+    """Warn (``RuntimeWarning``) when every step's gradient estimate was exactly 0: R never moved.
+
+    With the window loss this happens when no sampled event came within reach of the
+    target (every event's loss is 1 whatever R), e.g. a 125 GeV target on Z → bb̄ events.
+    Returns True when it warned.
+    """
+    if history and all(np.all(np.asarray(h["grad"]) == 0) for h in history):
+        warnings.warn(f"no gradient signal: every gradient estimate was 0, so R stayed where it started; no event "
+                      f"came within reach of the target mass {target:g} GeV ({loss} loss, width {width:g} GeV) — "
+                      "check the target, the width and the particle selection", RuntimeWarning, stacklevel=3)
+        return True
+    return False
+
+
+def signal_reach(events, target=HIGGS_MASS, width=15.0, ptmin=20.0, radii=(0.2, 0.4, 0.8, 1.2, 1.6), reach=3.0):
+    """Fraction of events whose hard anti-kT mjj lies within ``reach × width`` of ``target`` at some R of ``radii``.
+
+    A cheap check before an optimisation (one deterministic clustering per radius): 0
+    means the window loss is flat over these radii — no gradient signal.
+    """
+    from ..clustering.engine import cluster
+
+    near = np.zeros(len(events.counts), dtype=bool)
+    for R in radii:
+        m = cluster(events, float(R)).mjj(ptmin)[:, 0]
+        with np.errstate(invalid="ignore"):
+            near |= np.abs(m - target) < reach * width
+    return float(near.mean()) if near.size else 0.0
 
 
 def optimize_seeds(events, r0=0.4, n_seeds=4, seed=0, callback=None, first_run=0, **kw):
@@ -418,7 +453,8 @@ def _replayed(rec, theta):
 
 
 def optimize_per_event(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="window", alpha=1.0,
-                       samples=16, seed=0, optimizer="adam", progress=False, ptmin=20.0, width=15.0, callback=None):
+                       samples=16, seed=0, optimizer="adam", progress=False, ptmin=20.0, width=15.0, callback=None,
+                       target=HIGGS_MASS):
     """One jet radius per event: Adam/SGD on the vector θ_e = log R_e (updates are per component).
 
     Not a result: each event's R is fitted on the very loss it is scored on (it pulls
@@ -434,7 +470,7 @@ def optimize_per_event(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="
 
     def estimate(theta, step):
         v, g, se = per_event_estimate(events, theta, estimator, loss, alpha, samples, step_seed(seed, step), ptmin,
-                                      width)
+                                      width, target)
         return sg.Estimate(float(v.mean()), float(v.std(ddof=1) / np.sqrt(n_ev)) if n_ev > 1 else 0.0, g, se,
                            g[None], v, n_ev, repr(estimator), {"per_event": True})
 
@@ -444,24 +480,24 @@ def optimize_per_event(events, r0=0.4, steps=60, lr=0.05, estimator=None, loss="
                              pass_step=True, callback=callback)
 
 
-def scan(events, radii, loss="window", alpha=1.0, samples=16, seed=0, ptmin=20.0, width=15.0):
+def scan(events, radii, loss="window", alpha=1.0, samples=16, seed=0, ptmin=20.0, width=15.0, target=HIGGS_MASS):
     """Monte-Carlo estimate of the expected loss on a grid of R, with its MC standard error.
 
     Returns:
         A list of dicts ``{R, loss, stderr, frac_two_jets, frac_window}`` (the last
-        two: fraction of sampled histories with two jets, and with |mjj − 125| < w).
+        two: fraction of sampled histories with two jets, and with |mjj − target| < w).
     """
     sample = _sampler()
     out = []
     n_ev = len(events.counts)
     for R in radii:
         mjj, _ = sample(events.p4, events.counts, float(R), alpha, samples, seed, ptmin=ptmin)
-        ell = event_loss(mjj, loss, width=width)
+        ell = event_loss(mjj, loss, target=target, width=width)
         var_e = ell.var(axis=1, ddof=1) / samples
         out.append({
             "R": float(R), "loss": float(ell.mean()), "stderr": float(np.sqrt(var_e.sum()) / n_ev),
             "frac_two_jets": float(np.isfinite(mjj).mean()),
-            "frac_window": float((np.abs(np.nan_to_num(mjj) - HIGGS_MASS) < width).mean()),
+            "frac_window": float((np.abs(np.nan_to_num(mjj) - target) < width).mean()),
         })
     return out
 
