@@ -62,7 +62,7 @@ def _outcomes(p4, R):
     return out
 
 
-def outcomes_and_pass(theta):
+def outcomes_and_pass(theta, scale=SCALE):
     """Per event: (probability of each distinct (mjj, pt1) outcome, its pass probability) at θ (grid units)."""
     from apps.analysis.program import cut_probabilities, to_physical
 
@@ -72,15 +72,15 @@ def outcomes_and_pass(theta):
         outs = _outcomes(p4, R)
         m = np.array([k[0] for k in outs])
         pt1 = np.array([k[1] for k in outs])
-        p, _ = cut_probabilities(m, pt1, (lo, hi, ptc), SCALE)
+        p, _ = cut_probabilities(m, pt1, (lo, hi, ptc), scale)
         per_event.append((np.array(list(outs.values())), p))
     return per_event
 
 
-def exact_expected_z(theta):
+def exact_expected_z(theta, scale=SCALE):
     from apps.analysis.significance import asimov_significance
 
-    per_event = outcomes_and_pass(theta)
+    per_event = outcomes_and_pass(theta, scale)
     # every combination of the events' outcomes (outer product), then every pass pattern
     grids = np.meshgrid(*[np.arange(len(pr)) for pr, _ in per_event], indexing="ij")
     idx = [g.ravel() for g in grids]
@@ -126,6 +126,27 @@ def test_joint_gradient_unbiased_against_exact_enumeration():
     sf = sg.value_and_grad(prog, sg.ScoreFunction(), n=K, seed=12)(theta)
     assert np.all(np.abs((np.asarray(sf.grad) - exact) / np.asarray(sf.grad_stderr)) < 4.5)
     assert np.all(np.asarray(est.grad_stderr) <= np.asarray(sf.grad_stderr))
+
+
+def test_per_cut_widths_stay_unbiased_against_exact_enumeration():
+    """One sigmoid width per cut (what the density-scaled widths produce) keeps the estimate exact in expectation."""
+    from apps.analysis.program import default_estimator, joint_program, to_units
+
+    widths = (3.0, 9.0, 5.0)
+    theta = to_units([0.6, 80.0, 115.0, 45.0])
+    h = 1e-3
+    exact = np.array([(exact_expected_z(theta + h * e, widths) - exact_expected_z(theta - h * e, widths)) / (2 * h)
+                      for e in np.eye(4)])
+    exact_same = np.array([(exact_expected_z(theta + h * e) - exact_expected_z(theta - h * e)) / (2 * h)
+                           for e in np.eye(4)])
+    assert np.max(np.abs(exact - exact_same)) > 1e-3  # the widths matter, so the test can fail
+    K = 4000
+    prog = joint_program(_sample(), alpha=ALPHA, samples=K, scale=widths, rel_syst=0.2, b_min=B_MIN)
+    est = sg.value_and_grad(prog, default_estimator(), n=K, seed=13)(theta)
+    pull = (np.asarray(est.grad) - exact) / np.asarray(est.grad_stderr)
+    assert np.all(np.abs(pull) < 4.5), (est.grad, exact, est.grad_stderr)
+    with pytest.raises(ValueError, match="sharpness"):
+        joint_program(_sample(), alpha=ALPHA, samples=2, scale=(1.0, 2.0, 3.0, 4.0), b_min=B_MIN)
 
 
 def test_finite_differences_agree_on_the_embedded_sample():
