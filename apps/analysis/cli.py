@@ -305,7 +305,9 @@ def build_parser():
     o.add_argument("--refine", action="store_true",
                    help="at the end, cluster every event once with FastJet at R* and re-optimise the cuts there "
                         "with the cuts app's optimiser (counted)")
-    o.add_argument("--progress", action="store_true", help="progress line on stderr")
+    o.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
+                   help="progress on stderr: a bar on a terminal, a line at least every 10 s otherwise "
+                        "(default on; --no-progress for none)")
     _common(o)
     _stat(o)
     o.set_defaults(func=cmd_optimize)
