@@ -120,38 +120,62 @@ def _our_kwargs(args):
     return kw
 
 
+def _peer_task(job):
+    """One method from one start and seed (a process-pool task: loads the training sample itself)."""
+    from apps.analysis.peers import relaxed_scan, tpe_search
+
+    (kind, k, seed), args, b_min = job
+    sample = load_samples(_folder(args.samples) if args.samples else None)
+    start = STARTS[k - 1]
+    if kind == "relaxed":
+        r = relaxed_scan(sample, b_min, start[1:])
+        return {"method": "FastJet scan + relaxed cuts (Adam)", "start": k, "seed": seed, "point": r["best"],
+                "passes": r["passes"], "cpu": r["cpu"]}
+    if kind == "tpe":
+        r = tpe_search(sample, b_min, start, args.tpe_trials, seed)
+        return {"method": f"Optuna TPE, {args.tpe_trials} trials", "start": k, "seed": seed, "point": r["best"],
+                "passes": r["passes"], "cpu": r["cpu"]}
+    t1 = time.process_time()
+    res = optimize_analysis(sample, start, steps=args.steps, samples=args.replicas, seed=seed, b_min=b_min,
+                            batch=args.batch, refine=args.refine, **_our_kwargs(args))
+    return {"method": "ours (gradient, Qanti-kT)", "start": k, "seed": seed, "point": res.hard,
+            "passes": res.clusterings / len(sample), "cpu": time.process_time() - t1, "history": res.history,
+            "settings": res.settings, "descent": res.descent}
+
+
+def _folder(d):
+    return {p: os.path.join(d, f"{p}.npz") for p in ("hbb", "zbb", "qcdbb")}
+
+
 def peers(args, sample, b_min, val):
     """The peers table (``--peers``): every method's point, training and held-out Z with paired bootstrap sd."""
-    from apps.analysis.peers import ObservableCache, paired_bootstrap, relaxed_scan, tpe_search
+    from apps.analysis.peers import ObservableCache, paired_bootstrap
 
     rows = []
     t0 = time.process_time()
     g = grid_search(sample, b_min=b_min)
     rows.append({"method": "FastJet grid (15 R x cut lattice)", "start": "-", "seed": "-", "point": g.best,
                  "passes": len(g.grid["R"]), "cpu": time.process_time() - t0})
-    for k, start in enumerate(STARTS):
-        r = relaxed_scan(sample, b_min, start[1:])
-        rows.append({"method": "FastJet scan + relaxed cuts (Adam)", "start": k + 1, "seed": "-", "point": r["best"],
-                     "passes": r["passes"], "cpu": r["cpu"]})
     try:
         import optuna  # noqa: F401
         have_optuna = True
     except ImportError:
         have_optuna = False
         print("optuna is not installed (pip install stochgrad[bench]): no TPE rows")
+    tasks = [("relaxed", k + 1, "-") for k in range(len(STARTS))]
     for j in range(args.seeds):
-        for k, start in enumerate(STARTS):
-            seed = args.seed + 2 * j + k
+        for k in range(len(STARTS)):
             if have_optuna and args.tpe_trials > 0:
-                r = tpe_search(sample, b_min, start, args.tpe_trials, seed)
-                rows.append({"method": f"Optuna TPE, {args.tpe_trials} trials", "start": k + 1, "seed": seed,
-                             "point": r["best"], "passes": r["passes"], "cpu": r["cpu"]})
-            t1 = time.process_time()
-            res = optimize_analysis(sample, start, steps=args.steps, samples=args.replicas, seed=seed, b_min=b_min,
-                                    batch=args.batch, refine=args.refine, **_our_kwargs(args))
-            rows.append({"method": "ours (gradient, Qanti-kT)", "start": k + 1, "seed": seed, "point": res.hard,
-                         "passes": res.clusterings / len(sample), "cpu": time.process_time() - t1,
-                         "history": res.history})
+                tasks.append(("tpe", k + 1, args.seed + 2 * j + k))
+            tasks.append(("ours", k + 1, args.seed + 2 * j + k))
+    jobs = [(t, args, b_min) for t in tasks]
+    if args.jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(args.jobs) as ex:
+            rows += list(ex.map(_peer_task, jobs))
+    else:
+        rows += [_peer_task(j) for j in jobs]
     points = [r["point"] for r in rows]
     Zt, Zbt = paired_bootstrap(sample, points, b_min, args.boot, seed=args.seed)
     for r, z, sd in zip(rows, Zt, Zbt.std(axis=0, ddof=1)):
@@ -177,6 +201,10 @@ def peers(args, sample, b_min, val):
         print(f"{r['method']:<36} {r['start']!s:>2} {r['seed']!s:>4}  {p['R']:5.3f} {p['lo']:6.1f}-{p['hi']:<6.1f} "
               f"{p['pt']:5.1f}  {t['Z']:6.2f} ± {t['sd']:4.2f} {t['Z'] / best:5.3f}  {held:>28}  "
               f"{r['passes']:6.0f} {r['cpu']:7.1f}")
+        if r.get("descent"):
+            d = r["descent"]
+            print(f"{'  (its descent, before the cut refinement)':<44}  {d['R']:5.3f} {d['lo']:6.1f}-{d['hi']:<6.1f} "
+                  f"{d['pt']:5.1f}  {d['Z']:6.2f}")
     ours = [r for r in rows if r["method"].startswith("ours")]
     relaxed = [r for r in rows if "relaxed" in r["method"]]
     print(f"CPU ours / scan + relaxed: {np.median([r['cpu'] for r in ours]) / np.median([r['cpu'] for r in relaxed]):.1f}"
@@ -209,6 +237,8 @@ def main(argv=None):
     ap.add_argument("--tpe-trials", type=int, default=160, help="Optuna TPE trials per run (default 160)")
     ap.add_argument("--window", choices=("edges", "centre"), help="our window coordinates (default: the app's)")
     ap.add_argument("--density", type=_counts, help="our density-scaled cut widths k_first,k_last (default: the app's)")
+    ap.add_argument("--jobs", type=int, default=1, help="peers: runs in this many worker processes (default 1); "
+                    "each run's CPU time is its own process's")
     ap.add_argument("--boot", type=int, default=300, help="bootstrap resamples of the peers table (default 300)")
     ap.add_argument("--r-noise", action="store_true",
                     help="only print the per-step ∂Z/∂R noise of the score vs the central difference at equal cost")

@@ -38,7 +38,7 @@ __all__ = ["AnalysisResult", "optimize_analysis", "sequential", "evaluate_hard",
 
 BOUNDS = np.array([[0.2, 1.6], [80.0, 157.5], [82.5, 160.0], [20.0, 100.0]])
 DEFAULTS = {"alpha": 10.0, "samples": 4, "steps": 40, "lr": (1.0, 0.1), "scale": (4.0, 1.0), "average": 8,
-            "rel_syst": 0.0, "window": "edges", "density": None}
+            "rel_syst": 0.0, "window": "edges", "density": None, "box": False}
 
 
 def evaluate_hard(sample, phys, rel_syst=0.0, b_min=None):
@@ -139,7 +139,7 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
                       samples=DEFAULTS["samples"], alpha=DEFAULTS["alpha"], lr=DEFAULTS["lr"],
                       scale=DEFAULTS["scale"], average=None, rel_syst=DEFAULTS["rel_syst"],
                       b_min=None, estimator=None, seed=0, batch=None, refine=False, hold_r=0, r_step=None, progress=False,
-                      window=DEFAULTS["window"], density=DEFAULTS["density"]):
+                      window=DEFAULTS["window"], density=DEFAULTS["density"], box=DEFAULTS["box"]):
     """Maximise ``E[Z]`` over θ from ``start`` (physical ``(R, lo, hi, pT_cut)``).
 
     Args:
@@ -188,6 +188,10 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
             the smoothing widens so that an edge still sees events, where they are dense it
             stays at ``scale``. Chosen from an earlier step's draws, the widths are fixed for
             the step's own estimate, which stays unbiased for the smoothed objective.
+        box: only events inside the window's box (80 < mjj < 160 GeV) can pass the soft
+            cuts (``box`` in :func:`~apps.analysis.program.joint_program`): the sigmoid tails of an
+            edge near the box then do not reach masses where the QCD sample (generated with
+            70 < m̂ < 180 GeV) is missing, which otherwise pulls the edges onto the box.
         progress: ``True``: progress on stderr (:class:`~apps.analysis.progress.Progress`: a bar
             on a terminal, a line at least every 10 s otherwise); or a ``Progress`` object.
 
@@ -218,6 +222,7 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
     b_min = background_floor(sample) if b_min is None else float(b_min)
     scales = np.geomspace(scale[0], scale[1], steps)
     ks = None if density is None else np.geomspace(density[0], density[1], steps)
+    mass_box = (BOUNDS[1, 0], BOUNDS[2, 1]) if box else None
     seen = {}
 
     def observe(mjj, pt1):
@@ -236,13 +241,13 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
         obs = None if ks is None else observe
         if draw is not None:
             prog = joint_program(draw(seed, t), alpha, samples, widths, rel_syst, b_min, linearize=center,
-                                 r_step=r_step, observe=obs)
+                                 r_step=r_step, observe=obs, box=mass_box)
         else:
             key = tuple(np.atleast_1d(widths))
             if key not in progs:
                 progs.clear()
                 progs[key] = joint_program(sample, alpha, samples, widths, rel_syst, b_min, r_step=r_step,
-                                           observe=obs)
+                                           observe=obs, box=mass_box)
             prog = progs[key]
         est = sg.value_and_grad(prog, estimator, n=samples, seed=step_seed)(theta)
         grad = -np.asarray(est.grad, float)
@@ -270,7 +275,7 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
     settings = {"alpha": alpha, "samples": samples, "steps": steps, "lr": list(lr), "scale": list(scale),
                 "average": average, "rel_syst": rel_syst, "b_min": b_min, "seed": seed, "estimator": repr(estimator),
                 "events": len(sample), "batch": None if draw is None else draw.counts.tolist(), "refine": bool(refine),
-                "hold_r": int(hold_r), "r_step": r_step, "window": window,
+                "hold_r": int(hold_r), "r_step": r_step, "window": window, "box": bool(box),
                 "density": None if density is None else list(density),
                 "luminosity_fb": sample.luminosity_fb, "params": list(PARAMS), "units": UNITS.tolist()}
     return AnalysisResult(start.tolist(), np.asarray(opt).tolist(), hard_start, hard, hist, clusterings, seconds,

@@ -141,7 +141,7 @@ def _expansion(f, point):
 
 
 def joint_program(sample, alpha=10.0, samples=4, scale=(2.0, 2.0), rel_syst=0.0, b_min=None, linearize=None,
-                  r_step=None, observe=None):
+                  r_step=None, observe=None, box=None):
     """The joint program of θ (grid units) as a :class:`stochgrad.BatchedProgram`.
 
     One call clusters every event ``samples`` times (``n`` must equal ``samples``: a
@@ -178,6 +178,11 @@ def joint_program(sample, alpha=10.0, samples=4, scale=(2.0, 2.0), rel_syst=0.0,
         linearize: ``None`` (the value is Z) or a callable ``(S, B) -> (S0, B0)``
             that receives each call's selected yields per replica (arrays ``(K,)``,
             e.g. to keep a running mean) and returns the expansion point (S0 ≥ 0, B0 > 0).
+        box: ``None`` or ``(m_min, m_max)`` in GeV: only events with ``m_min < mjj < m_max``
+            can pass (a hard, θ-independent factor on every pass probability). The soft
+            window's tails then never reach masses where the samples do not model the
+            background (the QCD sample's generator cut), while any hard window inside the
+            box selects the same events as without it.
         observe: ``None`` or a callable receiving each call's sampled ``(mjj, pt1)`` (arrays
             ``(N, K)``, copies), e.g. to set the next call's cut widths from the event density
             (a width chosen from an earlier call's draws keeps this call's terms unbiased).
@@ -193,6 +198,18 @@ def joint_program(sample, alpha=10.0, samples=4, scale=(2.0, 2.0), rel_syst=0.0,
     scale = (np.broadcast_to(scale, (2,)) if scale.size < 3 else scale).copy()
     if scale.shape not in ((2,), (3,)) or not np.all(np.isfinite(scale) & (scale > 0)):
         raise ValueError(f"cut sharpness must be (s_m, s_pt) or (s_lo, s_hi, s_pt), each > 0 GeV, got {scale!r}")
+    if box is not None:
+        box = tuple(float(x) for x in box)
+        if len(box) != 2 or not (np.isfinite(box[0]) and np.isfinite(box[1]) and box[0] < box[1]):
+            raise ValueError(f"box must be None or (m_min, m_max) with m_min < m_max, got {box!r}")
+
+    def cuts(mjj, pt1, c):
+        p, dp = cut_probabilities(mjj, pt1, c, scale)
+        if box is None:
+            return p, dp
+        inside = (np.nan_to_num(mjj, nan=-np.inf) > box[0]) & (np.nan_to_num(mjj, nan=np.inf) < box[1])
+        return p * inside, dp * inside[..., None]
+
     if observe is not None and not callable(observe):
         raise ValueError(f"observe must be None or a callable (mjj, pt1), got {observe!r}")
     ws, wb = sample.signal_weights, sample.background_weights
@@ -223,7 +240,7 @@ def joint_program(sample, alpha=10.0, samples=4, scale=(2.0, 2.0), rel_syst=0.0,
             mjj, pt1, score = observables(sample.events, R, alpha, K, seed)
             if observe is not None:
                 observe(mjj.copy(), pt1.copy())
-            p, dp = cut_probabilities(mjj, pt1, (lo, hi, ptc), scale)
+            p, dp = cuts(mjj, pt1, (lo, hi, ptc))
         else:
             if want.score:
                 raise ValueError("the finite-difference R term (r_step) has no score: use StochasticDerivative")
@@ -234,8 +251,8 @@ def joint_program(sample, alpha=10.0, samples=4, scale=(2.0, 2.0), rel_syst=0.0,
                 observables(sample.events, R + h, alpha, K, seed)[:2]
             if observe is not None:
                 observe(np.concatenate([om[0], op[0]], axis=1), np.concatenate([om[1], op[1]], axis=1))
-            pm, dpm = cut_probabilities(*om, (lo, hi, ptc), scale)
-            pp, dpp = cut_probabilities(*op, (lo, hi, ptc), scale)
+            pm, dpm = cuts(*om, (lo, hi, ptc))
+            pp, dpp = cuts(*op, (lo, hi, ptc))
             p, dp = 0.5 * (pm + pp), 0.5 * (dpm + dpp)
         pk = p.T  # (K, N)
         u = np.stack([np.random.default_rng([int(seed) % (1 << 63), 0xC075, k]).random(N) for k in range(K)])

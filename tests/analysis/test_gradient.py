@@ -165,3 +165,22 @@ def test_finite_differences_agree_on_the_embedded_sample():
     diff = np.asarray(est.grad) - np.asarray(fd.grad)
     se = np.hypot(est.grad_stderr, fd.grad_stderr)
     assert np.all(np.abs(diff) < 4.5 * se + 0.05 * np.abs(fd.grad)), (est.grad, fd.grad, se)
+
+
+def test_mass_box_removes_events_outside_and_keeps_those_inside():
+    """``box``: an event outside (m_min, m_max) never passes; a box holding every outcome changes nothing."""
+    from apps.analysis.program import default_estimator, joint_program, observables, to_units
+
+    theta = to_units([0.6, 80.0, 115.0, 45.0])
+    mjj = observables((np.stack(EVENTS), np.full(3, 4)), 0.6, ALPHA, 64, seed=3)[0]
+    lo_m, hi_m = np.nanmin(mjj), np.nanmax(mjj)
+    args = dict(alpha=ALPHA, samples=8, scale=SCALE, rel_syst=0.2, b_min=B_MIN)
+    plain = sg.value_and_grad(joint_program(_sample(), **args), default_estimator(), n=8, seed=4)(theta)
+    wide = sg.value_and_grad(joint_program(_sample(), box=(lo_m - 50, hi_m + 50), **args), default_estimator(),
+                             n=8, seed=4)(theta)
+    np.testing.assert_allclose(wide.grad, plain.grad)
+    none = sg.value_and_grad(joint_program(_sample(), box=(hi_m + 1, hi_m + 50), **args), default_estimator(),
+                             n=8, seed=4)(theta)
+    assert none.value == 0.0 and np.all(np.asarray(none.grad) == 0.0)
+    with pytest.raises(ValueError, match="box"):
+        joint_program(_sample(), box=(120.0, 80.0), **args)
