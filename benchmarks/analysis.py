@@ -16,6 +16,16 @@ DIR instead of the embedded ones, ``--batch N --replicas 2 --refine`` runs the b
 mode (random event batches, then one FastJet clustering at R* and the cuts app's
 optimiser), ``--seeds N`` repeats each start with N seeds. Each refined point is also
 scored with its cuts rounded to the grid's lattice (2.5 GeV edges, 5 GeV pT steps).
+
+Peers side by side (``--peers``; docs/analysis.md, "Peers"): the FastJet grid, a
+FastJet scan over 15 radii with sigmoid-relaxed cuts optimised by Adam at each radius,
+Optuna's TPE on hard FastJet evaluations (``--tpe-trials``, R continuous; skipped
+without ``optuna``), and the app's gradient optimisation (its CLI defaults, or the
+options given), each from the two starts and ``--seeds`` seeds. The training sample
+(embedded, or ``--samples``) is the only one any method tunes on; every chosen point
+is then scored on the training events and on the held-out events of ``--validation``
+with paired bootstrap errors (the same resampled events for every point), with its
+FastJet/Qanti-kT passes over the events and its CPU time (``time.process_time``).
 """
 
 from __future__ import annotations
@@ -100,6 +110,111 @@ def _snapped(sample, h, b_min):
     return {**h, "lo": lo, "hi": hi, "pt": pt, "Z": hard_significance(sample, mjj, pt1, lo, hi, pt, 0.0, b_min)[0]}
 
 
+def _our_kwargs(args):
+    kw = {}
+    for name, key in (("scale", "scale"), ("hold_r", "hold_r"), ("r_step", "r_step"), ("window", "window"),
+                      ("density", "density")):
+        v = getattr(args, name)
+        if v is not None:
+            kw[key] = tuple(v) if isinstance(v, list) else v
+    return kw
+
+
+def _peer_task(job):
+    """One method from one start and seed (a process-pool task: loads the training sample itself)."""
+    from apps.analysis.peers import relaxed_scan, tpe_search
+
+    (kind, k, seed), args, b_min = job
+    sample = load_samples(_folder(args.samples) if args.samples else None)
+    start = STARTS[k - 1]
+    if kind == "relaxed":
+        r = relaxed_scan(sample, b_min, start[1:])
+        return {"method": "FastJet scan + relaxed cuts (Adam)", "start": k, "seed": seed, "point": r["best"],
+                "passes": r["passes"], "cpu": r["cpu"]}
+    if kind == "tpe":
+        r = tpe_search(sample, b_min, start, args.tpe_trials, seed)
+        return {"method": f"Optuna TPE, {args.tpe_trials} trials", "start": k, "seed": seed, "point": r["best"],
+                "passes": r["passes"], "cpu": r["cpu"]}
+    t1 = time.process_time()
+    res = optimize_analysis(sample, start, steps=args.steps, samples=args.replicas, seed=seed, b_min=b_min,
+                            batch=args.batch, refine=args.refine, **_our_kwargs(args))
+    return {"method": "ours (gradient, Qanti-kT)", "start": k, "seed": seed, "point": res.hard,
+            "passes": res.clusterings / len(sample), "cpu": time.process_time() - t1, "history": res.history,
+            "settings": res.settings, "descent": res.descent}
+
+
+def _folder(d):
+    return {p: os.path.join(d, f"{p}.npz") for p in ("hbb", "zbb", "qcdbb")}
+
+
+def peers(args, sample, b_min, val):
+    """The peers table (``--peers``): every method's point, training and held-out Z with paired bootstrap sd."""
+    from apps.analysis.peers import ObservableCache, paired_bootstrap
+
+    rows = []
+    t0 = time.process_time()
+    g = grid_search(sample, b_min=b_min)
+    rows.append({"method": "FastJet grid (15 R x cut lattice)", "start": "-", "seed": "-", "point": g.best,
+                 "passes": len(g.grid["R"]), "cpu": time.process_time() - t0})
+    try:
+        import optuna  # noqa: F401
+        have_optuna = True
+    except ImportError:
+        have_optuna = False
+        print("optuna is not installed (pip install stochgrad[bench]): no TPE rows")
+    tasks = [("relaxed", k + 1, "-") for k in range(len(STARTS))]
+    for j in range(args.seeds):
+        for k in range(len(STARTS)):
+            if have_optuna and args.tpe_trials > 0:
+                tasks.append(("tpe", k + 1, args.seed + 2 * j + k))
+            tasks.append(("ours", k + 1, args.seed + 2 * j + k))
+    jobs = [(t, args, b_min) for t in tasks]
+    if args.jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(args.jobs) as ex:
+            rows += list(ex.map(_peer_task, jobs))
+    else:
+        rows += [_peer_task(j) for j in jobs]
+    points = [r["point"] for r in rows]
+    Zt, Zbt = paired_bootstrap(sample, points, b_min, args.boot, seed=args.seed)
+    for r, z, sd in zip(rows, Zt, Zbt.std(axis=0, ddof=1)):
+        r["train"] = {"Z": float(z), "sd": float(sd)}
+    ref = 0  # differences against the grid's point, paired
+    if val is not None:
+        vb = background_floor(val)
+        Zv, Zbv = paired_bootstrap(val, points, vb, args.boot, seed=args.seed + 1, observables=ObservableCache(val))
+        for i, r in enumerate(rows):
+            d = Zbv[:, i] - Zbv[:, ref]
+            r["heldout"] = {"Z": float(Zv[i]), "sd": float(Zbv[:, i].std(ddof=1)),
+                            "diff_vs_grid": float(Zv[i] - Zv[ref]), "diff_sd": float(d.std(ddof=1))}
+    best = g.best["Z"]
+    print(f"training: {len(sample)} events ({args.samples or 'embedded'}); held out: "
+          f"{'none' if val is None else f'{len(val)} events ({args.validation})'}; bootstrap {args.boot} resamples "
+          "(paired: every point on the same resampled events)")
+    print(f"{'method':<36} {'st':>2} {'seed':>4}  {'R':>5} {'window [GeV]':>13} {'pT1>':>5}  {'Z train':>13} "
+          f"{'/grid':>5}  {'Z held out':>13} {'- grid pt':>13}  {'passes':>6} {'CPU s':>7}")
+    for r in rows:
+        p, t = r["point"], r["train"]
+        h = r.get("heldout")
+        held = "" if h is None else f"{h['Z']:6.2f} ± {h['sd']:4.2f} {h['diff_vs_grid']:+6.2f} ± {h['diff_sd']:4.2f}"
+        print(f"{r['method']:<36} {r['start']!s:>2} {r['seed']!s:>4}  {p['R']:5.3f} {p['lo']:6.1f}-{p['hi']:<6.1f} "
+              f"{p['pt']:5.1f}  {t['Z']:6.2f} ± {t['sd']:4.2f} {t['Z'] / best:5.3f}  {held:>28}  "
+              f"{r['passes']:6.0f} {r['cpu']:7.1f}")
+        if r.get("descent"):
+            d = r["descent"]
+            print(f"{'  (its descent, before the cut refinement)':<44}  {d['R']:5.3f} {d['lo']:6.1f}-{d['hi']:<6.1f} "
+                  f"{d['pt']:5.1f}  {d['Z']:6.2f}")
+    ours = [r for r in rows if r["method"].startswith("ours")]
+    relaxed = [r for r in rows if "relaxed" in r["method"]]
+    print(f"CPU ours / scan + relaxed: {np.median([r['cpu'] for r in ours]) / np.median([r['cpu'] for r in relaxed]):.1f}"
+          " (medians per run)")
+    if args.json:
+        atomic_write_text(args.json, strict_json({"rows": rows, "grid_best": g.best, "events": len(sample),
+                                                  "heldout_events": None if val is None else len(val)}) + "\n")
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m benchmarks.analysis", description=__doc__.split("\n")[0])
     ap.add_argument("--json", help="write every figure as JSON here")
@@ -117,6 +232,14 @@ def main(argv=None):
     ap.add_argument("--replicas", type=int, default=4, help="Qanti-kT replicas per event and step (default 4)")
     ap.add_argument("--refine", action="store_true", help="refine the cuts at R* (one FastJet clustering, counted)")
     ap.add_argument("--validation", help="folder with independent hbb.npz, zbb.npz, qcdbb.npz")
+    ap.add_argument("--peers", action="store_true",
+                    help="only the peers table: grid, scan + relaxed cuts, Optuna TPE and ours, side by side")
+    ap.add_argument("--tpe-trials", type=int, default=160, help="Optuna TPE trials per run (default 160)")
+    ap.add_argument("--window", choices=("edges", "centre"), help="our window coordinates (default: the app's)")
+    ap.add_argument("--density", type=_counts, help="our density-scaled cut widths k_first,k_last (default: the app's)")
+    ap.add_argument("--jobs", type=int, default=1, help="peers: runs in this many worker processes (default 1); "
+                    "each run's CPU time is its own process's")
+    ap.add_argument("--boot", type=int, default=300, help="bootstrap resamples of the peers table (default 300)")
     ap.add_argument("--r-noise", action="store_true",
                     help="only print the per-step ∂Z/∂R noise of the score vs the central difference at equal cost")
     args = ap.parse_args(argv)
@@ -133,6 +256,8 @@ def main(argv=None):
             print(f"  {str(r['point']):<28} {r['estimator']:<32} mean {r['mean']:+.3f} ± {r['se']:.3f}, "
                   f"per-step sd {r['sd']:.3f}")
         return 0
+    if args.peers:
+        return peers(args, sample, b_min, load_samples(folder(args.validation)) if args.validation else None)
     out = {"events": len(sample), "b_min": b_min, "luminosity_fb": sample.luminosity_fb,
            "samples": args.samples or "embedded", "batch": args.batch, "replicas": args.replicas,
            "refine": args.refine, "steps": args.steps, "scale": args.scale,
@@ -145,11 +270,7 @@ def main(argv=None):
     for j in range(args.seeds):
         for k, start in enumerate(STARTS):
             seed = args.seed + 2 * j + k
-            kw = {} if args.scale is None else {"scale": tuple(args.scale)}
-            if args.hold_r is not None:
-                kw["hold_r"] = args.hold_r
-            if args.r_step is not None:
-                kw["r_step"] = args.r_step
+            kw = _our_kwargs(args)
             r = optimize_analysis(sample, start, steps=args.steps, samples=args.replicas, seed=seed, b_min=b_min,
                                   batch=args.batch, refine=args.refine, **kw)
             run = {"start": start, "start_index": k + 1, "seed": seed, "hard_start": r.hard_start, "hard": r.hard,

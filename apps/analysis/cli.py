@@ -302,10 +302,13 @@ def build_parser():
     o.add_argument("--r-step", type=positive_float, default=None,
                    help="R gradient by central differences with common random numbers, step in grid units "
                         "(0.1 in R per unit; two clusterings per event; default: the score function)")
-    o.add_argument("--refine", action="store_true",
+    o.add_argument("--refine", action=argparse.BooleanOptionalAction, default=True,
                    help="at the end, cluster every event once with FastJet at R* and re-optimise the cuts there "
-                        "with the cuts app's optimiser (counted)")
-    o.add_argument("--progress", action="store_true", help="progress line on stderr")
+                        "with the cuts app's optimiser (counted; default on, --no-refine for the descent's own "
+                        "cuts)")
+    o.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
+                   help="progress on stderr: a bar on a terminal, a line at least every 10 s otherwise "
+                        "(default on; --no-progress for none)")
     _common(o)
     _stat(o)
     o.set_defaults(func=cmd_optimize)

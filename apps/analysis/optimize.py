@@ -28,16 +28,17 @@ import numpy as np
 
 import stochgrad as sg
 
+from .progress import make_progress
 from .grid import default_grid, fastjet_observables, grid_search, hard_significance
 from .samples import background_floor
 from .program import PARAMS, UNITS, default_estimator, joint_program, to_physical, to_units
 
 __all__ = ["AnalysisResult", "optimize_analysis", "sequential", "evaluate_hard", "refine_cuts", "batch_sampler",
-           "running_center", "BOUNDS", "DEFAULTS", "CENTER_STEPS"]
+           "running_center", "density_widths", "BOUNDS", "DEFAULTS", "CENTER_STEPS"]
 
 BOUNDS = np.array([[0.2, 1.6], [80.0, 157.5], [82.5, 160.0], [20.0, 100.0]])
 DEFAULTS = {"alpha": 10.0, "samples": 4, "steps": 40, "lr": (1.0, 0.1), "scale": (4.0, 1.0), "average": 8,
-            "rel_syst": 0.0}
+            "rel_syst": 0.0, "window": "edges", "density": None, "box": False}
 
 
 def evaluate_hard(sample, phys, rel_syst=0.0, b_min=None):
@@ -57,6 +58,46 @@ def _project(phys):
     p = np.clip(phys, BOUNDS[:, 0], BOUNDS[:, 1])
     p[1] = min(p[1], p[2] - 2.5)
     return p
+
+
+def _to_coords(theta, window):
+    """θ in grid units → the optimiser's coordinates (``window="centre"``: R, centre, half-width, pT)."""
+    th = np.array(theta, float)
+    if window == "centre":
+        th[1], th[2] = 0.5 * (th[1] + th[2]), 0.5 * (th[2] - th[1])
+    return th
+
+
+def _from_coords(u, window):
+    """The optimiser's coordinates → θ in grid units."""
+    th = np.array(u, float)
+    if window == "centre":
+        th[1], th[2] = th[1] - th[2], th[1] + th[2]
+    return th
+
+
+def density_widths(mjj, pt1, cuts, k, floor):
+    """Per-cut sigmoid widths ``(s_lo, s_hi, s_pt)`` from the local event density (see ``density``).
+
+    Each width is ``max(floor, h/2)`` with ``h`` the half-width of the smallest interval
+    around the threshold that holds ``k`` events per replica (replicas are the columns of
+    ``mjj``, ``pt1``; events count for an mjj edge when they pass the pT cut, for the pT
+    cut when they are inside the window).
+    """
+    m, p = np.asarray(mjj, float), np.asarray(pt1, float)
+    K = m.shape[1] if m.ndim == 2 else 1
+    ok = np.isfinite(m)
+    lo, hi, c = (float(x) for x in cuts)
+    n = max(1, int(round(k * K)))
+
+    def half(values, x):
+        d = np.sort(np.abs(values - x))
+        return d[min(n, len(d)) - 1] if len(d) else 0.0
+
+    in_pt = ok & (p > c)
+    in_win = ok & (np.where(ok, m, 0.0) > lo) & (np.where(ok, m, 0.0) < hi)
+    h = [half(m[in_pt], lo), half(m[in_pt], hi), half(p[in_win], c)]
+    return tuple(max(floor, 0.5 * x) for x in h)
 
 
 def _project_units(theta):
@@ -97,7 +138,8 @@ class AnalysisResult:
 def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS["steps"],
                       samples=DEFAULTS["samples"], alpha=DEFAULTS["alpha"], lr=DEFAULTS["lr"],
                       scale=DEFAULTS["scale"], average=None, rel_syst=DEFAULTS["rel_syst"],
-                      b_min=None, estimator=None, seed=0, batch=None, refine=False, hold_r=0, r_step=None, progress=False):
+                      b_min=None, estimator=None, seed=0, batch=None, refine=False, hold_r=0, r_step=None, progress=False,
+                      window=DEFAULTS["window"], density=DEFAULTS["density"], box=DEFAULTS["box"]):
     """Maximise ``E[Z]`` over θ from ``start`` (physical ``(R, lo, hi, pT_cut)``).
 
     Args:
@@ -135,7 +177,23 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
             the final R and re-optimise the three cuts there with the cuts app's
             :func:`apps.cuts.optimize_cuts` (its defaults, from the descent's cuts) on
             the hard observables. These ``N`` clusterings are counted.
-        progress: progress line on stderr.
+        window: ``"edges"``: Adam moves ``lo`` and ``hi``; ``"centre"``: Adam moves the
+            window's centre ``(lo + hi)/2`` and half-width ``(hi − lo)/2`` (same gradient,
+            another basis: Adam's per-coordinate step sizes then follow the window's
+            position and size instead of its two edges).
+        density: ``None``: every cut's width is the annealed ``scale``. ``(k_first, k_last)``:
+            each cut's width is at least the one whose ±2-width interval around the threshold holds
+            ``k`` events per replica (``k`` annealed geometrically), counted on the previous
+            step's sampled observables (events passing the other cuts): where events are sparse
+            the smoothing widens so that an edge still sees events, where they are dense it
+            stays at ``scale``. Chosen from an earlier step's draws, the widths are fixed for
+            the step's own estimate, which stays unbiased for the smoothed objective.
+        box: only events inside the window's box (80 < mjj < 160 GeV) can pass the soft
+            cuts (``box`` in :func:`~apps.analysis.program.joint_program`): the sigmoid tails of an
+            edge near the box then do not reach masses where the QCD sample (generated with
+            70 < m̂ < 180 GeV) is missing, which otherwise pulls the edges onto the box.
+        progress: ``True``: progress on stderr (:class:`~apps.analysis.progress.Progress`: a bar
+            on a terminal, a line at least every 10 s otherwise); or a ``Progress`` object.
 
     Returns:
         :class:`AnalysisResult`.
@@ -155,63 +213,115 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
     if start.shape != (4,) or not np.all(np.isfinite(start)) or start[0] <= 0 or not start[1] < start[2]:
         raise ValueError(f"start must be (R > 0, lo < hi, pT cut) as 4 finite numbers, got {start.tolist()}")
     start = _project(start)
+    if window not in ("edges", "centre"):
+        raise ValueError(f"window must be 'edges' or 'centre', got {window!r}")
+    if density is not None:
+        density = tuple(float(k) for k in density)
+        if len(density) != 2 or not all(np.isfinite(k) and k >= 1 for k in density):
+            raise ValueError(f"density must be None or (k_first, k_last) events >= 1, got {density!r}")
     b_min = background_floor(sample) if b_min is None else float(b_min)
     scales = np.geomspace(scale[0], scale[1], steps)
+    ks = None if density is None else np.geomspace(density[0], density[1], steps)
+    mass_box = (BOUNDS[1, 0], BOUNDS[2, 1]) if box else None
+    seen = {}
+
+    def observe(mjj, pt1):
+        seen["obs"] = (mjj, pt1)
     estimator = estimator or default_estimator()
     progs = {}
     draw = None if batch is None else batch_sampler(sample, batch)
     center = running_center(b_min)
 
-    def estimate(theta, t):
+    def estimate(u, t):
+        theta = _from_coords(u, window)
         s = float(scales[t])
+        widths = (s, s) if ks is None or "obs" not in seen else \
+            density_widths(*seen["obs"], to_physical(theta)[1:], float(ks[t]), s)
         step_seed = int(np.random.SeedSequence([int(seed), t]).generate_state(1)[0])
+        obs = None if ks is None else observe
         if draw is not None:
-            prog = joint_program(draw(seed, t), alpha, samples, (s, s), rel_syst, b_min, linearize=center,
-                                 r_step=r_step)
+            prog = joint_program(draw(seed, t), alpha, samples, widths, rel_syst, b_min, linearize=center,
+                                 r_step=r_step, observe=obs, box=mass_box)
         else:
-            if s not in progs:
+            key = tuple(np.atleast_1d(widths))
+            if key not in progs:
                 progs.clear()
-                progs[s] = joint_program(sample, alpha, samples, (s, s), rel_syst, b_min, r_step=r_step)
-            prog = progs[s]
+                progs[key] = joint_program(sample, alpha, samples, widths, rel_syst, b_min, r_step=r_step,
+                                           observe=obs, box=mass_box)
+            prog = progs[key]
         est = sg.value_and_grad(prog, estimator, n=samples, seed=step_seed)(theta)
         grad = -np.asarray(est.grad, float)
+        se = np.asarray(est.grad_stderr, float)
+        if window == "centre":  # lo = c - w, hi = c + w
+            grad = np.array([grad[0], grad[1] + grad[2], grad[2] - grad[1], grad[3]])
+            se = np.array([se[0], np.hypot(se[1], se[2]), np.hypot(se[1], se[2]), se[3]])
         if t < hold_r:
             grad[0] = 0.0  # Adam with a zero gradient leaves R where it is
-        return dataclasses.replace(est, value=-est.value, grad=grad)
+        return dataclasses.replace(est, value=-est.value, grad=grad, grad_stderr=se)
 
-    theta0 = to_units(start)
+    def project(u):
+        return _to_coords(_project_units(_from_coords(u, window)), window)
+
+    theta0 = _to_coords(to_units(start), window)
     upd = sg.optim.Adam(lr=sg.optim.exponential_decay(lr[0], lr[1], int(steps)))
-    t0 = time.perf_counter()
-    res = sg.optim.minimize(estimate, theta0, upd, int(steps), progress=progress, label="optimise analysis",
-                            pass_step=True, project=_project_units)
-    seconds = time.perf_counter() - t0
-    hist = []
-    for h, s in zip(res.history, scales):
-        hist.append({"step": h["step"], "theta": to_physical(h["theta"]).tolist(), "scale": float(s),
-                     "value": -h["value"], "value_stderr": h["value_stderr"],
-                     "grad": [-g for g in h["grad"]], "grad_stderr": h["grad_stderr"]})
-    thetas = np.array([h["theta"] for h in res.history[1:]] + [np.asarray(res.theta).tolist()])
-    opt = _project(to_physical(thetas[-int(average):].mean(axis=0)))
+    with make_progress(progress, "optimise analysis") as bar:
+        out = _run(sample, start, opt_args=(estimate, theta0, upd, int(steps)), project=project, window=window,
+                   bar=bar, steps=steps,
+                   scales=scales, average=average, draw=draw, samples=samples, r_step=r_step, refine=refine,
+                   rel_syst=rel_syst, b_min=b_min, seed=seed)
+    res, hist, opt, seconds, descent, hard, hard_start = out
     per_step = len(sample) if draw is None else draw.size
-    clusterings = int(steps * samples * per_step * (1 if r_step is None else 2))
+    clusterings = int(steps * samples * per_step * (1 if r_step is None else 2)) + (len(sample) if refine else 0)
     settings = {"alpha": alpha, "samples": samples, "steps": steps, "lr": list(lr), "scale": list(scale),
                 "average": average, "rel_syst": rel_syst, "b_min": b_min, "seed": seed, "estimator": repr(estimator),
                 "events": len(sample), "batch": None if draw is None else draw.counts.tolist(), "refine": bool(refine),
-                "hold_r": int(hold_r), "r_step": r_step,
+                "hold_r": int(hold_r), "r_step": r_step, "window": window, "box": bool(box),
+                "density": None if density is None else list(density),
                 "luminosity_fb": sample.luminosity_fb, "params": list(PARAMS), "units": UNITS.tolist()}
+    return AnalysisResult(start.tolist(), np.asarray(opt).tolist(), hard_start, hard, hist, clusterings, seconds,
+                          settings, descent)
+
+
+def _run(sample, start, opt_args, project, window, bar, steps, scales, average, draw, samples, r_step, refine, rel_syst, b_min, seed):
+    """The descent, the optional refinement and the hard evaluations, reporting to ``bar``."""
+
+    def report(rec):
+        R, lo, hi, pt = to_physical(_from_coords(rec["theta"], window))
+        bar.step(rec["step"] + 1, int(steps), f"R={R:.3f} window=({lo:.1f}, {hi:.1f}) pT1>{pt:.1f} "
+                 f"E[Z]~{-rec['value']:.3g}")
+
+    bar.phase(f"descent: {int(steps)} steps x {samples} Qanti-kT clusterings of "
+              f"{len(sample) if draw is None else draw.size} events")
+    t0 = time.perf_counter()
+    res = sg.optim.minimize(*opt_args, label="optimise analysis", pass_step=True, project=project,
+                            callback=report)
+    seconds = time.perf_counter() - t0
+    hist = []
+    for h, s in zip(res.history, scales):
+        hist.append({"step": h["step"], "theta": to_physical(_from_coords(h["theta"], window)).tolist(),
+                     "scale": float(s),
+                     "value": -h["value"], "value_stderr": h["value_stderr"],
+                     "grad": [-g for g in h["grad"]], "grad_stderr": h["grad_stderr"]})
+    thetas = np.array([_from_coords(h["theta"], window) for h in res.history[1:]]
+                      + [_from_coords(res.theta, window)])
+    opt = _project(to_physical(thetas[-int(average):].mean(axis=0)))
     descent = None
     if refine:
+        bar.phase(f"cut refinement: FastJet anti-kT at R = {opt[0]:.3f} on {len(sample)} events, then the cuts "
+                  "optimiser")
         t1 = time.perf_counter()
         mjj, pt1 = fastjet_observables(sample.events, opt[0])
         descent = _hard_at(sample, opt, mjj, pt1, rel_syst, b_min)
         opt = refine_cuts(sample, mjj, pt1, opt, rel_syst, b_min, seed)
         hard = _hard_at(sample, opt, mjj, pt1, rel_syst, b_min)
-        clusterings += len(sample)
         seconds += time.perf_counter() - t1
     else:
+        bar.phase(f"hard evaluation: FastJet anti-kT at R = {opt[0]:.3f} on {len(sample)} events")
         hard = evaluate_hard(sample, opt, rel_syst, b_min)
-    return AnalysisResult(start.tolist(), np.asarray(opt).tolist(), evaluate_hard(sample, start, rel_syst, b_min),
-                          hard, hist, clusterings, seconds, settings, descent)
+    bar.phase(f"hard evaluation of the start: FastJet anti-kT at R = {start[0]:.3f}")
+    hard_start = evaluate_hard(sample, start, rel_syst, b_min)
+    bar.phase(f"done: Z = {hard['Z']:.4g} at R = {opt[0]:.3f}")
+    return res, hist, opt, seconds, descent, hard, hard_start
 
 
 def _hard_at(sample, phys, mjj, pt1, rel_syst, b_min):

@@ -104,13 +104,15 @@ def cut_probabilities(mjj, pt1, cuts, scale):
     Args:
         mjj, pt1: arrays of the same shape (NaN mjj: the event fails, ``p = 0``).
         cuts: ``(lo, hi, pT_cut)`` in GeV.
-        scale: ``(s_m, s_pt)`` sharpness in GeV (→ 0: the hard cut).
+        scale: ``(s_m, s_pt)`` sharpness in GeV (→ 0: the hard cut), or one width per
+            cut ``(s_lo, s_hi, s_pt)``.
 
     Returns:
         ``(p, dp)`` with shapes ``x.shape`` and ``x.shape + (3,)``.
     """
     spec = cut_spec()
-    s = np.array([scale[0], scale[0], scale[1]], float)
+    s = np.asarray(scale, float)
+    s = np.array([s[0], s[0], s[1]]) if s.shape == (2,) else s
     ok = np.isfinite(mjj)
     x = np.stack([np.where(ok, mjj, 0.0), pt1], axis=-1)[..., spec.variables]
     z = np.clip(spec.direction * (x - np.asarray(cuts, float)) / s, -50.0, 50.0)
@@ -139,7 +141,7 @@ def _expansion(f, point):
 
 
 def joint_program(sample, alpha=10.0, samples=4, scale=(2.0, 2.0), rel_syst=0.0, b_min=None, linearize=None,
-                  r_step=None):
+                  r_step=None, observe=None, box=None):
     """The joint program of θ (grid units) as a :class:`stochgrad.BatchedProgram`.
 
     One call clusters every event ``samples`` times (``n`` must equal ``samples``: a
@@ -160,7 +162,7 @@ def joint_program(sample, alpha=10.0, samples=4, scale=(2.0, 2.0), rel_syst=0.0,
         sample: :class:`~apps.analysis.samples.Sample`.
         alpha: Qanti-kT α (finite, > 0).
         samples: replicas per call (≥ 2, for the per-event baseline).
-        scale: cut sharpness ``(s_m, s_pt)`` in GeV.
+        scale: cut sharpness ``(s_m, s_pt)`` in GeV, or one width per cut ``(s_lo, s_hi, s_pt)``.
         rel_syst: relative background systematic of the significance.
         b_min: background floor (default
             :func:`~apps.analysis.samples.background_floor`).
@@ -176,6 +178,14 @@ def joint_program(sample, alpha=10.0, samples=4, scale=(2.0, 2.0), rel_syst=0.0,
         linearize: ``None`` (the value is Z) or a callable ``(S, B) -> (S0, B0)``
             that receives each call's selected yields per replica (arrays ``(K,)``,
             e.g. to keep a running mean) and returns the expansion point (S0 ≥ 0, B0 > 0).
+        box: ``None`` or ``(m_min, m_max)`` in GeV: only events with ``m_min < mjj < m_max``
+            can pass (a hard, θ-independent factor on every pass probability). The soft
+            window's tails then never reach masses where the samples do not model the
+            background (the QCD sample's generator cut), while any hard window inside the
+            box selects the same events as without it.
+        observe: ``None`` or a callable receiving each call's sampled ``(mjj, pt1)`` (arrays
+            ``(N, K)``, copies), e.g. to set the next call's cut widths from the event density
+            (a width chosen from an earlier call's draws keeps this call's terms unbiased).
 
     Raises:
         ValueError: bad α, samples, scale; at call time bad θ or ``n``.
@@ -184,9 +194,24 @@ def joint_program(sample, alpha=10.0, samples=4, scale=(2.0, 2.0), rel_syst=0.0,
         raise ValueError(f"the joint gradient needs a finite Qanti-kT α > 0, got {alpha!r}")
     if int(samples) != samples or samples < 2:
         raise ValueError(f"samples must be an integer >= 2 (per-event baseline), got {samples!r}")
-    scale = np.broadcast_to(np.asarray(scale, float), (2,)).copy()
-    if not np.all(np.isfinite(scale) & (scale > 0)):
-        raise ValueError(f"cut sharpness must be > 0 GeV, got {scale!r}")
+    scale = np.asarray(scale, float)
+    scale = (np.broadcast_to(scale, (2,)) if scale.size < 3 else scale).copy()
+    if scale.shape not in ((2,), (3,)) or not np.all(np.isfinite(scale) & (scale > 0)):
+        raise ValueError(f"cut sharpness must be (s_m, s_pt) or (s_lo, s_hi, s_pt), each > 0 GeV, got {scale!r}")
+    if box is not None:
+        box = tuple(float(x) for x in box)
+        if len(box) != 2 or not (np.isfinite(box[0]) and np.isfinite(box[1]) and box[0] < box[1]):
+            raise ValueError(f"box must be None or (m_min, m_max) with m_min < m_max, got {box!r}")
+
+    def cuts(mjj, pt1, c):
+        p, dp = cut_probabilities(mjj, pt1, c, scale)
+        if box is None:
+            return p, dp
+        inside = (np.nan_to_num(mjj, nan=-np.inf) > box[0]) & (np.nan_to_num(mjj, nan=np.inf) < box[1])
+        return p * inside, dp * inside[..., None]
+
+    if observe is not None and not callable(observe):
+        raise ValueError(f"observe must be None or a callable (mjj, pt1), got {observe!r}")
     ws, wb = sample.signal_weights, sample.background_weights
     if b_min is None:
         from .samples import background_floor
@@ -213,15 +238,21 @@ def joint_program(sample, alpha=10.0, samples=4, scale=(2.0, 2.0), rel_syst=0.0,
         R, lo, hi, ptc = th * UNITS
         if r_step is None:
             mjj, pt1, score = observables(sample.events, R, alpha, K, seed)
-            p, dp = cut_probabilities(mjj, pt1, (lo, hi, ptc), scale)
+            if observe is not None:
+                observe(mjj.copy(), pt1.copy())
+            p, dp = cuts(mjj, pt1, (lo, hi, ptc))
         else:
             if want.score:
                 raise ValueError("the finite-difference R term (r_step) has no score: use StochasticDerivative")
             h = r_step * UNITS[0]
             if not R > h:
                 raise ValueError(f"R = {R:g} must exceed the finite-difference step {h:g} (r_step = {r_step:g})")
-            pm, dpm = cut_probabilities(*observables(sample.events, R - h, alpha, K, seed)[:2], (lo, hi, ptc), scale)
-            pp, dpp = cut_probabilities(*observables(sample.events, R + h, alpha, K, seed)[:2], (lo, hi, ptc), scale)
+            om, op = observables(sample.events, R - h, alpha, K, seed)[:2], \
+                observables(sample.events, R + h, alpha, K, seed)[:2]
+            if observe is not None:
+                observe(np.concatenate([om[0], op[0]], axis=1), np.concatenate([om[1], op[1]], axis=1))
+            pm, dpm = cuts(*om, (lo, hi, ptc))
+            pp, dpp = cuts(*op, (lo, hi, ptc))
             p, dp = 0.5 * (pm + pp), 0.5 * (dpm + dpp)
         pk = p.T  # (K, N)
         u = np.stack([np.random.default_rng([int(seed) % (1 << 63), 0xC075, k]).random(N) for k in range(K)])

@@ -38,9 +38,12 @@ def test_optimize_scan_plot_roundtrip(small_files, tmp_path, capsys):
     rc = main(["optimize", "--steps", "2", "--samples", "2", "--start", "0.5,90,150,30", "-o", str(out)]
               + _args(small_files))
     assert rc == 0
+    err = capsys.readouterr().err  # progress is on by default: whole lines when stderr is not a terminal
+    assert "optimise analysis: descent" in err and "step 2/2" in err and "\r" not in err
     res = _strict(out)
     assert res["command"] == "optimize" and len(res["history"]) == 2
-    assert res["clusterings"] == 2 * 2 * 120
+    assert res["clusterings"] == 2 * 2 * 120 + 120  # the cut refinement at R* is on by default: one FastJet pass
+    assert res["descent"]["R"] == res["hard"]["R"] and res["settings"]["refine"] is True
     assert set(res["hard"]) >= {"R", "lo", "hi", "pt", "Z", "s", "b"}
     assert res["start"] == [0.5, 90.0, 150.0, 30.0]
     scan = tmp_path / "scan.json"
@@ -66,11 +69,14 @@ def test_optimize_budget_mode(small_files, tmp_path, capsys):
     assert res["clusterings"] == 3 * 2 * 30 + 120
     assert res["descent"]["R"] == res["hard"]["R"]
     assert "before the cut refinement" in capsys.readouterr().out
-    assert main(["optimize", "--steps", "1", "--samples", "2", "--batch", "4,2,6", "-o", str(tmp_path / "b.json")]
+    assert main(["optimize", "--steps", "1", "--samples", "2", "--batch", "4,2,6", "--no-refine",
+                 "-o", str(tmp_path / "b.json")]
                 + _args(small_files)) == 0
     assert _strict(tmp_path / "b.json")["clusterings"] == 1 * 2 * 12
+    capsys.readouterr()
     assert main(["optimize", "--steps", "1", "--samples", "2", "--batch", "4,2,6", "--r-step", "0.5",
-                 "-o", str(tmp_path / "c.json")] + _args(small_files)) == 0
+                 "--no-progress", "--no-refine", "-o", str(tmp_path / "c.json")] + _args(small_files)) == 0
+    assert capsys.readouterr().err == ""
     assert _strict(tmp_path / "c.json")["clusterings"] == 1 * 2 * 12 * 2  # R ± h: two clusterings each
 
 

@@ -62,7 +62,7 @@ def _outcomes(p4, R):
     return out
 
 
-def outcomes_and_pass(theta):
+def outcomes_and_pass(theta, scale=SCALE):
     """Per event: (probability of each distinct (mjj, pt1) outcome, its pass probability) at θ (grid units)."""
     from apps.analysis.program import cut_probabilities, to_physical
 
@@ -72,15 +72,15 @@ def outcomes_and_pass(theta):
         outs = _outcomes(p4, R)
         m = np.array([k[0] for k in outs])
         pt1 = np.array([k[1] for k in outs])
-        p, _ = cut_probabilities(m, pt1, (lo, hi, ptc), SCALE)
+        p, _ = cut_probabilities(m, pt1, (lo, hi, ptc), scale)
         per_event.append((np.array(list(outs.values())), p))
     return per_event
 
 
-def exact_expected_z(theta):
+def exact_expected_z(theta, scale=SCALE):
     from apps.analysis.significance import asimov_significance
 
-    per_event = outcomes_and_pass(theta)
+    per_event = outcomes_and_pass(theta, scale)
     # every combination of the events' outcomes (outer product), then every pass pattern
     grids = np.meshgrid(*[np.arange(len(pr)) for pr, _ in per_event], indexing="ij")
     idx = [g.ravel() for g in grids]
@@ -128,6 +128,27 @@ def test_joint_gradient_unbiased_against_exact_enumeration():
     assert np.all(np.asarray(est.grad_stderr) <= np.asarray(sf.grad_stderr))
 
 
+def test_per_cut_widths_stay_unbiased_against_exact_enumeration():
+    """One sigmoid width per cut (what the density-scaled widths produce) keeps the estimate exact in expectation."""
+    from apps.analysis.program import default_estimator, joint_program, to_units
+
+    widths = (3.0, 9.0, 5.0)
+    theta = to_units([0.6, 80.0, 115.0, 45.0])
+    h = 1e-3
+    exact = np.array([(exact_expected_z(theta + h * e, widths) - exact_expected_z(theta - h * e, widths)) / (2 * h)
+                      for e in np.eye(4)])
+    exact_same = np.array([(exact_expected_z(theta + h * e) - exact_expected_z(theta - h * e)) / (2 * h)
+                           for e in np.eye(4)])
+    assert np.max(np.abs(exact - exact_same)) > 1e-3  # the widths matter, so the test can fail
+    K = 4000
+    prog = joint_program(_sample(), alpha=ALPHA, samples=K, scale=widths, rel_syst=0.2, b_min=B_MIN)
+    est = sg.value_and_grad(prog, default_estimator(), n=K, seed=13)(theta)
+    pull = (np.asarray(est.grad) - exact) / np.asarray(est.grad_stderr)
+    assert np.all(np.abs(pull) < 4.5), (est.grad, exact, est.grad_stderr)
+    with pytest.raises(ValueError, match="sharpness"):
+        joint_program(_sample(), alpha=ALPHA, samples=2, scale=(1.0, 2.0, 3.0, 4.0), b_min=B_MIN)
+
+
 def test_finite_differences_agree_on_the_embedded_sample():
     """Cross-check at scale: FD with common random numbers vs the program's estimator (R and the window's edges)."""
     # small subset of the embedded samples keeps this fast
@@ -144,3 +165,22 @@ def test_finite_differences_agree_on_the_embedded_sample():
     diff = np.asarray(est.grad) - np.asarray(fd.grad)
     se = np.hypot(est.grad_stderr, fd.grad_stderr)
     assert np.all(np.abs(diff) < 4.5 * se + 0.05 * np.abs(fd.grad)), (est.grad, fd.grad, se)
+
+
+def test_mass_box_removes_events_outside_and_keeps_those_inside():
+    """``box``: an event outside (m_min, m_max) never passes; a box holding every outcome changes nothing."""
+    from apps.analysis.program import default_estimator, joint_program, observables, to_units
+
+    theta = to_units([0.6, 80.0, 115.0, 45.0])
+    mjj = observables((np.stack(EVENTS), np.full(3, 4)), 0.6, ALPHA, 64, seed=3)[0]
+    lo_m, hi_m = np.nanmin(mjj), np.nanmax(mjj)
+    args = dict(alpha=ALPHA, samples=8, scale=SCALE, rel_syst=0.2, b_min=B_MIN)
+    plain = sg.value_and_grad(joint_program(_sample(), **args), default_estimator(), n=8, seed=4)(theta)
+    wide = sg.value_and_grad(joint_program(_sample(), box=(lo_m - 50, hi_m + 50), **args), default_estimator(),
+                             n=8, seed=4)(theta)
+    np.testing.assert_allclose(wide.grad, plain.grad)
+    none = sg.value_and_grad(joint_program(_sample(), box=(hi_m + 1, hi_m + 50), **args), default_estimator(),
+                             n=8, seed=4)(theta)
+    assert none.value == 0.0 and np.all(np.asarray(none.grad) == 0.0)
+    with pytest.raises(ValueError, match="box"):
+        joint_program(_sample(), box=(120.0, 80.0), **args)
