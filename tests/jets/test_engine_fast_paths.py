@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 import apps.jets as J
-from apps.jets.backends import cpu
-from apps.jets.backends._numba_check import maybe_bad
-from apps.jets.backends._numba_steps import new_state, pick_candidate
-from apps.jets.backends.protocol import Job, empty_batch
-from apps.jets.engine import _E_TOL, MAX_MOMENTUM, _check_events_array
+from apps.jets.clustering.backends import cpu
+from apps.jets.clustering.backends._numba_check import maybe_bad
+from apps.jets.clustering.backends._numba_steps import new_state, pick_candidate
+from apps.jets.clustering.backends.protocol import Job, empty_batch
+from apps.jets.clustering.engine import _E_TOL, MAX_MOMENTUM, _check_events_array
 
 
 @pytest.fixture(scope="module")
