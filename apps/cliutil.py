@@ -425,9 +425,9 @@ class Progress:
         """The current progress as one line."""
         with self._lock:
             n, post = self.n, self.postfix
-        count = f"{n}/{self.total}" if self.total is not None else f"{n}"
+        count = f" {n}/{self.total}" if self.total is not None else (f" {n}" if n else "")
         elapsed = time.perf_counter() - self._t0
-        return f"{self.desc}: {self.unit} {count}" + (f", {post}" if post else "") + f", {elapsed:.0f} s elapsed"
+        return f"{self.desc}: {self.unit}{count}" + (f", {post}" if post else "") + f", {elapsed:.0f} s elapsed"
 
     def _emit(self):
         try:

@@ -53,9 +53,12 @@ def main(argv=None):
     print("| estimator | d E[L]/d log R ± stderr | sd of one history | µs per history | var × time (µs) | vs score LOO |")
     print("|---|---|---:|---:|---:|---:|")
     ref = None
+    from apps.cliutil import heartbeat  # a line on stderr at least every 10 s when it is not a terminal
+
     for name, est in rows:
         t0 = time.perf_counter()
-        e = sg.value_and_grad(prog, est, n=n, seed=args.seed)(theta)
+        with heartbeat(f"jets_gradients: {name}"):
+            e = sg.value_and_grad(prog, est, n=n, seed=args.seed)(theta)
         dt = (time.perf_counter() - t0) / n
         var = float(np.var(np.asarray(e.samples).ravel(), ddof=1))
         wnv = var * dt * 1e6

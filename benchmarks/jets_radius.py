@@ -223,17 +223,23 @@ def main(argv=None):
     print(f"signal {ev_path} ({len(ev.counts)} events), background {bkg_path}")
     glob_ev = ev.subset(slice(0, args.n_global))
     result = {"settings": vars(args), "events": ev_path, "background": bkg_path}
+    from apps.cliutil import heartbeat  # a line on stderr at least every 10 s when it is not a terminal
+
     if "global" in parts:
-        result["global"] = part_global(glob_ev, args, args.out)
+        with heartbeat("jets_radius global"):
+            result["global"] = part_global(glob_ev, args, args.out)
     if "scan" in parts:
-        result["scan"] = part_scan(glob_ev, args, args.out)
+        with heartbeat("jets_radius scan"):
+            result["scan"] = part_scan(glob_ev, args, args.out)
     if "widths" in parts:
         radii = [("R = 0.4", 0.4)]
         if "global" in result:
             radii += [(f"R* = {s['R']:.3f} (start {k})", s["R"]) for k, s in result["global"]["starts"].items()]
-        result["widths"] = part_widths(glob_ev, radii, args, args.out)
+        with heartbeat("jets_radius widths"):
+            result["widths"] = part_widths(glob_ev, radii, args, args.out)
     if "map" in parts:
-        result["map"] = part_map(ev, bkg, args, args.out)
+        with heartbeat("jets_radius map"):
+            result["map"] = part_map(ev, bkg, args, args.out)
     from apps.cliutil import strict_json
 
     with open(os.path.join(args.out, "jets_radius.json"), "w") as fh:

@@ -213,7 +213,11 @@ def _jets_api_cases():
         cl("alpha = 1e50", "EV3", alpha="1e50", expect="any"), cl("alpha = -1", "EV3", alpha="-1"),
         cl("alpha = NaN", "EV3", alpha="np.nan"), cl("alpha = inf (anti-kT)", "EV3", alpha="np.inf", expect="ok"),
         cl("|p| = 1e200 (Qanti-kT)", big), cl("|p| = 1e200 (anti-kT)", big, alpha="None"),
-        cl("momenta 1e-300", "EV3 * 1e-300", expect="any"), cl("NaN momentum", "np.where(EV3 == 3, np.nan, EV3)"),
+        cl("momenta 1e-300", "EV3 * 1e-300"), cl("momenta 1e-150", "EV3 * 1e-150"),
+        cl("momenta 1e-140 (small, normal)", "EV3 * 1e-140", expect="ok"),
+        cl("float32 momenta, E short of |p| by rounding", "np.array([[[3., 4., 12., np.nextafter(np.float32(13), "
+           "np.float32(0))]]], np.float32)", alpha="None", expect="ok"),
+        cl("NaN momentum", "np.where(EV3 == 3, np.nan, EV3)"),
         cl("E < |p|", "np.array([[[10., 0, 0, 5.], [0, 10., 0, 10.]]])"),
         cl("all-zero particle", "np.array([[[0., 0, 0, 0], [0, 10., 0, 10.]]])"),
         cl("one particle", "EV3[:, :1]", expect="ok"),
@@ -228,6 +232,22 @@ def _jets_api_cases():
             pre + "m, s = sample_mjj_and_score(EV3, np.array([7]), 0.4, 1.0, 4, 0)\nresult = s", timeout=120),
         api(c, "sample_mjj_and_score negative counts",
             pre + "m, s = sample_mjj_and_score(EV3, np.array([-1]), 0.4, 1.0, 4, 0)\nresult = s", timeout=120),
+        api(c, "JetDefinition R = np.float32(0.4) (valid)",
+            "import apps.jets as J\nresult = J.JetDefinition(J.antikt_algorithm, np.float32(0.4)).R()", expect="ok"),
+        api(c, "JetDefinition R = '0.4'", "import apps.jets as J\nresult = J.JetDefinition(J.antikt_algorithm, '0.4')"),
+        api(c, "JetDefinition R = 0.4j", "import apps.jets as J\nresult = J.JetDefinition(J.antikt_algorithm, 0.4j)"),
+        api(c, "exclusive_dmerge on empty events (valid)",
+            "import apps.jets as J\nev = J.load_default_events().subset(slice(0, 2)).to_awkward()[:, :0]\n"
+            "result = J.ClusterSequence(ev, J.JetDefinition(J.antikt_algorithm, 0.4)).exclusive_dmerge(1).to_numpy()",
+            expect="ok", timeout=120),
+        api(c, "counts = [2.5]", "import apps.jets as J\nresult = J.Events(np.ones((1, 3, 4)), [2.5]).p4"),
+        api(c, "counts = ['2']", "import apps.jets as J\nresult = J.Events(np.ones((1, 3, 4)), ['2']).p4"),
+        api(c, "negative pt record", "import awkward as ak, apps.jets as J\nresult = J.io.to_padded(ak.Array("
+                                     "[[{'pt': -5.0, 'eta': 0.1, 'phi': 0.2, 'mass': 0.0}]]))[0]"),
+        api(c, "GenPart beam parton (pt = 0, eta = 23360)", "import awkward as ak, apps.jets as J\nresult = "
+            "J.io.to_padded(ak.Array([[{'pt': 0.0, 'eta': 23360.0, 'phi': 0.0, 'mass': 0.0, 'status': 21}]]))[0]"),
+        api(c, "selection with a call", "import awkward as ak, apps.jets as J\nresult = J.io.to_padded(ak.Array("
+            "[[{'pt': 5.0, 'eta': 0.1, 'phi': 0.2, 'mass': 0.0}]]), select=\"__import__('os').getcwd() == 1\")[0]"),
         api(c, "sample_mjj_and_score ptmin = NaN",
             pre + "m, s = sample_mjj_and_score(EV3, np.array([3]), 0.4, 1.0, 4, 0, ptmin=np.nan)\nresult = s",
             timeout=120),
@@ -282,6 +302,24 @@ def _jets_cli_cases():
         cli(c, "generate --events 0", P, ["generate", "--events", "0", "-o", "e.npz"]),
         cli(c, "generate --seed -1", P, ["generate", "--events", "1", "--seed", "-1", "-o", "e.npz"]),
         cli(c, "generate -o e.txt", P, ["generate", "--events", "1", "-o", "e.txt"]),
+        cli(c, "optimize --json /proc/r.json (unwritable)", P, ["optimize", "--json", "/proc/r.json"]),
+        cli(c, "optimize --partition-events 0", P, ["optimize", "--partition-events", "0"]),
+        cli(c, "optimize --target-mass 5000 (flat loss)", P, ["optimize", "--target-mass", "5000", "--json", "o.json"]
+            + small, absent=["o.json"]),
+        cli(c, "scan --target-mass 0", P, ["scan", "--target-mass", "0"]),
+        cli(c, "scan --select 'import os'", P, ["scan", "--select", "import os"] + small),
+        cli(c, "scan --select 'nocolumn == 1'", P, ["scan", "--select", "nocolumn == 1"] + small),
+        cli(c, "scan --particle-pt-min -1", P, ["scan", "--particle-pt-min", "-1"]),
+        cli(c, "optimize --resume, invalid JSON", P, ["optimize", "--resume", "--json", "r.json"] + small,
+            files={"r.json": "text:{"}, protect=["r.json"]),
+        cli(c, "optimize --resume, foreign JSON", P, ["optimize", "--resume", "--json", "r.json"] + small,
+            files={"r.json": 'text:{"theta": 1}'}, protect=["r.json"]),
+        cli(c, "optimize --resume, finished run", P, ["optimize", "--resume", "--steps", "1", "--json", "r.json"] + small,
+            files={"r.json": 'text:{"run": {}, "finished": true, "history": [{"step": 0, "theta": 0.0, "value": 1.0, '
+                             '"value_stderr": 0.0, "grad": [0.0], "grad_stderr": [0.0]}]}'}, protect=["r.json"]),
+        cli(c, "scan --select, --target-mass (valid)", P, ["scan", "--r-min", "0.4", "--r-max", "0.4", "--select",
+                                                         "pt > 0.5 and abs(eta) < 2.5", "--target-mass", "91.19"]
+            + small, expect="ok"),
         cli(c, "scan, 3 events (valid)", P, ["scan", "--r-min", "0.4", "--r-max", "0.6", "--r-step", "0.2",
                                              "--json", "s.json"] + small, expect="ok", json_out=["s.json"]),
         cli(c, "compare-estimators, small (valid)", P, ["compare-estimators", "--n", "10", "--estimators", "score,fd",
@@ -603,7 +641,8 @@ def _stderr_lines(text):
 
 
 def _classify_cli(case, p, where):
-    err = _stderr_lines(p.stderr)
+    err = [ln for ln in _stderr_lines(p.stderr)  # progress lines (stderr is not a terminal here) are neither
+           if not re.search(r", \d+ s elapsed$", ln)]  # errors nor warnings
     if any("Traceback (most recent call last)" in ln for ln in err):
         return "raw traceback", err[-1][:200]
     errors = [ln for ln in err if ": warning:" not in ln and not ln.startswith("note:")]

@@ -7,14 +7,17 @@
 * :func:`from_awkward` — the same as an :class:`~apps.jets.Events`;
 * :func:`momentum4d` — awkward ``Momentum4D`` records (``vector`` behaviour attached) out;
 * :func:`load_events` / :func:`save_events` — ``.npz``, ``.parquet``, ``.root`` by extension;
-* :func:`read_root` / :func:`write_root` — ROOT TTrees through uproot, branches given
-  or found (NanoAOD ``PFCands_*``, Delphes-like ``Particle.*``).
+* :func:`read_root` / :func:`write_root` — ROOT TTrees or RNTuples through uproot, branches
+  given or found (NanoAOD ``PFCands_*`` / ``GenPart_*``, Delphes ``Particle.*``, several
+  collections joined: ``EFlowTrack+EFlowPhoton+EFlowNeutralHadron``);
+* :class:`Selection` — which particles to keep (``select=`` on every reader; :mod:`.select`).
 """
 
 from .events import DEFAULT_EVENTS, Events, as_padded
 from .files import EXTENSIONS, load_default_events, load_events, save_events
 from .records import cartesian, find_particles, is_awkward, momentum4d, to_padded
 from .root import find_branches, read_root, write_root
+from .select import Selection
 
 
 def from_awkward(arr, field=None):
@@ -25,7 +28,7 @@ def from_awkward(arr, field=None):
 
 __all__ = ["Events", "as_padded", "DEFAULT_EVENTS", "load_default_events", "generate_events", "to_padded",
            "from_awkward", "cartesian", "find_particles", "is_awkward", "momentum4d", "load_events",
-           "save_events", "read_root", "write_root", "find_branches", "EXTENSIONS"]
+           "save_events", "read_root", "write_root", "find_branches", "EXTENSIONS", "Selection"]
 
 
 def generate_events(*args, **kwargs):

@@ -386,9 +386,11 @@ def warn_if_flat(history, target=HIGGS_MASS, width=15.0, loss="window"):
     Returns True when it warned.
     """
     if history and all(np.all(np.asarray(h["grad"]) == 0) for h in history):
-        warnings.warn(f"no gradient signal: every gradient estimate was 0, so R stayed where it started; no event "
-                      f"came within reach of the target mass {target:g} GeV ({loss} loss, width {width:g} GeV) — "
-                      "check the target, the width and the particle selection", RuntimeWarning, stacklevel=3)
+        warnings.warn(f"no gradient signal: every gradient estimate was 0, so R stayed where it started — no "
+                      f"sampled history within reach of the target mass {target:g} GeV ({loss} loss, width "
+                      f"{width:g} GeV) depended on R (no event near the target, or α so large that the clustering "
+                      "is deterministic); check the target, the width, α and the particle selection",
+                      RuntimeWarning, stacklevel=3)
         return True
     return False
 
