@@ -40,3 +40,25 @@ def test_benchmark_r_noise_table(tmp_path, capsys):
     assert main(["--samples", str(tmp_path), "--r-noise", "--batch", "6,2,10"]) == 0
     out = capsys.readouterr().out
     assert out.count("score, 4 replicas") == 2 and out.count("central difference, 2 replicas") == 2
+
+
+def test_benchmark_peers_table(tmp_path, capsys):
+    """--peers: grid, scan + relaxed cuts (both starts), TPE when optuna is there, ours; paired held-out errors."""
+    import importlib.util
+
+    from benchmarks.analysis import main
+
+    write_small_samples(tmp_path, 40)
+    out = tmp_path / "peers.json"
+    assert main(["--samples", str(tmp_path), "--validation", str(tmp_path), "--peers", "--steps", "2",
+                 "--replicas", "2", "--tpe-trials", "3", "--boot", "20", "--json", str(out)]) == 0
+    res = json.loads(out.read_text())
+    methods = [r["method"] for r in res["rows"]]
+    has_tpe = importlib.util.find_spec("optuna") is not None
+    assert methods[0].startswith("FastJet grid") and methods.count("FastJet scan + relaxed cuts (Adam)") == 2
+    assert sum(m.startswith("Optuna TPE") for m in methods) == (2 if has_tpe else 0)
+    assert sum(m.startswith("ours") for m in methods) == 2
+    for r in res["rows"]:
+        assert set(r["train"]) == {"Z", "sd"} and r["heldout"]["diff_sd"] >= 0 and r["cpu"] >= 0
+    assert res["rows"][0]["heldout"]["diff_vs_grid"] == 0.0
+    assert "CPU ours / scan + relaxed" in capsys.readouterr().out
