@@ -212,7 +212,11 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
     start = np.asarray(start, float)
     if start.shape != (4,) or not np.all(np.isfinite(start)) or start[0] <= 0 or not start[1] < start[2]:
         raise ValueError(f"start must be (R > 0, lo < hi, pT cut) as 4 finite numbers, got {start.tolist()}")
-    start = _project(start)
+    outside = (start < BOUNDS[:, 0]) | (start > BOUNDS[:, 1])
+    if np.any(outside) or start[1] > start[2] - 2.5:
+        raise ValueError(f"start {start.tolist()} is outside the box: R in [{BOUNDS[0, 0]:g}, {BOUNDS[0, 1]:g}], "
+                         f"{BOUNDS[1, 0]:g} <= lo <= hi - 2.5, hi <= {BOUNDS[2, 1]:g} GeV, "
+                         f"pT cut in [{BOUNDS[3, 0]:g}, {BOUNDS[3, 1]:g}] GeV")
     if window not in ("edges", "centre"):
         raise ValueError(f"window must be 'edges' or 'centre', got {window!r}")
     if density is not None:

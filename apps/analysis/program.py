@@ -137,7 +137,13 @@ def _expansion(f, point):
         raise ValueError(f"linearize must return two numbers (S0, B0), got {point!r}") from None
     if not (np.isfinite(s0) and np.isfinite(b0) and s0 >= 0 and b0 > 0):
         raise ValueError(f"the expansion point needs S0 >= 0 and B0 > 0, finite; got ({s0!r}, {b0!r})")
-    return s0, b0, float(f(s0, b0)), float(grad(f, 0)(s0, b0)), float(grad(f, 1)(s0, b0))
+    # Z = sqrt(z2) has no derivative at s = 0 (z2 ~ s²/b there; autograd gives 0/0 = nan): the yields never go
+    # below 0, so the one-sided slope (the limit s -> 0+) is the right one, taken a hair above 0.
+    s_at = max(s0, 1e-9 * b0)
+    zs, zb = float(grad(f, 0)(s_at, b0)), float(grad(f, 1)(s_at, b0))
+    if not (np.isfinite(zs) and np.isfinite(zb)):
+        raise ValueError(f"the significance has no finite derivative at the expansion point ({s0!r}, {b0!r})")
+    return s0, b0, float(f(s0, b0)), zs, zb
 
 
 def joint_program(sample, alpha=10.0, samples=4, scale=(2.0, 2.0), rel_syst=0.0, b_min=None, linearize=None,
@@ -213,6 +219,11 @@ def joint_program(sample, alpha=10.0, samples=4, scale=(2.0, 2.0), rel_syst=0.0,
     if observe is not None and not callable(observe):
         raise ValueError(f"observe must be None or a callable (mjj, pt1), got {observe!r}")
     ws, wb = sample.signal_weights, sample.background_weights
+    if not np.all(np.isfinite(sample.weight)):
+        raise ValueError("event weights must be finite")
+    if not (ws.sum() > 0 and wb.sum() > 0):  # single negative weights (NLO) are fine; the totals are not
+        raise ValueError(f"the signal and background weight totals must be positive, got {ws.sum():g} and "
+                         f"{wb.sum():g}")
     if b_min is None:
         from .samples import background_floor
 
