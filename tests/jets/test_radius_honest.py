@@ -192,3 +192,26 @@ def test_cli_seeds_widths_and_radius_map(tmp_path, capsys):
                  "--png", str(tmp_path / "w2.png")]) == 0
     assert "R(pT_lead) map" in capsys.readouterr().out
     assert main(["optimize", "--per-event", "--seeds", "2", "--json", str(tmp_path / "p.json")]) == 2
+
+
+def test_radius_map_takes_the_target_mass(default_events, monkeypatch):
+    """radius-map scored against 125 GeV only; the target now reaches the fits and every score (issue 27)."""
+    ev = default_events.subset(slice(0, 24))
+    targets = []
+    real_fit = rm.fit_map
+
+    def fit_map(rmap, events, pt, **kw):
+        targets.append(kw["target"])
+        return real_fit(rmap, events, pt, **kw)
+
+    monkeypatch.setattr(rm, "fit_map", fit_map)
+    from apps.jets.cli.radius_map import run_radius_map
+
+    kw = dict(kind="quartiles", split_seed=5, steps=2, samples=2, n_resamples=20, scan_radii=(0.4, 0.8))
+    out, mjj = run_radius_map(ev, target=91.19, **kw)
+    assert targets == [91.19, 91.19] and out["settings"]["target_mass"] == 91.19
+    m = mjj["test"]["global"]
+    inside = np.abs(np.nan_to_num(m, nan=np.inf) - 91.19) < 15.0
+    assert out["test"]["global"]["frac_window"] == pytest.approx(inside.mean())
+    out125, _ = run_radius_map(ev, **kw)
+    assert out125["settings"]["target_mass"] == 125.0

@@ -6,7 +6,7 @@
 2. on the training half, fit the map ``log R = Φ(pT_lead) · w`` and, the same way, one
    global R, by gradient descent through sampled Qanti-kT (:func:`apps.jets.study.radius_map.fit_map`);
 3. on the test half, cluster with hard anti-kT at each event's predicted R and at the
-   global R, and compare the median, IQR and the fraction within ±window of 125 GeV
+   global R, and compare the median, IQR and the fraction within ±window of the target mass (125 GeV by default)
    (event-to-event bootstrap sd, and a paired bootstrap of the difference); also the
    best global R of a hard scan *on the test half itself* (optimistic for the global R);
 4. on a background sample (Z→bb̄), the same two clusterings: does the map sculpt a
@@ -23,8 +23,8 @@ from apps.cliutil import CliError, Outputs, at_least, nonneg_float, positive_flo
 
 from ..study import radius_map as rm
 from ..study.robust import mass_stats, mass_summary, paired_difference
-from .common import (add_input_arguments, backend_arg, events_from_args, fraction, samples, selection_from_args,
-                     with_backend)
+from .common import (add_input_arguments, backend_arg, events_from_args, events_label, fraction, samples,
+                     selection_from_args, target_args, with_backend)
 
 __all__ = ["run_radius_map", "register"]
 
@@ -33,7 +33,7 @@ SCAN_RADII = tuple(np.round(np.arange(0.2, 1.6001, 0.05), 3))
 
 def run_radius_map(events, background=None, kind="quartiles", split_seed=0, r_ref=0.4, steps=48, lr=0.1,
                    lr_tail=0.04, tail=0.5, samples=4, seed=0, alpha=1.0, ptmin=20.0, width=15.0, window=15.0,
-                   n_resamples=1000, scan_radii=SCAN_RADII, progress=None):
+                   n_resamples=1000, scan_radii=SCAN_RADII, progress=None, target=125.0):
     """Fit a per-event R map and a global R on a training half; score both on the test half and a background.
 
     Args:
@@ -44,7 +44,8 @@ def run_radius_map(events, background=None, kind="quartiles", split_seed=0, r_re
         steps, lr, lr_tail, tail, samples, seed, alpha, width: the fits' (see
             :func:`apps.jets.study.radius_map.fit_map`; loss = window loss of width ``width``).
         ptmin: jet pT threshold (GeV) for mjj and the leading jet.
-        window: the scoring window ``|mjj − 125| < window`` (GeV).
+        window: the scoring window ``|mjj − target| < window`` (GeV).
+        target: the resonance mass (GeV) the fits pull mjj to and the scores are taken around.
         n_resamples: bootstrap resamples (event-to-event uncertainties).
         scan_radii: grid of the hard scan for the test half's best global R.
         progress: optional ``callback(record)`` per fitting step.
@@ -67,7 +68,7 @@ def run_radius_map(events, background=None, kind="quartiles", split_seed=0, r_re
     pt = rm.leading_pt(events, r_ref, ptmin)
     ev_tr, ev_te = events.subset(train), events.subset(test)
     fit_kw = dict(steps=steps, lr=lr, lr_tail=lr_tail, tail=tail, samples=samples, seed=seed, alpha=alpha,
-                  ptmin=ptmin, width=width, callback=progress)
+                  ptmin=ptmin, width=width, callback=progress, target=target)
     rmap = rm.RadiusMap.from_training(kind, pt[train])
     res_map = rm.fit_map(rmap, ev_tr, pt[train], **fit_kw)
     gmap = rm.RadiusMap.from_training("global", pt[train])
@@ -77,7 +78,7 @@ def run_radius_map(events, background=None, kind="quartiles", split_seed=0, r_re
     def score(ev, pts, bs_seed):
         m_map = rm.hard_mjj(ev, rmap.radii(pts), ptmin)
         m_glob = rm.hard_mjj(ev, R_glob, ptmin)
-        kw = dict(window=window, n_resamples=n_resamples, seed=bs_seed)
+        kw = dict(window=window, target=target, n_resamples=n_resamples, seed=bs_seed)
         return {"map": mass_summary(m_map, **kw), "global": mass_summary(m_glob, **kw),
                 "map_minus_global": paired_difference(m_map, m_glob, **kw)}, m_map, m_glob
 
@@ -87,33 +88,33 @@ def run_radius_map(events, background=None, kind="quartiles", split_seed=0, r_re
            "R_test_quantiles": None, "fit_seconds": float(res_map.seconds + res_glob.seconds),
            "settings": {"kind": kind, "r_ref": r_ref, "steps": steps, "lr": lr, "lr_tail": lr_tail, "tail": tail,
                         "samples": samples, "seed": seed, "alpha": alpha, "ptmin": ptmin, "width": width,
-                        "window": window, "n_resamples": n_resamples}}
+                        "window": window, "target_mass": target, "n_resamples": n_resamples}}
     out["test"], m_map, m_glob = score(ev_te, pt[test], 1)
     out["train"], _, _ = score(ev_tr, pt[train], 2)
     out["R_test_quantiles"] = np.percentile(rmap.radii(pt[test]), [10, 25, 50, 75, 90]).tolist()
     # the best global R chosen on the test half itself (hard scan): optimistic for the global radius
-    fr = [float(mass_stats(rm.hard_mjj(ev_te, R, ptmin), window)[2]) for R in scan_radii]
+    fr = [float(mass_stats(rm.hard_mjj(ev_te, R, ptmin), window, target)[2]) for R in scan_radii]
     best = float(scan_radii[int(np.argmax(fr))])
     m_best = rm.hard_mjj(ev_te, best, ptmin)
     out["test_best_global"] = {"R": best, "grid": [float(r) for r in scan_radii], "frac_window_grid": fr,
-                               **mass_summary(m_best, window, n_resamples=n_resamples, seed=1),
-                               "map_minus_this": paired_difference(m_map, m_best, window, n_resamples=n_resamples,
+                               **mass_summary(m_best, window, target, n_resamples=n_resamples, seed=1),
+                               "map_minus_this": paired_difference(m_map, m_best, window, target, n_resamples=n_resamples,
                                                                    seed=1)}
     samples_out = {"test": {"map": m_map, "global": m_glob, "best_global": m_best}}
     ref = None
     if kind == "quartiles":  # the same map, each bin's R by a hard scan on the training half (no gradients)
-        ref = _hard_scan_quartiles(rmap, ev_tr, pt[train], scan_radii, ptmin, window)
+        ref = _hard_scan_quartiles(rmap, ev_tr, pt[train], scan_radii, ptmin, window, target)
         m_ref = rm.hard_mjj(ev_te, ref.radii(pt[test]), ptmin)
         out["hard_scan_map"] = {"R_per_bin": np.exp(ref.w).tolist(),
-                                **mass_summary(m_ref, window, n_resamples=n_resamples, seed=1),
-                                "minus_global": paired_difference(m_ref, m_glob, window, n_resamples=n_resamples,
+                                **mass_summary(m_ref, window, target, n_resamples=n_resamples, seed=1),
+                                "minus_global": paired_difference(m_ref, m_glob, window, target, n_resamples=n_resamples,
                                                                   seed=1)}
         samples_out["test"]["hard_scan_map"] = m_ref
     if background is not None:
         pb = rm.leading_pt(background, r_ref, ptmin)
         b_map = rm.hard_mjj(background, rmap.radii(pb), ptmin)
         b_glob = rm.hard_mjj(background, R_glob, ptmin)
-        kw = dict(window=window, n_resamples=n_resamples, seed=3)
+        kw = dict(window=window, target=target, n_resamples=n_resamples, seed=3)
         out["background"] = {"n_events": int(len(background.counts)), "map": mass_summary(b_map, **kw),
                              "global": mass_summary(b_glob, **kw),
                              "map_minus_global": paired_difference(b_map, b_glob, **kw)}
@@ -125,19 +126,19 @@ def run_radius_map(events, background=None, kind="quartiles", split_seed=0, r_re
     return out, samples_out
 
 
-def _hard_scan_quartiles(rmap, events, pt, radii, ptmin, window):
+def _hard_scan_quartiles(rmap, events, pt, radii, ptmin, window, target=125.0):
     """Reference map: per pT bin of ``rmap``, the R of ``radii`` with the largest hard-anti-kT window fraction."""
     bins = rmap.design(pt).argmax(axis=1)
-    inside = np.array([np.abs(np.nan_to_num(rm.hard_mjj(events, R, ptmin), nan=np.inf) - 125.0) < window
+    inside = np.array([np.abs(np.nan_to_num(rm.hard_mjj(events, R, ptmin), nan=np.inf) - target) < window
                        for R in radii])
     best = [float(radii[int(np.argmax(inside[:, bins == q].mean(axis=1)))]) if np.any(bins == q) else 0.8
             for q in range(rmap.n_params)]
     return rm.RadiusMap(rmap.kind, rmap.edges, w=np.log(best))
 
 
-def _table(title, rows, window):
+def _table(title, rows, window, target=125.0):
     print(f"\n{title}\n")
-    print(f"| clustering | median mjj (GeV) | IQR (GeV) | fraction within ±{window:g} GeV of 125 | two-jet fraction |")
+    print(f"| clustering | median mjj (GeV) | IQR (GeV) | fraction within ±{window:g} GeV of {target:g} | two-jet fraction |")
     print("|---|---:|---:|---:|---:|")
     for label, w in rows:
         print(f"| {label} | {w['median']:.1f} ± {w['median_sd']:.1f} | {w['iqr']:.1f} ± {w['iqr_sd']:.1f} | "
@@ -147,6 +148,7 @@ def _table(title, rows, window):
 def print_report(out):
     """The tables of a :func:`run_radius_map` result (markdown)."""
     s, w = out["settings"], out["settings"]["window"]
+    tm = s.get("target_mass", 125.0)
     m = out["map"]
     if m["kind"] == "quartiles":
         edges = ", ".join(f"{e:.1f}" for e in m["pt_edges"])
@@ -167,7 +169,7 @@ def print_report(out):
         (f"global R = {b['R']:.2f} (best of a hard scan on the test half itself)", b)]
         + ([(f"quartile map by hard scan on the training half (R = "
              f"{', '.join(f'{r:.2f}' for r in out['hard_scan_map']['R_per_bin'])}), no gradients",
-             out["hard_scan_map"])] if "hard_scan_map" in out else []), w)
+             out["hard_scan_map"])] if "hard_scan_map" in out else []), w, tm)
     d, d2 = t["map_minus_global"], b["map_minus_this"]
     print(f"Δ fraction in window, map − global(train fit) = {d['d_frac_window']:+.3f} ± {d['d_frac_window_sd']:.3f}; "
           f"map − best global on test = {d2['d_frac_window']:+.3f} ± {d2['d_frac_window_sd']:.3f}")
@@ -182,9 +184,9 @@ def print_report(out):
         bg = out["background"]
         _table(f"background ({bg['n_events']} events, never fitted on):", [
             ("R(pT_lead) map", bg["map"]), (f"global R = {out['global']['R']:.3f}", bg["global"])]
-            + ([("quartile map by hard scan (reference)", bg["hard_scan_map"])] if "hard_scan_map" in bg else []), w)
+            + ([("quartile map by hard scan (reference)", bg["hard_scan_map"])] if "hard_scan_map" in bg else []), w, tm)
         db = bg["map_minus_global"]
-        print(f"background Δ fraction in the 125 ± {w:g} GeV window, map − global = {db['d_frac_window']:+.3f} ± "
+        print(f"background Δ fraction in the {tm:g} ± {w:g} GeV window, map − global = {db['d_frac_window']:+.3f} ± "
               f"{db['d_frac_window_sd']:.3f}; Δ median = {db['d_median']:+.1f} ± {db['d_median_sd']:.1f} GeV")
 
 
@@ -212,7 +214,8 @@ def cmd_radius_map(args):
     b = bar(2 * args.steps, "fit R map + global R", enabled=not args.quiet)
     out, mjj = run_radius_map(ev, bkg, args.map, args.split_seed, args.r_ref, args.steps, args.lr, args.lr_tail,
                               args.tail, args.samples, args.seed, args.alpha, args.ptmin, args.width, args.window,
-                              args.bootstrap, progress=lambda rec: b.update(1))
+                              args.bootstrap, progress=lambda rec: b.update(1), target=args.target_mass)
+    out["run"] = {"label": events_label(ev, args), "target_mass": args.target_mass}
     b.close()
     out_files.write_json(js, out)
     print_report(out)
@@ -220,12 +223,14 @@ def cmd_radius_map(args):
     radius_plots.mjj_summary_figure(
         [("R(pT_lead) map", mjj["test"]["map"], t["map"]),
          (f"global R = {out['global']['R']:.3f}", mjj["test"]["global"], t["global"])], png, width=args.window,
-        title=f"test half ({out['split']['n_test']} events), hard anti-kT")
+        title=f"test half ({out['split']['n_test']} events), hard anti-kT", label=out["run"]["label"],
+        target=args.target_mass)
     if bkg is not None:
         radius_plots.mjj_summary_figure(
             [("R(pT_lead) map", mjj["background"]["map"], bg["map"]),
              (f"global R = {out['global']['R']:.3f}", mjj["background"]["global"], bg["global"])], png_b,
-            width=args.window, title=f"background {os.path.basename(args.background)}, hard anti-kT", label="background")
+            width=args.window, title=f"background {os.path.basename(args.background)}, hard anti-kT", label="background",
+            target=args.target_mass)
     print(f"-> {args.json}, {png}" + (f", {png_b}" if png_b else ""))
     return 0
 
@@ -251,6 +256,7 @@ def register(sub):
     p.add_argument("--ptmin", type=nonneg_float, default=20.0, help="jet pT threshold in GeV")
     p.add_argument("--width", type=positive_float, default=15.0, help="window loss width (GeV)")
     p.add_argument("--window", type=positive_float, default=15.0, help="scoring window half-width (GeV)")
+    target_args(p)
     p.add_argument("--bootstrap", type=at_least(2), default=1000, help="bootstrap resamples of the events")
     p.add_argument("--seed", type=seed_int, default=0, help="random seed of the sampled histories and the bootstrap")
     p.add_argument("--json", default="out/radius_map.json", help="results file, ending in .json (plots beside it)")

@@ -129,7 +129,7 @@ class RadiusMap:
 
 def fit_map(rmap, events, pt, r0=0.8, steps=48, lr=0.1, lr_tail=0.04, tail=0.5, burn=0.125, estimator=None,
             loss="window",
-            alpha=1.0, samples=4, seed=0, ptmin=20.0, width=15.0, callback=None):
+            alpha=1.0, samples=4, seed=0, ptmin=20.0, width=15.0, callback=None, target=opt.HIGGS_MASS):
     """Fit ``rmap``'s parameters on ``events`` by Adam on the expected loss, then average the tail.
 
     Args:
@@ -140,7 +140,8 @@ def fit_map(rmap, events, pt, r0=0.8, steps=48, lr=0.1, lr_tail=0.04, tail=0.5, 
             a number decays exponentially to ``lr_tail`` over the descent phase).
         estimator: a per-event-capable estimator (default score function, leave-one-out per event).
         seed: step ``k`` uses the engine seed ``step_seed(seed, k)``.
-        others: the loss's, as :func:`~apps.jets.study.optimize.per_event_estimate`.
+        others: the loss's, as :func:`~apps.jets.study.optimize.per_event_estimate` (``target``: the mass
+            the loss pulls mjj to, GeV).
 
     Returns:
         :class:`stochgrad.optim.OptimResult`; ``rmap.w`` is set to the mean of ``w``
@@ -164,7 +165,7 @@ def fit_map(rmap, events, pt, r0=0.8, steps=48, lr=0.1, lr_tail=0.04, tail=0.5, 
 
     def estimate(w, step):
         v, g, se = opt.per_event_estimate(events, phi @ w, estimator, loss, alpha, samples, opt.step_seed(seed, step),
-                                          ptmin, width)
+                                          ptmin, width, target=target)
         grad = phi.T @ g / n
         grad_se = np.sqrt((phi**2).T @ (se**2)) / n
         return sg.Estimate(float(v.mean()), float(v.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0, grad, grad_se,
