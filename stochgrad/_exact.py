@@ -89,6 +89,3 @@ class ColumnSums:
         self._flush()
         return list(self.out)
 
-
-def _frac(x) -> Fraction:
-    return x if isinstance(x, Fraction) else Fraction(float(x))

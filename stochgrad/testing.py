@@ -17,8 +17,14 @@ def z_scores(estimate, exact) -> np.ndarray:
     return (g - np.asarray(exact, dtype=float)) / np.where(se > 0, se, np.inf)
 
 
-def assert_unbiased(estimate, exact, n_sigma: float = 4.0, atol: float = 0.0) -> None:
-    """Assert that the gradient estimate agrees with ``exact`` within ``n_sigma`` standard errors.
+def assert_unbiased(estimate, exact, n_sigma: float = 4.0, atol: float = 0.0, power: float = 0.25) -> None:
+    """Assert that the gradient estimate agrees with ``exact`` within ``n_sigma`` standard errors, with power.
+
+    A check passes only if it could have failed: where ``exact`` is non-zero,
+    ``n_sigma`` standard errors must not exceed ``power · |exact|`` (by
+    default a quarter), otherwise an estimator that always returns 0 would
+    pass too. Components whose exact value is 0 are checked without that
+    condition.
 
     Args:
         estimate: an :class:`~stochgrad.Estimate`.
@@ -28,14 +34,24 @@ def assert_unbiased(estimate, exact, n_sigma: float = 4.0, atol: float = 0.0) ->
             rounding slack of ``1e-12 · max(1, |exact|)`` is always allowed: an
             estimate whose samples all agree (e.g. control variates that fit a
             single choice exactly) is exact only up to rounding.
+        power: the largest ``n_sigma · stderr / |exact|`` accepted (raise it
+            only for a check that is meant to be weak).
 
     Raises:
-        AssertionError: with the estimate, exact value and standard error.
+        AssertionError: the estimate is off (with the estimate, exact value
+            and standard error), or the check has no power (too few samples
+            for the size of ``exact``).
     """
     g = np.asarray(estimate.grad, dtype=float)
     se = np.asarray(estimate.grad_stderr, dtype=float)
     ex = np.asarray(exact, dtype=float)
-    bad = np.abs(g - ex) > n_sigma * se + atol + 1e-12 * np.maximum(1.0, np.abs(ex))
+    weak = (ex != 0) & ~(n_sigma * se <= power * np.abs(ex))  # also a NaN standard error
+    if np.any(weak):
+        raise AssertionError(
+            f"{estimate.estimator}: the check has no power: {n_sigma}·stderr = {n_sigma * se} exceeds {power}·|exact| "
+            f"(exact {ex}); an estimate of 0 would pass. Use more samples."
+        )
+    bad = ~(np.abs(g - ex) <= n_sigma * se + atol + 1e-12 * np.maximum(1.0, np.abs(ex)))
     if np.any(bad):
         raise AssertionError(
             f"{estimate.estimator}: gradient {g} vs exact {ex}: off by "

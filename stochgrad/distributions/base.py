@@ -163,25 +163,16 @@ class Family(abc.ABC):
 
 
 class IntegerFamily(Family):
-    """Integer-valued families with inverse-CDF sampling and ±1-neighbour alternatives.
+    """Integer-valued families: exact inverse-CDF sampling and ±1-neighbour alternatives.
 
-    Subclasses give :meth:`prob` / :meth:`log_prob` (traced), :meth:`cdf_value`
-    and :meth:`cdf_partials` (plain floats), :meth:`bounds`, :meth:`support`,
-    :meth:`edge_outcomes` and optionally :meth:`guess`. Sampling is the exact
-    inverse CDF of the replayed uniform, found by a galloping search from the
-    guess: O(log) CDF evaluations whatever the parameter, so ``poisson(1e8)``
-    or ``geometric(1e-300)`` cost what ``poisson(3)`` costs.
-
-    The stochastic derivative of an outcome ``k`` uses the inverse-CDF coupling
-    (Arya et al. 2022): the boundary ``F(b)`` between ``b`` and ``b + 1`` carries
-    the flux ``−∂F(b)/∂θ`` from ``b`` to ``b + 1``. Its positive part is
-    attributed to the sample ``b`` (alternative ``b + 1``, density ``flux / π(b)``)
-    and its negative part to the sample ``b + 1`` (alternative ``b``). When one
-    side has probability 0 (a parameter on its edge: ``binomial`` at ``p = 1``)
-    the whole signed flux goes to the other side, so the derivative stays
-    unbiased there. Only neighbours move, so an alternative path differs by one
-    unit; this keeps the variance of a Binomial near that of the same program
-    written as Bernoullis.
+    Subclasses give :meth:`prob` / :meth:`log_prob` (traced), :meth:`cdf_value` and :meth:`cdf_partials`
+    (plain), :meth:`bounds`, and where they have them :meth:`support`, :meth:`edge_outcomes`, :meth:`guess`.
+    Sampling gallops from the guess over :meth:`below`: O(log) CDF evaluations whatever the parameter.
+    The stochastic derivative uses the inverse-CDF coupling (Arya et al. 2022): the boundary ``F(b)``
+    carries the flux ``−∂F(b)/∂θ`` from ``b`` to ``b + 1``; its positive part goes to the sample ``b``
+    (alternative ``b + 1``, density ``flux / π(b)``), its negative part to ``b + 1``. When one side has
+    probability 0 (a parameter on its edge) the other takes the whole signed flux, so the derivative stays
+    unbiased there. Only neighbours move (a Binomial's variance stays near that of its Bernoulli form).
     """
 
     @abc.abstractmethod
@@ -239,33 +230,17 @@ class IntegerFamily(Family):
         if hi is not None and (hi == lo or not self.below(pv, u, hi - 1)):
             return hi
         g = self.guess(pv, u)
-        g = lo if not math.isfinite(g) or g < lo else int(g)
-        if hi is not None:
-            g = min(g, hi - 1)
-        if self.below(pv, u, g):  # answer in [lo, g]: gallop down to a point below it
-            b, step = g, 1
-            while True:
-                if b == lo:
-                    return lo
-                a = max(lo, b - step)
-                if not self.below(pv, u, a):
-                    break
-                b, step = a, 2 * step
-        else:  # answer above g: gallop up
-            a, step = g, 1
-            while True:
-                b = a + step if hi is None else min(a + step, hi)
-                if (hi is not None and b == hi) or self.below(pv, u, b):
-                    break
-                a, step = b, 2 * step
-                if step > 1 << 1100:
-                    raise ValueError(f"{self.name}: the inverse CDF of u={u!r} does not converge for {pv}")
-        while b - a > 1:  # F(a) ≤ u < F(b)
+        g = lo if not math.isfinite(g) or g < lo else int(g) if hi is None else min(int(g), hi - 1)
+        step, below = 1, self.below(pv, u, g)
+        a, b = (g - 1, g) if below else (g, g + 1)  # gallop until F(a) ≤ u < F(b) (F(lo − 1) = 0)
+        while below and a >= lo and self.below(pv, u, a):
+            a, b, step = a - step, a, 2 * step
+        while not below and not self.below(pv, u, b):  # below(hi − 1) holds: b stays under hi
+            a, b, step = b, b + step if hi is None else min(b + step, hi - 1), 2 * step
+        a = max(a, lo - 1)
+        while b - a > 1:
             m = (a + b) // 2
-            if self.below(pv, u, m):
-                b = m
-            else:
-                a = m
+            a, b = (a, m) if self.below(pv, u, m) else (m, b)
         return b
 
     def outcomes(self, params, tail=TAIL):

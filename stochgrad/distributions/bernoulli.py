@@ -17,7 +17,7 @@ import numpy as np
 from .._dual import Dual
 from .base import Family, plain
 
-__all__ = ["Bernoulli", "BERNOULLI", "grads"]
+__all__ = ["Bernoulli", "BERNOULLI", "grads", "flip_weights"]
 
 
 def grads(run):
@@ -30,6 +30,17 @@ def grads(run):
         pv = np.array([plain(c.params) for c in bern], dtype=float)
         run._bern = (bern, pv, run.scalar_grads([c.params for c in bern]))
     return run._bern
+
+
+def flip_weights(k, p, g, form="rao_blackwell"):
+    """The weight of flipping ``k`` (``g = ∂p/∂θ``; floats or arrays): ``±g`` (Rao-Blackwellised), or the inverse-CDF
+    density ``max(g, 0)/(1 − p)`` from 0, ``max(−g, 0)/p`` from 1 — the whole signed ``±g`` on an edge (p = 0 or 1)."""
+    if form == "rao_blackwell":
+        return np.where(k == 0, g, -g)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        edge = (p == 0.0) | (p == 1.0)
+        return np.where(k == 0, np.where(edge, g, np.maximum(g, 0.0)) / (1.0 - p),
+                        np.where(edge, -g, np.maximum(-g, 0.0)) / p)
 
 
 class Bernoulli(Family):
@@ -105,13 +116,7 @@ class Bernoulli(Family):
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, run.theta_size))
         k = np.array([c.value for c in bern])[:, None]
         pv = pv[:, None]
-        if form == "rao_blackwell":  # flip with weight ±∂p/∂θ
-            w = np.where(k == 0, g, -g)
-        else:  # flip only where the coupling moves, density ∂p/(1 − p) or −∂p/p
-            with np.errstate(divide="ignore", invalid="ignore"):  # on an edge (p = 0 or 1) the signed flux
-                edge = (pv == 0.0) | (pv == 1.0)
-                w = np.where(k == 0, np.where(edge, g, np.maximum(g, 0.0)) / (1.0 - pv),
-                             np.where(edge, -g, np.maximum(-g, 0.0)) / pv)
+        w = flip_weights(k, pv, g, form)
         keep = (w != 0).any(axis=1)
         sites = np.array([c.site for c in bern], dtype=np.int64)[keep]
         return sites, 1 - k[keep, 0], w[keep]

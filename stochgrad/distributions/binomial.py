@@ -1,16 +1,12 @@
 """Binomial(n, p): the number of successes in ``n`` independent trials of probability ``p``.
 
-``n`` is a fixed non-negative integer; ``p`` may depend on θ. Support
-``0..n`` (finite: Exact enumerates it, up to a tail of mass 1e-12).
-Sampling: exact inverse CDF of the replayed uniform (``F`` from the
-regularised incomplete beta, O(log n) evaluations, any ``n``). Alternatives
-(stochastic derivative): the neighbours ``k ± 1`` with the inverse-CDF
-densities of :class:`~.base.IntegerFamily`; for ``p`` increasing only
-``k → k + 1`` moves, with weight ``(n − k) p'/(1 − p)`` — the sum of the flip
-densities of the ``n − k`` failed trials, so the variance matches the same
-program written as ``n`` Bernoullis. Edges: at ``p = 1`` the outcome
-``n − 1`` (probability 0, derivative ``−n``) still counts; at ``p = 0`` the
-outcome ``1``. No GS-STE relaxation.
+``n`` is a fixed non-negative integer; ``p`` may depend on θ. Support ``0..n`` (finite: Exact enumerates it, up to a
+tail of mass 1e-12). Sampling: exact inverse CDF of the replayed uniform (``F`` from the regularised incomplete
+beta, O(log n) evaluations, any ``n``). Alternatives (stochastic derivative): the neighbours ``k ± 1`` with the
+inverse-CDF densities of :class:`~.base.IntegerFamily`; for ``p`` increasing only ``k → k + 1`` moves, with weight
+``(n − k) p'/(1 − p)`` — the sum of the flip densities of the ``n − k`` failed trials, so the variance matches the
+same program written as ``n`` Bernoullis. Edges: at ``p = 1`` the outcome ``n − 1`` (probability 0, derivative
+``−n``) still counts; at ``p = 0`` the outcome ``1``. No GS-STE relaxation.
 """
 
 from __future__ import annotations

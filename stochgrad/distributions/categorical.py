@@ -13,7 +13,15 @@ import numpy as np
 from .._dual import Dual
 from .base import Family, plain
 
-__all__ = ["Categorical", "CATEGORICAL"]
+__all__ = ["Categorical", "CATEGORICAL", "inverse_cdf"]
+
+
+def inverse_cdf(pv: np.ndarray, u: float) -> int:
+    """The first ``k`` with ``u < π_0 + ... + π_k``; rounding at the top end never gives an outcome of probability 0."""
+    k = min(int(np.searchsorted(np.cumsum(pv), u, side="right")), len(pv) - 1)
+    while pv[k] == 0 and k > 0:
+        k -= 1
+    return k
 
 
 class Categorical(Family):
@@ -23,8 +31,7 @@ class Categorical(Family):
     params_are_probabilities = True  # the recorded parameter is the probability (vector) itself
 
     def sample(self, probs, u):
-        from .._trace import _inverse_cdf
-        return _inverse_cdf(np.asarray(plain(probs), dtype=float), u)
+        return inverse_cdf(np.asarray(plain(probs), dtype=float), u)
 
     def log_prob(self, probs, k):
         import autograd.numpy as anp

@@ -1,13 +1,10 @@
 """Geometric(p): the number of failures before the first success (support ``0, 1, 2, ...``).
 
-``π(k) = (1 − p)^k p``, ``F(k) = 1 − (1 − p)^(k+1)``. Sampling: the closed-form
-inverse CDF (exact, any ``p`` in (0, 1], also ``1e-300`` where ``1 − p == 1``).
-Countable support: Exact truncates it where the tail ``(1 − p)^(K+1)`` falls
-below its tolerance. Alternatives: ``k ± 1`` with the inverse-CDF densities
-of :class:`~.base.IntegerFamily`; for ``p`` increasing only ``k → k − 1``
-moves, with weight ``∂F(k − 1)/∂p / π(k) = k p' / (p (1 − p))``. Edge: at
-``p = 1`` the outcome ``1`` (probability 0, derivative ``−1``) still counts.
-No GS-STE relaxation.
+``π(k) = (1 − p)^k p``, ``F(k) = 1 − (1 − p)^(k+1)``. Sampling: the closed-form inverse CDF (exact, any ``p`` in (0,
+1], also ``1e-300`` where ``1 − p == 1``). Countable support: Exact truncates it where the tail ``(1 − p)^(K+1)``
+falls below its tolerance. Alternatives: ``k ± 1`` with the inverse-CDF densities of :class:`~.base.IntegerFamily`;
+for ``p`` increasing only ``k → k − 1`` moves, with weight ``∂F(k − 1)/∂p / π(k) = k p' / (p (1 − p))``. Edge: at
+``p = 1`` the outcome ``1`` (probability 0, derivative ``−1``) still counts. No GS-STE relaxation.
 """
 
 from __future__ import annotations

@@ -1,12 +1,10 @@
 """NegativeBinomial(r, p): failures before the ``r``-th success (Distributions.jl's convention).
 
-``π(k) = Γ(k + r) / (k! Γ(r)) p^r (1 − p)^k`` on ``0, 1, 2, ...``; ``r > 0`` is
-fixed (not differentiated), ``p`` may depend on θ. ``F(k) = I_p(r, k + 1)``
-(regularised incomplete beta). Sampling: exact inverse CDF of the replayed
-uniform, O(log) evaluations of ``F``. Countable support: Exact truncates it
-where ``P(X > K)`` falls below its tolerance. Alternatives: ``k ± 1`` with the
-inverse-CDF densities. Edge: at ``p = 1`` the outcome ``1`` (probability 0,
-derivative ``−r``) still counts. No GS-STE relaxation.
+``π(k) = Γ(k + r) / (k! Γ(r)) p^r (1 − p)^k`` on ``0, 1, 2, ...``; ``r > 0`` is fixed (not differentiated), ``p``
+may depend on θ. ``F(k) = I_p(r, k + 1)`` (regularised incomplete beta). Sampling: exact inverse CDF of the replayed
+uniform, O(log) evaluations of ``F``. Countable support: Exact truncates it where ``P(X > K)`` falls below its
+tolerance. Alternatives: ``k ± 1`` with the inverse-CDF densities. Edge: at ``p = 1`` the outcome ``1`` (probability
+0, derivative ``−r``) still counts. No GS-STE relaxation.
 """
 
 from __future__ import annotations

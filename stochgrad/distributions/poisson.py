@@ -1,13 +1,11 @@
 """Poisson(λ): ``π(k) = e^{−λ} λ^k / k!`` on ``0, 1, 2, ...``.
 
-Sampling: exact inverse CDF of the replayed uniform (``F`` from the
-regularised incomplete gamma, O(log λ) evaluations: ``poisson(1e8)`` costs
-what ``poisson(3)`` costs). Countable support: Exact truncates it where
-``P(X > K)`` falls below its tolerance. Alternatives: ``k ± 1`` with the
-inverse-CDF densities of :class:`~.base.IntegerFamily`; for ``λ`` increasing
-only ``k → k + 1`` moves, with weight ``−∂F(k)/∂λ · λ' / π(k) = λ'`` (since
-``∂F(k)/∂λ = −π(k)``). Edge: at ``λ = 0`` the outcome ``1`` (probability 0,
-derivative 1) still counts. No GS-STE relaxation.
+Sampling: exact inverse CDF of the replayed uniform (``F`` from the regularised incomplete gamma, O(log λ)
+evaluations: ``poisson(1e8)`` costs what ``poisson(3)`` costs). Countable support: Exact truncates it where ``P(X >
+K)`` falls below its tolerance. Alternatives: ``k ± 1`` with the inverse-CDF densities of
+:class:`~.base.IntegerFamily`; for ``λ`` increasing only ``k → k + 1`` moves, with weight ``−∂F(k)/∂λ · λ' / π(k) =
+λ'`` (since ``∂F(k)/∂λ = −π(k)``). Edge: at ``λ = 0`` the outcome ``1`` (probability 0, derivative 1) still counts.
+No GS-STE relaxation.
 """
 
 from __future__ import annotations

@@ -44,8 +44,12 @@ def test_family_gradients_are_unbiased(family, theta):
     if family in ("binomial", "geometric", "poisson", "negative_binomial"):  # Exact on the (truncated) support
         ex = sg.value_and_grad(prog, sg.Exact())(theta)
         assert ex.value == pytest.approx(expect(theta), rel=1e-9) and ex.grad == pytest.approx(exact, rel=1e-7)
-    for est in (sg.ScoreFunction("none"), sg.StochasticDerivative()):
-        assert_unbiased(sg.value_and_grad(prog, est, n=1000, seed=11)(theta), exact)
+    if family in ("binomial", "geometric", "poisson", "negative_binomial"):
+        # the score function on these families: tests/core/test_estimator_family.py, sized to have power
+        assert_unbiased(sg.value_and_grad(prog, sg.StochasticDerivative(), n=1000, seed=11)(theta), exact)
+        return
+    for est in (sg.ScoreFunction("none"), sg.StochasticDerivative()):  # pathwise: both give the same samples
+        assert_unbiased(sg.value_and_grad(prog, est, n=2500, seed=11)(theta), exact)
 
 
 def test_continuous_choices_are_pathwise_under_every_mode():
@@ -111,9 +115,11 @@ def test_stochasticad_triples_distributions(name):
         for mirrored in (False, True):  # both sides of the derivative: g(p) = p and g(p) = 1 − p
             prog = sg.stochastic(lambda t, f=f, m=mirrored: f(JL_DISTS[name](1.0 - t if m else t)))
             exact = sg.value_and_grad(prog, sg.Exact())(p).grad
-            est = sg.StochasticDerivative() if (j + mirrored) % 2 == 0 else sg.ScoreFunction("none")
+            # the score function needs a baseline and more samples to have power (4 stderr < |exact| / 4)
+            est, n = ((sg.StochasticDerivative(), 600) if (j + mirrored) % 2 == 0 else
+                      (sg.ScoreFunction("leave_one_out"), 12000 if name == "Geometric" else 2000))
             # atol: Exact leaves out a tail of probability ≤ 1e-12 of the countable supports
-            assert_unbiased(sg.value_and_grad(prog, est, n=600, seed=j)(p), exact, atol=1e-7 * abs(exact))
+            assert_unbiased(sg.value_and_grad(prog, est, n=n, seed=j)(p), exact, atol=1e-7 * abs(exact))
 
 
 def test_stochasticad_nested_binomials():
@@ -140,8 +146,8 @@ def crazy_mean(p):
 @pytest.mark.parametrize("p", [0.3, 0.6])
 def test_stochasticad_intro_program(p):
     exact = grad(crazy_mean)(p)
-    for est in (sg.StochasticDerivative(), sg.ScoreFunction("none")):
-        assert_unbiased(sg.value_and_grad(crazy, est, n=1500, seed=5)(p), exact)
+    for est, n in ((sg.StochasticDerivative(), 1500), (sg.ScoreFunction("none"), 4000)):  # sized for power
+        assert_unbiased(sg.value_and_grad(crazy, est, n=n, seed=5)(p), exact)
 
 
 # --- hypothesis: random programs mixing families ------------------------------------------------------------------
@@ -199,5 +205,5 @@ def test_the_documented_new_family_works_under_every_estimator():
     for theta in (-0.3, 0.6):
         exact = grad(lambda t: (2 - sig(t)) / sig(t) ** 2)(theta)  # E[K²] of trials up to a success
         assert sg.value_and_grad(prog, sg.Exact())(theta).grad == pytest.approx(exact, rel=1e-7)
-        for est in (sg.StochasticDerivative(), sg.ScoreFunction("none")):
-            assert_unbiased(sg.value_and_grad(prog, est, n=1000, seed=4)(theta), exact)
+        # every estimator, sized to have power, and an executor: tests/core/test_estimator_family.py
+        assert_unbiased(sg.value_and_grad(prog, sg.StochasticDerivative(), n=1000, seed=4)(theta), exact)

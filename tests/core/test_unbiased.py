@@ -19,17 +19,18 @@ UNBIASED = [
 ]
 
 
-@pytest.mark.parametrize("theta", [-1.2, 0.3, 1.5])
+# θ = 2.5 rather than 1.5, where dE/dθ = 0.014 is too small for any of these checks to have power
+@pytest.mark.parametrize("theta", [-1.2, 0.3, 2.5])
 @pytest.mark.parametrize("est", UNBIASED, ids=repr)
 def test_sincos_traced(est, theta):
-    e = sg.value_and_grad(sincos, est, n=3000, seed=11)(theta)
+    e = sg.value_and_grad(sincos, est, n=4000, seed=11)(theta)
     value, deriv = sincos_exact(theta)
     assert_unbiased(e, deriv)
     assert abs(e.value - value) < 4 * e.value_stderr
-    assert e.samples.shape == (3000,)
+    assert e.samples.shape == (4000,)
 
 
-@pytest.mark.parametrize("theta", [-1.2, 0.3, 1.5])
+@pytest.mark.parametrize("theta", [-1.2, 0.3, 2.5])
 @pytest.mark.parametrize("est", UNBIASED[:4], ids=repr)
 def test_sincos_batched(est, theta):
     e = sg.value_and_grad(sincos_batched(), est, n=200_000, seed=5)(theta)

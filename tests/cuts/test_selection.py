@@ -32,7 +32,8 @@ def exact():
 def test_batched_unbiased_against_exact(exact, estimator):
     ev, ex = exact
     assert ex.info["traces"] == 2**ev.n
-    est = sg.value_and_grad(stochastic_cut(ev, SPEC, 0.5, b_min=0.5), estimator, n=40_000, seed=3)(THETA)
+    n = 80_000 if getattr(estimator, "baseline", None) == "none" else 40_000  # no baseline: twice, for power
+    est = sg.value_and_grad(stochastic_cut(ev, SPEC, 0.5, b_min=0.5), estimator, n=n, seed=3)(THETA)
     assert_unbiased(est, ex.grad, n_sigma=4)
     assert abs(est.value - ex.value) < 4 * est.value_stderr
 
@@ -40,7 +41,9 @@ def test_batched_unbiased_against_exact(exact, estimator):
 def test_traced_sd_unbiased_against_exact(exact):
     ev, ex = exact
     est = sg.value_and_grad(traced_cut(ev, SPEC, 0.5, b_min=0.5), sg.StochasticDerivative(), n=1500, seed=0)(THETA)
-    assert_unbiased(est, ex.grad, n_sigma=4)
+    # the middle derivative is small (-0.08): 1500 traced samples reach 4 stderr = 0.56 of it (the batched test
+    # above checks every component with full power); the others are checked with power
+    assert_unbiased(est, ex.grad, n_sigma=4, power=np.array([0.25, 0.6, 0.3]))
 
 
 def test_sd_has_lower_variance_than_score(exact):
@@ -73,7 +76,7 @@ def test_fd_bias_small_and_crn():
     ev = small()
     prog = stochastic_cut(ev, SPEC, 0.5, b_min=0.5)
     ex = sg.value_and_grad(traced_cut(ev, SPEC, 0.5, b_min=0.5), "exact")(THETA)
-    fd = sg.value_and_grad(prog, sg.FiniteDifference(0.02), n=20_000, seed=0)(THETA)
+    fd = sg.value_and_grad(prog, sg.FiniteDifference(0.02), n=300_000, seed=0)(THETA)  # 20000: no power
     assert_unbiased(fd, ex.grad, n_sigma=4, atol=0.01)
     v1 = prog(THETA, 50, 7, sg.Want()).value
     v2 = prog(THETA, 50, 7, sg.Want()).value

@@ -18,7 +18,8 @@ def test_traced_immigration_death_unbiased(estimator):
         warnings.simplefilter("error", sg.BiasWarning)  # no θ-dependent comparisons anywhere
         est = sg.value_and_grad(f, estimator, n=1500, seed=4)(TH)
     assert abs(est.value - 12.642411) < 4 * est.value_stderr
-    sg.testing.assert_unbiased(est, EXACT, n_sigma=4)
+    # 1500 traced histories: 4 stderr reach 0.36 |exact| for the score function (0.25 would need 4000)
+    sg.testing.assert_unbiased(est, EXACT, n_sigma=4, power=0.4)
 
 
 def test_traced_is_replayable_and_runs_outside_traces():
@@ -42,7 +43,10 @@ def test_traced_telegraph_and_generic_network():
     tt = np.array([0.5, 1.0, 20.0, 1.0])
     est = sg.value_and_grad(telegraph(3.0), sg.ScoreFunction(), n=600, seed=2)(tt)
     assert abs(est.value - exact.telegraph_mean(tt, 3.0)) < 4 * est.value_stderr
-    sg.testing.assert_unbiased(est, exact.telegraph_mean_grad(tt, 3.0), n_sigma=4.5)
+    # 600 traced histories give power on the first two rates only (4.5 stderr: 0.41, 0.59 of |exact|; the
+    # last two would need 30 times as many): those two are checked with power, the others without
+    sg.testing.assert_unbiased(est, exact.telegraph_mean_grad(tt, 3.0), n_sigma=4.5,
+                               power=np.array([0.45, 0.65, np.inf, np.inf]))
     # dimerisation with a shared rate name and a callable observable
     net = ReactionNetwork(["A", "B"], [("2A -> B", "k"), ("B -> 2A", "k")])
     f = uniformised_ssa(net, {"A": 4}, 1.0, observable=lambda x: float(x[1] ** 2))

@@ -48,7 +48,11 @@ def test_vectorised_estimators_agree_with_exact(spec, t0, t1):
     prog = sg.vectorized(fn)
     for est in ESTIMATORS:
         e = sg.value_and_grad(prog, est, n=6000, seed=3)(theta)
-        assert_unbiased(e, exact.grad, n_sigma=4, atol=1e-9)
+        # a generated gradient component can be too small for 6000 samples to give the check power (4 stderr <
+        # |exact| / 4; 50000 did not suffice either): those are checked within 4 stderr without it (the fixed
+        # programs of tests/vectorized/test_behaviour.py are checked with power)
+        weak = 4 * np.asarray(e.grad_stderr) > 0.25 * np.abs(exact.grad)
+        assert_unbiased(e, exact.grad, n_sigma=4, atol=1e-9, power=np.where(weak, np.inf, 0.25))
         assert abs(e.value - exact.value) <= 4 * e.value_stderr + 1e-9
     h = 0.05
     fd = sg.value_and_grad(prog, sg.FiniteDifference(h), n=6000, seed=3)(theta)
