@@ -17,6 +17,10 @@ End to end (``--e2e``, on by default) as users call it, default threads, wall ti
 awkward array in, ``apps.jets.ClusterSequence(array, JetDefinition(antikt, R)).inclusive_jets()``
 (Momentum4D jets out) against FastJet's same call.
 
+Before and after (``--before DIR``, another checkout, e.g. ``git archive main``): the
+public calls of the per-core table on the embedded sample, one thread, CPU time, in
+alternating fresh processes of each tree (``--before-rounds``), best per call.
+
 R-gradient (``--gradient-events`` × ``--histories``, default 1000 × 100, 0 to skip):
 ``sample_mjj_and_score`` (mjj + ∂/∂R log p: one score-function gradient step) in a fresh
 subprocess per (code, threads), seconds of wall time on 1 and 2 threads, for this
@@ -318,6 +322,49 @@ def gradient(ev, args):
         print(f"| {label} | {th} | {w:.2f} | {w / (len(ev) * args.fj_event_s):.0f} | {g:.6g} |")
 
 
+_PERCORE = """
+import sys, time, numpy as np, numba
+numba.set_num_threads(1)
+import apps.jets as J
+ev = J.load_default_events()
+sub = ev.subset(slice(0, 30))
+def best(f, k=5):
+    b = 1e9
+    for _ in range(k):
+        t = time.process_time(); f(); b = min(b, time.process_time() - t)
+    return b
+calls = [(lambda: J.sample_mjj_and_score(ev.p4, ev.counts, 0.8, None, 1, 0), len(ev)),
+         (lambda: J.cluster(ev, 0.8).inclusive_jets(), len(ev)),
+         (lambda: J.sample_mjj_and_score(ev.p4, ev.counts, 0.8, 1.0, 1, 1), len(ev)),
+         (lambda: J.sample_mjj_and_score(sub.p4, sub.counts, 0.8, 1.0, 100, 1), 100 * len(sub))]
+for f, _ in calls:
+    f()
+print(" ".join(str(best(f) / k) for f, k in calls), J.__file__)
+"""
+
+
+def before_after(args):
+    """One thread, CPU time: this tree against ``--before``, alternating fresh processes, best per call."""
+    here = Path(__file__).resolve().parents[1]
+    trees = [("before: " + args.before, Path(args.before)), ("this tree", here)]
+    best = {}
+    for _ in range(args.before_rounds):
+        for label, tree in trees:
+            env = dict(os.environ, PYTHONPATH=str(tree))
+            out = subprocess.run([sys.executable, "-c", _PERCORE], env=env, cwd=tempfile.gettempdir(),
+                                 capture_output=True, text=True, check=True).stdout.split()
+            if not out[-1].startswith(str(Path(tree).resolve())):
+                raise RuntimeError(f"the run imported {out[-1]}, not the tree {tree}")
+            best[label] = np.minimum(best.get(label, np.inf), np.array(out[:-1], float))
+    print(f"\nBefore and after, embedded sample, one thread, CPU µs per event / history (R = 0.8, α = 1), "
+          f"{args.before_rounds} alternating fresh processes each, best of 5 inside")
+    print("| code | anti-kT fast path | anti-kT cluster + inclusive_jets | Qanti-kT, 1 history per event "
+          "| Qanti-kT, 100 histories per event (30 events), per history |")
+    print("|---|---:|---:|---:|---:|")
+    for label, v in best.items():
+        print(f"| {label} | " + " | ".join(f"{x * 1e6:.1f}" for x in v) + " |")
+
+
 _COMPILE = """
 import time, numpy as np
 t = time.perf_counter()
@@ -363,6 +410,7 @@ def main(argv=None):
     ap.add_argument("--gradient-events", type=int, default=1000, help="R-gradient events (0: skip)")
     ap.add_argument("--gradient-repeat", type=int, default=1, help="R-gradient runs per (code, threads)")
     ap.add_argument("--before", default=None, help="another checkout (e.g. git archive main) for the R-gradient")
+    ap.add_argument("--before-rounds", type=int, default=3, help="--before: alternating rounds of the per-core check")
     ap.add_argument("--no-compile", action="store_true", help="skip the compile-time measurement")
     ap.add_argument("--quick", action="store_true", help="small samples, 3 repeats (a smoke run)")
     ap.add_argument("--agreement", action="store_true", help="FastJet agreement table instead of timings")
@@ -370,7 +418,7 @@ def main(argv=None):
     ap.add_argument("--radii", type=float, nargs="+", default=[0.4, 0.8, 1.2], help="--agreement: R values")
     args = ap.parse_args(argv)
     if (args.repeat < 1 or args.block < 1 or args.histories < 1 or args.h_events < 1 or args.generated < 0
-            or args.fresh < 0 or args.fresh_400 < 0 or args.gradient_events < 0 or args.gradient_repeat < 1):
+            or args.fresh < 0 or args.fresh_400 < 0 or args.gradient_events < 0 or args.gradient_repeat < 1 or args.before_rounds < 1):
         print("jets_engine: --repeat, --block, --histories, --h-events, --gradient-repeat must be >= 1; "
               "--generated, --fresh, --fresh-400, --gradient-events >= 0", file=sys.stderr)
         return 2
@@ -419,6 +467,8 @@ def main(argv=None):
         print("|---|---:|---:|---:|---:|---:|")
         for name, sample, _ in samples:
             end_to_end(name, sample, args)
+    if args.before:
+        before_after(args)
     if args.gradient_events:
         n_emb = min(len(ev), args.gradient_events)
         parts = [ev.subset(slice(0, n_emb))]
