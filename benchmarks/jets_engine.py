@@ -1,21 +1,34 @@
 """Jets engine vs FastJet on the same events, one run: ``python -m benchmarks.jets_engine``.
 
-Rows (time per event, or per sampled clustering; best of ``--repeat`` runs):
+Per core (one thread each, CPU time per event or per sampled history, best of
+``--repeat``, configurations interleaved over blocks of events, one untimed call before
+each), on three samples: the embedded 300 events (≈ 105 particles), ``--fresh`` freshly
+generated events (≈ 100 particles) and ``--fresh-400`` events of ≈ 400 particles (four
+fresh events overlaid, as pile-up would):
 
-* FastJet (PyPI, awkward interface): ``ClusterSequence(array, antikt R).inclusive_jets()``;
-* ours, anti-kT: ``cluster(events, R).inclusive_jets()`` and the fast path
+* FastJet anti-kT (PyPI, awkward interface): ``ClusterSequence(array, antikt R).inclusive_jets()``
+  — every ratio is ÷ this row, except kt and C/A (÷ FastJet's kt / C/A, embedded sample);
+* ours anti-kT: ``cluster(events, R).inclusive_jets()`` and the fast path
   ``sample_mjj_and_score(..., alpha=None)``;
-* ours, Qanti-kT at α: ``sample_mjj_and_score`` (mjj + score per sample) and
-  ``cluster(..., alpha, n_samples)`` (full merge history), per sampled clustering.
+* ours Qanti-kT at α, fast path (mjj + score): one history per event, and
+  ``--histories`` (100) histories per event (the events' shared work done once), per history.
 
-* FastJet kt and Cambridge/Aachen (``kt_algorithm``, ``cambridge_algorithm``, same
-  awkward call) against ours ``cluster(events, R, p=1 | 0).inclusive_jets()`` (CPU backend),
-  each ratio ÷ FastJet's time for the same algorithm.
+End to end (``--e2e``, on by default) as users call it, default threads, wall time:
+awkward array in, ``apps.jets.ClusterSequence(array, JetDefinition(antikt, R)).inclusive_jets()``
+(Momentum4D jets out) against FastJet's same call.
 
-Each of ours is timed with 1 thread and with all threads (numba). Ratios are ÷ FastJet's
-deterministic time per event. Wall time is what a user waits; CPU time (process time,
-all threads) is the fairer single-thread comparison on a machine shared with other jobs.
-``--quick``: 100 events, 3 repeats (a smoke run).
+Before and after (``--before DIR``, another checkout, e.g. ``git archive main``): the
+public calls of the per-core table on the embedded sample, one thread, CPU time, in
+alternating fresh processes of each tree (``--before-rounds``), best per call.
+
+R-gradient (``--gradient-events`` × ``--histories``, default 1000 × 100, 0 to skip):
+``sample_mjj_and_score`` (mjj + ∂/∂R log p: one score-function gradient step) in a fresh
+subprocess per (code, threads), seconds of wall time on 1 and 2 threads, for this
+tree and for ``--before DIR`` (another checkout, e.g. ``git archive main``), interleaved,
+best of ``--gradient-repeat``. Numba compile time is measured in a subprocess with an
+empty cache (``--compile``).
+
+``--quick``: 100 embedded + 60 fresh + 12 overlaid events, 3 repeats, gradient 200 × 20.
 
 ``--agreement``: no timing; for anti-kT, kt and C/A at R = 0.4, 0.8, 1.2, ours against
 FastJet on the embedded 300 events plus ``--generated N`` fresh Pythia events (default
@@ -27,8 +40,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -149,112 +165,327 @@ def agreement(args):
     return 0
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--events", default="default", help="events file or 'default' (embedded 300 events)")
-    ap.add_argument("--R", type=float, default=0.8)
-    ap.add_argument("--alpha", type=float, default=1.0)
-    ap.add_argument("--samples", type=int, default=4)
-    ap.add_argument("--repeat", type=int, default=7)
-    ap.add_argument("--block", type=int, default=50, help="events per timed call")
-    ap.add_argument("--quick", action="store_true", help="100 events, 3 repeats")
-    ap.add_argument("--agreement", action="store_true", help="FastJet agreement table instead of timings")
-    ap.add_argument("--generated", type=int, default=500, help="--agreement: generated events added")
-    ap.add_argument("--gen-seed", type=int, default=4242, help="--agreement: Pythia seed")
-    ap.add_argument("--radii", type=float, nargs="+", default=[0.4, 0.8, 1.2], help="--agreement: R values")
-    args = ap.parse_args(argv)
-    if args.repeat < 1 or args.block < 1 or args.samples < 1 or args.generated < 0:
-        print("jets_engine: --repeat, --block and --samples must be >= 1, --generated >= 0", file=sys.stderr)
-        return 2
-    if args.agreement:
-        return agreement(args)
-    if args.quick:
-        args.repeat = min(args.repeat, 3)
+def _overlay(events, k):
+    """Events of ``k`` consecutive events' particles each (pile-up-like multiplicities)."""
+    import apps.jets as J
 
+    n = len(events) // k
+    counts = events.counts[: n * k].reshape(n, k).sum(axis=1)
+    p4 = np.zeros((n, int(counts.max()), 4))
+    for e in range(n):
+        parts = [events.p4[e * k + j, : events.counts[e * k + j]] for j in range(k)]
+        p4[e, : counts[e]] = np.concatenate(parts)
+    return J.Events(p4, counts.astype(np.int64))
+
+
+def _interleaved(configs, n_blocks, repeat):
+    """Best (wall, CPU) per configuration and block over ``repeat`` interleaved rounds, summed over blocks.
+
+    ``configs``: (threads, make) with ``make(k)`` the timed call on block k. One untimed
+    call precedes each configuration in every round (absorbs thread switches, caches).
+    """
+    import numba
+
+    best = np.full((len(configs), n_blocks, 2), np.inf)
+    for _ in range(repeat):
+        for c, (th, make) in enumerate(configs):
+            numba.set_num_threads(th)
+            make(0)()
+            for k in range(n_blocks):
+                best[c, k] = np.minimum(best[c, k], _timed(make(k)))
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    return best.sum(axis=1)
+
+
+def per_core(name, ev, args, with_family=False):
+    """The one-thread table of one sample (see the module docs); returns its rows."""
+    import fastjet
+
+    import apps.jets as J
+
+    R, a, H = args.R, args.alpha, args.histories
+    blk = max(1, min(args.block, len(ev)))
+    blocks = [ev.subset(slice(b, b + blk)) for b in range(0, len(ev), blk)]
+    arrs = [b.to_awkward(with_name=None) for b in blocks]
+    n_h = max(1, min(len(ev), args.h_events))  # events for the many-histories row
+    hblk = max(1, min(n_h, max(1, blk // 5)))
+    hblocks = [ev.subset(slice(b, min(b + hblk, n_h))) for b in range(0, n_h, hblk)]
+    jd = {p: fastjet.JetDefinition(getattr(fastjet, ALGORITHMS[p][1]), R) for p in (-1, 0, 1)}
+
+    def fj(p):
+        return lambda k: (lambda: fastjet.ClusterSequence(arrs[k], jd[p]).inclusive_jets())
+
+    rows = [("FastJet anti-kT (PyPI, awkward): ClusterSequence + inclusive_jets", 1, len(ev), fj(-1), -1, None),
+            ("ours anti-kT: cluster + inclusive_jets", 1, len(ev),
+             lambda k: (lambda: J.cluster(blocks[k], R, backend="cpu").inclusive_jets()), -1, None),
+            ("ours anti-kT: fast path (mjj)", 1, len(ev),
+             lambda k: (lambda: J.sample_mjj_and_score(blocks[k].p4, blocks[k].counts, R, None, 1, 0,
+                                                       backend="cpu")), -1, None),
+            (f"ours Qanti-kT α={a:g}, 1 history per event: fast path (mjj + score), per history", 1, len(ev),
+             lambda k: (lambda: J.sample_mjj_and_score(blocks[k].p4, blocks[k].counts, R, a, 1, 1,
+                                                       backend="cpu")), -1, None),
+            (f"ours Qanti-kT α={a:g}, {H} histories per event ({n_h} events): fast path, per history", 1, n_h * H,
+             lambda k: (lambda: J.sample_mjj_and_score(hblocks[k].p4, hblocks[k].counts, R, a, H, 1,
+                                                       backend="cpu")), -1, "h")]
+    if with_family:
+        rows += [(f"FastJet {ALGORITHMS[p][0]} (PyPI, awkward): ClusterSequence + inclusive_jets", 1, len(ev),
+                  fj(p), p, None) for p in (1, 0)]
+        rows += [(f"ours {ALGORITHMS[p][0]}: cluster(p={p}) + inclusive_jets", 1, len(ev),
+                  (lambda p: lambda k: (lambda: J.cluster(blocks[k], R, p=p, backend="cpu").inclusive_jets()))(p),
+                  p, None) for p in (1, 0)]
+    # warm-up: numba compilation or cache load, FastJet's banner
+    for _, _, _, make, _, kind in rows:
+        make(0)()
+    plain = [(th, make) for (_, th, _, make, _, kind) in rows if kind is None]
+    many = [(th, make) for (_, th, _, make, _, kind) in rows if kind == "h"]
+    tot_plain = _interleaved(plain, len(blocks), args.repeat)
+    tot_many = _interleaved(many, len(hblocks), args.repeat)
+    it_p, it_m = iter(tot_plain), iter(tot_many)
+    tot = [next(it_m) if kind == "h" else next(it_p) for (*_, kind) in rows]
+    ref = {}
+    for (label, _, per, _, p, _), t in zip(rows, tot):
+        if label.startswith("FastJet"):
+            ref[p] = t / per
+    print(f"\n{name}: {len(ev)} events, {ev.counts.mean():.1f} particles/event (max {ev.counts.max()}), R = {R}, "
+          f"one thread, best of {args.repeat}")
+    print("| clustering | CPU µs | ÷ FastJet CPU | wall µs | ÷ FastJet wall |")
+    print("|---|---:|---:|---:|---:|")
+    out = []
+    for (label, _, per, _, p, _), t in zip(rows, tot):
+        w, c = t / per
+        out.append((label, c, c / ref[p][1]))
+        print(f"| {label} | {c * 1e6:.1f} | {c / ref[p][1]:.2f} | {w * 1e6:.1f} | {w / ref[p][0]:.2f} |")
+    return out
+
+
+def end_to_end(name, ev, args):
+    """Awkward in, Momentum4D jets out, default threads (wall): ours ÷ FastJet's same call."""
     import fastjet
     import numba
 
     import apps.jets as J
 
+    arr = ev.to_awkward(with_name=None)
+    fjd = fastjet.JetDefinition(fastjet.antikt_algorithm, args.R)
+    ojd = J.JetDefinition(J.antikt_algorithm, args.R)
+    calls = [(numba.config.NUMBA_NUM_THREADS, lambda k: (lambda: fastjet.ClusterSequence(arr, fjd).inclusive_jets())),
+             (numba.config.NUMBA_NUM_THREADS, lambda k: (lambda: J.ClusterSequence(arr, ojd).inclusive_jets()))]
+    for _, make in calls:
+        make(0)()
+    (fw, fc), (ow, oc) = _interleaved(calls, 1, args.repeat) / len(ev)
+    print(f"| {name} | {len(ev)} | {fw * 1e6:.1f} | {ow * 1e6:.1f} | {ow / fw:.2f} | {oc / fc:.2f} |")
+
+
+_GRAD = """
+import sys, time, numpy as np
+import apps.jets as J
+d = np.load(sys.argv[1])
+p4, counts, H = d["p4"], d["counts"], int(sys.argv[2])
+J.sample_mjj_and_score(p4[:4], counts[:4], 0.8, 1.0, 2, 0)  # compile or load the cache
+t = time.perf_counter()
+mjj, score = J.sample_mjj_and_score(p4, counts, 0.8, 1.0, H, 1)
+wall = time.perf_counter() - t
+loss = np.where(np.isfinite(mjj), (mjj - 125.0) ** 2, 0.0)
+grad = np.mean((loss - loss.mean(axis=1, keepdims=True)) * score)
+print(wall, grad, J.__file__)
+"""
+
+
+def _grad_run(tree, path, H, threads):
+    env = dict(os.environ, NUMBA_NUM_THREADS=str(threads), PYTHONPATH=str(tree))
+    out = subprocess.run([sys.executable, "-c", _GRAD, str(path), str(H)], env=env, cwd=tempfile.gettempdir(),
+                         capture_output=True, text=True, check=True).stdout.split()
+    if not out[2].startswith(str(Path(tree).resolve())):
+        raise RuntimeError(f"the gradient run imported {out[2]}, not the tree {tree}")
+    return float(out[0]), float(out[1])
+
+
+def gradient(ev, args):
+    """R-gradient seconds on 1 and 2 threads, this tree and ``--before``, interleaved (subprocesses)."""
+    here = Path(__file__).resolve().parents[1]
+    trees = [("this tree", here)] + ([("before: " + args.before, Path(args.before))] if args.before else [])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "events.npz"
+        np.savez(path, p4=ev.p4, counts=ev.counts)
+        best = {}
+        for _ in range(args.gradient_repeat):
+            for th in (1, 2):
+                for label, tree in trees:
+                    w, g = _grad_run(tree, path, args.histories, th)
+                    key = (label, th)
+                    best[key] = (min(best.get(key, (np.inf,))[0], w), g)
+    print(f"\nR-gradient: sample_mjj_and_score on {len(ev)} events × {args.histories} histories (R = 0.8, α = 1, "
+          f"seed 1), wall seconds, best of {args.gradient_repeat}, fresh process each")
+    print("| code | threads | seconds | FastJet passes (1 thread) | estimate d⟨(mjj−125)²⟩/dR |")
+    print("|---|---:|---:|---:|---:|")
+    for (label, th), (w, g) in best.items():
+        print(f"| {label} | {th} | {w:.2f} | {w / (len(ev) * args.fj_event_s):.0f} | {g:.6g} |")
+
+
+_PERCORE = """
+import sys, time, numpy as np, numba
+numba.set_num_threads(1)
+import apps.jets as J
+ev = J.load_default_events()
+sub = ev.subset(slice(0, 30))
+def best(f, k=5):
+    b = 1e9
+    for _ in range(k):
+        t = time.process_time(); f(); b = min(b, time.process_time() - t)
+    return b
+calls = [(lambda: J.sample_mjj_and_score(ev.p4, ev.counts, 0.8, None, 1, 0), len(ev)),
+         (lambda: J.cluster(ev, 0.8).inclusive_jets(), len(ev)),
+         (lambda: J.sample_mjj_and_score(ev.p4, ev.counts, 0.8, 1.0, 1, 1), len(ev)),
+         (lambda: J.sample_mjj_and_score(sub.p4, sub.counts, 0.8, 1.0, 100, 1), 100 * len(sub))]
+for f, _ in calls:
+    f()
+print(" ".join(str(best(f) / k) for f, k in calls), J.__file__)
+"""
+
+
+def before_after(args):
+    """One thread, CPU time: this tree against ``--before``, alternating fresh processes, best per call."""
+    here = Path(__file__).resolve().parents[1]
+    trees = [("before: " + args.before, Path(args.before)), ("this tree", here)]
+    best = {}
+    for _ in range(args.before_rounds):
+        for label, tree in trees:
+            env = dict(os.environ, PYTHONPATH=str(tree))
+            out = subprocess.run([sys.executable, "-c", _PERCORE], env=env, cwd=tempfile.gettempdir(),
+                                 capture_output=True, text=True, check=True).stdout.split()
+            if not out[-1].startswith(str(Path(tree).resolve())):
+                raise RuntimeError(f"the run imported {out[-1]}, not the tree {tree}")
+            best[label] = np.minimum(best.get(label, np.inf), np.array(out[:-1], float))
+    print(f"\nBefore and after, embedded sample, one thread, CPU µs per event / history (R = 0.8, α = 1), "
+          f"{args.before_rounds} alternating fresh processes each, best of 5 inside")
+    print("| code | anti-kT fast path | anti-kT cluster + inclusive_jets | Qanti-kT, 1 history per event "
+          "| Qanti-kT, 100 histories per event (30 events), per history |")
+    print("|---|---:|---:|---:|---:|")
+    for label, v in best.items():
+        print(f"| {label} | " + " | ".join(f"{x * 1e6:.1f}" for x in v) + " |")
+
+
+_COMPILE = """
+import time, numpy as np
+t = time.perf_counter()
+import apps.jets as J
+ev = J.load_default_events().subset(slice(0, 4))
+t0 = time.perf_counter()
+J.sample_mjj_and_score(ev.p4, ev.counts, 0.8, None, 1, 0)
+t1 = time.perf_counter()
+J.sample_mjj_and_score(ev.p4, ev.counts, 0.8, 1.0, 2, 0)
+t2 = time.perf_counter()
+J.cluster(ev, 0.8).inclusive_jets()
+t3 = time.perf_counter()
+print(t0 - t, t1 - t0, t2 - t1, t3 - t2)
+"""
+
+
+def compile_time():
+    """Seconds to compile the CPU kernels (empty numba cache) and to load them from the cache."""
+    here = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=str(here))
+        runs = [subprocess.run([sys.executable, "-c", _COMPILE], env=env, cwd=tempfile.gettempdir(),
+                               capture_output=True, text=True, check=True).stdout.split() for _ in range(2)]
+    (imp, det, smp, tab), (_, det2, smp2, tab2) = [[float(x) for x in r] for r in runs]
+    print(f"\nnumba compilation (empty cache): first anti-kT call {det:.1f} s, first sampled call {smp:.1f} s, "
+          f"first cluster + inclusive_jets {tab:.1f} s (import {imp:.1f} s); from the cache: "
+          f"{det2:.2f} / {smp2:.2f} / {tab2:.2f} s")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", default="default", help="events file or 'default' (embedded 300 events)")
+    ap.add_argument("--R", type=float, default=0.8, help="jet radius")
+    ap.add_argument("--alpha", type=float, default=1.0, help="Qanti-kT alpha")
+    ap.add_argument("--histories", type=int, default=100, help="histories per event (many-histories row, gradient)")
+    ap.add_argument("--h-events", type=int, default=30, help="events of the many-histories row")
+    ap.add_argument("--repeat", type=int, default=5, help="interleaved rounds (best kept)")
+    ap.add_argument("--block", type=int, default=50, help="events per timed call")
+    ap.add_argument("--fresh", type=int, default=300, help="freshly generated events (~100 particles)")
+    ap.add_argument("--fresh-400", type=int, default=40, help="events of ~400 particles (4 fresh events each)")
+    ap.add_argument("--gen-seed", type=int, default=4242, help="Pythia seed of the fresh events")
+    ap.add_argument("--no-e2e", action="store_true", help="skip the end-to-end table")
+    ap.add_argument("--gradient-events", type=int, default=1000, help="R-gradient events (0: skip)")
+    ap.add_argument("--gradient-repeat", type=int, default=1, help="R-gradient runs per (code, threads)")
+    ap.add_argument("--before", default=None, help="another checkout (e.g. git archive main) for the R-gradient")
+    ap.add_argument("--before-rounds", type=int, default=3, help="--before: alternating rounds of the per-core check")
+    ap.add_argument("--no-compile", action="store_true", help="skip the compile-time measurement")
+    ap.add_argument("--quick", action="store_true", help="small samples, 3 repeats (a smoke run)")
+    ap.add_argument("--agreement", action="store_true", help="FastJet agreement table instead of timings")
+    ap.add_argument("--generated", type=int, default=500, help="--agreement: generated events added")
+    ap.add_argument("--radii", type=float, nargs="+", default=[0.4, 0.8, 1.2], help="--agreement: R values")
+    args = ap.parse_args(argv)
+    if (args.repeat < 1 or args.block < 1 or args.histories < 1 or args.h_events < 1 or args.generated < 0
+            or args.fresh < 0 or args.fresh_400 < 0 or args.gradient_events < 0 or args.gradient_repeat < 1 or args.before_rounds < 1):
+        print("jets_engine: --repeat, --block, --histories, --h-events, --gradient-repeat must be >= 1; "
+              "--generated, --fresh, --fresh-400, --gradient-events >= 0", file=sys.stderr)
+        return 2
+    if args.before is not None and not (Path(args.before) / "apps" / "jets").is_dir():
+        print(f"jets_engine: --before {args.before}: no apps/jets there (give a checkout's root)", file=sys.stderr)
+        return 2
+    if args.agreement:
+        return agreement(args)
+    if args.quick:
+        args.repeat = min(args.repeat, 3)
+        args.fresh, args.fresh_400, args.h_events = min(args.fresh, 60), min(args.fresh_400, 12), 10
+        args.gradient_events, args.histories = min(args.gradient_events, 200), min(args.histories, 20)
+
+    import numba
+
+    import apps.jets as J
+
+    t_start = time.perf_counter()
     ev = J.load_default_events() if args.events == "default" else J.load_events(args.events)
     if args.quick:
         ev = ev.subset(slice(0, 100))
-    n_ev, R = len(ev), args.R
-    arr = ev.to_awkward(with_name=None)
-    jd = fastjet.JetDefinition(fastjet.antikt_algorithm, R)
-    jd_p = {p: fastjet.JetDefinition(getattr(fastjet, ALGORITHMS[p][1]), R) for p in (0, 1)}
-    # warm-up (numba compilation / cache load, FastJet banner)
-    J.cluster(ev, R).inclusive_jets()
-    J.cluster(ev.subset(slice(0, 2)), R, alpha=args.alpha, n_samples=2, seed=0).inclusive_jets()
-    J.sample_mjj_and_score(ev.p4, ev.counts, R, args.alpha, 2, 0)
-    fastjet.ClusterSequence(arr, jd).inclusive_jets()
-    for p in (0, 1):
-        J.cluster(ev, R, p=p, backend="cpu").inclusive_jets()
-        fastjet.ClusterSequence(arr, jd_p[p]).inclusive_jets()
-
-    ns = args.samples
-    blocks = [ev.subset(slice(b, b + args.block)) for b in range(0, n_ev, args.block)]
-    arrs = [blk.to_awkward(with_name=None) for blk in blocks]
-
-    def fastjet_block(k, d=jd):
-        return lambda: fastjet.ClusterSequence(arrs[k], d).inclusive_jets()
-
-    def ours(k, kind):
-        blk = blocks[k]
-        if kind == "det":
-            return lambda: J.cluster(blk, R).inclusive_jets()
-        if kind == "det-fast":
-            return lambda: J.sample_mjj_and_score(blk.p4, blk.counts, R, None, 1, 0)
-        if kind in ("kt", "ca"):
-            p = 1 if kind == "kt" else 0
-            return lambda: J.cluster(blk, R, p=p, backend="cpu").inclusive_jets()
-        if kind == "q-fast":
-            return lambda: J.sample_mjj_and_score(blk.p4, blk.counts, R, args.alpha, ns, 1)
-        return lambda: J.cluster(blk, R, alpha=args.alpha, n_samples=ns, seed=1)
-
-    # (name, threads, items per run, make, index of the FastJet row it is divided by)
-    configs = [("FastJet anti-kT (PyPI, awkward): ClusterSequence + inclusive_jets", 1, n_ev, fastjet_block, 0),
-               ("FastJet kt (PyPI, awkward): ClusterSequence + inclusive_jets", 1, n_ev,
-                lambda k: fastjet_block(k, jd_p[1]), 1),
-               ("FastJet C/A (PyPI, awkward): ClusterSequence + inclusive_jets", 1, n_ev,
-                lambda k: fastjet_block(k, jd_p[0]), 2)]
-    n_all = numba.config.NUMBA_NUM_THREADS
-    for th in sorted({1, n_all}):
-        configs += [
-            ("ours anti-kT: cluster + inclusive_jets", th, n_ev, lambda k: ours(k, "det"), 0),
-            ("ours anti-kT: fast path (mjj)", th, n_ev, lambda k: ours(k, "det-fast"), 0),
-            ("ours kt: cluster(p=1) + inclusive_jets", th, n_ev, lambda k: ours(k, "kt"), 1),
-            ("ours C/A: cluster(p=0) + inclusive_jets", th, n_ev, lambda k: ours(k, "ca"), 2),
-            (f"ours Qanti-kT α={args.alpha:g}: fast path (mjj + score), per clustering", th, n_ev * ns,
-             lambda k: ours(k, "q-fast"), 0),
-            (f"ours Qanti-kT α={args.alpha:g}: cluster (history + score), per clustering", th, n_ev * ns,
-             lambda k: ours(k, "q-hist"), 0),
-        ]
-    # Interleaved and blocked: every repeat runs every configuration on every block of
-    # events once; per (configuration, block) the best repeat is kept and the blocks
-    # are summed; one untimed call precedes each configuration (without it the first
-    # FastJet row measured the previous 2-thread configuration's wind-down: wall 145 µs
-    # against 88 µs of CPU). Short timed calls and interleaving keep a shared machine's
-    # load changes from favouring one row.
-    best = np.full((len(configs), len(blocks), 2), np.inf)
-    for _ in range(args.repeat):
-        for c, (_, th, _, make, _) in enumerate(configs):
-            numba.set_num_threads(th)
-            make(0)()  # untimed: absorbs the switch from the previous configuration (threads, caches)
-            for k in range(len(blocks)):
-                best[c, k] = np.minimum(best[c, k], _timed(make(k)))
-    tot = best.sum(axis=1)
-    fj = tot[:3] / n_ev  # (3 algorithms, wall/CPU) per event
-    rows = [(name, str(th), t / per, fj[ref]) for (name, th, per, _, ref), t in zip(configs, tot)]
-    numba.set_num_threads(n_all)
+    n_gen = args.fresh + 4 * args.fresh_400
+    gen_needed = max(n_gen, args.gradient_events - len(ev))
+    t0 = time.perf_counter()
+    gen = J.generate_events(gen_needed, seed=args.gen_seed, progress=False) if gen_needed > 0 else None
+    t_gen = time.perf_counter() - t0
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"{n_ev} events, {ev.counts.mean():.1f} particles/event, R = {R}, {os.cpu_count()} CPUs, "
-          f"best of {args.repeat}, load average {load:.2f} at the end")
-    print("ratios: anti-kT and Qanti-kT rows ÷ FastJet anti-kT; kt ÷ FastJet kt; C/A ÷ FastJet C/A")
-    print("| clustering | threads | wall µs | ÷ FastJet wall | CPU µs | ÷ FastJet CPU |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for name, th, (t, c), (fw, fc) in rows:
-        print(f"| {name} | {th} | {t * 1e6:.1f} | {t / fw:.2f} | {c * 1e6:.1f} | {c / fc:.2f} |")
+    print(f"{os.cpu_count()} CPUs, numba {numba.__version__} ({numba.config.NUMBA_NUM_THREADS} threads by default), "
+          f"load average {load:.2f} at the start; {gen_needed} events generated (Pythia seed {args.gen_seed}, "
+          f"{t_gen:.0f} s)")
+    samples = [("embedded sample", ev, True)]
+    if args.fresh:
+        samples.append(("fresh events (~100 particles)", gen.subset(slice(0, args.fresh)), False))
+    if args.fresh_400:
+        samples.append(("fresh events (~400 particles: 4 overlaid)",
+                        _overlay(gen.subset(slice(args.fresh, args.fresh + 4 * args.fresh_400)), 4), False))
+    fj_event = None
+    for name, sample, fam in samples:
+        rows = per_core(name, sample, args, with_family=fam)
+        if fj_event is None:
+            fj_event = rows[0][1]
+    if not args.no_e2e:
+        print(f"\nEnd to end as users call it (awkward in, Momentum4D jets out, default threads = "
+              f"{numba.config.NUMBA_NUM_THREADS}, anti-kT R = {args.R}), per event, best of {args.repeat}")
+        print("| sample | events | FastJet wall µs | ours wall µs | ÷ FastJet wall | ÷ FastJet CPU |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for name, sample, _ in samples:
+            end_to_end(name, sample, args)
+    if args.before:
+        before_after(args)
+    if args.gradient_events:
+        n_emb = min(len(ev), args.gradient_events)
+        parts = [ev.subset(slice(0, n_emb))]
+        if args.gradient_events > n_emb:
+            parts.append(gen.subset(slice(0, args.gradient_events - n_emb)))
+        n_max = max(p.p4.shape[1] for p in parts)
+        p4 = np.zeros((sum(len(p) for p in parts), n_max, 4))
+        o = 0
+        for p in parts:
+            p4[o: o + len(p), : p.p4.shape[1]] = p.p4
+            o += len(p)
+        args.fj_event_s = fj_event
+        gradient(J.Events(p4, np.concatenate([p.counts for p in parts])), args)
+    if not args.no_compile:
+        compile_time()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"\n{time.perf_counter() - t_start:.0f} s in all; load average {load:.2f} at the end")
     return 0
 
 

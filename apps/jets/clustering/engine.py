@@ -296,7 +296,7 @@ def sample_mjj_and_score(p4, counts, R, alpha, n_samples, seed, ptmin=20.0, even
     Raises:
         ValueError: bad events, R, α, p, n_samples, seed, ptmin or event_offset (naming the event);
             an event whose sampled weights under/overflow.
-        TypeError, RuntimeError: see :func:`apps.jets.backends.get_backend`.
+        TypeError, RuntimeError: see :func:`apps.jets.clustering.backends.get_backend`.
     """
     call, out, _ = _run((p4, counts), R, alpha, n_samples, seed, ptmin, False, p, backend,
                         event_offset=event_offset)
@@ -377,7 +377,7 @@ def cluster(events, R, alpha=None, n_samples=1, seed=None, *, p=-1, backend=None
         ValueError: bad momenta (NaN/inf, too large, E < |p|, zero vectors inside counts),
             R outside [MIN_R, MAX_R], α < 0 or > MAX_ALPHA, p not in {−1, 0, 1},
             n_samples < 1, event_offset not an integer ≥ 0 — naming the event and what to change.
-        TypeError, RuntimeError: see :func:`apps.jets.backends.get_backend`.
+        TypeError, RuntimeError: see :func:`apps.jets.clustering.backends.get_backend`.
     """
     seed = _seed64(seed)
     call, out, _ = _run(events, R, alpha, n_samples, seed, 0.0, True, p, backend, event_offset=event_offset)

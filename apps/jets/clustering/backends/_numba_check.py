@@ -1,7 +1,7 @@
 """A one-pass numba screen of padded events before the engine's NumPy checks.
 
 :func:`maybe_bad` reads every particle once and answers whether the engine's checks
-(:func:`apps.jets.engine.check_events`) *might* refuse something. It is conservative:
+(:func:`apps.jets.clustering.engine.check_events`) *might* refuse something. It is conservative:
 whenever it says False, every one of those checks passes; when it says True, the NumPy
 checks run and decide (and name the event). It saves the NumPy passes (≈ 12 µs per
 event of ≈ 100 particles) on valid input, the usual case.

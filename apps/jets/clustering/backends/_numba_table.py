@@ -1,6 +1,6 @@
 """FastJet's history table from merge histories, in one numba pass per history.
 
-Used by :mod:`apps.jets.interface` (``_HistoryTable``): entries ``0..N−1`` are the
+Used by :mod:`apps.jets.clustering.interface` (``_HistoryTable``): entries ``0..N−1`` are the
 particles, ``N + t`` step t; a merge's four-momentum is the E-scheme sum of its
 parents' (the same doubles as the NumPy formulation it replaces).
 """

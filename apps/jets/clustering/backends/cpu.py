@@ -26,6 +26,11 @@ index of the batch's first event, so a partition draws its rows of the whole bat
 numbers); the reservoirs use a sequential splitmix64 stream under a salted key. Results do not depend on the number
 of threads, and the CUDA backend (``qantikt.cu``) draws the very same numbers. The steps
 of ``cluster_one`` live in ``_numba_steps`` (one C twin each in the CUDA source).
+
+``cluster_one`` is :func:`first_state` (jets, NNs, step 0's candidate list) followed by
+:func:`cluster_state` (the steps). With several histories per event ``run_batch`` builds
+the first state once per event and copies it into each history (``shared``); the
+doubles are the same either way.
 """
 
 from __future__ import annotations
@@ -399,7 +404,7 @@ def replay(p4, counts, n_samples, hist, jets_out, njets_out, label_out):
 
 
 class CpuBackend:
-    """The numba CPU implementation of :class:`~apps.jets.backends.protocol.Backend` (NumPy arrays)."""
+    """The numba CPU implementation of :class:`~apps.jets.clustering.backends.protocol.Backend` (NumPy arrays)."""
 
     name = "cpu"
     xp = np

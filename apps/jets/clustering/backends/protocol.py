@@ -4,7 +4,7 @@ A backend clusters a batch of padded events, every (event, sample) pair one *wor
 (item ``it = e · n_samples + s``), in one call; it never loops over events in Python.
 Its arrays live on its array module ``xp`` (NumPy for ``cpu`` and ``cuda-emulated``,
 CuPy for ``cuda``) and it returns arrays of that module. The engine
-(:mod:`apps.jets.engine`) validates every input before calling a backend; backends
+(:mod:`apps.jets.clustering.engine`) validates every input before calling a backend; backends
 rely on that (finite squared momenta, finite ``1/R²`` and ``s·R²``, finite α-scaled
 distances) and do not check again.
 """

@@ -1,6 +1,6 @@
 // Generalised-kt clustering and its sampled (Q-) version, one (event, sample) per thread.
 //
-// The CUDA twin of the numba CPU backend (apps/jets/backends/_numba_steps.py, cpu.py):
+// The CUDA twin of the numba CPU backend (apps/jets/clustering/backends/_numba_steps.py, cpu.py):
 // one device function per numba step function, same names, same operation order, so
 // that both compute the same doubles. Compile without FMA contraction (NVRTC
 // --fmad=false; host: -ffp-contract=off): contracted a*b+c rounds differently.
