@@ -213,6 +213,10 @@ class Dual:
         fast = _FAST.get(ufunc)
         if fast is not None and len(inputs) == 1 and method == "__call__" and not kwargs:
             return fast(self)
+        if (method == "reduce" and ufunc in _REDUCE_SELF and len(inputs) == 1 and inputs[0] is self
+                and set(kwargs) <= {"axis", "dtype", "keepdims", "out"} and kwargs.get("dtype") is None
+                and kwargs.get("out") in (None, ())):
+            return self  # np.sum / prod / max / min of one dual number (a 0-d array): the number itself
         if method != "__call__" or kwargs:
             raise DualUnsupported(f"numpy.{ufunc.__name__}.{method} (or with keywords {sorted(kwargs)}) "
                                   "of a θ-dependent value (a dual number)")
@@ -395,6 +399,7 @@ def _fast_log(x):
     return _log(x)
 
 
+_REDUCE_SELF = frozenset((np.add, np.multiply, np.maximum, np.minimum))
 _FAST = {np.exp: _fast_exp, np.sin: _fast_sin, np.cos: _fast_cos, np.log: _fast_log}
 
 _UNARY = {

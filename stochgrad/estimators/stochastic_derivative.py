@@ -30,6 +30,7 @@ from .._run import DualRun, run_differentiated, run_plain
 from .._trace import Trace
 from ..backend import array_module, to_numpy
 from ..distributions import BERNOULLI
+from ..distributions.bernoulli import flip_weights
 from ._control import cross_fitted
 from .base import Estimator
 
@@ -126,12 +127,8 @@ def _dual_bernoullis(run, form):
     ps = list(map(_item2, raw))
     g = np.fromiter(map(_attr_t, ps), float, n)
     k = np.fromiter(map(_item3, raw), np.int64, n)
-    if form == "rao_blackwell":  # flip with weight ±∂p/∂θ
-        w = np.where(k == 0, g, -g)
-    else:  # flip only where the coupling moves, density ∂p/(1 − p) or −∂p/p
-        pv = np.fromiter(map(_attr_v, ps), float, n)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            w = np.where(k == 0, np.maximum(g, 0.0) / (1.0 - pv), np.maximum(-g, 0.0) / pv)
+    pv = np.fromiter(map(_attr_v, ps), float, n) if form != "rao_blackwell" else None
+    w = flip_weights(k, pv, g, form)  # ±∂p/∂θ, or the inverse-CDF densities (signed on an edge)
     keep = w != 0
     if keep.all():
         return None, 1 - k, w, tr.score_sum, bool(tr.score_edge)  # sites None: every record, site = position
@@ -199,12 +196,7 @@ def _one_bernoulli(run, form):
         return found.site, 1 - k, 0.0, 0.0, False
     edge = p == 0.0 or p == 1.0
     score = g / p if k else -g / (1.0 - p)
-    if form == "rao_blackwell":
-        w = -g if k else g
-    elif k:
-        w = max(-g, 0.0) / p
-    else:
-        w = max(g, 0.0) / (1.0 - p)
+    w = (-g if k else g) if form == "rao_blackwell" else float(flip_weights(k, p, g, form))
     return found.site, 1 - k, w, score, edge
 
 

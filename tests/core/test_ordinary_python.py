@@ -232,3 +232,16 @@ def test_numpy_functions_of_dual_numbers_follow_numpy_outside_the_math_domain():
         assert np.isnan(snp.sin(Dual(np.inf, 1.0)).v) and np.isnan(anp.log(Dual(-1.0, 1.0)).v)
         with pytest.raises(ValueError, match="not finite"):
             sg.value_and_grad(lambda t: anp.sqrt(t - 0.3) + sg.bernoulli(0.5), "score", n=4, seed=0)(0.3)
+
+
+def test_reductions_of_a_scalar_theta_are_the_number_itself():
+    """``anp.sum(θ)`` / ``anp.max(θ)`` / ``anp.prod(θ)`` of a scalar θ (ordinary NumPy code) work on the dual path
+    and give what Exact gives (they raised DualUnsupported for numpy.add.reduce)."""
+    import autograd.numpy as anp
+
+    f = sg.stochastic(lambda t: 3 * sg.bernoulli(anp.sum(t)) + anp.max(t) * anp.prod(t) + anp.min(t))
+    exact = sg.value_and_grad(f, sg.Exact())(0.3)
+    sd = sg.value_and_grad(f, sg.StochasticDerivative(), n=200, seed=0)(0.3)
+    assert float(sd.grad) == pytest.approx(float(exact.grad), rel=1e-12)
+    sc = sg.value_and_grad(f, sg.ScoreFunction(), n=4000, seed=0)(0.3)
+    assert abs(float(sc.grad) - float(exact.grad)) < 4 * float(sc.grad_stderr)

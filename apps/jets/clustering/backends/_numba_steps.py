@@ -32,7 +32,7 @@ from collections import namedtuple
 import numba as nb
 import numpy as np
 
-from ._numba_util import _LN2_HI, _LN2_LO, _LOG2E, CAP_GROWTH, LOGW_CUT, OPTS, dist, exp_neg, set_jet
+from ._numba_util import LN2_HI, LN2_LO, LOG2E, CAP_GROWTH, LOGW_CUT, OPTS, dist, exp_neg, set_jet
 
 _opts = OPTS
 
@@ -233,8 +233,8 @@ def _exp_weights(pw, pk, pd, npair, alpha, ia, D):
     """
     for c in range(npair):
         x = log_weight(alpha, pd[c], ia)
-        k = np.floor(x * _LOG2E + 0.5)
-        r = (x - k * _LN2_HI) - k * _LN2_LO
+        k = np.floor(x * LOG2E + 0.5)
+        r = (x - k * LN2_HI) - k * LN2_LO
         p = 1.0 / 6227020800.0
         p = p * r + 1.0 / 479001600.0
         p = p * r + 1.0 / 39916800.0

@@ -26,9 +26,9 @@ _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 
-_LOG2E = 1.4426950408889634
-_LN2_HI = 6.93147180369123816490e-01
-_LN2_LO = 1.90821492927058770002e-10
+LOG2E = 1.4426950408889634
+LN2_HI = 6.93147180369123816490e-01
+LN2_LO = 1.90821492927058770002e-10
 _POW2 = np.array([2.0 ** -j for j in range(1024)])  # 2^-j
 
 
@@ -46,8 +46,8 @@ def _mix(z):
 @nb.njit(inline="always", **_opts)
 def exp_neg(x):
     """e^x for x in [−700, 0]; ≤ 2 ulp; written so that a loop over it vectorises."""
-    k = math.floor(x * _LOG2E + 0.5)
-    r = (x - k * _LN2_HI) - k * _LN2_LO
+    k = math.floor(x * LOG2E + 0.5)
+    r = (x - k * LN2_HI) - k * LN2_LO
     p = 1.0 / 6227020800.0
     p = p * r + 1.0 / 479001600.0
     p = p * r + 1.0 / 39916800.0
