@@ -25,7 +25,7 @@ import math as _math
 import autograd.numpy as _anp
 import numpy as _np
 
-from ._dual import _FAST, _UNARY, Dual as _Dual
+from ._dual import _FAST, _UNARY, Dual as _Dual, is_dual as _is_dual, normalise as _normalise
 
 globals().update({k: v for k, v in vars(_anp).items() if not k.startswith("__")})
 
@@ -78,3 +78,18 @@ FAST = ("exp", "log", "sin", "cos", "tan", "sqrt", "tanh", "log1p", "expm1", "ar
 globals().update({_name: _fast_unary(_name) for _name in FAST})
 abs = absolute  # noqa: A001, F821 - autograd.numpy's alias, pointing at the fast function
 
+
+
+def array(A, *args, **kwargs):
+    """``autograd.numpy.array``, and an array of dual numbers where ``A`` holds θ-dependent values.
+
+    ``autograd.numpy.array([θ, 2 * θ])`` on the dual path wraps each dual number in a
+    0-d array, which NumPy's elementwise functions cannot use (``np.exp`` of it raises
+    a TypeError); here the items come back as dual numbers, so ``exp``, sums and
+    products of the array work and give autograd's numbers.
+    """
+    out = _anp.array(A, *args, **kwargs)
+    return _normalise(out) if _is_dual(out) else out
+
+
+array.__wrapped__ = _anp.array

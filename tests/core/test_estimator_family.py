@@ -8,6 +8,7 @@ import pytest
 import scipy.stats as st
 
 import stochgrad as sg
+import stochgrad.numpy as snp
 from stochgrad.testing import assert_unbiased
 
 THETA = 0.3
@@ -18,7 +19,7 @@ def sig(t):
 
 
 def softmax3(t):
-    z = anp.array([t, 0.5 * t, -t])
+    z = snp.array([t, 0.5 * t, -t])  # (autograd.numpy.array cannot hold dual numbers: docs/architecture.md)
     return anp.exp(z) / anp.sum(anp.exp(z))
 
 

@@ -245,3 +245,17 @@ def test_reductions_of_a_scalar_theta_are_the_number_itself():
     assert float(sd.grad) == pytest.approx(float(exact.grad), rel=1e-12)
     sc = sg.value_and_grad(f, sg.ScoreFunction(), n=4000, seed=0)(0.3)
     assert abs(float(sc.grad) - float(exact.grad)) < 4 * float(sc.grad_stderr)
+
+
+def test_an_array_built_from_a_scalar_theta_with_stochgrad_numpy():
+    """``snp.array([θ, θ/2, −θ])`` then a softmax (the usual way to build logits) works on the dual path and
+    matches Exact; ``autograd.numpy.array`` of dual numbers cannot feed ``np.exp`` (documented)."""
+    def softmax3(t):
+        z = snp.array([t, 0.5 * t, -t])
+        return snp.exp(z) / snp.sum(snp.exp(z))
+
+    f = sg.stochastic(lambda t: (sg.categorical(probs=softmax3(t)) + 1.0) ** 2)
+    exact = sg.value_and_grad(f, sg.Exact())(0.3)
+    sd = sg.value_and_grad(f, sg.StochasticDerivative(), n=4000, seed=0)(0.3)
+    assert abs(float(sd.grad) - float(exact.grad)) < 4 * float(sd.grad_stderr)
+    assert snp.array(["a", "b"]).dtype.kind == "U" and snp.array([1.0, 2.0]).dtype == np.float64
