@@ -385,8 +385,8 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
         if tp is Dual:  # a dual-number run: add this choice's score term now (see DualRun.score)
             g = p.t
             if type(g) is float:
-                if g != 0.0:  # d log p = dp/p (k = 1), −dp/(1 − p) (k = 0)
-                    tr.score_sum += g / pv if k else -g / (1.0 - pv)
+                if g != 0.0:
+                    tr.score_sum += score_term(k, pv, g)
                     if pv == 0.0 or pv == 1.0:
                         tr.score_edge.append(site)
                 tr.n_scored += 1
@@ -467,12 +467,7 @@ def _relaxed_bernoulli(tr: Trace, site, p, pv, u, k):
     """Hard ``k`` forward, ``d/dp σ((logit p + logistic noise)/τ)`` backward."""
     if not isbox(p):
         return float(k)
-    eps = 1e-12
-    logistic = np.log1p(-u + eps) - np.log(u + eps)  # k = 1 iff logit(p) + logistic > 0
-    logit = np.log(pv + eps) - np.log1p(-pv + eps)
-    s = 1.0 / (1.0 + np.exp(-(logit + logistic) / tr.temperature))
-    jac = s * (1.0 - s) / tr.temperature * (1.0 / (pv + eps) + 1.0 / (1.0 - pv + eps))
-    value = _straight_through(p, float(k), float(jac))
+    value = _straight_through(p, float(k), float(logistic_slope(pv, u, tr.temperature)))
     tr.relaxed[site] = value
     return value
 
@@ -749,5 +744,5 @@ def stochastic(fn: Callable) -> StochasticFunction:
     return StochasticFunction(fn)
 
 
-from .distributions.bernoulli import BERNOULLI  # noqa: E402  (families import this module lazily)
+from .distributions.bernoulli import BERNOULLI, logistic_slope, score_term  # noqa: E402  (families import this module lazily)
 from .distributions.categorical import CATEGORICAL  # noqa: E402

@@ -25,8 +25,9 @@ from autograd.tracer import getval, isbox, new_box, trace_stack
 import autograd.numpy as anp
 
 from .. import _trace
+from ..distributions.bernoulli import BERNOULLI
+from ..distributions.categorical import CATEGORICAL
 from ._context import RUN
-from .families import FAMILIES
 from .noise import stream_id
 from .values import per_sample, plain
 
@@ -90,57 +91,78 @@ class VecRun:
 
     # -- primitives ----------------------------------------------------------------------------------------
     def bernoulli(self, p, key=None):
-        fam = FAMILIES["bernoulli"]
+        fam = BERNOULLI
         pv = plain(getval(p))
         if not hasattr(pv, "shape") or pv.ndim == 0:
             pv = float(pv)
-        fam.check(pv, self.n)
+        fam.batch_check(pv, self.n)
         site, stream = self._slot("bernoulli", key)
         u = self.noise.uniform(stream)
-        k = self._force(site, fam.sample(pv, u))
+        k = self._force(site, fam.batch_sample(pv, u))
         if self.owns(p):
             self._derivatives(site, fam, pv, self.tangent(p), k)
         if self.mode == "gumbel" and self.owns(p):
-            return fam.relaxed(p, pv, u, k, self.temperature)
+            return fam.batch_relaxed(p, pv, u, per_sample(k.astype(float)), self.temperature)
         return per_sample(k.astype(np.int64))
 
     def categorical(self, logits=None, probs=None, key=None):
-        fam = FAMILIES["categorical"]
-        probs = fam.probs(logits, probs, self.n)
+        fam = CATEGORICAL
+        probs = fam.batch_probs(logits, probs, self.n)
         pv = plain(getval(probs))
         K = pv.shape[-1]
         site, stream = self._slot("categorical", key)
         if self.mode == "gumbel":
             u = self.noise.uniform(stream, K)
-            k, g = fam.gumbel_sample(pv, u)
+            k, g = fam.batch_gumbel_sample(pv, u)
         else:
-            k = fam.sample(pv, self.noise.uniform(stream))
+            k = fam.batch_sample(pv, self.noise.uniform(stream))
         k = self._force(site, k)
         if self.owns(probs):
             self._derivatives(site, fam, pv, self.tangent(probs), k)
         out = per_sample(k.astype(np.int64))
         out._site, out._n_outcomes = site, K
         if self.mode == "gumbel" and self.owns(probs):
-            self.relaxed[site] = fam.relaxed(probs, pv, g, k, self.temperature)
+            self.relaxed[site] = fam.batch_relaxed(probs, pv, g, per_sample(self.xp.eye(K)[k]), self.temperature)
         return out
 
     def sample(self, family, params, key=None):
-        """A choice of another family (the generic primitive): vectorised where this module has the family."""
-        name = getattr(family, "name", type(family).__name__)
-        if name == "bernoulli":
+        """A choice of another family (the generic primitive), through the family's array form."""
+        if family is BERNOULLI:
             return self.bernoulli(params[0] if isinstance(params, tuple) else params, key=key)
-        raise TypeError(
-            f"stochgrad.vectorized: the {name} family has no vectorised form (supported: bernoulli, "
-            "categorical, uniform). Use the per-sample mode (@stochgrad.stochastic) for this program, or add the "
-            "family to stochgrad/_vectorized/families.py."
-        )
+        if not hasattr(family, "batch_sample"):
+            raise TypeError(
+                f"stochgrad.vectorized: the {family.name} family has no array form (continuous families are "
+                "per-sample only). Use the per-sample mode (@stochgrad.stochastic) for this program.")
+        pv = tuple(p if isinstance(p, (int, np.integer)) else _host(plain(getval(p))) for p in params)
+        for v in pv:
+            if np.ndim(v) not in (0, 1) or (np.ndim(v) == 1 and v.shape[0] != self.n):
+                raise ValueError(f"{family.name} (vectorised): each parameter must be a scalar or have one entry "
+                                 f"per sample, shape ({self.n},), got shape {np.shape(v)}")
+        site, stream = self._slot("sample", key)
+        u = _host(self.noise.uniform(stream))
+        k = self._force(site, family.batch_sample(pv, u))
+        if any(self.owns(p) for p in params):
+            self._derivatives(site, family, pv, tuple(_host(self.tangent(p)) for p in params), k)
+        return per_sample(self.xp.asarray(k))
 
     def _derivatives(self, site, fam, pv, dp, k):
-        """Accumulate the score and record the alternatives of a θ-dependent choice (forward modes)."""
+        """Accumulate the score and record the alternatives of a θ-dependent choice (forward modes).
+
+        Raises:
+            ValueError: the score is asked for (ScoreFunction, the stochastic derivative's control variates)
+                and an outcome of probability 0 moves with θ: no sample can see it, the estimate would be wrong.
+        """
         if self.score is not None:
-            s = fam.score(pv, dp, k)
+            if fam.batch_edge(pv, dp):
+                raise ValueError(
+                    f"stochgrad.vectorized: a {fam.name} choice (site {site}) has an outcome of probability 0 "
+                    "whose probability moves with θ (a parameter on its edge, e.g. bernoulli(θ) at θ = 0). No "
+                    "sample sees it, so the score (ScoreFunction, or StochasticDerivative's control variates) "
+                    "would be wrong. Use StochasticDerivative(control_variates=False) or FiniteDifference here, "
+                    "or keep θ inside the parameter space.")
+            s = fam.batch_score(pv, dp, k)
             if np.ndim(s):
-                self.score += s
+                self.score += self.xp.asarray(s)
         if self.alternatives is not None:
             self.alternatives.append((site, fam, pv, dp, k))
 
@@ -191,6 +213,11 @@ class VecRun:
         if np.ndim(getval(out)) == 0 or getval(out).shape[0] != n:
             out = out + self.xp.zeros(n)
         return out if isbox(out) else per_sample(out)
+
+
+def _host(a):
+    """A NumPy copy of a device array (the integer families' array form loops over the samples on the host)."""
+    return a.get() if hasattr(a, "get") else a
 
 
 def _col(oh, j, opt):

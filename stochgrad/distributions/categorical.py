@@ -4,14 +4,30 @@ Coupling: inverse CDF, the first ``k`` with ``u < F_k``. Score ``dπ_k/π_k``.
 Alternatives: every other outcome ``j`` with weight ``∂π_j/∂θ``
 (Rao-Blackwellised), or the inverse-CDF neighbours across a moving boundary
 with density ``|∂F/∂θ| / π_k``. GS-STE: Gumbel-softmax (in :mod:`stochgrad._trace`).
+The ``batch_*`` methods are the array form used by the vectorised mode (``π`` of
+shape ``(K,)`` or ``(n, K)``, one row per sample).
 """
 
 from __future__ import annotations
 
+import autograd.numpy as anp
 import numpy as np
+from autograd.extend import defjvp, primitive
+from autograd.tracer import getval
 
 from .._dual import Dual
+from ..backend import array_module
 from .base import Family, plain
+
+
+@primitive
+def _straight_through_onehot(probs, hard, jac):
+    """Value ``hard`` (n, K); forward derivative ``jac (n, K, K) @ dπ`` per sample."""
+    return hard
+
+
+defjvp(_straight_through_onehot,
+       lambda g, ans, probs, hard, jac: np.einsum("nij,nj->ni", jac, np.broadcast_to(g, hard.shape)))
 
 __all__ = ["Categorical", "CATEGORICAL", "inverse_cdf"]
 
@@ -121,6 +137,80 @@ class Categorical(Family):
                 if w.any():
                     rows.append((c.site, j, w))
         return rows
+
+
+    # -- the array form (vectorised mode): π of shape (K,) or (n, K) --------------------------------------------
+    def batch_probs(self, logits, probs, n):
+        """The probabilities from exactly one of ``logits``/``probs`` (traced), checked per sample."""
+        if (logits is None) == (probs is None):
+            raise ValueError("categorical: give exactly one of logits=... or probs=...")
+        v = getval(logits if logits is not None else probs)
+        xp = array_module(v)
+        if np.ndim(v) not in (1, 2) or (np.ndim(v) == 2 and v.shape[0] != n) or v.shape[-1] < 1:
+            raise ValueError(f"categorical (vectorised): {'logits' if logits is not None else 'probs'} must have "
+                             f"shape (K,) or ({n}, K) (one row per sample), got {np.shape(v)}")
+        if logits is not None:
+            if not bool(xp.all(xp.isfinite(v))):
+                raise ValueError("categorical: logits must be finite; for an impossible outcome pass probs= "
+                                 "with a zero instead of a -inf logit.")
+            e = anp.exp(logits - xp.max(v, axis=-1, keepdims=True))
+            return e / anp.sum(e, axis=-1, keepdims=True)
+        if not bool(xp.all(xp.isfinite(v) & (v >= 0))) or not bool(xp.all(xp.abs(v.sum(axis=-1) - 1.0) <= 1e-6)):
+            raise ValueError("categorical: probs must be finite, non-negative and sum to 1 (per sample); "
+                             "normalise them or pass logits= instead.")
+        return probs
+
+    def batch_sample(self, pv, u):
+        """:func:`inverse_cdf` per sample."""
+        xp = array_module(pv, u)
+        k = (u[:, None] >= xp.cumsum(pv, axis=-1)).sum(axis=-1)
+        last = pv.shape[-1] - 1 - xp.argmax(pv[..., ::-1] > 0, axis=-1)  # the last outcome of positive probability
+        return xp.minimum(k, last)
+
+    def batch_gumbel_sample(self, pv, u):
+        """The Gumbel-max sample of ``K`` uniforms per sample, and the Gumbel noise."""
+        xp = array_module(pv, u)
+        g = -xp.log(-xp.log(u))
+        with np.errstate(divide="ignore"):
+            return xp.argmax(xp.log(pv) + g, axis=-1), g
+
+    def batch_edge(self, pv, dpi) -> bool:
+        """Whether some sample has an outcome of probability 0 whose probability moves."""
+        xp = array_module(pv, dpi)
+        return bool(xp.any((pv == 0.0) & (dpi != 0)))
+
+    def batch_score(self, pv, dpi, k):
+        """``dπ_k/π_k`` per sample along one direction."""
+        xp = array_module(pv, k)
+        n = k.shape[0]
+        pk, dk = (xp.take_along_axis(xp.broadcast_to(a, (n, pv.shape[-1])), k[:, None], axis=1)[:, 0]
+                  for a in (pv, dpi))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return xp.where(dk == 0, 0.0, dk / pk)
+
+    def batch_candidates(self, pv, dpis, k, n):
+        """Every other outcome ``j`` with weight ``∂π_j`` (Rao-Blackwellised): ``values, weights, mass`` (K, n, ...)."""
+        xp = array_module(pv, k)
+        K = pv.shape[-1]
+        values = xp.broadcast_to(xp.arange(K)[:, None], (K, n))
+        other = values != k[None, :]
+        W = xp.stack([xp.where(other, xp.broadcast_to(d, (n, K)).T, 0.0) for d in dpis], axis=-1)  # (K, n, size)
+        return values, W, xp.abs(W).sum(axis=-1)
+
+    def batch_finish(self, values, weights):
+        return values, weights
+
+    def batch_relaxed(self, probs, pv, g, hard, temperature):
+        """Hard one-hot ``hard`` forward; the derivative of ``softmax((log π + g)/τ)`` (GS-STE), shape (n, K)."""
+        xp = array_module(pv, g)
+        eps = 1e-300
+        with np.errstate(divide="ignore"):
+            z = (xp.log(pv + eps) + g) / temperature
+        e = xp.exp(z - z.max(axis=-1, keepdims=True))
+        s = e / e.sum(axis=-1, keepdims=True)
+        eye = xp.eye(g.shape[1])
+        jac = (s[:, :, None] * eye - s[:, :, None] * s[:, None, :]) / temperature / (pv + eps)[..., None, :]
+        return _straight_through_onehot(probs, hard, jac)
 
 
 CATEGORICAL = Categorical()
