@@ -1,5 +1,6 @@
 """Every family at the edge of its parameter range: Exact and the stochastic derivative are right (an outcome of
-probability 0 whose probability moves still counts), the score function refuses to pass silently (BiasWarning)."""
+probability 0 whose probability moves still counts), the score function refuses with a ValueError (per-sample and
+vectorised modes)."""
 
 import pathlib
 import re
@@ -51,10 +52,13 @@ def test_exact_and_stochastic_derivative_on_the_edge(name):
 
 
 @pytest.mark.parametrize("name", sorted(EDGES))
-def test_score_function_does_not_pass_silently_on_the_edge(name):
+def test_score_function_refuses_on_the_edge(name):
     prog, theta, deriv = EDGES[name]
-    with pytest.warns(sg.BiasWarning, match="probability 0"):
+    with pytest.raises(ValueError, match="probability 0"):
         sg.value_and_grad(sg.stochastic(prog), sg.ScoreFunction(), n=50, seed=1)(theta)
+    if not name.startswith("categorical"):  # the vectorised mode (categorical programs here build probs per sample)
+        with pytest.raises(ValueError, match="probability 0"):
+            sg.value_and_grad(sg.vectorized(prog), sg.ScoreFunction(), n=50, seed=1)(theta)
 
 
 @pytest.mark.parametrize("theta", [np.array([1.0, 0.3]), 1.0])
@@ -74,6 +78,7 @@ def test_inside_the_range_no_edge_is_reported():
         with warnings.catch_warnings():
             warnings.simplefilter("error", sg.BiasWarning)
             sg.value_and_grad(sg.stochastic(prog), sg.ScoreFunction(), n=50, seed=1)(0.999)
+            sg.value_and_grad(sg.vectorized(prog), sg.ScoreFunction(), n=50, seed=1)(0.999)
 
 
 def test_inverse_cdf_form_refuses_two_adjacent_moving_zero_outcomes():
