@@ -26,7 +26,7 @@ import autograd.numpy as anp
 
 from .. import _trace
 from ..distributions.bernoulli import BERNOULLI
-from ..distributions.categorical import CATEGORICAL
+from ..distributions.categorical import CATEGORICAL, probs_from
 from ._context import RUN
 from .noise import stream_id
 from .values import per_sample, plain
@@ -107,7 +107,7 @@ class VecRun:
 
     def categorical(self, logits=None, probs=None, key=None):
         fam = CATEGORICAL
-        probs = fam.batch_probs(logits, probs, self.n)
+        probs = probs_from(logits, probs, self.n)
         pv = plain(getval(probs))
         K = pv.shape[-1]
         site, stream = self._slot("categorical", key)

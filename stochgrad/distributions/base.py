@@ -27,11 +27,13 @@ import math
 
 import autograd.numpy as anp
 import numpy as np
+from autograd.extend import defjvp, defvjp, primitive
 from autograd.tracer import getval
 
 from .._dual import Dual, value_of
 
-__all__ = ["Family", "IntegerFamily", "ContinuousFamily", "plain", "scalar_param", "TAIL", "MAX_OUTCOMES"]
+__all__ = ["Family", "IntegerFamily", "ContinuousFamily", "plain", "scalar_param", "straight_through", "TAIL",
+           "MAX_OUTCOMES"]
 
 TAIL = 1e-12  # default probability mass Exact may leave out of a countable support
 MAX_OUTCOMES = 100_000  # Exact refuses a choice with more outcomes than this (its default trace budget)
@@ -389,6 +391,25 @@ class ContinuousFamily(Family):
 
     def alternatives(self, run, choices, form):
         return []
+
+
+@primitive
+def straight_through(x, hard, jac):
+    """Value ``hard``; derivative ``jac`` times that of ``x`` (GS-STE), as one autograd op.
+
+    ``jac``: a number, or one per sample (elementwise); a matrix (one choice's relaxed one-hot over its
+    probabilities); or one matrix per sample, ``(n, K, K)``.
+    """
+    return hard
+
+
+def _jvp(g, ans, x, hard, jac):
+    nd = np.ndim(jac)
+    return jac * g if nd <= 1 else jac @ g if nd == 2 else np.einsum("nij,nj->ni", jac, np.broadcast_to(g, hard.shape))
+
+
+defjvp(straight_through, _jvp)
+defvjp(straight_through, lambda ans, x, hard, jac: (lambda g: jac * g) if np.ndim(jac) == 0 else (lambda g: g @ jac))
 
 
 def implicit(value: float, partials, params):

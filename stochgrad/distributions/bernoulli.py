@@ -15,11 +15,10 @@ vectorised mode (``p`` of shape ``()`` or ``(n,)``, one entry per sample).
 from __future__ import annotations
 
 import numpy as np
-from autograd.extend import defjvp, primitive
 
 from .._dual import Dual
 from ..backend import array_module
-from .base import Family, plain
+from .base import Family, plain, straight_through
 
 __all__ = ["Bernoulli", "BERNOULLI", "grads", "flip_weights", "score_term", "score_terms", "logistic_slope"]
 
@@ -43,15 +42,6 @@ def logistic_slope(pv, u, temperature, xp=np):
     logit = xp.log(pv + eps) - xp.log1p(-pv + eps)
     s = 1.0 / (1.0 + xp.exp(-(logit + logistic) / temperature))
     return s * (1.0 - s) / temperature * (1.0 / (pv + eps) + 1.0 / (1.0 - pv + eps))
-
-
-@primitive
-def straight_through(p, hard, jac):
-    """Value ``hard``; forward derivative ``jac · dp`` per sample (one autograd op; the array form's GS-STE)."""
-    return hard
-
-
-defjvp(straight_through, lambda g, ans, p, hard, jac: jac * g)
 
 
 def grads(run):

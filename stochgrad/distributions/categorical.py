@@ -12,24 +12,54 @@ from __future__ import annotations
 
 import autograd.numpy as anp
 import numpy as np
-from autograd.extend import defjvp, primitive
 from autograd.tracer import getval
 
-from .._dual import Dual
+from .._dual import Dual, normalise, value_of
 from ..backend import array_module
-from .base import Family, plain
+from .base import Family, plain, straight_through
+
+__all__ = ["Categorical", "CATEGORICAL", "inverse_cdf", "probs_from", "softmax_slope"]
 
 
-@primitive
-def _straight_through_onehot(probs, hard, jac):
-    """Value ``hard`` (n, K); forward derivative ``jac (n, K, K) @ dπ`` per sample."""
-    return hard
+def probs_from(logits, probs, n=None):
+    """The probabilities (traced) from exactly one of ``logits``/``probs``, checked.
+
+    Shape ``(K,)``; in the array form (``n`` samples) also ``(n, K)``, one row per sample.
+
+    Raises:
+        ValueError: both or neither given; a wrong shape; non-finite logits; probabilities that are
+            negative, not finite or do not sum to 1.
+    """
+    if (logits is None) == (probs is None):
+        raise ValueError("categorical: give exactly one of logits=... or probs=...")
+    name = "logits" if logits is not None else "probs"
+    x = normalise(logits if logits is not None else probs)
+    v = getval(x) if n is not None else np.asarray(value_of(getval(x)), dtype=float)
+    xp = array_module(v)
+    if np.ndim(v) not in ((1,) if n is None else (1, 2)) or (np.ndim(v) == 2 and v.shape[0] != n) or v.shape[-1] < 1:
+        raise ValueError(f"categorical: {name} must have shape (K,), K ≥ 1" + ("" if n is None else f", or ({n}, K) "
+                         f"(one row per sample)") + f", got shape {np.shape(v)}")
+    if logits is not None:
+        if not bool(xp.all(xp.isfinite(v))):
+            raise ValueError("categorical: logits must be finite; for an impossible outcome pass probs= with a zero "
+                             "instead of a -inf logit.")
+        e = anp.exp(x - xp.max(v, axis=-1, keepdims=True))
+        return e / anp.sum(e, axis=-1, keepdims=True)
+    if not bool(xp.all(xp.isfinite(v) & (v >= 0))) or not bool(xp.all(xp.abs(v.sum(axis=-1) - 1.0) <= 1e-6)):
+        raise ValueError(f"categorical: probs must be finite, non-negative and sum to 1 (per sample), sum "
+                         f"{v.sum(axis=-1)!r}; normalise them or pass logits= instead.")
+    return x
 
 
-defjvp(_straight_through_onehot,
-       lambda g, ans, probs, hard, jac: np.einsum("nij,nj->ni", jac, np.broadcast_to(g, hard.shape)))
-
-__all__ = ["Categorical", "CATEGORICAL", "inverse_cdf"]
+def softmax_slope(pv, g, temperature, xp=np):
+    """GS-STE: ``∂ softmax((log π + g)/τ) / ∂π = (diag s − s sᵀ)/τ · diag(1/π)``, shape ``(K, K)`` or ``(n, K, K)``."""
+    eps = 1e-300
+    with np.errstate(divide="ignore"):
+        z = (xp.log(pv + eps) + g) / temperature
+    e = xp.exp(z - z.max(axis=-1, keepdims=True))
+    s = e / e.sum(axis=-1, keepdims=True)
+    eye = xp.eye(g.shape[-1])
+    return (s[..., :, None] * eye - s[..., :, None] * s[..., None, :]) / temperature / (pv + eps)[..., None, :]
 
 
 def inverse_cdf(pv: np.ndarray, u: float) -> int:
@@ -140,26 +170,6 @@ class Categorical(Family):
 
 
     # -- the array form (vectorised mode): π of shape (K,) or (n, K) --------------------------------------------
-    def batch_probs(self, logits, probs, n):
-        """The probabilities from exactly one of ``logits``/``probs`` (traced), checked per sample."""
-        if (logits is None) == (probs is None):
-            raise ValueError("categorical: give exactly one of logits=... or probs=...")
-        v = getval(logits if logits is not None else probs)
-        xp = array_module(v)
-        if np.ndim(v) not in (1, 2) or (np.ndim(v) == 2 and v.shape[0] != n) or v.shape[-1] < 1:
-            raise ValueError(f"categorical (vectorised): {'logits' if logits is not None else 'probs'} must have "
-                             f"shape (K,) or ({n}, K) (one row per sample), got {np.shape(v)}")
-        if logits is not None:
-            if not bool(xp.all(xp.isfinite(v))):
-                raise ValueError("categorical: logits must be finite; for an impossible outcome pass probs= "
-                                 "with a zero instead of a -inf logit.")
-            e = anp.exp(logits - xp.max(v, axis=-1, keepdims=True))
-            return e / anp.sum(e, axis=-1, keepdims=True)
-        if not bool(xp.all(xp.isfinite(v) & (v >= 0))) or not bool(xp.all(xp.abs(v.sum(axis=-1) - 1.0) <= 1e-6)):
-            raise ValueError("categorical: probs must be finite, non-negative and sum to 1 (per sample); "
-                             "normalise them or pass logits= instead.")
-        return probs
-
     def batch_sample(self, pv, u):
         """:func:`inverse_cdf` per sample."""
         xp = array_module(pv, u)
@@ -202,15 +212,7 @@ class Categorical(Family):
 
     def batch_relaxed(self, probs, pv, g, hard, temperature):
         """Hard one-hot ``hard`` forward; the derivative of ``softmax((log π + g)/τ)`` (GS-STE), shape (n, K)."""
-        xp = array_module(pv, g)
-        eps = 1e-300
-        with np.errstate(divide="ignore"):
-            z = (xp.log(pv + eps) + g) / temperature
-        e = xp.exp(z - z.max(axis=-1, keepdims=True))
-        s = e / e.sum(axis=-1, keepdims=True)
-        eye = xp.eye(g.shape[1])
-        jac = (s[:, :, None] * eye - s[:, :, None] * s[:, None, :]) / temperature / (pv + eps)[..., None, :]
-        return _straight_through_onehot(probs, hard, jac)
+        return straight_through(probs, hard, softmax_slope(pv, g, temperature, array_module(pv, g)))
 
 
 CATEGORICAL = Categorical()
