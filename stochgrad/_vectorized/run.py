@@ -95,12 +95,12 @@ class VecRun:
         pv = plain(getval(p))
         if not hasattr(pv, "shape") or pv.ndim == 0:
             pv = float(pv)
-        fam.batch_check(pv, self.n)
+        edge = fam.batch_check(pv, self.n)
         site, stream = self._slot("bernoulli", key)
         u = self.noise.uniform(stream)
         k = self._force(site, fam.batch_sample(pv, u))
         if self.owns(p):
-            self._derivatives(site, fam, pv, self.tangent(p), k)
+            self._derivatives(site, fam, pv, self.tangent(p), k, edge)
         if self.mode == "gumbel" and self.owns(p):
             return fam.batch_relaxed(p, pv, u, per_sample(k.astype(float)), self.temperature)
         return per_sample(k.astype(np.int64))
@@ -145,7 +145,7 @@ class VecRun:
             self._derivatives(site, family, pv, tuple(_host(self.tangent(p)) for p in params), k)
         return per_sample(self.xp.asarray(k))
 
-    def _derivatives(self, site, fam, pv, dp, k):
+    def _derivatives(self, site, fam, pv, dp, k, edge=True):
         """Accumulate the score and record the alternatives of a θ-dependent choice (forward modes).
 
         Raises:
@@ -153,7 +153,7 @@ class VecRun:
                 and an outcome of probability 0 moves with θ: no sample can see it, the estimate would be wrong.
         """
         if self.score is not None:
-            if fam.batch_edge(pv, dp):
+            if edge and fam.batch_edge(pv, dp):  # edge=False: the caller knows no parameter is on an edge
                 raise ValueError(
                     f"stochgrad.vectorized: a {fam.name} choice (site {site}) has an outcome of probability 0 "
                     "whose probability moves with θ (a parameter on its edge, e.g. bernoulli(θ) at θ = 0). No "

@@ -29,10 +29,9 @@ def score_term(k, p, g):
 
 
 def score_terms(k, p, g):
-    """:func:`score_term` on arrays (any array module), 0 where ``g = 0`` (also on an edge)."""
-    xp = array_module(*[a for a in (k, p, g) if hasattr(a, "shape")])
+    """:func:`score_term` on arrays (any array module): ``g / p`` or ``g / (p − 1)`` (``p − 1 = −(1 − p)`` exactly)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return xp.where(g == 0, 0.0, xp.where(k == 1, g / p, -g / (1.0 - p)))
+        return g / (p - (k == 0))
 
 
 def logistic_slope(pv, u, temperature, xp=np):
@@ -146,18 +145,24 @@ class Bernoulli(Family):
 
 
     # -- the array form (vectorised mode): p of shape () or (n,) ------------------------------------------------
-    def batch_check(self, pv, n):
-        """Refuse ``p`` of the wrong shape or outside [0, 1] (NaN included), naming the sample."""
+    def batch_check(self, pv, n) -> bool:
+        """Refuse ``p`` of the wrong shape or outside [0, 1] (NaN included), naming the sample.
+
+        Returns:
+            Whether some ``p`` lies on an edge (0 or 1), where :meth:`batch_edge` has to look closer.
+        """
         if np.ndim(pv) not in (0, 1) or (np.ndim(pv) == 1 and pv.shape[0] != n):
             raise ValueError(f"bernoulli (vectorised): p must be a scalar or have one entry per sample, shape "
                              f"({n},), got shape {np.shape(pv)}")
         if np.ndim(pv) == 0 and not (0.0 <= pv <= 1.0):
             raise ValueError(f"bernoulli (vectorised): p must lie in [0, 1], got {pv!r}. Map an "
                              "unconstrained parameter through a sigmoid or clip it.")
-        if np.ndim(pv) and not (float(pv.min()) >= 0.0 and float(pv.max()) <= 1.0):  # NaN fails both
+        lo, hi = (pv, pv) if np.ndim(pv) == 0 else (float(pv.min()), float(pv.max()))
+        if not (lo >= 0.0 and hi <= 1.0):  # NaN fails both
             i = int(array_module(pv).argmax(~((pv >= 0.0) & (pv <= 1.0))))
             raise ValueError(f"bernoulli (vectorised): p must lie in [0, 1], got {float(pv[i])!r} (sample {i}). "
                              "Map an unconstrained parameter through a sigmoid or clip it.")
+        return lo == 0.0 or hi == 1.0
 
     def batch_sample(self, pv, u):
         return u < pv

@@ -3,7 +3,7 @@
 Coupling: inverse CDF, the first ``k`` with ``u < F_k``. Score ``dπ_k/π_k``.
 Alternatives: every other outcome ``j`` with weight ``∂π_j/∂θ``
 (Rao-Blackwellised), or the inverse-CDF neighbours across a moving boundary
-with density ``|∂F/∂θ| / π_k``. GS-STE: Gumbel-softmax (in :mod:`stochgrad._trace`).
+with density ``|∂F/∂θ| / π_k``. GS-STE: Gumbel-softmax (:func:`softmax_slope`).
 The ``batch_*`` methods are the array form used by the vectorised mode (``π`` of
 shape ``(K,)`` or ``(n, K)``, one row per sample).
 """
