@@ -115,7 +115,7 @@ class VectorizedProgram(BatchedProgram):
         cat = {}
         for field in ("value", "pathwise", "score", "alt_weight", "alt_delta"):
             got = [getattr(p, field) for p in parts]
-            cat[field] = None if got[0] is None else xp.concatenate(got, axis=0)
+            cat[field] = None if any(g is None for g in got) else xp.concatenate(got, axis=0)
         return BatchSamples(**cat)
 
     def _run(self, run, theta, tangent=None):
@@ -149,6 +149,8 @@ class VectorizedProgram(BatchedProgram):
             if value is None:
                 value = v
             path[:, j] = _broadcast(run.tangent(out), n, xp, self.__name__)
+            if want_score and run.score_edge:  # see VecRun._derivatives: no score on an edge
+                want_score, score = False, None
             if want_score:
                 score[:, j] = run.score
             if want_alt:

@@ -43,6 +43,7 @@ class VecRun:
         self.temperature = temperature
         self.forced = forced or {}
         self.score = xp.zeros(n) if score else None  # ∂ log p(trajectory) along this run's direction
+        self.score_edge = False  # a choice on an edge of its parameters: the score is not mean-zero (dropped)
         self.alternatives = [] if alternatives else None  # per θ-dependent choice: (site, family, p, dp, value)
         self.relaxed: dict = {}
         self.n_sites = 0
@@ -148,18 +149,22 @@ class VecRun:
     def _derivatives(self, site, fam, pv, dp, k, edge=True):
         """Accumulate the score and record the alternatives of a θ-dependent choice (forward modes).
 
+        An outcome of probability 0 that moves with θ (a parameter on its edge) is never sampled, so the score
+        is not mean-zero there: the stochastic derivative's control variates are dropped (``score_edge``: the
+        program returns no score, as the traced mode turns them off), and the score function refuses.
+
         Raises:
-            ValueError: the score is asked for (ScoreFunction, the stochastic derivative's control variates)
-                and an outcome of probability 0 moves with θ: no sample can see it, the estimate would be wrong.
+            ValueError: the score function's score at such an edge (its estimate would be wrong).
         """
-        if self.score is not None:
+        if self.score is not None and not self.score_edge:
             if edge and fam.batch_edge(pv, dp):  # edge=False: the caller knows no parameter is on an edge
-                raise ValueError(
-                    f"stochgrad.vectorized: a {fam.name} choice (site {site}) has an outcome of probability 0 "
-                    "whose probability moves with θ (a parameter on its edge, e.g. bernoulli(θ) at θ = 0). No "
-                    "sample sees it, so the score (ScoreFunction, or StochasticDerivative's control variates) "
-                    "would be wrong. Use StochasticDerivative(control_variates=False) or FiniteDifference here, "
-                    "or keep θ inside the parameter space.")
+                if self.alternatives is None:
+                    raise ValueError(
+                        f"stochgrad.vectorized: a {fam.name} choice (site {site}) has an outcome of probability 0 "
+                        "whose probability moves with θ (a parameter on its edge, e.g. bernoulli(θ) at θ = 0). No "
+                        "sample sees it, so the score function cannot estimate its part of the gradient. Use "
+                        "StochasticDerivative or FiniteDifference here, or keep θ inside the parameter space.")
+                self.score_edge = True
             s = fam.batch_score(pv, dp, k)
             if np.ndim(s):
                 self.score += self.xp.asarray(s)
