@@ -9,8 +9,8 @@ from ._trace import (
     Choice, Outcome, bernoulli, categorical, one_hot, select, seed, stochastic, StochasticFunction, uniform,
 )
 
-# more distribution families (each a module of stochgrad.distributions)
-from .distributions import binomial, exponential, gamma, geometric, negative_binomial, normal, poisson
+# more distribution families (each a module of stochgrad.distributions; their primitives on the tracer's side)
+from ._primitives import binomial, exponential, gamma, geometric, negative_binomial, normal, poisson
 
 # entry points and results
 from ._api import grad, value_and_grad

@@ -24,6 +24,7 @@ from ._trace import StochasticFunction, Trace, _stack as trace_stack_of_thread
 from .distributions import bernoulli as bernoulli_family
 
 _BERNOULLI = bernoulli_family.BERNOULLI
+score_term = bernoulli_family.score_term
 
 __all__ = ["BiasWarning", "Run", "DualRun", "run_dual", "run_plain", "run_boxed", "run_differentiated", "check_value"]
 
@@ -379,14 +380,14 @@ class DualRun(Run):
             records = tr.records
         for c in records:
             fam = c[6]
-            if fam is _BERNOULLI:  # inline: d log p = dp/p (k = 1), −dp/(1 − p) (k = 0)
+            if fam is _BERNOULLI:  # inline, the common case
                 p = c[2]
                 if type(p) is Dual:
                     g = p.t
                     if type(g) is float:
                         if g != 0.0:
                             pv = p.v
-                            total = total + (g / pv if c[3] else -g / (1.0 - pv))
+                            total = total + score_term(c[3], pv, g)
                             if pv == 0.0 or pv == 1.0:
                                 edge.append(c[0])
                         continue

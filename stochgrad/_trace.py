@@ -29,10 +29,9 @@ from typing import Any, Callable, NamedTuple
 
 import autograd.numpy as anp
 import numpy as np
-from autograd.extend import defjvp, defvjp, primitive
 from autograd.tracer import getval, isbox
 
-from ._dual import Dual, normalise, value_of
+from ._dual import Dual, value_of
 from ._streams import PCGStream
 from ._vectorized._context import RUN as _VRUN  # vectorised mode: the primitives delegate to the active run
 
@@ -385,8 +384,8 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
         if tp is Dual:  # a dual-number run: add this choice's score term now (see DualRun.score)
             g = p.t
             if type(g) is float:
-                if g != 0.0:  # d log p = dp/p (k = 1), −dp/(1 − p) (k = 0)
-                    tr.score_sum += g / pv if k else -g / (1.0 - pv)
+                if g != 0.0:
+                    tr.score_sum += score_term(k, pv, g)
                     if pv == 0.0 or pv == 1.0:
                         tr.score_edge.append(site)
                 tr.n_scored += 1
@@ -453,55 +452,13 @@ def uniform(*, key=None, rng: np.random.Generator | None = None) -> float:
     return tr.tape.extra_uniform(i)
 
 
-@primitive
-def _straight_through(x, hard, jac):
-    """Value ``hard``; derivative ``jac`` (scalar or matrix) times that of ``x``: one autograd op."""
-    return hard
-
-
-defvjp(_straight_through, lambda ans, x, hard, jac: (lambda g: jac * g) if np.ndim(jac) == 0 else (lambda g: g @ jac))
-defjvp(_straight_through, lambda g, ans, x, hard, jac: jac * g if np.ndim(jac) == 0 else jac @ g)
-
-
 def _relaxed_bernoulli(tr: Trace, site, p, pv, u, k):
     """Hard ``k`` forward, ``d/dp σ((logit p + logistic noise)/τ)`` backward."""
     if not isbox(p):
         return float(k)
-    eps = 1e-12
-    logistic = np.log1p(-u + eps) - np.log(u + eps)  # k = 1 iff logit(p) + logistic > 0
-    logit = np.log(pv + eps) - np.log1p(-pv + eps)
-    s = 1.0 / (1.0 + np.exp(-(logit + logistic) / tr.temperature))
-    jac = s * (1.0 - s) / tr.temperature * (1.0 / (pv + eps) + 1.0 / (1.0 - pv + eps))
-    value = _straight_through(p, float(k), float(jac))
+    value = straight_through(p, float(k), float(logistic_slope(pv, u, tr.temperature)))
     tr.relaxed[site] = value
     return value
-
-
-def _probs_from(logits, probs):
-    if (logits is None) == (probs is None):
-        raise ValueError("categorical: give exactly one of logits=... or probs=...")
-    logits, probs = normalise(logits), normalise(probs)
-    if logits is not None:
-        lv = np.asarray(value_of(getval(logits)), dtype=float)
-        if lv.ndim != 1 or lv.size < 1:
-            raise ValueError(f"categorical: logits must be a non-empty 1-d vector, got shape {lv.shape}")
-        if not np.all(np.isfinite(lv)):
-            raise ValueError(
-                f"categorical: logits must be finite, got {lv.tolist()}. For an impossible "
-                "outcome pass probs= with a zero instead of a -inf logit."
-            )
-        z = logits - anp.max(lv)
-        e = anp.exp(z)
-        return e / anp.sum(e), lv.size
-    pv = np.asarray(value_of(getval(probs)), dtype=float)
-    if pv.ndim != 1 or pv.size < 1:
-        raise ValueError(f"categorical: probs must be a non-empty 1-d vector, got shape {pv.shape}")
-    if not np.all(np.isfinite(pv)) or np.any(pv < 0) or abs(pv.sum() - 1.0) > 1e-6:
-        raise ValueError(
-            f"categorical: probs must be finite, non-negative and sum to 1, got {pv.tolist()} "
-            f"(sum {pv.sum()!r}); normalise them or pass logits= instead."
-        )
-    return probs, pv.size
 
 
 def categorical(logits=None, *, probs=None, key=None, rng: np.random.Generator | None = None) -> Outcome:
@@ -531,12 +488,13 @@ def categorical(logits=None, *, probs=None, key=None, rng: np.random.Generator |
     run = _VRUN.get()
     if run is not None:
         return run.categorical(logits, probs, key=key)
-    probs, K = _probs_from(logits, probs)
+    probs = probs_from(logits, probs)
     pv = np.asarray(value_of(getval(probs)), dtype=float)
+    K = pv.size
     tr = current_trace()
     if tr is None:
         u = (rng or _default_rng).random()
-        return Outcome(_inverse_cdf(pv, u), -1, K)
+        return Outcome(inverse_cdf(pv, u), -1, K)
     site = len(tr.records)
     slot = site if key is None else tr.key_slot(key, "categorical")
     noise = None
@@ -555,18 +513,12 @@ def categorical(logits=None, *, probs=None, key=None, rng: np.random.Generator |
             k = int(np.argmax(np.log(pv) + noise))
     else:
         noise = tr.tape.uniform(slot)
-        k = _inverse_cdf(pv, noise)
+        k = inverse_cdf(pv, noise)
     if site in tr.forced:
         k = int(tr.forced[site])
     tr.records.append(_make_choice(Choice, (site, "categorical", probs, k, noise, K, CATEGORICAL)))
     if tr.mode == "gumbel" and isbox(probs):
-        eps = 1e-300  # softmax((log π + g)/τ): ∂s/∂π = (diag s − s sᵀ)/τ · diag(1/π)
-        with np.errstate(divide="ignore"):
-            z = (np.log(pv + eps) + noise) / tr.temperature
-        e = np.exp(z - z.max())
-        s = e / e.sum()
-        jac = (np.diag(s) - np.outer(s, s)) / tr.temperature / (pv + eps)
-        tr.relaxed[site] = _straight_through(probs, np.eye(K)[k], jac)
+        tr.relaxed[site] = straight_through(probs, np.eye(K)[k], softmax_slope(pv, noise, tr.temperature))
     return Outcome(k, site, K)
 
 
@@ -633,15 +585,6 @@ def sample(family, params, *, key=None, rng: np.random.Generator | None = None):
                 f"GumbelSTE: {family.name} has no Gumbel-softmax relaxation, so its dependence on θ would be "
                 "silently dropped; use ScoreFunction or StochasticDerivative for this program")
         return relaxed
-    return k
-
-
-def _inverse_cdf(pv: np.ndarray, u: float) -> int:
-    c = np.cumsum(pv)
-    k = int(np.searchsorted(c, u, side="right"))
-    k = min(k, len(pv) - 1)
-    while pv[k] == 0 and k > 0:  # rounding at the top end: never return an impossible outcome
-        k -= 1
     return k
 
 
@@ -749,5 +692,6 @@ def stochastic(fn: Callable) -> StochasticFunction:
     return StochasticFunction(fn)
 
 
-from .distributions.bernoulli import BERNOULLI  # noqa: E402  (families import this module lazily)
-from .distributions.categorical import CATEGORICAL  # noqa: E402
+from .distributions.bernoulli import BERNOULLI, logistic_slope, score_term  # noqa: E402  (families import this module lazily)
+from .distributions.base import straight_through  # noqa: E402
+from .distributions.categorical import CATEGORICAL, inverse_cdf, probs_from, softmax_slope  # noqa: E402

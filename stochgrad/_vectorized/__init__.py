@@ -8,7 +8,7 @@ from .values import PerSample, PerSampleBranchError
 __all__ = ["vectorized", "VectorizedProgram", "PerSample", "PerSampleBranchError"]
 
 
-def vectorized(fn=None, *, xp=None, chunk=DEFAULT_CHUNK):
+def vectorized(fn=None, *, xp=None, chunk=DEFAULT_CHUNK, noise=None):
     """Mark ``fn(theta, ...)`` as written once for all samples (the vectorised mode).
 
     Inside ``fn``, :func:`~stochgrad.bernoulli`, :func:`~stochgrad.categorical`
@@ -30,16 +30,18 @@ def vectorized(fn=None, *, xp=None, chunk=DEFAULT_CHUNK):
         xp: array module (``numpy``, ``cupy`` or their names); default: that of
             the array arguments, else NumPy.
         chunk: samples per vectorised run (memory vs per-call overhead).
+        noise: ``"pcg64"`` (NumPy only) or ``"hash"`` (the counter-based scheme of
+            the device); default: ``"pcg64"`` on NumPy, ``"hash"`` elsewhere.
 
     Returns:
         A :class:`VectorizedProgram` (or a decorator, when ``fn`` is ``None``).
 
     Raises:
         TypeError: ``fn`` is not callable.
-        ValueError: a bad ``chunk`` or ``xp``.
+        ValueError: a bad ``chunk``, ``xp`` or ``noise``.
     """
     if fn is None:
-        return lambda f: vectorized(f, xp=xp, chunk=chunk)
+        return lambda f: vectorized(f, xp=xp, chunk=chunk, noise=noise)
     if isinstance(fn, VectorizedProgram):
         return fn
-    return VectorizedProgram(fn, xp=xp, chunk=chunk)
+    return VectorizedProgram(fn, xp=xp, chunk=chunk, noise=noise)

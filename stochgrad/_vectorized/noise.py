@@ -37,7 +37,7 @@ def stream_id(tag: str, key) -> tuple:
 
 
 # positional streams by number; keyed ones (tag + 8) by a hash of the key, so the two never collide
-_TAGS = {"site": 1, "uniform_position": 2, "pick": 3, "bernoulli": 4, "categorical": 5, "uniform": 6}
+_TAGS = {"site": 1, "uniform_position": 2, "pick": 3, "bernoulli": 4, "categorical": 5, "uniform": 6, "sample": 7}
 
 
 class Noise:
@@ -58,6 +58,8 @@ class Noise:
     def __init__(self, seed: int, start: int, n: int, xp=np, method=None, cache_bytes=256 << 20):
         self.seed, self.start, self.n, self.xp = int(seed), int(start), int(n), xp
         self.method = method or ("pcg64" if xp is np else "hash")
+        if self.method == "pcg64" and xp is not np:
+            raise ValueError("vectorized: the pcg64 noise runs on NumPy only; use noise=\"hash\" on other array modules")
         self._cache: dict = {}
         self._room = cache_bytes
         self._index = None

@@ -55,24 +55,28 @@ class VectorizedProgram(BatchedProgram):
         xp: array module (``numpy``, ``cupy``, or their names); default: the
             module of the array arguments, else NumPy.
         chunk: samples per vectorised run.
+        noise: the uniforms' scheme, ``"pcg64"`` (NumPy) or ``"hash"`` (any module; default off NumPy).
     """
 
-    def __init__(self, fn, args=(), kwargs=None, xp=None, chunk=DEFAULT_CHUNK, name=None):
+    def __init__(self, fn, args=(), kwargs=None, xp=None, chunk=DEFAULT_CHUNK, name=None, noise=None):
         if not callable(fn):
             raise TypeError(f"vectorized expects a function, got {type(fn).__name__}")
         if isinstance(chunk, bool) or not isinstance(chunk, numbers.Integral) or chunk < 1:
             raise ValueError(f"vectorized: chunk must be a positive int, got {chunk!r}")
+        if noise not in (None, "pcg64", "hash"):
+            raise ValueError(f"vectorized: noise must be 'pcg64', 'hash' or None, got {noise!r}")
         super().__init__(self._batch, name or getattr(fn, "__name__", "vectorized"))
         self.__doc__ = getattr(fn, "__doc__", None)
         self.user_fn = fn
         self.args, self.kwargs = tuple(args), dict(kwargs or {})
         self.chunk = int(chunk)
         self._xp = _module(xp)
+        self.noise = noise
 
     def bind(self, *args, **kwargs) -> "VectorizedProgram":
         """The same program with ``args``/``kwargs`` passed to the function after θ."""
         return VectorizedProgram(self.user_fn, self.args + args, {**self.kwargs, **kwargs}, self._xp, self.chunk,
-                                 self.__name__)
+                                 self.__name__, self.noise)
 
     def __repr__(self):
         return f"<vectorized program {self.__name__}>"
@@ -111,7 +115,7 @@ class VectorizedProgram(BatchedProgram):
         cat = {}
         for field in ("value", "pathwise", "score", "alt_weight", "alt_delta"):
             got = [getattr(p, field) for p in parts]
-            cat[field] = None if got[0] is None else xp.concatenate(got, axis=0)
+            cat[field] = None if any(g is None for g in got) else xp.concatenate(got, axis=0)
         return BatchSamples(**cat)
 
     def _run(self, run, theta, tangent=None):
@@ -122,7 +126,7 @@ class VectorizedProgram(BatchedProgram):
         shape = np.shape(theta)
         size = int(np.prod(shape))
         several = want.alternatives or (size > 1 and (want.score or want.pathwise or want.temperature is not None))
-        noise = Noise(seed, start + offset, n, xp, cache_bytes=(256 << 20) if several else 0)
+        noise = Noise(seed, start + offset, n, xp, self.noise, cache_bytes=(256 << 20) if several else 0)
         forward = want.score or want.pathwise or want.alternatives or want.temperature is not None
         if not forward:
             return BatchSamples(self._run(VecRun(n, noise, xp), theta)[1])
@@ -145,6 +149,8 @@ class VectorizedProgram(BatchedProgram):
             if value is None:
                 value = v
             path[:, j] = _broadcast(run.tangent(out), n, xp, self.__name__)
+            if want_score and run.score_edge:  # see VecRun._derivatives: no score on an edge
+                want_score, score = False, None
             if want_score:
                 score[:, j] = run.score
             if want_alt:
@@ -189,7 +195,7 @@ def _pick(cands, m, u0, n, size, xp):
     cols = []  # (site, family index, raw values (n,), raw weights (n, size), mass (n,))
     families = []
     for site, fam, pv, dps, k in cands:
-        vals, ws, mass = fam.candidates(pv, dps, k, n)  # (C, n), (C, n, size), (C, n), raw (see finish)
+        vals, ws, mass = fam.batch_candidates(pv, dps, k, n)  # (C, n), (C, n, size), (C, n), raw (see finish)
         if fam not in families:
             families.append(fam)
         cols += [(site, families.index(fam), vals[c], ws[c], mass[c]) for c in range(vals.shape[0])]
@@ -222,11 +228,11 @@ def _pick(cands, m, u0, n, size, xp):
             target[idx] = xp.where(r < m, (u0[idx] + r) * step[idx], xp.inf)
             idx = idx[cum[idx] > target[idx]]  # several picks on one heavy alternative
     if len(families) == 1:
-        values, weights = families[0].finish(values, weights)
+        values, weights = families[0].batch_finish(values, weights)
     else:
         raw_v, raw_w = values, weights
         for i, fam in enumerate(families):
-            v, w = fam.finish(raw_v, raw_w)
+            v, w = fam.batch_finish(raw_v, raw_w)
             values = xp.where(fam_id == i, v, values)
             weights = xp.where((fam_id == i)[..., None], w, weights)
     with np.errstate(divide="ignore", invalid="ignore"):

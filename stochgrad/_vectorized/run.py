@@ -25,8 +25,9 @@ from autograd.tracer import getval, isbox, new_box, trace_stack
 import autograd.numpy as anp
 
 from .. import _trace
+from ..distributions.bernoulli import BERNOULLI
+from ..distributions.categorical import CATEGORICAL, probs_from
 from ._context import RUN
-from .families import FAMILIES
 from .noise import stream_id
 from .values import per_sample, plain
 
@@ -42,6 +43,7 @@ class VecRun:
         self.temperature = temperature
         self.forced = forced or {}
         self.score = xp.zeros(n) if score else None  # ∂ log p(trajectory) along this run's direction
+        self.score_edge = False  # a choice on an edge of its parameters: the score is not mean-zero (dropped)
         self.alternatives = [] if alternatives else None  # per θ-dependent choice: (site, family, p, dp, value)
         self.relaxed: dict = {}
         self.n_sites = 0
@@ -90,57 +92,82 @@ class VecRun:
 
     # -- primitives ----------------------------------------------------------------------------------------
     def bernoulli(self, p, key=None):
-        fam = FAMILIES["bernoulli"]
+        fam = BERNOULLI
         pv = plain(getval(p))
         if not hasattr(pv, "shape") or pv.ndim == 0:
             pv = float(pv)
-        fam.check(pv, self.n)
+        edge = fam.batch_check(pv, self.n)
         site, stream = self._slot("bernoulli", key)
         u = self.noise.uniform(stream)
-        k = self._force(site, fam.sample(pv, u))
+        k = self._force(site, fam.batch_sample(pv, u))
         if self.owns(p):
-            self._derivatives(site, fam, pv, self.tangent(p), k)
+            self._derivatives(site, fam, pv, self.tangent(p), k, edge)
         if self.mode == "gumbel" and self.owns(p):
-            return fam.relaxed(p, pv, u, k, self.temperature)
+            return fam.batch_relaxed(p, pv, u, per_sample(k.astype(float)), self.temperature)
         return per_sample(k.astype(np.int64))
 
     def categorical(self, logits=None, probs=None, key=None):
-        fam = FAMILIES["categorical"]
-        probs = fam.probs(logits, probs, self.n)
+        fam = CATEGORICAL
+        probs = probs_from(logits, probs, self.n)
         pv = plain(getval(probs))
         K = pv.shape[-1]
         site, stream = self._slot("categorical", key)
         if self.mode == "gumbel":
             u = self.noise.uniform(stream, K)
-            k, g = fam.gumbel_sample(pv, u)
+            k, g = fam.batch_gumbel_sample(pv, u)
         else:
-            k = fam.sample(pv, self.noise.uniform(stream))
+            k = fam.batch_sample(pv, self.noise.uniform(stream))
         k = self._force(site, k)
         if self.owns(probs):
             self._derivatives(site, fam, pv, self.tangent(probs), k)
         out = per_sample(k.astype(np.int64))
         out._site, out._n_outcomes = site, K
         if self.mode == "gumbel" and self.owns(probs):
-            self.relaxed[site] = fam.relaxed(probs, pv, g, k, self.temperature)
+            self.relaxed[site] = fam.batch_relaxed(probs, pv, g, per_sample(self.xp.eye(K)[k]), self.temperature)
         return out
 
     def sample(self, family, params, key=None):
-        """A choice of another family (the generic primitive): vectorised where this module has the family."""
-        name = getattr(family, "name", type(family).__name__)
-        if name == "bernoulli":
+        """A choice of another family (the generic primitive), through the family's array form."""
+        if family is BERNOULLI:
             return self.bernoulli(params[0] if isinstance(params, tuple) else params, key=key)
-        raise TypeError(
-            f"stochgrad.vectorized: the {name} family has no vectorised form (supported: bernoulli, "
-            "categorical, uniform). Use the per-sample mode (@stochgrad.stochastic) for this program, or add the "
-            "family to stochgrad/_vectorized/families.py."
-        )
+        if not hasattr(family, "batch_sample"):
+            raise TypeError(
+                f"stochgrad.vectorized: the {family.name} family has no array form (continuous families are "
+                "per-sample only). Use the per-sample mode (@stochgrad.stochastic) for this program.")
+        pv = tuple(p if isinstance(p, (int, np.integer)) else _host(plain(getval(p))) for p in params)
+        for v in pv:
+            if np.ndim(v) not in (0, 1) or (np.ndim(v) == 1 and v.shape[0] != self.n):
+                raise ValueError(f"{family.name} (vectorised): each parameter must be a scalar or have one entry "
+                                 f"per sample, shape ({self.n},), got shape {np.shape(v)}")
+        site, stream = self._slot("sample", key)
+        u = _host(self.noise.uniform(stream))
+        k = self._force(site, family.batch_sample(pv, u))
+        if any(self.owns(p) for p in params):
+            self._derivatives(site, family, pv, tuple(_host(self.tangent(p)) for p in params), k)
+        return per_sample(self.xp.asarray(k))
 
-    def _derivatives(self, site, fam, pv, dp, k):
-        """Accumulate the score and record the alternatives of a θ-dependent choice (forward modes)."""
-        if self.score is not None:
-            s = fam.score(pv, dp, k)
+    def _derivatives(self, site, fam, pv, dp, k, edge=True):
+        """Accumulate the score and record the alternatives of a θ-dependent choice (forward modes).
+
+        An outcome of probability 0 that moves with θ (a parameter on its edge) is never sampled, so the score
+        is not mean-zero there: the stochastic derivative's control variates are dropped (``score_edge``: the
+        program returns no score, as the traced mode turns them off), and the score function refuses.
+
+        Raises:
+            ValueError: the score function's score at such an edge (its estimate would be wrong).
+        """
+        if self.score is not None and not self.score_edge:
+            if edge and fam.batch_edge(pv, dp):  # edge=False: the caller knows no parameter is on an edge
+                if self.alternatives is None:
+                    raise ValueError(
+                        f"stochgrad.vectorized: a {fam.name} choice (site {site}) has an outcome of probability 0 "
+                        "whose probability moves with θ (a parameter on its edge, e.g. bernoulli(θ) at θ = 0). No "
+                        "sample sees it, so the score function cannot estimate its part of the gradient. Use "
+                        "StochasticDerivative or FiniteDifference here, or keep θ inside the parameter space.")
+                self.score_edge = True
+            s = fam.batch_score(pv, dp, k)
             if np.ndim(s):
-                self.score += s
+                self.score += self.xp.asarray(s)
         if self.alternatives is not None:
             self.alternatives.append((site, fam, pv, dp, k))
 
@@ -191,6 +218,11 @@ class VecRun:
         if np.ndim(getval(out)) == 0 or getval(out).shape[0] != n:
             out = out + self.xp.zeros(n)
         return out if isbox(out) else per_sample(out)
+
+
+def _host(a):
+    """A NumPy copy of a device array (the integer families' array form loops over the samples on the host)."""
+    return a.get() if hasattr(a, "get") else a
 
 
 def _col(oh, j, opt):

@@ -27,11 +27,13 @@ import math
 
 import autograd.numpy as anp
 import numpy as np
+from autograd.extend import defjvp, defvjp, primitive
 from autograd.tracer import getval
 
-from .._dual import value_of
+from .._dual import Dual, value_of
 
-__all__ = ["Family", "IntegerFamily", "ContinuousFamily", "plain", "scalar_param", "TAIL", "MAX_OUTCOMES"]
+__all__ = ["Family", "IntegerFamily", "ContinuousFamily", "plain", "scalar_param", "straight_through", "TAIL",
+           "MAX_OUTCOMES"]
 
 TAIL = 1e-12  # default probability mass Exact may leave out of a countable support
 MAX_OUTCOMES = 100_000  # Exact refuses a choice with more outcomes than this (its default trace budget)
@@ -301,6 +303,68 @@ class IntegerFamily(Family):
         return rows
 
 
+    # -- the array form (vectorised mode): each parameter a number or one entry per sample ---------------------
+    # Written once for every integer family on top of its scalar methods (a loop over the samples): the tangents
+    # ride on dual numbers, so the score and the alternatives are the per-sample mode's, sample by sample.
+    def batch_sample(self, pv, u):
+        """The inverse CDF of ``u (n,)`` per sample; ``pv`` the parameters' plain values (numbers or ``(n,)``)."""
+        return np.array([self.ppf(q, float(ui)) for q, ui in zip(_rows(pv, len(u)), u)], dtype=np.int64)
+
+    def _duals(self, pv, dps, n):
+        """Per sample: the parameters as dual numbers whose tangents are ``dps`` (one tuple per θ direction)."""
+        for i, q in enumerate(_rows(pv, n)):
+            ts = [[float(np.broadcast_to(d[j], (n,))[i]) for d in dps] for j in range(len(q))]
+            yield tuple(Dual(float(v), np.array(t)) if any(t) else v for v, t in zip(q, ts)), q
+
+    def batch_edge(self, pv, dp) -> bool:
+        """Whether some sample has an outcome of probability 0 whose probability moves (a parameter on its edge)."""
+        n = max([np.size(v) for v in pv])
+        return any(_tangent(self.prob(d, v)).any() for d, q in self._duals(pv, [dp], n) for v in self.edge_outcomes(q))
+
+    def batch_score(self, pv, dp, k):
+        """``∂ log π(k)/∂θ`` per sample along one direction (``dp``: the parameters' tangents)."""
+        return np.array([_tangent(self.log_prob(d, int(ki)))[0] for (d, q), ki in zip(self._duals(pv, [dp], len(k)), k)])
+
+    def batch_candidates(self, pv, dps, k, n):
+        """The neighbours ``k ± 1`` with the inverse-CDF weights of :meth:`alternatives`: ``(2, n)``, ``(2, n, size)``."""
+        values, weights = np.repeat(np.asarray(k)[None], 2, axis=0), np.zeros((2, n, len(dps)))
+        probe = _Probe()
+        for i, (d, q) in enumerate(self._duals(pv, dps, n)):
+            probe.value = int(k[i])
+            for site, alt, w in self.alternatives(probe, [_Choice(d, int(k[i]))], "inverse_cdf"):
+                r = int(alt > k[i])
+                values[r, i], weights[r, i] = alt, w
+        return values, weights, np.abs(weights).sum(axis=-1)
+
+    def batch_finish(self, values, weights):
+        return values, weights
+
+
+def _rows(pv, n):
+    """Per-sample tuples of parameter values (numbers are shared by all samples; integers stay integers)."""
+    cols = [v if np.ndim(v) == 0 else np.asarray(v) for v in pv]
+    return [tuple(c if np.ndim(c) == 0 else (int(c[i]) if c.dtype.kind in "iu" else float(c[i])) for c in cols)
+            for i in range(n)]
+
+
+def _tangent(x):
+    return np.atleast_1d(x.t) if type(x) is Dual else np.zeros(1)
+
+
+class _Choice:
+    site = 0
+
+    def __init__(self, params, value):
+        self.params, self.value = params, value
+
+
+class _Probe:
+    """The part of a run :meth:`IntegerFamily.alternatives` reads: derivatives off dual numbers."""
+
+    def grad_of(self, x):
+        return np.atleast_1d(x.t) if type(x) is Dual else np.zeros(1)
+
+
 class ContinuousFamily(Family):
     """Reparameterised continuous families: the sample is a traced function of the parameters and ``u``.
 
@@ -327,6 +391,25 @@ class ContinuousFamily(Family):
 
     def alternatives(self, run, choices, form):
         return []
+
+
+@primitive
+def straight_through(x, hard, jac):
+    """Value ``hard``; derivative ``jac`` times that of ``x`` (GS-STE), as one autograd op.
+
+    ``jac``: a number, or one per sample (elementwise); a matrix (one choice's relaxed one-hot over its
+    probabilities); or one matrix per sample, ``(n, K, K)``.
+    """
+    return hard
+
+
+def _jvp(g, ans, x, hard, jac):
+    nd = np.ndim(jac)
+    return jac * g if nd <= 1 else jac @ g if nd == 2 else np.einsum("nij,nj->ni", jac, np.broadcast_to(g, hard.shape))
+
+
+defjvp(straight_through, _jvp)
+defvjp(straight_through, lambda ans, x, hard, jac: (lambda g: jac * g) if np.ndim(jac) == 0 else (lambda g: g @ jac))
 
 
 def implicit(value: float, partials, params):

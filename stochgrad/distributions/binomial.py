@@ -18,7 +18,7 @@ from scipy.special import betainc, betaincc, ndtri
 
 from .base import IntegerFamily, implicit, plain, scalar_param
 
-__all__ = ["Binomial", "BINOMIAL", "binomial"]
+__all__ = ["Binomial", "BINOMIAL"]
 
 _LOG_BIG = 644.0  # beyond C(n, k) = e^644 (about 1e280) the pmf is computed in log space
 
@@ -118,20 +118,3 @@ class Binomial(IntegerFamily):
 
 
 BINOMIAL = Binomial()
-
-
-def binomial(n, p, *, key=None, rng=None) -> int:
-    """Sample ``k ~ Binomial(n, p)`` as a traced choice (see :func:`stochgrad.bernoulli` for ``key``/``rng``).
-
-    Args:
-        n: number of trials, a non-negative int (not differentiated).
-        p: success probability in [0, 1]; may depend on θ.
-
-    Returns:
-        The number of successes (an ``int``).
-
-    Raises:
-        ValueError: ``n`` not a non-negative int, ``p`` outside [0, 1] or NaN.
-    """
-    from .._trace import sample
-    return sample(BINOMIAL, BINOMIAL.check(n, p), key=key, rng=rng)

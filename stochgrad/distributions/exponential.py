@@ -10,7 +10,7 @@ import math
 
 from .base import ContinuousFamily, scalar_param
 
-__all__ = ["Exponential", "EXPONENTIAL", "exponential"]
+__all__ = ["Exponential", "EXPONENTIAL"]
 
 
 class Exponential(ContinuousFamily):
@@ -28,19 +28,3 @@ class Exponential(ContinuousFamily):
 
 
 EXPONENTIAL = Exponential()
-
-
-def exponential(rate=1.0, *, key=None, rng=None):
-    """Sample ``x ~ Exponential(rate)`` (mean ``1/rate``) as a reparameterised traced choice.
-
-    Args:
-        rate: ``> 0``; may depend on θ.
-
-    Returns:
-        A float (carrying its θ-derivative inside an estimator).
-
-    Raises:
-        ValueError: ``rate`` not finite and positive; under Exact.
-    """
-    from .._trace import sample
-    return sample(EXPONENTIAL, EXPONENTIAL.check(rate), key=key, rng=rng)

@@ -15,7 +15,7 @@ from scipy.special import gammainc, gammaincinv
 
 from .base import ContinuousFamily, implicit, plain, scalar_param
 
-__all__ = ["Gamma", "GAMMA", "gamma"]
+__all__ = ["Gamma", "GAMMA"]
 
 
 class Gamma(ContinuousFamily):
@@ -41,19 +41,3 @@ class Gamma(ContinuousFamily):
 
 
 GAMMA = Gamma()
-
-
-def gamma(shape, rate=1.0, *, key=None, rng=None):
-    """Sample ``x ~ Gamma(shape, rate)`` (mean ``shape/rate``) as a reparameterised traced choice.
-
-    Args:
-        shape, rate: ``> 0``; may depend on θ.
-
-    Returns:
-        A float (carrying its θ-derivative inside an estimator).
-
-    Raises:
-        ValueError: non-finite or non-positive parameters; under Exact.
-    """
-    from .._trace import sample
-    return sample(GAMMA, GAMMA.check(shape, rate), key=key, rng=rng)

@@ -13,7 +13,7 @@ import math
 
 from .base import IntegerFamily, plain, scalar_param
 
-__all__ = ["Geometric", "GEOMETRIC", "geometric"]
+__all__ = ["Geometric", "GEOMETRIC"]
 
 
 class Geometric(IntegerFamily):
@@ -66,19 +66,3 @@ class Geometric(IntegerFamily):
 
 
 GEOMETRIC = Geometric()
-
-
-def geometric(p, *, key=None, rng=None) -> int:
-    """Sample the number of failures before the first success, success probability ``p``, as a traced choice.
-
-    Args:
-        p: success probability in (0, 1]; may depend on θ.
-
-    Returns:
-        ``k ≥ 0`` (an ``int``).
-
-    Raises:
-        ValueError: ``p`` outside (0, 1] or NaN.
-    """
-    from .._trace import sample
-    return sample(GEOMETRIC, GEOMETRIC.check(p), key=key, rng=rng)

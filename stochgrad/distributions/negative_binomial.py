@@ -15,7 +15,7 @@ from scipy.special import betainc, betaincc, ndtri
 
 from .base import IntegerFamily, plain, scalar_param
 
-__all__ = ["NegativeBinomial", "NEGATIVE_BINOMIAL", "negative_binomial"]
+__all__ = ["NegativeBinomial", "NEGATIVE_BINOMIAL"]
 
 
 class NegativeBinomial(IntegerFamily):
@@ -71,20 +71,3 @@ class NegativeBinomial(IntegerFamily):
 
 
 NEGATIVE_BINOMIAL = NegativeBinomial()
-
-
-def negative_binomial(r, p, *, key=None, rng=None) -> int:
-    """Sample the number of failures before the ``r``-th success (success probability ``p``) as a traced choice.
-
-    Args:
-        r: number of successes, a plain number ``> 0`` (not differentiated).
-        p: success probability in (0, 1]; may depend on θ.
-
-    Returns:
-        ``k ≥ 0`` (an ``int``).
-
-    Raises:
-        ValueError: ``r`` not a plain positive number, ``p`` outside (0, 1] or NaN.
-    """
-    from .._trace import sample
-    return sample(NEGATIVE_BINOMIAL, NEGATIVE_BINOMIAL.check(r, p), key=key, rng=rng)

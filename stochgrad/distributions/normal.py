@@ -11,7 +11,7 @@ from scipy.special import ndtri
 
 from .base import ContinuousFamily, scalar_param
 
-__all__ = ["Normal", "NORMAL", "normal"]
+__all__ = ["Normal", "NORMAL"]
 
 _TINY = 2.0**-60  # u = 0 (probability 2^-53) would give −inf
 
@@ -32,19 +32,3 @@ class Normal(ContinuousFamily):
 
 
 NORMAL = Normal()
-
-
-def normal(mean=0.0, sd=1.0, *, key=None, rng=None):
-    """Sample ``x ~ Normal(mean, sd)`` as a reparameterised traced choice.
-
-    Args:
-        mean, sd: may depend on θ (``sd ≥ 0``).
-
-    Returns:
-        A float (carrying its θ-derivative inside an estimator).
-
-    Raises:
-        ValueError: non-finite parameters or ``sd < 0``; under Exact.
-    """
-    from .._trace import sample
-    return sample(NORMAL, NORMAL.check(mean, sd), key=key, rng=rng)

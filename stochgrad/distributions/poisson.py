@@ -16,7 +16,7 @@ from scipy.special import ndtri, pdtr, pdtrc
 
 from .base import IntegerFamily, scalar_param
 
-__all__ = ["Poisson", "POISSON", "poisson"]
+__all__ = ["Poisson", "POISSON"]
 
 MAX_RATE = 1e15  # λ up to here: integers and the incomplete gamma stay exact enough in double precision
 
@@ -67,19 +67,3 @@ class Poisson(IntegerFamily):
 
 
 POISSON = Poisson()
-
-
-def poisson(rate, *, key=None, rng=None) -> int:
-    """Sample ``k ~ Poisson(rate)`` as a traced choice.
-
-    Args:
-        rate: ``λ ≥ 0``; may depend on θ.
-
-    Returns:
-        ``k ≥ 0`` (an ``int``).
-
-    Raises:
-        ValueError: ``rate`` negative, NaN or above 1e15.
-    """
-    from .._trace import sample
-    return sample(POISSON, POISSON.check(rate), key=key, rng=rng)

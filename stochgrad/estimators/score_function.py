@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import numbers
-import warnings
 
 import numpy as np
 
 from .._batched import Want
 from .._estimate import summarise
-from .._run import BiasWarning, run_differentiated
+from .._run import run_differentiated
 from ..backend import array_module, to_numpy
 from .base import Estimator
 
@@ -168,17 +167,21 @@ class ScoreFunction(Estimator):
         return {"value": np.array(values, dtype=float), "pathwise": np.array(path, dtype=float).reshape(-1, size),
                 "score": np.array(score, dtype=float).reshape(-1, size), "comparisons": cmp, "edge": edge}
 
-    def warn_edge(self, edge):
-        """The :class:`~stochgrad.BiasWarning` for choices on a boundary of the parameter space."""
+    def refuse_edge(self, edge):
+        """Refuse choices on an edge of the parameter space (an outcome of probability 0 whose probability moves).
+
+        Such an outcome is never sampled, so no score-function sample can carry its
+        contribution: the estimate would be wrong by it, however many samples.
+
+        Raises:
+            ValueError: naming the sites and the estimators that are right there.
+        """
         if edge:
-            warnings.warn(
+            raise ValueError(
                 f"{self!r}: choice(s) at site(s) {sorted(edge)[:5]} have an outcome of probability 0 whose "
                 "probability moves with θ (e.g. bernoulli(θ) at θ = 0). That outcome is never sampled, so the "
-                "score function cannot see it and its estimate is biased here. Use StochasticDerivative or "
-                "FiniteDifference, or keep θ inside the parameter space.",
-                BiasWarning,
-                stacklevel=4,
-            )
+                "score function cannot estimate its part of the gradient. Use StochasticDerivative, Exact or "
+                "FiniteDifference here, or keep θ inside the parameter space.")
 
     def batched(self, program, theta, n, seed):
         """Estimate from a :class:`~stochgrad.BatchedProgram` (stderr with :meth:`baseline_variance`)."""
@@ -290,5 +293,5 @@ class ScoreFunction(Estimator):
 
     def chunk_info(self, metas, n, size, batched):
         edge = set().union(*[m["edge"] for m in metas if isinstance(m["edge"], set)]) if metas else set()
-        self.warn_edge(edge)
+        self.refuse_edge(edge)
         return {}

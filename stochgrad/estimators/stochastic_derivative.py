@@ -30,7 +30,7 @@ from .._run import DualRun, run_differentiated, run_plain
 from .._trace import Trace
 from ..backend import array_module, to_numpy
 from ..distributions import BERNOULLI
-from ..distributions.bernoulli import flip_weights
+from ..distributions.bernoulli import flip_weights, score_term
 from ._control import cross_fitted
 from .base import Estimator
 
@@ -195,7 +195,7 @@ def _one_bernoulli(run, form):
     if g == 0.0:
         return found.site, 1 - k, 0.0, 0.0, False
     edge = p == 0.0 or p == 1.0
-    score = g / p if k else -g / (1.0 - p)
+    score = score_term(k, p, g)
     w = (-g if k else g) if form == "rao_blackwell" else float(flip_weights(k, p, g, form))
     return found.site, 1 - k, w, score, edge
 

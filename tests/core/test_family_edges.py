@@ -1,5 +1,6 @@
 """Every family at the edge of its parameter range: Exact and the stochastic derivative are right (an outcome of
-probability 0 whose probability moves still counts), the score function refuses to pass silently (BiasWarning)."""
+probability 0 whose probability moves still counts), the score function refuses with a ValueError (per-sample and
+vectorised modes)."""
 
 import pathlib
 import re
@@ -48,13 +49,20 @@ def test_exact_and_stochastic_derivative_on_the_edge(name):
         assert abs(e.grad - deriv) <= 4 * e.grad_stderr + 1e-9 * abs(deriv), (est, e.grad, e.grad_stderr)
         if not name.startswith("categorical"):  # one outcome left: every sample gives the derivative itself
             assert e.grad == pytest.approx(deriv, rel=1e-12)
+    if not name.startswith("categorical"):  # the vectorised mode: control variates dropped on the edge, as traced
+        for est in (sg.StochasticDerivative(), sg.StochasticDerivative(3, control_variates=False)):
+            e = sg.value_and_grad(sg.vectorized(prog), est, n=300, seed=1)(theta)
+            assert e.grad == pytest.approx(deriv, rel=1e-12), (est, e.grad)
 
 
 @pytest.mark.parametrize("name", sorted(EDGES))
-def test_score_function_does_not_pass_silently_on_the_edge(name):
+def test_score_function_refuses_on_the_edge(name):
     prog, theta, deriv = EDGES[name]
-    with pytest.warns(sg.BiasWarning, match="probability 0"):
+    with pytest.raises(ValueError, match="probability 0"):
         sg.value_and_grad(sg.stochastic(prog), sg.ScoreFunction(), n=50, seed=1)(theta)
+    if not name.startswith("categorical"):  # the vectorised mode (categorical programs here build probs per sample)
+        with pytest.raises(ValueError, match="probability 0"):
+            sg.value_and_grad(sg.vectorized(prog), sg.ScoreFunction(), n=50, seed=1)(theta)
 
 
 @pytest.mark.parametrize("theta", [np.array([1.0, 0.3]), 1.0])
@@ -74,6 +82,7 @@ def test_inside_the_range_no_edge_is_reported():
         with warnings.catch_warnings():
             warnings.simplefilter("error", sg.BiasWarning)
             sg.value_and_grad(sg.stochastic(prog), sg.ScoreFunction(), n=50, seed=1)(0.999)
+            sg.value_and_grad(sg.vectorized(prog), sg.ScoreFunction(), n=50, seed=1)(0.999)
 
 
 def test_inverse_cdf_form_refuses_two_adjacent_moving_zero_outcomes():

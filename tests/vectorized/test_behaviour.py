@@ -180,7 +180,7 @@ def test_cupy_arrays_run_on_the_device():
     assert_unbiased(e, random_walk_exact(200.0, 100)[1])
 
 
-def test_a_family_without_a_vectorised_form_is_refused_clearly():
+def test_a_family_without_an_array_form_is_refused_clearly():
     from stochgrad._vectorized._context import state
 
     class Poisson:
