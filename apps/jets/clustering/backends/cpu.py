@@ -43,11 +43,13 @@ import numpy as np
 from ._numba_steps import (CAP_GROWTH, apply_step, beam_weights, copy_state, cut_distance, det_choice,
                            forced_candidate, init_jets, min_candidate, new_state, pair_weights, pick_candidate,
                            rebuild_pairs, score_term)
+from ._numba_tiles import cluster_det_tiled
 from ._numba_util import OPTS, stream_key, uniform, uniform_at
 from .protocol import ReplayResult, empty_batch
 
 __all__ = ["cluster_one", "first_state", "cluster_state", "run_batch", "run_alternatives", "replay", "CpuBackend"]
 _opts = OPTS
+TILED = True  # deterministic clustering: NN searches over tiles (False: the plain N2 kernel; tests compare)
 
 
 @nb.njit(inline="always", **_opts)
@@ -152,6 +154,8 @@ def cluster_one(p4, n, R, p, alpha, det, key, ptmin2, hist, hdist, top, rstate, 
     ``t`` — the alternative path.
     """
     J, P, bw = new_state(n, det)
+    if det and TILED:  # same merges and doubles as cluster_state (``_numba_tiles``)
+        return 0.0, cluster_det_tiled(p4, n, p, R, ptmin2, J, hist, hdist, top), 0.0, 0, np.inf
     npair, C = first_state(p4, n, p, R, alpha, det, J, P)
     return cluster_state(J, P, bw, n, npair, C, R, p, alpha, det, key, ptmin2, hist, hdist, top, rstate, res,
                          res_sign, force)
