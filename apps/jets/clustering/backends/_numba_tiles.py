@@ -34,6 +34,17 @@ YSPAN = 10.0  # tiles cover rapidities in [−10, 10] at most; the edge tiles ta
 
 
 @nb.njit(inline="always", **_opts)
+def use_tiles(n, R):
+    """Whether tiles pay (measured): ≥ 6 tiles in φ (R ≲ 1.05), or ≥ 200 particles.
+
+    With fewer, larger tiles the 3×3 neighbourhoods hold most jets and the list walks
+    cost more than the plain rows (R = 1.2, 100 particles: 1.03× the plain kernel; 400
+    particles: 0.90×). Speed only: both kernels give the same results.
+    """
+    return n >= 200 or TWOPI / (R * TILE_MARGIN) >= 6.0
+
+
+@nb.njit(inline="always", **_opts)
 def tile_of(y, f, ylo, wy, ny, wf, nf):
     """Tile index of rapidity y and φ f (edge tiles extend to ±∞ in rapidity)."""
     iy = 0
@@ -266,4 +277,4 @@ def cluster_det_tiled(p4, n, p, R, ptmin2, J, hist, hdist, top):
     return int(topst[2])
 
 
-__all__ = ["cluster_det_tiled", "tiled_scan", "tile_of", "TILE_MARGIN", "MAX_TILES_1D", "YSPAN"]
+__all__ = ["cluster_det_tiled", "use_tiles", "tiled_scan", "tile_of", "TILE_MARGIN", "MAX_TILES_1D", "YSPAN"]
