@@ -59,6 +59,19 @@ def tile_of(y, f, ylo, wy, ny, wf, nf):
 
 
 @nb.njit(inline="always", **_opts)
+def _wrap(tp, q, nf):
+    """φ tile q steps from tp (q = −1, 0, 1, cyclic); with nf < 3 tiles, q itself (0..nf−1).
+
+    Selects, not ``%``: an integer division per neighbouring tile cost ≈ 5 % per event (measured).
+    """
+    if nf < 3:
+        return q
+    c = tp + q
+    c = c + nf if c < 0 else c
+    return c - nf if c >= nf else c
+
+
+@nb.njit(inline="always", **_opts)
 def _unlink(k, head, nxt, prv, tile):
     if prv[k] >= 0:
         nxt[prv[k]] = nxt[k]
@@ -104,7 +117,7 @@ def tiled_scan(k, rap, phi, nnd, nni, head, nxt, tile, ny, nf):
     qhi = nf if nf < 3 else 2
     for iy in range(max(ty - 1, 0), min(ty + 2, ny)):
         for q in range(qlo, qhi):
-            tt = iy * nf + (q if nf < 3 else (tp + q + nf) % nf)
+            tt = iy * nf + _wrap(tp, q, nf)
             j = head[tt]
             while j >= 0:
                 if j != k:
@@ -256,7 +269,7 @@ def cluster_det_tiled(p4, n, p, R, ptmin2, J, hist, hdist, top):
             qhi = nf if nf < 3 else 2
             for iy in range(max(ty - 1, 0), min(ty + 2, ny)):
                 for q in range(qlo, qhi):
-                    k = head[iy * nf + (q if nf < 3 else (tp + q + nf) % nf)]
+                    k = head[iy * nf + _wrap(tp, q, nf)]
                     while k >= 0:
                         if k != a:
                             d = dist(rap, phi, a, k)
