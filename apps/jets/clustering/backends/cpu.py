@@ -2,7 +2,9 @@
 
 One clustering keeps FastJet's N2Plain bookkeeping: every jet knows its geometric
 nearest neighbour (NN) and the ΔR² to it, and after a merge or a beam step only the
-jets whose NN disappeared are rescanned (O(N) each). Distances are kept in FastJet's
+jets whose NN disappeared are rescanned (O(N) each). The deterministic clustering
+searches NNs over 3×3 tiles of the (y, φ) plane instead where tiles pay (``_numba_tiles``:
+FastJet's N2Tiled idea, the same merges and doubles). Distances are kept in FastJet's
 units (d̃ = R²·d): pairs ``min(s_i, s_j)·ΔR²``, beams ``s_i·R²`` with
 ``s = kt^(2p)`` (anti-kT p = −1: ``1/kt²``, ``1e300`` when ``kt² ≤ 1e-300``; C/A p = 0:
 1; kt p = 1: ``kt²``), so the comparisons are bit-for-bit the ones FastJet makes.
@@ -43,6 +45,7 @@ import numpy as np
 from ._numba_steps import (CAP_GROWTH, apply_step, beam_weights, copy_state, cut_distance, det_choice,
                            forced_candidate, init_jets, min_candidate, new_state, pair_weights, pick_candidate,
                            rebuild_pairs, score_term)
+from ._numba_tiles import cluster_det_tiled, use_tiles
 from ._numba_util import OPTS, stream_key, uniform, uniform_at
 from .protocol import ReplayResult, empty_batch
 
@@ -152,6 +155,8 @@ def cluster_one(p4, n, R, p, alpha, det, key, ptmin2, hist, hdist, top, rstate, 
     ``t`` — the alternative path.
     """
     J, P, bw = new_state(n, det)
+    if det and use_tiles(n, R):  # tiles: the same merges and doubles as cluster_state (``_numba_tiles``)
+        return 0.0, cluster_det_tiled(p4, n, p, R, ptmin2, J, hist, hdist, top), 0.0, 0, np.inf
     npair, C = first_state(p4, n, p, R, alpha, det, J, P)
     return cluster_state(J, P, bw, n, npair, C, R, p, alpha, det, key, ptmin2, hist, hdist, top, rstate, res,
                          res_sign, force)
