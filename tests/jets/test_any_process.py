@@ -71,3 +71,17 @@ def test_plot_titles_say_the_label(tmp_path, monkeypatch):
     mjj.scan_figure([{"R": 0.4, "loss": 0.5, "stderr": 0.1}, {"R": 0.6, "loss": 0.4, "stderr": 0.1}],
                     tmp_path / "s.png", label="Z→bb̄", target=91.19)
     assert titles == ["Z→bb̄"] and (tmp_path / "s.png").exists()
+
+
+def test_runs_figure_title_is_the_label_not_the_start(tmp_path, monkeypatch):
+    """The R-history figure's loop variable shadowed ``label``: its title read 'R0 = 0.4' instead of the process."""
+    pytest.importorskip("matplotlib")
+    from apps.jets.plots import radius
+
+    titles = []
+    real = radius.exp_label
+    monkeypatch.setattr(radius, "exp_label", lambda ax, label=None: (titles.append(label), real(ax, label)))
+    summary = {"R": 0.8, "R_stderr": 0.01, "tail_steps": 2,
+               "runs": [{"R_history": [0.4, 0.6, 0.8, 0.8], "loss_history": [0.8, 0.7, 0.7, 0.7]}] * 2}
+    radius.runs_figure([("R0 = 0.4", summary)], tmp_path / "r.png", label="Z→bb̄", target=91.19)
+    assert titles == ["Z→bb̄", "Z→bb̄"] and (tmp_path / "r.png").exists()

@@ -31,24 +31,24 @@ def runs_figure(starts, path, loss="window", label=None, target=None):
     with style() as plt:
         fig, ax = plt.subplots(1, 2, figsize=(16, 6.5))
         colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-        for i, (label, s) in enumerate(starts):
+        for i, (name, s) in enumerate(starts):  # (not `label`: that is the title, what the events are)
             c = colors[i % len(colors)]
             for j, run in enumerate(s["runs"]):
                 steps = np.arange(len(run["R_history"]))
                 ax[0].plot(steps, run["R_history"], color=c, lw=1, alpha=0.6,
-                           label=f"{label}: {len(s['runs'])} independent runs" if j == 0 else None)
+                           label=f"{name}: {len(s['runs'])} independent runs" if j == 0 else None)
                 ax[1].plot(steps, run["loss_history"], color=c, lw=1, alpha=0.6,
-                           label=label if j == 0 else None)
+                           label=name if j == 0 else None)
             n = len(s["runs"][0]["R_history"])
             se = s.get("R_stderr") or 0.0
             ax[0].axhspan(s["R"] - se, s["R"] + se, color=c, alpha=0.3, lw=0)
             ax[0].axhline(s["R"], color=c, ls="--", lw=1.5,
-                          label=f"{label}: R* = {s['R']:.3f} ± {se:.3f} (MC, sd/√n)")
+                          label=f"{name}: R* = {s['R']:.3f} ± {se:.3f} (MC, sd/√n)")
             ax[0].axvspan(n - s["tail_steps"] - 0.5, n - 0.5, color="0.9", zorder=0,
                           label="tail (averaged)" if i == 0 else None)
         ax[0].set(xlabel="step", ylabel="jet radius R")
-        ax[1].set(xlabel="step", ylabel=f"{loss} loss (estimate per step)"
-                  + ("" if target is None else f", target {target:g} GeV"))
+        ax[1].set(xlabel="step", ylabel=f"{loss} loss per step"
+                  + ("" if target is None else f" (target {target:g} GeV)"))
         for a in ax:
             a.legend(fontsize="x-small")
             exp_label(a, label)
