@@ -84,4 +84,4 @@ def test_runs_figure_title_is_the_label_not_the_start(tmp_path, monkeypatch):
     summary = {"R": 0.8, "R_stderr": 0.01, "tail_steps": 2,
                "runs": [{"R_history": [0.4, 0.6, 0.8, 0.8], "loss_history": [0.8, 0.7, 0.7, 0.7]}] * 2}
     radius.runs_figure([("R0 = 0.4", summary)], tmp_path / "r.png", label="Z→bb̄", target=91.19)
-    assert titles == ["Z→bb̄", "Z→bb̄"] and (tmp_path / "r.png").exists()
+    assert titles == ["Z→bb̄"] and (tmp_path / "r.png").exists()

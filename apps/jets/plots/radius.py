@@ -47,11 +47,11 @@ def runs_figure(starts, path, loss="window", label=None, target=None):
             ax[0].axvspan(n - s["tail_steps"] - 0.5, n - 0.5, color="0.9", zorder=0,
                           label="tail (averaged)" if i == 0 else None)
         ax[0].set(xlabel="step", ylabel="jet radius R")
-        ax[1].set(xlabel="step", ylabel=f"{loss} loss per step"
-                  + ("" if target is None else f" (target {target:g} GeV)"))
-        for a in ax:
-            a.legend(fontsize="x-small")
-            exp_label(a, label)
+        ax[1].set(xlabel="step", ylabel=f"{loss} loss per step")
+        ax[0].legend(fontsize="x-small")
+        ax[1].legend(fontsize="x-small", title=None if target is None else f"target {target:g} GeV",
+                     title_fontsize="x-small")
+        exp_label(ax[0], label)  # once: the panels share the events
         fig.tight_layout()
         return save_figure(fig, path)
 
