@@ -32,7 +32,7 @@ from collections import namedtuple
 import numba as nb
 import numpy as np
 
-from ._numba_util import LN2_HI, LN2_LO, LOG2E, CAP_GROWTH, LOGW_CUT, OPTS, dist, exp_neg, set_jet
+from ._numba_util import CAP_GROWTH, LOGW_CUT, OPTS, dist, exp_neg, exp_split, set_jet
 
 _opts = OPTS
 
@@ -232,23 +232,7 @@ def _exp_weights(pw, pk, pd, npair, alpha, ia, D):
     and the exponent's bits ``(1023 + k) << 52`` (2^k, exact) into ``pk``, then the product.
     """
     for c in range(npair):
-        x = log_weight(alpha, pd[c], ia)
-        k = np.floor(x * LOG2E + 0.5)
-        r = (x - k * LN2_HI) - k * LN2_LO
-        p = 1.0 / 6227020800.0
-        p = p * r + 1.0 / 479001600.0
-        p = p * r + 1.0 / 39916800.0
-        p = p * r + 1.0 / 3628800.0
-        p = p * r + 1.0 / 362880.0
-        p = p * r + 1.0 / 40320.0
-        p = p * r + 1.0 / 5040.0
-        p = p * r + 1.0 / 720.0
-        p = p * r + 1.0 / 120.0
-        p = p * r + 1.0 / 24.0
-        p = p * r + 1.0 / 6.0
-        p = p * r + 0.5
-        p = p * r + 1.0
-        p = p * r + 1.0
+        k, p = exp_split(log_weight(alpha, pd[c], ia))
         pw[c] = p
         pk[c] = (np.int64(k) + 1023) << 52
     two_k = pk.view(np.float64)

@@ -44,8 +44,13 @@ def _mix(z):
 
 
 @nb.njit(inline="always", **_opts)
-def exp_neg(x):
-    """e^x for x in [−700, 0]; ≤ 2 ulp; written so that a loop over it vectorises."""
+def exp_split(x):
+    """``(k, p)`` with e^x = p · 2^k (k integral, as a float; p = e^r by its degree-13 Taylor polynomial).
+
+    The one copy of the reduction and the polynomial: :func:`exp_neg` multiplies by 2^k
+    from a table, the vectorised weight loop (``_numba_steps._exp_weights``) by 2^k built
+    from its exponent bits; both give the same doubles.
+    """
     k = math.floor(x * LOG2E + 0.5)
     r = (x - k * LN2_HI) - k * LN2_LO
     p = 1.0 / 6227020800.0
@@ -62,6 +67,13 @@ def exp_neg(x):
     p = p * r + 0.5
     p = p * r + 1.0
     p = p * r + 1.0
+    return k, p
+
+
+@nb.njit(inline="always", **_opts)
+def exp_neg(x):
+    """e^x for x in [−700, 0]; ≤ 2 ulp; written so that a loop over it vectorises."""
+    k, p = exp_split(x)
     return p * _POW2[np.uint64(-k)]
 
 
