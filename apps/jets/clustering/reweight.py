@@ -1,0 +1,334 @@
+"""Replay stored Qanti-kT histories at another radius: ``log p_R(h)`` and ``∂/∂R log p_R(h)``.
+
+A Qanti-kT history ``h`` sampled at ``R_k`` can serve an estimate at ``R`` through the
+likelihood ratio ``p_R(h) / p_{R_k}(h)`` (importance sampling, unbiased for any ``R``
+where ``p_{R_k}`` covers ``p_R``: Qanti-kT gives every history positive probability at
+every R, so any R is covered). The jets a history makes do not depend on R; only its
+probability does. ``log p_R(h)`` is a sum over the history's steps of
+``log w_c − log Σ_k w_k`` with ``log w_k = −α (d_k − d_min)/d_min`` over *every*
+candidate k (pairs and beam distances) at that step, so computing it needs every
+candidate again, and R enters only through the pair distances:
+``d_ij = min(s_i, s_j) ΔR²_ij / R²``, ``d_iB = s_i``.
+
+:func:`replay_candidates` replays each history once (E-scheme merges, FastJet's
+rapidity, φ and jet scale ``s = kt^(2p)``, as :mod:`apps.jets.clustering.exact`) and keeps,
+per step, the R-free distance of every candidate that can carry weight anywhere in a
+radius range ``[R_lo, R_hi]``: a candidate is dropped only when its log-weight is below
+``−cut`` for *every* R of the range (bounded with the smallest pair distance at
+``R_lo`` and the largest at ``R_hi``). With ``cut = 37`` (the engine's own cut-off,
+``e^−37 ≈ 8.5·10⁻¹⁷`` of the largest weight per candidate) what is dropped is below
+double-precision rounding of the normaliser. :meth:`StoredCandidates.log_prob` then
+gives ``log p_R(h)`` and its R-derivative (the score) for any R in the range from the
+kept candidates only, a few per step instead of every pair.
+
+This module only reads :class:`apps.jets.ClusterResult` arrays (history, momenta); it
+does not sample.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numba as nb
+import numpy as np
+
+__all__ = ["StoredCandidates", "replay_candidates", "history_log_prob", "DEFAULT_CUT"]
+
+DEFAULT_CUT = 37.0
+_TWOPI = 2.0 * math.pi
+
+
+@nb.njit(cache=True, inline="always")
+def _rap_phi_s(px, py, pz, E, power):
+    kt2 = px * px + py * py
+    phi = 0.0 if kt2 == 0.0 else math.atan2(py, px)
+    if phi < 0.0:
+        phi += _TWOPI
+    if phi >= _TWOPI:
+        phi -= _TWOPI
+    if E == abs(pz) and kt2 == 0.0:
+        rap = (1e5 + abs(pz)) * (1.0 if pz >= 0 else -1.0)
+    else:
+        m2 = max(0.0, (E + pz) * (E - pz) - kt2)
+        epz = E + abs(pz)
+        rap = 0.5 * math.log((kt2 + m2) / (epz * epz))
+        if pz > 0:
+            rap = -rap
+    if power < 0:
+        s = 1.0 / kt2 if kt2 > 1e-300 else 1e300
+    elif power == 0:
+        s = 1.0
+    else:
+        s = kt2
+    return rap, phi, s
+
+
+@nb.njit(cache=True, inline="always")
+def _pair_base(rap, phi, s, a, b):
+    dphi = abs(phi[a] - phi[b])
+    if dphi > math.pi:
+        dphi = _TWOPI - dphi
+    dy = rap[a] - rap[b]
+    return min(s[a], s[b]) * (dphi * dphi + dy * dy)
+
+
+@nb.njit(cache=True)
+def _replay(p4, counts, ns_per, hist, power, alpha, r_lo, r_hi, cut):
+    """Kept candidates of every history: CSR over (history, step). Returns an error code first."""
+    n_h = hist.shape[0]
+    n_max = p4.shape[1]
+    slots = 2 * n_max + 1
+    jp = np.zeros((slots, 4))
+    rap = np.zeros(slots)
+    phi = np.zeros(slots)
+    s = np.zeros(slots)
+    base = np.zeros((slots, slots))
+    active = np.zeros(slots, np.int64)
+    cap = 1 << 16
+    cand_base = np.empty(cap)
+    cand_pair = np.empty(cap, np.int8)
+    step_start = np.zeros(n_h * n_max + 1, np.int64)
+    step_chosen = np.full(n_h * n_max, -1, np.int64)
+    hist_steps = np.zeros(n_h + 1, np.int64)
+    nc = 0
+    ns = 0
+    inv_lo2 = 1.0 / (r_lo * r_lo)
+    inv_hi2 = 1.0 / (r_hi * r_hi)
+    keep_ratio = 1.0 + cut / alpha
+    for h in range(n_h):
+        e = h // ns_per
+        n = counts[e]
+        na = n
+        for i in range(n):
+            jp[i, :] = p4[e, i, :]
+            rap[i], phi[i], s[i] = _rap_phi_s(p4[e, i, 0], p4[e, i, 1], p4[e, i, 2], p4[e, i, 3], power)
+            active[i] = i
+        for i in range(n):
+            for j in range(i + 1, n):
+                base[i, j] = _pair_base(rap, phi, s, i, j)
+        nxt = n
+        for t in range(n):
+            a = hist[h, t, 0]
+            b = hist[h, t, 1]
+            # the chosen candidate must be active
+            pa = -1
+            pb = -1
+            for q in range(na):
+                if active[q] == a:
+                    pa = q
+                if b >= 0 and active[q] == b:
+                    pb = q
+            if pa < 0 or (b >= 0 and pb < 0) or (b >= 0 and b <= a) or b < -1:
+                return 1 + h, cand_base[:0], cand_pair[:0], step_start[:1], step_chosen[:0], hist_steps[:1]
+            pmin = np.inf
+            bmin = np.inf
+            for q in range(na):
+                i = active[q]
+                if s[i] < bmin:
+                    bmin = s[i]
+                for q2 in range(q + 1, na):
+                    j = active[q2]
+                    v = base[i, j] if i < j else base[j, i]
+                    if v < pmin:
+                        pmin = v
+            upper = min(pmin * inv_lo2, bmin)
+            thr = upper * keep_ratio
+            # grow the buffers for up to na*(na+1)/2 + 1 new candidates
+            need = nc + na * (na + 1) // 2 + 1
+            if need > cap:
+                while cap < need:
+                    cap *= 2
+                nb_ = np.empty(cap)
+                nb_[:nc] = cand_base[:nc]
+                np_ = np.empty(cap, np.int8)
+                np_[:nc] = cand_pair[:nc]
+                cand_base = nb_
+                cand_pair = np_
+            step_start[ns] = nc
+            chosen = -1
+            for q in range(na):
+                i = active[q]
+                if s[i] <= thr or (b < 0 and i == a):
+                    if b < 0 and i == a:
+                        chosen = nc
+                    cand_base[nc] = s[i]
+                    cand_pair[nc] = 0
+                    nc += 1
+                for q2 in range(q + 1, na):
+                    j = active[q2]
+                    lo_i = min(i, j)
+                    hi_j = max(i, j)
+                    v = base[lo_i, hi_j]
+                    is_c = b >= 0 and lo_i == a and hi_j == b
+                    if v * inv_hi2 <= thr or is_c:
+                        if is_c:
+                            chosen = nc
+                        cand_base[nc] = v
+                        cand_pair[nc] = 1
+                        nc += 1
+            step_chosen[ns] = chosen
+            ns += 1
+            # apply the step
+            if b < 0:
+                active[pa] = active[na - 1]
+                na -= 1
+            else:
+                c = nxt
+                nxt += 1
+                for k in range(4):
+                    jp[c, k] = jp[a, k] + jp[b, k]
+                rap[c], phi[c], s[c] = _rap_phi_s(jp[c, 0], jp[c, 1], jp[c, 2], jp[c, 3], power)
+                # remove b then a (positions), add c
+                hi_p = max(pa, pb)
+                lo_p = min(pa, pb)
+                active[hi_p] = active[na - 1]
+                na -= 1
+                active[lo_p] = c
+                for q in range(na):
+                    j = active[q]
+                    if j != c:
+                        base[j, c] = _pair_base(rap, phi, s, j, c)
+        hist_steps[h + 1] = ns
+        step_start[ns] = nc
+    return 0, cand_base[:nc].copy(), cand_pair[:nc].copy(), step_start[:ns + 1].copy(), step_chosen[:ns].copy(), \
+        hist_steps
+
+
+@nb.njit(cache=True, parallel=True)
+def _log_prob(cand_base, cand_pair, step_start, step_chosen, hist_steps, R, alpha):
+    n_h = len(hist_steps) - 1
+    logp = np.zeros(n_h)
+    score = np.zeros(n_h)
+    inv2 = 1.0 / (R * R)
+    for h in nb.prange(n_h):
+        lp = 0.0
+        sc = 0.0
+        for t in range(hist_steps[h], hist_steps[h + 1]):
+            k0 = step_start[t]
+            k1 = step_start[t + 1]
+            dmin = np.inf
+            kmin = k0
+            for k in range(k0, k1):
+                d = cand_base[k] * inv2 if cand_pair[k] else cand_base[k]
+                if d < dmin:
+                    dmin = d
+                    kmin = k
+            c = step_chosen[t]
+            if dmin == 0.0:  # uniform over the zero distances (exact.py's convention), no R-dependence
+                nz = 0
+                for k in range(k0, k1):
+                    d = cand_base[k] * inv2 if cand_pair[k] else cand_base[k]
+                    if d == 0.0:
+                        nz += 1
+                dc = cand_base[c] * inv2 if cand_pair[c] else cand_base[c]
+                lp += -math.log(nz) if dc == 0.0 else -np.inf
+                continue
+            pmin = cand_pair[kmin]
+            tot = 0.0
+            gsum = 0.0
+            for k in range(k0, k1):
+                d = cand_base[k] * inv2 if cand_pair[k] else cand_base[k]
+                r = d / dmin
+                w = math.exp(-alpha * (r - 1.0))
+                tot += w
+                gsum += w * (2.0 * alpha / R) * r * (cand_pair[k] - pmin)
+            dc = cand_base[c] * inv2 if cand_pair[c] else cand_base[c]
+            rc = dc / dmin
+            lp += -alpha * (rc - 1.0) - math.log(tot)
+            sc += (2.0 * alpha / R) * rc * (cand_pair[c] - pmin) - gsum / tot
+        logp[h] = lp
+        score[h] = sc
+    return logp, score
+
+
+@dataclasses.dataclass
+class StoredCandidates:
+    """Per step of every stored history, the candidates that can carry weight in ``[r_lo, r_hi]``.
+
+    Attributes:
+        shape: ``(n_events, n_samples)`` of the histories.
+        alpha, p: the Qanti-kT α and generalised-kt power of the histories.
+        r_range: ``(r_lo, r_hi)``, where :meth:`log_prob` is exact.
+        cut: log-weight below which a candidate is dropped for the whole range.
+        n_candidates: candidates kept in all (memory: 9 bytes each).
+        n_steps: steps in all.
+    """
+
+    shape: tuple
+    alpha: float
+    p: int
+    r_range: tuple
+    cut: float
+    _arrays: tuple = dataclasses.field(repr=False)
+
+    @property
+    def n_candidates(self):
+        return len(self._arrays[0])
+
+    @property
+    def n_steps(self):
+        return len(self._arrays[3])
+
+    def log_prob(self, R):
+        """``(log p_R(h), ∂/∂R log p_R(h))`` of every stored history, each ``shape``.
+
+        Exact (up to the dropped candidates' < e^−cut weights) for R in ``r_range``;
+        ``log p`` is ``−inf`` for a history impossible at R.
+
+        Raises:
+            ValueError: R outside ``r_range``.
+        """
+        R = float(R)
+        lo, hi = self.r_range
+        if not (lo <= R <= hi):
+            raise ValueError(f"R = {R!r} is outside the stored range [{lo:g}, {hi:g}]; replay the histories again")
+        lp, sc = _log_prob(*self._arrays, R, float(self.alpha))
+        return lp.reshape(self.shape), sc.reshape(self.shape)
+
+
+def replay_candidates(result, r_range=None, cut=DEFAULT_CUT):
+    """Replay the histories of a :class:`apps.jets.ClusterResult` once, keeping what ``log p_R`` needs.
+
+    Args:
+        result: a sampled clustering (``alpha`` finite > 0, NumPy arrays, one radius for all events).
+        r_range: ``(r_lo, r_hi)`` with ``0 < r_lo <= r_hi`` (default: the result's R only).
+        cut: drop a candidate whose log-weight is below ``−cut`` over the whole range (≥ 30).
+
+    Returns:
+        :class:`StoredCandidates`.
+
+    Raises:
+        ValueError: deterministic or GPU result, bad range or cut, a history that is not a
+            valid merge sequence of its event (naming it).
+    """
+    alpha = result.alpha
+    if alpha is None or not (np.isfinite(alpha) and alpha > 0):
+        raise ValueError(f"replaying needs sampled histories with a finite α > 0, got alpha = {alpha!r}")
+    if type(result.history).__module__.split(".")[0] != "numpy":
+        raise ValueError("replay_candidates works on NumPy arrays: copy the result to the host first")
+    R = np.asarray(result.R, float)
+    if r_range is None:
+        if R.size and not np.all(R == R.flat[0]):
+            raise ValueError("the events were clustered at different radii: give r_range")
+        r_range = (float(R.flat[0]), float(R.flat[0]))
+    r_lo, r_hi = (float(x) for x in r_range)
+    if not (np.isfinite(r_lo) and np.isfinite(r_hi) and 0 < r_lo <= r_hi):
+        raise ValueError(f"r_range must be (r_lo, r_hi) with 0 < r_lo <= r_hi, got {r_range!r}")
+    if not (np.isfinite(cut) and cut >= 30):
+        raise ValueError(f"cut must be a log-weight >= 30 (dropped weights below e^-cut), got {cut!r}")
+    n_ev, ns, n_max = result.history.shape[:3]
+    p4 = np.ascontiguousarray(result.p4, dtype=np.float64)
+    counts = np.asarray(result.counts, np.int64)
+    hist = np.ascontiguousarray(np.asarray(result.history, np.int64).reshape(n_ev * ns, n_max, 2))
+    code, *arrays = _replay(p4, counts, ns, hist, int(result.p), float(alpha), r_lo, r_hi, float(cut))
+    if code:
+        e, k = divmod(code - 1, ns)
+        raise ValueError(f"event {e}, sample {k}: the history is not a valid merge sequence of the event")
+    return StoredCandidates((n_ev, ns), float(alpha), int(result.p), (r_lo, r_hi), float(cut), tuple(arrays))
+
+
+def history_log_prob(result, R=None):
+    """``(log p_R(h), ∂/∂R log p_R(h))`` of every history of ``result`` at ``R`` (default: its own R)."""
+    R0 = float(np.asarray(result.R, float).flat[0]) if R is None else float(R)
+    return replay_candidates(result, (R0, R0)).log_prob(R0)
