@@ -139,7 +139,7 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
                       samples=DEFAULTS["samples"], alpha=DEFAULTS["alpha"], lr=DEFAULTS["lr"],
                       scale=DEFAULTS["scale"], average=None, rel_syst=DEFAULTS["rel_syst"],
                       b_min=None, estimator=None, seed=0, batch=None, refine=False, hold_r=0, r_step=None, progress=False,
-                      window=DEFAULTS["window"], density=DEFAULTS["density"], box=DEFAULTS["box"]):
+                      window=DEFAULTS["window"], density=DEFAULTS["density"], box=DEFAULTS["box"], reuse=None):
     """Maximise ``E[Z]`` over θ from ``start`` (physical ``(R, lo, hi, pT_cut)``).
 
     Args:
@@ -192,6 +192,13 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
             cuts (``box`` in :func:`~apps.analysis.program.joint_program`): the sigmoid tails of an
             edge near the box then do not reach masses where the QCD sample (generated with
             70 < m̂ < 180 GeV) is missing, which otherwise pulls the edges onto the box.
+        reuse: ``None``: every step clusters every event anew. A number ``ess_min`` in (0, 1]:
+            the histories are kept and served to later steps by likelihood ratios
+            (:class:`~apps.analysis.reuse.ReusedHistories`; an event is re-clustered when its
+            effective sample size falls below ``ess_min × samples`` or R leaves the stored
+            range), and the significance is linearised around the running yields as with
+            ``batch`` (per-event ratios need per-event additive yields). ``clusterings``
+            then counts the histories actually sampled. Not with ``batch`` or ``r_step``.
         progress: ``True``: progress on stderr (:class:`~apps.analysis.progress.Progress`: a bar
             on a terminal, a line at least every 10 s otherwise); or a ``Progress`` object.
 
@@ -235,6 +242,13 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
     progs = {}
     draw = None if batch is None else batch_sampler(sample, batch)
     center = running_center(b_min)
+    reused = None
+    if reuse is not None:
+        from .reuse import ReusedHistories
+
+        if batch is not None or r_step is not None:
+            raise ValueError("reuse works on the full sample with the score's R term: not with batch or r_step")
+        reused = ReusedHistories(sample.events, alpha, samples, seed=seed, ess_min=float(reuse))
 
     def estimate(u, t):
         theta = _from_coords(u, window)
@@ -251,7 +265,8 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
             if key not in progs:
                 progs.clear()
                 progs[key] = joint_program(sample, alpha, samples, widths, rel_syst, b_min, r_step=r_step,
-                                           observe=obs, box=mass_box)
+                                           observe=obs, box=mass_box, histories=reused,
+                                           linearize=None if reused is None else center)
             prog = progs[key]
         est = sg.value_and_grad(prog, estimator, n=samples, seed=step_seed)(theta)
         grad = -np.asarray(est.grad, float)
@@ -275,12 +290,17 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
                    rel_syst=rel_syst, b_min=b_min, seed=seed)
     res, hist, opt, seconds, descent, hard, hard_start = out
     per_step = len(sample) if draw is None else draw.size
-    clusterings = int(steps * samples * per_step * (1 if r_step is None else 2)) + (len(sample) if refine else 0)
+    clusterings = int(steps * samples * per_step * (1 if r_step is None else 2)) if reused is None else \
+        reused.clusterings
+    clusterings += len(sample) if refine else 0
     settings = {"alpha": alpha, "samples": samples, "steps": steps, "lr": list(lr), "scale": list(scale),
                 "average": average, "rel_syst": rel_syst, "b_min": b_min, "seed": seed, "estimator": repr(estimator),
                 "events": len(sample), "batch": None if draw is None else draw.counts.tolist(), "refine": bool(refine),
                 "hold_r": int(hold_r), "r_step": r_step, "window": window, "box": bool(box),
-                "density": None if density is None else list(density),
+                "density": None if density is None else list(density), "reuse": reuse,
+                "reuse_refreshes": None if reused is None else reused.refreshes,
+                "reuse_ess": None if reused is None else reused.ess,
+                "reuse_seconds": None if reused is None else reused.seconds,
                 "luminosity_fb": sample.luminosity_fb, "params": list(PARAMS), "units": UNITS.tolist()}
     return AnalysisResult(start.tolist(), np.asarray(opt).tolist(), hard_start, hard, hist, clusterings, seconds,
                           settings, descent)

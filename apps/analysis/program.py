@@ -147,7 +147,7 @@ def _expansion(f, point):
 
 
 def joint_program(sample, alpha=10.0, samples=4, scale=(2.0, 2.0), rel_syst=0.0, b_min=None, linearize=None,
-                  r_step=None, observe=None, box=None):
+                  r_step=None, observe=None, box=None, histories=None):
     """The joint program of θ (grid units) as a :class:`stochgrad.BatchedProgram`.
 
     One call clusters every event ``samples`` times (``n`` must equal ``samples``: a
@@ -189,6 +189,12 @@ def joint_program(sample, alpha=10.0, samples=4, scale=(2.0, 2.0), rel_syst=0.0,
             window's tails then never reach masses where the samples do not model the
             background (the QCD sample's generator cut), while any hard window inside the
             box selects the same events as without it.
+        histories: ``None`` (every call clusters every event anew) or a callable ``R -> (mjj, pt1,
+            score, ratio)``, each ``(N, K)``, e.g. :class:`~apps.analysis.reuse.ReusedHistories`:
+            histories sampled at an earlier radius, with the likelihood ratio ``p_R(h)/p_{R_k}(h)``
+            and the score at R. Every event's terms (its yields, its cut and R terms) are
+            multiplied by its ratio, which keeps them unbiased at any fixed θ; needs
+            ``linearize`` (per-event additive yields) and no ``r_step``.
         observe: ``None`` or a callable receiving each call's sampled ``(mjj, pt1)`` (arrays
             ``(N, K)``, copies), e.g. to set the next call's cut widths from the event density
             (a width chosen from an earlier call's draws keeps this call's terms unbiased).
@@ -237,6 +243,9 @@ def joint_program(sample, alpha=10.0, samples=4, scale=(2.0, 2.0), rel_syst=0.0,
         raise ValueError(f"r_step must be None or a positive step in grid units, got {r_step!r}")
     if linearize is not None and not callable(linearize):
         raise ValueError(f"linearize must be None or a callable (S, B) -> (S0, B0), got {linearize!r}")
+    if histories is not None and (linearize is None or r_step is not None or not callable(histories)):
+        raise ValueError("histories (reused clusterings) must be a callable and need linearize (per-event additive "
+                         "yields) and no r_step")
     K, N = int(samples), len(sample)
 
     def fn(theta, n, seed, want):
@@ -247,7 +256,15 @@ def joint_program(sample, alpha=10.0, samples=4, scale=(2.0, 2.0), rel_syst=0.0,
             raise ValueError(f"n must equal samples = {K} (one Monte-Carlo sample is a replica), got {n}")
         th = _check_theta(theta)
         R, lo, hi, ptc = th * UNITS
-        if r_step is None:
+        ratio = None
+        if histories is not None:
+            if want.score:
+                raise ValueError("reused histories carry no replica score: use StochasticDerivative")
+            mjj, pt1, score, ratio = histories(R)
+            if observe is not None:
+                observe(mjj.copy(), pt1.copy())
+            p, dp = cuts(mjj, pt1, (lo, hi, ptc))
+        elif r_step is None:
             mjj, pt1, score = observables(sample.events, R, alpha, K, seed)
             if observe is not None:
                 observe(mjj.copy(), pt1.copy())
@@ -268,7 +285,8 @@ def joint_program(sample, alpha=10.0, samples=4, scale=(2.0, 2.0), rel_syst=0.0,
         pk = p.T  # (K, N)
         u = np.stack([np.random.default_rng([int(seed) % (1 << 63), 0xC075, k]).random(N) for k in range(K)])
         c = (u < pk).astype(float)
-        S, B = c @ ws, c @ wb
+        rk = np.ones_like(pk) if ratio is None else np.asarray(ratio, float).T
+        S, B = (c * rk) @ ws, (c * rk) @ wb
         if linearize is None:
             out = sg.BatchSamples(value=np.asarray(f(S, B), float))
         else:
@@ -282,11 +300,12 @@ def joint_program(sample, alpha=10.0, samples=4, scale=(2.0, 2.0), rel_syst=0.0,
                 dZ = np.broadcast_to(zs * ws + zb * wb, (K, N))
             w = np.empty((K, N, 4))
             if r_step is None:
-                pbar = (pk.sum(axis=0) - pk) / (K - 1)
-                w[..., 0] = (pk - pbar) * score.T * UNITS[0]
+                prk = pk * rk
+                pbar = (prk.sum(axis=0) - prk) / (K - 1)  # other replicas' estimate of E_R[p_e]: no bias
+                w[..., 0] = rk * (pk - pbar) * score.T * UNITS[0]
             else:
                 w[..., 0] = (pp - pm).T / (2.0 * r_step)
-            w[..., 1:] = np.transpose(dp, (1, 0, 2)) * UNITS[1:]
+            w[..., 1:] = rk[..., None] * np.transpose(dp, (1, 0, 2)) * UNITS[1:]
             out.alt_weight, out.alt_delta = w, dZ
         if want.score:
             sc = np.empty((K, 4))
