@@ -23,11 +23,17 @@ import os
 
 import numpy as np
 
-__all__ = ["Sample", "load_samples", "background_floor", "DEFAULT_FLOOR_EVENTS", "DEFAULT_FILES", "PROCESS_NAMES", "DEFAULT_LUMI_FB"]
+__all__ = ["Sample", "load_samples", "background_floor", "DEFAULT_FLOOR_EVENTS", "DEFAULT_FILES", "PROCESS_NAMES", "DEFAULT_LUMI_FB",
+           "QCD_SLICES", "default_inputs",
+           "generate_qcd_slices"]
 
 _DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 PROCESS_NAMES = ("hbb", "zbb", "qcdbb")
 DEFAULT_FILES = {p: os.path.join(_DATA, f"{p}_{n}.npz") for p, n in zip(PROCESS_NAMES, (400, 400, 2000))}
+# QCD bb̄ beyond the main sample's 70 < m̂ < 180 GeV, as phase-space slices (each weighted by its own σ/n): events
+# from m̂ < 70 GeV (with p̂T > 20 GeV, so m̂ > 40 GeV) and 180 < m̂ < 400 GeV do reach 80 < mjj < 160 GeV.
+# name: (m̂ min, m̂ max, events, seed); the events make every slice event weigh at most a main-sample event
+QCD_SLICES = {"qcdbb_lo": (30.0, 70.0, 3300, 13), "qcdbb_hi": (180.0, 400.0, 400, 14)}
 DEFAULT_LUMI_FB = 140.0
 DEFAULT_FLOOR_EVENTS = 25
 
@@ -74,6 +80,44 @@ class Sample:
                       self.names, self.sigma_pb, self.luminosity_fb)
 
 
+def default_inputs(slices=None):
+    """``{process: path or [paths]}`` of the embedded samples, with the QCD slices in folder ``slices`` if given.
+
+    ``slices``: a folder holding ``qcdbb_lo.npz`` and ``qcdbb_hi.npz`` (:func:`generate_qcd_slices`); the
+    QCD process is then the embedded sample and the two slices, each weighted by its own σ/n.
+    """
+    files = dict(DEFAULT_FILES)
+    if slices is not None:
+        files["qcdbb"] = [DEFAULT_FILES["qcdbb"], *(os.path.join(slices, f"{k}.npz") for k in QCD_SLICES)]
+    return files
+
+
+def generate_qcd_slices(folder, slices=None, progress=False):
+    """Generate the QCD bb̄ slices outside 70 < m̂ < 180 GeV into ``folder`` (``NAME.npz``, skipped if present).
+
+    Pythia settings as ``stochgrad-jets generate --process qcdbb`` with ``PhaseSpace:mHatMin/Max``
+    replaced; ≈ 100 events/s on one core. ``slices``: ``{name: (m̂ min, m̂ max, events, seed)}``
+    (default :data:`QCD_SLICES`).
+
+    Returns:
+        the paths written or found.
+    """
+    from apps.jets import generate_events, save_events
+
+    os.makedirs(folder, exist_ok=True)
+    out = []
+    for name, (lo, hi, n, seed) in (QCD_SLICES if slices is None else slices).items():
+        path = os.path.join(folder, f"{name}.npz")
+        if not os.path.exists(path):
+            ev = generate_events(int(n), seed=int(seed), progress=progress, process="qcdbb",
+                                 extra_settings=[f"PhaseSpace:mHatMin = {lo}", f"PhaseSpace:mHatMax = {hi}"])
+            tmp = path + ".part.npz"
+            save_events(ev, tmp)
+            os.replace(tmp, path)
+        out.append(path)
+    return out
+
+
 def load_samples(files=None, luminosity_fb=DEFAULT_LUMI_FB, max_events=None):
     """Load signal and backgrounds and weight them for ``luminosity_fb``.
 
@@ -92,41 +136,55 @@ def load_samples(files=None, luminosity_fb=DEFAULT_LUMI_FB, max_events=None):
         ValueError: missing files, files without a cross section or without events, non-finite
             momenta, bad luminosity.
     """
-    from apps.jets import Events, load_events
-    from apps.jets.io.processes import event_weight
+    from apps.jets import Events
 
-    files = dict(DEFAULT_FILES if files is None else files)
+    files = dict(default_inputs() if files is None else files)
     if not (np.isfinite(luminosity_fb) and luminosity_fb > 0):
         raise ValueError(f"luminosity must be a positive number of fb^-1, got {luminosity_fb!r}")
     if max_events is not None and (int(max_events) != max_events or max_events < 1):
         raise ValueError(f"max_events must be an integer >= 1, got {max_events!r}")
     evs, names, sig = [], [], []
     for name, path in files.items():
-        if isinstance(path, Events):
-            ev, path = path, "the events given"
-        elif not os.path.exists(path):
-            raise ValueError(f"{name}: events file {path} does not exist")
-        else:
-            ev = load_events(path)
-        if len(ev) == 0:
-            raise ValueError(f"{name}: {path} holds no events")
-        if not np.all(np.isfinite(ev.p4)):
-            raise ValueError(f"{name}: non-finite (NaN or inf) momenta in {path}")  # FastJet would crash on them
-        w = event_weight(ev.meta, luminosity_fb * 1000.0)
-        if max_events is not None and len(ev) > max_events:
-            w *= len(ev) / max_events
-            ev = ev.subset(slice(0, int(max_events)))
-        evs.append((ev, w))
+        parts = list(path) if isinstance(path, (list, tuple)) else [path]
+        if not parts:
+            raise ValueError(f"{name}: no events file given")
+        sigma = 0.0
+        for part in parts:
+            ev, w = _read_part(name, part, luminosity_fb, max_events)
+            evs.append((ev, w, len(names)))
+            sigma += float(ev.meta["sigma_pb"])
         names.append(name)
-        sig.append(float(ev.meta["sigma_pb"]))
-    n_max = max(ev.p4.shape[1] for ev, _ in evs)
-    p4 = np.concatenate([np.pad(ev.p4, ((0, 0), (0, n_max - ev.p4.shape[1]), (0, 0))) for ev, _ in evs])
-    counts = np.concatenate([ev.counts for ev, _ in evs])
-    proc = np.concatenate([np.full(len(ev), k) for k, (ev, _) in enumerate(evs)])
-    weight = np.concatenate([np.full(len(ev), w) for ev, w in evs])
+        sig.append(sigma)
+    n_max = max(ev.p4.shape[1] for ev, _, _ in evs)
+    p4 = np.concatenate([np.pad(ev.p4, ((0, 0), (0, n_max - ev.p4.shape[1]), (0, 0))) for ev, _, _ in evs])
+    counts = np.concatenate([ev.counts for ev, _, _ in evs])
+    proc = np.concatenate([np.full(len(ev), k) for ev, _, k in evs])
+    weight = np.concatenate([np.full(len(ev), w) for ev, w, _ in evs])
     meta = {"processes": names, "luminosity_fb": float(luminosity_fb)}
     return Sample(Events(p4, counts, None, meta), proc, weight, proc == 0, tuple(names), tuple(sig),
                   float(luminosity_fb))
+
+
+def _read_part(name, path, luminosity_fb, max_events):
+    """One events file (or loaded :class:`apps.jets.Events`) of process ``name`` and its per-event weight."""
+    from apps.jets import Events, load_events
+    from apps.jets.io.processes import event_weight
+
+    if isinstance(path, Events):
+        ev, path = path, "the events given"
+    elif not os.path.exists(path):
+        raise ValueError(f"{name}: events file {path} does not exist")
+    else:
+        ev = load_events(path)
+    if len(ev) == 0:
+        raise ValueError(f"{name}: {path} holds no events")
+    if not np.all(np.isfinite(ev.p4)):
+        raise ValueError(f"{name}: non-finite (NaN or inf) momenta in {path}")  # FastJet would crash on them
+    w = event_weight(ev.meta, luminosity_fb * 1000.0)
+    if max_events is not None and len(ev) > max_events:
+        w *= len(ev) / max_events
+        ev = ev.subset(slice(0, int(max_events)))
+    return ev, w
 
 
 def background_floor(sample, n_mc=DEFAULT_FLOOR_EVENTS):

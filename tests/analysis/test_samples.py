@@ -56,6 +56,14 @@ def test_empty_or_nan_events_refused_before_fastjet():
         fastjet_observables(bad, 0.4)
     s = load_samples({"hbb": ev, "zbb": ev})  # loaded Events are accepted as well as paths
     assert len(s) == 10 and s.is_signal.sum() == 5
+    # a process given as phase-space slices: each slice weighted by its own σ/n, the process's σ their sum
+    half = Events(ev.p4, ev.counts, None, dict(ev.meta, sigma_pb=ev.meta["sigma_pb"] / 2))
+    s = load_samples({"hbb": ev, "zbb": [ev, half]}, luminosity_fb=10.0)
+    assert len(s) == 15 and s.sigma_pb[1] == pytest.approx(1.5 * ev.meta["sigma_pb"])
+    w = ev.meta["sigma_pb"] * 10.0e3 / ev.meta["n_events"]
+    np.testing.assert_allclose(s.weight[5:], np.r_[np.full(5, w), np.full(5, w / 2)])
+    with pytest.raises(ValueError, match="no events file"):
+        load_samples({"hbb": ev, "zbb": []})
 
 
 def test_generate_process_stores_sigma_and_b_quarks():
