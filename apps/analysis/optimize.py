@@ -148,7 +148,9 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
             (``R > 0`` and ``lo < hi`` are required).
         steps: Adam steps (≥ 1).
         samples: replicas (Qanti-kT clusterings of every event) per step (≥ 2).
-        alpha: Qanti-kT α.
+        alpha: Qanti-kT α, or ``(first, last)``: α annealed geometrically over the steps
+            (α → ∞ is anti-kT, so a rising α moves the smoothed objective towards the hard
+            FastJet analysis the result is scored on; each step is unbiased at its own α).
         lr: ``(first, last)`` learning rate in grid units (geometric decay).
         scale: ``(first, last)`` cut sharpness in GeV (geometric), same for mjj and pT.
         average: θ is averaged over this many last steps (default: 8, or ``steps`` if fewer).
@@ -231,6 +233,10 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
         if len(density) != 2 or not all(np.isfinite(k) and k >= 1 for k in density):
             raise ValueError(f"density must be None or (k_first, k_last) events >= 1, got {density!r}")
     b_min = background_floor(sample) if b_min is None else float(b_min)
+    a_ends = np.atleast_1d(np.asarray(alpha, float)) if alpha is not None else np.array([np.nan])
+    if a_ends.shape not in ((1,), (2,)) or not np.all(np.isfinite(a_ends) & (a_ends > 0)):
+        raise ValueError(f"alpha must be a finite α > 0 or (first, last), got {alpha!r}")
+    alphas = np.geomspace(a_ends[0], a_ends[-1], int(steps))
     scales = np.geomspace(scale[0], scale[1], steps)
     ks = None if density is None else np.geomspace(density[0], density[1], steps)
     mass_box = (BOUNDS[1, 0], BOUNDS[2, 1]) if box else None
@@ -246,9 +252,10 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
     if reuse is not None:
         from .reuse import ReusedHistories
 
-        if batch is not None or r_step is not None:
-            raise ValueError("reuse works on the full sample with the score's R term: not with batch or r_step")
-        reused = ReusedHistories(sample.events, alpha, samples, seed=seed, ess_min=float(reuse))
+        if batch is not None or r_step is not None or np.ndim(alpha):
+            raise ValueError("reuse works on the full sample with the score's R term and one α: not with batch, "
+                             "r_step or an α schedule")
+        reused = ReusedHistories(sample.events, float(alpha), samples, seed=seed, ess_min=float(reuse))
 
     def estimate(u, t):
         theta = _from_coords(u, window)
@@ -258,13 +265,13 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
         step_seed = int(np.random.SeedSequence([int(seed), t]).generate_state(1)[0])
         obs = None if ks is None else observe
         if draw is not None:
-            prog = joint_program(draw(seed, t), alpha, samples, widths, rel_syst, b_min, linearize=center,
+            prog = joint_program(draw(seed, t), float(alphas[t]), samples, widths, rel_syst, b_min, linearize=center,
                                  r_step=r_step, observe=obs, box=mass_box)
         else:
-            key = tuple(np.atleast_1d(widths))
+            key = tuple(np.atleast_1d(widths)) + (float(alphas[t]),)
             if key not in progs:
                 progs.clear()
-                progs[key] = joint_program(sample, alpha, samples, widths, rel_syst, b_min, r_step=r_step,
+                progs[key] = joint_program(sample, float(alphas[t]), samples, widths, rel_syst, b_min, r_step=r_step,
                                            observe=obs, box=mass_box, histories=reused,
                                            linearize=None if reused is None else center)
             prog = progs[key]
@@ -293,7 +300,7 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
     clusterings = int(steps * samples * per_step * (1 if r_step is None else 2)) if reused is None else \
         reused.clusterings
     clusterings += len(sample) if refine else 0
-    settings = {"alpha": alpha, "samples": samples, "steps": steps, "lr": list(lr), "scale": list(scale),
+    settings = {"alpha": list(alpha) if np.ndim(alpha) else alpha, "samples": samples, "steps": steps, "lr": list(lr), "scale": list(scale),
                 "average": average, "rel_syst": rel_syst, "b_min": b_min, "seed": seed, "estimator": repr(estimator),
                 "events": len(sample), "batch": None if draw is None else draw.counts.tolist(), "refine": bool(refine),
                 "hold_r": int(hold_r), "r_step": r_step, "window": window, "box": bool(box),

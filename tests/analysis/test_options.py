@@ -34,9 +34,15 @@ def test_centre_coordinates_and_options_run(tmp_path):
     sample = load_samples(files)
     b = background_floor(sample)
     res = optimize_analysis(sample, (0.5, 90.0, 150.0, 30.0), steps=3, samples=2, b_min=b, window="centre",
-                            density=(40, 10), box=True)
+                            density=(40, 10), box=True, alpha=(10.0, 40.0))
     assert res.settings["window"] == "centre" and res.settings["box"] is True and res.settings["density"] == [40, 10]
+    assert res.settings["alpha"] == [10.0, 40.0]
     assert len(res.history) == 3 and 80 <= res.optimum[1] < res.optimum[2] <= 160
-    for bad in ({"window": "middle"}, {"density": (0, 5)}, {"density": (5,)}):
+    # reused histories: the first step samples every event, later ones only those whose ESS fell
+    res = optimize_analysis(sample, (0.5, 90.0, 150.0, 30.0), steps=3, samples=2, b_min=b, reuse=0.5)
+    assert res.settings["reuse_refreshes"][0] == 90 and len(res.settings["reuse_ess"]) == 3
+    assert res.clusterings == 2 * sum(res.settings["reuse_refreshes"])
+    for bad in ({"window": "middle"}, {"density": (0, 5)}, {"density": (5,)}, {"alpha": (10.0, -1.0)},
+                {"reuse": 0.5, "batch": 12}, {"reuse": 0.5, "alpha": (10.0, 20.0)}, {"reuse": 1.5}):
         with pytest.raises(ValueError):
             optimize_analysis(sample, (0.5, 90.0, 150.0, 30.0), steps=2, samples=2, b_min=b, **bad)

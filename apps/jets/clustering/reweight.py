@@ -73,7 +73,7 @@ def _pair_base(rap, phi, s, a, b):
     return min(s[a], s[b]) * (dphi * dphi + dy * dy)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _replay(p4, counts, ns_per, hist, power, alpha, r_lo, r_hi, cut):
     """Kept candidates of every history: CSR over (history, step). Returns an error code first."""
     n_h = hist.shape[0]
@@ -321,11 +321,46 @@ def replay_candidates(result, r_range=None, cut=DEFAULT_CUT):
     p4 = np.ascontiguousarray(result.p4, dtype=np.float64)
     counts = np.asarray(result.counts, np.int64)
     hist = np.ascontiguousarray(np.asarray(result.history, np.int64).reshape(n_ev * ns, n_max, 2))
-    code, *arrays = _replay(p4, counts, ns, hist, int(result.p), float(alpha), r_lo, r_hi, float(cut))
-    if code:
-        e, k = divmod(code - 1, ns)
-        raise ValueError(f"event {e}, sample {k}: the history is not a valid merge sequence of the event")
-    return StoredCandidates((n_ev, ns), float(alpha), int(result.p), (r_lo, r_hi), float(cut), tuple(arrays))
+    # chunks of whole events, replayed on threads (the kernel releases the GIL), joined in order
+    n_chunks = max(1, min(nb.get_num_threads(), n_ev))
+    bounds = np.linspace(0, n_ev, n_chunks + 1).astype(int)
+
+    def run(c):
+        a, b = bounds[c], bounds[c + 1]
+        return _replay(p4[a:b], counts[a:b], ns, hist[a * ns:b * ns], int(result.p), float(alpha), r_lo, r_hi,
+                       float(cut))
+
+    if n_chunks == 1:
+        parts = [run(0)]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(n_chunks) as ex:
+            parts = list(ex.map(run, range(n_chunks)))
+    for c, (code, *_) in enumerate(parts):
+        if code:
+            e, k = divmod(code - 1 + bounds[c] * ns, ns)
+            raise ValueError(f"event {e}, sample {k}: the history is not a valid merge sequence of the event")
+    return StoredCandidates((n_ev, ns), float(alpha), int(result.p), (r_lo, r_hi), float(cut), _join(parts))
+
+
+def _join(parts):
+    """One CSR from per-chunk CSRs (candidate and step offsets shifted)."""
+    if len(parts) == 1:
+        return tuple(parts[0][1:])
+    base, pair, starts, chosen, hsteps = [], [], [], [], [np.zeros(1, np.int64)]
+    nc = ns = 0
+    for _, cb, cp, ss, ch, hs in parts:
+        base.append(cb)
+        pair.append(cp)
+        starts.append(ss[:-1] + nc)
+        chosen.append(np.where(ch >= 0, ch + nc, -1))
+        hsteps.append(hs[1:] + ns)
+        nc += len(cb)
+        ns += len(ch)
+    starts.append(np.array([nc], np.int64))
+    return (np.concatenate(base), np.concatenate(pair), np.concatenate(starts), np.concatenate(chosen),
+            np.concatenate(hsteps))
 
 
 def history_log_prob(result, R=None):
