@@ -26,6 +26,11 @@ options given), each from the two starts and ``--seeds`` seeds. The training sam
 is then scored on the training events and on the held-out events of ``--validation``
 with paired bootstrap errors (the same resampled events for every point), with its
 FastJet/Qanti-kT passes over the events and its CPU time (``time.process_time``).
+
+Histories reused across steps (``--reuse [ESS_MIN]``; docs/analysis.md, "Histories reused"):
+the CPU of one gradient step in FastJet passes over the same events — fresh, storing
+the histories, and reused at R moved by 0–30 % with the effective sample size there —
+then the default descent against the same descent with reused histories.
 """
 
 from __future__ import annotations
@@ -92,6 +97,62 @@ def r_noise(sample, b_min, batch=(54, 2, 80), steps=30, seed=5,
             g = np.array(g)
             rows.append({"point": list(phys), "estimator": name, "mean": float(g.mean()),
                          "se": float(g.std(ddof=1) / np.sqrt(steps)), "sd": float(g.std(ddof=1))})
+    return rows
+
+
+def reuse_cost(sample, b_min, theta=(0.4, 90.0, 150.0, 30.0), samples=4, seed=3, moves=(0.0, 0.01, 0.03, 0.1, 0.3)):
+    """The cost of one gradient step, fresh vs reused histories, in FastJet passes over the same events.
+
+    Rows: one FastJet anti-kT pass (``fastjet_observables``); a fresh step (every event
+    clustered ``samples`` times, the linearised program's gradient); storing the histories
+    (clustering + one replay keeping the candidates); and a reused step at R moved by each
+    relative amount in ``moves`` (ratios and scores at the new R, then the same gradient),
+    with the mean ESS fraction there. CPU seconds (``time.process_time``), one process.
+    """
+    from apps.analysis.grid import fastjet_observables
+    from apps.analysis.optimize import running_center
+    from apps.analysis.reuse import ReusedHistories
+
+    def cpu(fn):
+        t0 = time.process_time()
+        out = fn()
+        return time.process_time() - t0, out
+
+    fastjet_observables(sample.events.subset(slice(0, 10)), theta[0])  # warm-up (imports, JIT caches)
+    t_fj, _ = cpu(lambda: fastjet_observables(sample.events, theta[0]))
+    rows = [{"what": "FastJet anti-kT, one pass", "cpu": t_fj, "passes": 1.0}]
+    th = to_units(theta)
+    est = default_estimator()
+    prog = joint_program(sample, 10.0, samples, (2.0, 2.0), 0.0, b_min, linearize=running_center(b_min))
+    sg.value_and_grad(prog, est, n=samples, seed=seed)(th)  # warm-up
+    t_fresh, _ = cpu(lambda: sg.value_and_grad(prog, est, n=samples, seed=seed + 1)(th))
+    rows.append({"what": f"fresh step: {samples} Qanti-kT histories per event + gradient", "cpu": t_fresh,
+                 "passes": t_fresh / t_fj})
+    reused = ReusedHistories(sample.events, 10.0, samples, seed=seed, ess_min=1e-9, r_factor=1.5)
+    t_store, _ = cpu(lambda: reused(theta[0]))
+    sec = reused.seconds[-1]
+    rows.append({"what": f"store: {samples} histories per event (cluster {sec['cluster']:.2f} s) + replay "
+                 f"({sec['replay']:.2f} s)", "cpu": t_store, "passes": t_store / t_fj})
+    progr = joint_program(sample, 10.0, samples, (2.0, 2.0), 0.0, b_min, linearize=running_center(b_min),
+                          histories=reused)
+    for m in moves:
+        thm = np.array(th)
+        thm[0] *= 1.0 + m
+        t_re, _ = cpu(lambda: sg.value_and_grad(progr, est, n=samples, seed=seed + 2)(thm))
+        rows.append({"what": f"reused step at R × {1 + m:g} (ESS fraction {reused.ess[-1]:.2f})", "cpu": t_re,
+                     "passes": t_re / t_fj, "ess": reused.ess[-1]})
+    return rows
+
+
+def reuse_descents(sample, b_min, start, seed, ess_min=0.5, steps=40):
+    """The default descent (fresh histories every step) vs the same with reused histories (linearised Z)."""
+    rows = []
+    for reuse in (None, ess_min):
+        t0 = time.process_time()
+        r = optimize_analysis(sample, start, seed=seed, b_min=b_min, reuse=reuse, steps=steps)
+        rows.append({"reuse": reuse, "cpu": time.process_time() - t0, "clusterings": r.clusterings,
+                     "optimum": r.optimum, "Z": r.hard["Z"],
+                     "refreshes": r.settings["reuse_refreshes"], "ess": r.settings["reuse_ess"]})
     return rows
 
 
@@ -240,6 +301,9 @@ def main(argv=None):
     ap.add_argument("--jobs", type=int, default=1, help="peers: runs in this many worker processes (default 1); "
                     "each run's CPU time is its own process's")
     ap.add_argument("--boot", type=int, default=300, help="bootstrap resamples of the peers table (default 300)")
+    ap.add_argument("--reuse", type=float, nargs="?", const=0.5,
+                    help="only print the cost of a step with reused histories (ESS threshold, default 0.5) in "
+                         "FastJet passes, and the default descent linearised, fresh vs reused")
     ap.add_argument("--r-noise", action="store_true",
                     help="only print the per-step ∂Z/∂R noise of the score vs the central difference at equal cost")
     args = ap.parse_args(argv)
@@ -255,6 +319,21 @@ def main(argv=None):
         for r in r_noise(sample, b_min, batch):
             print(f"  {str(r['point']):<28} {r['estimator']:<32} mean {r['mean']:+.3f} ± {r['se']:.3f}, "
                   f"per-step sd {r['sd']:.3f}")
+        return 0
+    if args.reuse is not None:
+        print(f"one gradient step on {len(sample)} events, CPU (one process), in FastJet passes over the same events:")
+        for r in reuse_cost(sample, b_min, samples=args.replicas):
+            print(f"  {r['what']:<72} {r['cpu']:7.2f} s  {r['passes']:7.2f} passes")
+        print(f"the descent ({args.steps} steps x 4 replicas, start 1, seed {args.seed}); reused: significance "
+              f"linearised around the running yields:")
+        for r in reuse_descents(sample, b_min, STARTS[0], args.seed, args.reuse, args.steps):
+            R, lo, hi, pt = r["optimum"]
+            extra = "" if r["reuse"] is None else (f", {sum(r['refreshes'])} events re-clustered, "
+                                                   f"mean ESS fraction {np.mean(r['ess']):.2f}")
+            label = "fresh every step (default)" if r["reuse"] is None else f"reused (ESS < {r['reuse']:g} K: re-cluster)"
+            print(f"  {label:<36}"
+                  f" CPU {r['cpu']:6.1f} s, {r['clusterings']} Qanti-kT histories, R = {R:.3f}, {lo:.1f}-{hi:.1f} GeV, "
+                  f"pT1 > {pt:.1f}, Z = {r['Z']:.3f}{extra}")
         return 0
     if args.peers:
         return peers(args, sample, b_min, load_samples(folder(args.validation)) if args.validation else None)
