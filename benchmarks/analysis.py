@@ -280,7 +280,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m benchmarks.analysis", description=__doc__.split("\n")[0])
     ap.add_argument("--json", help="write every figure as JSON here")
     ap.add_argument("--plots", help="write the mjj plots into this folder")
-    ap.add_argument("--steps", type=int, default=40)
+    ap.add_argument("--steps", type=int, default=40, help="descent steps (default 40); with --r-noise, steps per "
+                    "point, at most 30")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--seeds", type=int, default=1, help="runs per start (seeds seed+2j+k for start k)")
     ap.add_argument("--samples", help="folder with the training hbb.npz, zbb.npz, qcdbb.npz (default: embedded)")
@@ -316,7 +317,7 @@ def main(argv=None):
     if args.r_noise:
         batch = args.batch if isinstance(args.batch, list) else (54, 2, 80)
         print(f"dZ/dR per grid unit (R/0.1), {len(sample)} events, batches {list(batch)}, 544 clusterings a step:")
-        for r in r_noise(sample, b_min, batch):
+        for r in r_noise(sample, b_min, batch, steps=min(args.steps, 30)):
             print(f"  {str(r['point']):<28} {r['estimator']:<32} mean {r['mean']:+.3f} ± {r['se']:.3f}, "
                   f"per-step sd {r['sd']:.3f}")
         return 0

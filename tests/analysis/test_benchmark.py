@@ -37,7 +37,7 @@ def test_benchmark_r_noise_table(tmp_path, capsys):
     from benchmarks.analysis import main
 
     write_small_samples(tmp_path, 40)
-    assert main(["--samples", str(tmp_path), "--r-noise", "--batch", "6,2,10"]) == 0
+    assert main(["--samples", str(tmp_path), "--r-noise", "--batch", "6,2,10", "--steps", "6"]) == 0
     out = capsys.readouterr().out
     assert out.count("score, 4 replicas") == 2 and out.count("central difference, 2 replicas") == 2
 
@@ -62,3 +62,14 @@ def test_benchmark_peers_table(tmp_path, capsys):
         assert set(r["train"]) == {"Z", "sd"} and r["heldout"]["diff_sd"] >= 0 and r["cpu"] >= 0
     assert res["rows"][0]["heldout"]["diff_vs_grid"] == 0.0
     assert "CPU ours / scan + relaxed" in capsys.readouterr().out
+
+
+def test_benchmark_reuse_table(tmp_path, capsys):
+    """--reuse: a step's cost in FastJet passes (fresh, store, reused with its ESS), then both descents."""
+    from benchmarks.analysis import main
+
+    write_small_samples(tmp_path, 15)
+    assert main(["--samples", str(tmp_path), "--reuse", "--steps", "2", "--replicas", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.count(" passes\n") == 8 and "FastJet anti-kT, one pass" in out and "ESS fraction 1.00" in out
+    assert "fresh every step (default)" in out and "reused (ESS < 0.5 K: re-cluster)" in out
