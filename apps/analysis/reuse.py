@@ -115,8 +115,11 @@ class ReusedHistories:
                 if not live.any():
                     del self.groups[key]
                     continue
+                if not live.all():  # drop the histories already replaced by a later refresh
+                    idx, stored = idx[live], stored.subset(live)
+                    self.groups[key] = (idx, stored)
                 lp, sc = stored.log_prob(R)
-                logp[idx[live]], score[idx[live]] = lp[live], sc[live]
+                logp[idx], score[idx] = lp, sc
             times["reweight"] += time.process_time() - t0
             r = np.exp(logp - self.logp0)
             return r, r.sum(axis=1) ** 2 / np.maximum((r * r).sum(axis=1), 1e-300) / self.K

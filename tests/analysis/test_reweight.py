@@ -39,6 +39,9 @@ def test_replayed_log_prob_and_score_equal_enumeration_at_any_radius_of_the_rang
                 assert scR[e, k] == pytest.approx(s, abs=1e-10)
     with pytest.raises(ValueError, match="outside the stored range"):
         stored.log_prob(1.3)
+    part = stored.subset(np.array([False, True, True]))  # the candidates of events 1 and 2 only
+    np.testing.assert_array_equal(part.log_prob(0.8)[0], stored.log_prob(0.8)[0][1:])
+    np.testing.assert_array_equal(part.log_prob(0.8)[1], stored.log_prob(0.8)[1][1:])
 
 
 def test_importance_weighted_mean_and_gradient_match_enumeration_and_a_wrong_ratio_is_caught():

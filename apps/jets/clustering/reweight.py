@@ -270,6 +270,21 @@ class StoredCandidates:
     def n_steps(self):
         return len(self._arrays[3])
 
+    def subset(self, events):
+        """The stored candidates of the events ``events`` (a mask or indices over ``shape[0]``), in that order."""
+        live = np.zeros(self.shape[0], bool)
+        live[np.arange(self.shape[0])[events]] = True
+        base, pair, start, chosen, hsteps = self._arrays
+        per_h = np.repeat(live, self.shape[1])
+        keep_step = np.repeat(per_h, np.diff(hsteps))
+        keep_cand = np.repeat(keep_step, np.diff(start))
+        n_cand = np.diff(start)[keep_step]
+        new_start = np.concatenate([[0], np.cumsum(n_cand)]).astype(np.int64)
+        new_chosen = (chosen[keep_step] - start[:-1][keep_step] + new_start[:-1]).astype(np.int64)
+        new_h = np.concatenate([[0], np.cumsum(np.diff(hsteps)[per_h])]).astype(np.int64)
+        arrays = (base[keep_cand], pair[keep_cand], new_start, new_chosen, new_h)
+        return dataclasses.replace(self, shape=(int(live.sum()), self.shape[1]), _arrays=arrays)
+
     def log_prob(self, R):
         """``(log p_R(h), ∂/∂R log p_R(h))`` of every stored history, each ``shape``.
 
