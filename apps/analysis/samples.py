@@ -10,6 +10,12 @@ The embedded samples (``apps/analysis/data``) were made with
 ``stochgrad-jets generate --process qcdbb -n 2000 --seed 12``: the QCD background
 needs five times more events, because each stands for ~10⁸ events at 140 fb⁻¹.
 
+The QCD sample covers 70 < m̂ < 180 GeV only. :func:`generate_qcd_slices` makes the
+rest that reaches the analysis (40 < m̂ < 70 and 180 < m̂ < 400 GeV; not embedded),
+and :func:`default_inputs` with that folder stacks them into the QCD process: a
+process may be given as several files (phase-space slices), each weighted by its own
+``σ / n``.
+
 Monte-Carlo statistics: the signal is 10⁻⁴ of the background, so a selection the
 background sample cannot resolve (a handful of QCD events, or none) would look
 background-free. :func:`background_floor` gives the floor used everywhere: the
