@@ -331,7 +331,8 @@ def main(argv=None):
             R, lo, hi, pt = r["optimum"]
             extra = "" if r["reuse"] is None else (f", {sum(r['refreshes'])} events re-clustered, "
                                                    f"mean ESS fraction {np.mean(r['ess']):.2f}")
-            label = "fresh every step (default)" if r["reuse"] is None else f"reused (ESS < {r['reuse']:g} K: re-cluster)"
+            label = "fresh every step (default)" if r["reuse"] is None else \
+                f"reused (ESS < {r['reuse']:g} K: re-cluster)"
             print(f"  {label:<36}"
                   f" CPU {r['cpu']:6.1f} s, {r['clusterings']} Qanti-kT histories, R = {R:.3f}, {lo:.1f}-{hi:.1f} GeV, "
                   f"pT1 > {pt:.1f}, Z = {r['Z']:.3f}{extra}")

@@ -300,7 +300,8 @@ def optimize_analysis(sample, start=(0.4, 90.0, 150.0, 30.0), *, steps=DEFAULTS[
     clusterings = int(steps * samples * per_step * (1 if r_step is None else 2)) if reused is None else \
         reused.clusterings
     clusterings += len(sample) if refine else 0
-    settings = {"alpha": list(alpha) if np.ndim(alpha) else alpha, "samples": samples, "steps": steps, "lr": list(lr), "scale": list(scale),
+    settings = {"alpha": list(alpha) if np.ndim(alpha) else alpha, "samples": samples, "steps": steps,
+                "lr": list(lr), "scale": list(scale),
                 "average": average, "rel_syst": rel_syst, "b_min": b_min, "seed": seed, "estimator": repr(estimator),
                 "events": len(sample), "batch": None if draw is None else draw.counts.tolist(), "refine": bool(refine),
                 "hold_r": int(hold_r), "r_step": r_step, "window": window, "box": bool(box),
