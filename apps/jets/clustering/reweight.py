@@ -75,16 +75,23 @@ def _pair_base(rap, phi, s, a, b):
 
 @nb.njit(cache=True, nogil=True)
 def _replay(p4, counts, ns_per, hist, power, alpha, r_lo, r_hi, cut):
-    """Kept candidates of every history: CSR over (history, step). Returns an error code first."""
+    """Kept candidates of every history: CSR over (history, step). Returns an error code first.
+
+    The active jets sit at positions 0..na−1 (a removed jet's position takes the last one's), with a
+    symmetric matrix of R-free pair distances over positions, so the scans run over contiguous rows;
+    a row whose smallest distance is above the step's threshold is skipped whole.
+    """
     n_h = hist.shape[0]
     n_max = p4.shape[1]
     slots = 2 * n_max + 1
-    jp = np.zeros((slots, 4))
-    rap = np.zeros(slots)
-    phi = np.zeros(slots)
-    s = np.zeros(slots)
-    base = np.zeros((slots, slots))
-    active = np.zeros(slots, np.int64)
+    jp = np.zeros((n_max + 1, 4))
+    rap = np.zeros(n_max + 1)
+    phi = np.zeros(n_max + 1)
+    s = np.zeros(n_max + 1)
+    slot = np.zeros(n_max + 1, np.int64)  # position -> jet number
+    pos = np.full(slots, -1, np.int64)  # jet number -> position
+    M = np.zeros((n_max + 1, n_max + 1))
+    rowmin = np.zeros(n_max + 1)
     cap = 1 << 16
     cand_base = np.empty(cap)
     cand_pair = np.empty(cap, np.int8)
@@ -103,38 +110,41 @@ def _replay(p4, counts, ns_per, hist, power, alpha, r_lo, r_hi, cut):
         for i in range(n):
             jp[i, :] = p4[e, i, :]
             rap[i], phi[i], s[i] = _rap_phi_s(p4[e, i, 0], p4[e, i, 1], p4[e, i, 2], p4[e, i, 3], power)
-            active[i] = i
+            slot[i] = i
+            pos[i] = i
+        for i in range(n, slots):
+            pos[i] = -1
         for i in range(n):
+            M[i, i] = np.inf
             for j in range(i + 1, n):
-                base[i, j] = _pair_base(rap, phi, s, i, j)
+                v = _pair_base(rap, phi, s, i, j)
+                M[i, j] = v
+                M[j, i] = v
         nxt = n
         for t in range(n):
             a = hist[h, t, 0]
             b = hist[h, t, 1]
-            # the chosen candidate must be active
-            pa = -1
-            pb = -1
-            for q in range(na):
-                if active[q] == a:
-                    pa = q
-                if b >= 0 and active[q] == b:
-                    pb = q
-            if pa < 0 or (b >= 0 and pb < 0) or (b >= 0 and b <= a) or b < -1:
+            if a < 0 or a >= slots or b < -1 or b >= slots or (b >= 0 and b <= a):
+                return 1 + h, cand_base[:0], cand_pair[:0], step_start[:1], step_chosen[:0], hist_steps[:1]
+            pa = pos[a]
+            pb = pos[b] if b >= 0 else -1
+            if pa < 0 or (b >= 0 and pb < 0):
                 return 1 + h, cand_base[:0], cand_pair[:0], step_start[:1], step_chosen[:0], hist_steps[:1]
             pmin = np.inf
             bmin = np.inf
             for q in range(na):
-                i = active[q]
-                if s[i] < bmin:
-                    bmin = s[i]
+                if s[q] < bmin:
+                    bmin = s[q]
+                m = np.inf
+                row = M[q]
                 for q2 in range(q + 1, na):
-                    j = active[q2]
-                    v = base[i, j] if i < j else base[j, i]
-                    if v < pmin:
-                        pmin = v
+                    m = min(m, row[q2])
+                rowmin[q] = m
+                if m < pmin:
+                    pmin = m
             upper = min(pmin * inv_lo2, bmin)
             thr = upper * keep_ratio
-            # grow the buffers for up to na*(na+1)/2 + 1 new candidates
+            thr_pair = thr / inv_hi2
             need = nc + na * (na + 1) // 2 + 1
             if need > cap:
                 while cap < need:
@@ -147,21 +157,22 @@ def _replay(p4, counts, ns_per, hist, power, alpha, r_lo, r_hi, cut):
                 cand_pair = np_
             step_start[ns] = nc
             chosen = -1
+            lo_c = min(pa, pb)
+            hi_c = max(pa, pb)
             for q in range(na):
-                i = active[q]
-                if s[i] <= thr or (b < 0 and i == a):
-                    if b < 0 and i == a:
+                if s[q] <= thr or (b < 0 and q == pa):
+                    if b < 0 and q == pa:
                         chosen = nc
-                    cand_base[nc] = s[i]
+                    cand_base[nc] = s[q]
                     cand_pair[nc] = 0
                     nc += 1
+                if rowmin[q] > thr_pair and not (b >= 0 and q == lo_c):
+                    continue
+                row = M[q]
                 for q2 in range(q + 1, na):
-                    j = active[q2]
-                    lo_i = min(i, j)
-                    hi_j = max(i, j)
-                    v = base[lo_i, hi_j]
-                    is_c = b >= 0 and lo_i == a and hi_j == b
-                    if v * inv_hi2 <= thr or is_c:
+                    v = row[q2]
+                    is_c = b >= 0 and q == lo_c and q2 == hi_c
+                    if v <= thr_pair or is_c:
                         if is_c:
                             chosen = nc
                         cand_base[nc] = v
@@ -169,26 +180,48 @@ def _replay(p4, counts, ns_per, hist, power, alpha, r_lo, r_hi, cut):
                         nc += 1
             step_chosen[ns] = chosen
             ns += 1
-            # apply the step
-            if b < 0:
-                active[pa] = active[na - 1]
-                na -= 1
+            # apply the step: the merged jet takes the lower position, the last position fills the higher one
+            if b >= 0:
+                q0 = jp[pa, 0] + jp[pb, 0]
+                q1 = jp[pa, 1] + jp[pb, 1]
+                q2_ = jp[pa, 2] + jp[pb, 2]
+                q3 = jp[pa, 3] + jp[pb, 3]
+                gone = hi_c
             else:
+                gone = pa
+            pos[a] = -1
+            if b >= 0:
+                pos[b] = -1
+            last = na - 1
+            if gone != last:
+                for k in range(4):
+                    jp[gone, k] = jp[last, k]
+                rap[gone], phi[gone], s[gone] = rap[last], phi[last], s[last]
+                slot[gone] = slot[last]
+                pos[slot[gone]] = gone
+                for q in range(na):
+                    M[gone, q] = M[last, q]
+                for q in range(na):
+                    M[q, gone] = M[gone, q]
+                M[gone, gone] = np.inf
+            na -= 1
+            if b >= 0:
                 c = nxt
                 nxt += 1
-                for k in range(4):
-                    jp[c, k] = jp[a, k] + jp[b, k]
-                rap[c], phi[c], s[c] = _rap_phi_s(jp[c, 0], jp[c, 1], jp[c, 2], jp[c, 3], power)
-                # remove b then a (positions), add c
-                hi_p = max(pa, pb)
-                lo_p = min(pa, pb)
-                active[hi_p] = active[na - 1]
-                na -= 1
-                active[lo_p] = c
+                k_ = lo_c
+                jp[k_, 0] = q0
+                jp[k_, 1] = q1
+                jp[k_, 2] = q2_
+                jp[k_, 3] = q3
+                rap[k_], phi[k_], s[k_] = _rap_phi_s(q0, q1, q2_, q3, power)
+                slot[k_] = c
+                pos[c] = k_
                 for q in range(na):
-                    j = active[q]
-                    if j != c:
-                        base[j, c] = _pair_base(rap, phi, s, j, c)
+                    if q != k_:
+                        v = _pair_base(rap, phi, s, q, k_)
+                        M[q, k_] = v
+                        M[k_, q] = v
+                M[k_, k_] = np.inf
         hist_steps[h + 1] = ns
         step_start[ns] = nc
     return 0, cand_base[:nc].copy(), cand_pair[:nc].copy(), step_start[:ns + 1].copy(), step_chosen[:ns].copy(), \
