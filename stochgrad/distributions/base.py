@@ -117,7 +117,11 @@ class Family(abc.ABC):
         return -1
 
     def relax(self, trace, site, params, u, k):
-        """GS-STE relaxation: the value to return under GumbelSTE, or ``None`` if the family has none."""
+        """GS-STE: the value a choice whose parameters depend on θ returns under GumbelSTE, or ``None`` (no relaxation).
+
+        ``trace`` gives ``temperature``; a relaxed value that :func:`~stochgrad.select` / :func:`~stochgrad.one_hot`
+        need goes into ``trace.relaxed[site]``.
+        """
         return None
 
     def depends(self, run, params) -> bool:

@@ -190,6 +190,12 @@ class Bernoulli(Family):
         """Picked raw candidates → (``1 − k``, the Rao-Blackwellised :func:`flip_weights`)."""
         return 1 - values, flip_weights(values[..., None], None, weights)
 
+    def relax(self, trace, site, p, u, k):
+        """GS-STE: ``float(k)`` forward, the derivative of the logistic relaxation of ``u`` backward (kept by site)."""
+        slope = float(logistic_slope(plain(p), u, trace.temperature))
+        value = trace.relaxed[site] = straight_through(p, float(k), slope)
+        return value
+
     def batch_relaxed(self, p, pv, u, hard, temperature):
         """Hard ``k`` forward; the derivative of the logistic relaxation (:func:`logistic_slope`) per sample."""
         return straight_through(p, hard, logistic_slope(pv, u, temperature, array_module(pv, u)))

@@ -169,6 +169,12 @@ class Categorical(Family):
         return rows
 
 
+    def relax(self, trace, site, probs, g, k):
+        """GS-STE: keeps the relaxed one-hot of ``k`` (Gumbel noise ``g``, :func:`softmax_slope`) by site; returns ``k``."""
+        pv = np.asarray(plain(probs), dtype=float)
+        trace.relaxed[site] = straight_through(probs, np.eye(pv.size)[k], softmax_slope(pv, g, trace.temperature))
+        return k
+
     # -- the array form (vectorised mode): π of shape (K,) or (n, K) --------------------------------------------
     def batch_sample(self, pv, u):
         """:func:`inverse_cdf` per sample."""

@@ -7,7 +7,7 @@ from autograd.tracer import getval
 
 from .._estimate import Estimate
 from .._run import run_boxed, run_plain
-from .._trace import Trace
+from .._trace import Enumeration
 from .base import Estimator
 
 __all__ = ["Exact", "TooManyTraces"]
@@ -78,7 +78,7 @@ class Exact(Estimator):
         rng = np.random.default_rng(seed)
         total = 0.0
         for i in range(self.probes):
-            tr = Trace(mode="enumerate", probe=rng)
+            tr = Enumeration(probe=rng)
             run_plain(fn, getval(theta), args, kwargs, tr, f"trace-count probe {i}")
             total += tr.branching
         return total / self.probes if self.probes else 1.0
@@ -111,7 +111,7 @@ class Exact(Estimator):
                     "Exact(max_traces=...) or use a sampling estimator (ScoreFunction, "
                     "StochasticDerivative)."
                 )
-            run = run_boxed(fn, theta, args, kwargs, Trace(mode="enumerate", forced=dict(forced)),
+            run = run_boxed(fn, theta, args, kwargs, Enumeration(dict(forced)),
                             f"trace {count}")
             prob = 1.0
             for c in run.records:
