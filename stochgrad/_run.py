@@ -21,10 +21,6 @@ from autograd.tracer import getval, isbox, new_box, toposort, trace_stack
 
 from ._dual import _cmp, Dual, is_dual, tangent_of, value_of as _value_of
 from ._trace import StochasticFunction, Trace, _stack as trace_stack_of_thread
-from .distributions import bernoulli as bernoulli_family
-
-_BERNOULLI = bernoulli_family.BERNOULLI
-score_term = bernoulli_family.score_term
 
 __all__ = ["BiasWarning", "Run", "DualRun", "run_dual", "run_plain", "run_boxed", "run_differentiated", "check_value"]
 
@@ -121,18 +117,6 @@ class Run:
             return np.array([x._node.g if self.owns(x) else 0.0 for x in xs], dtype=float).reshape(len(xs), 1)
         return np.array([self.grad_of(x).ravel() for x in xs], dtype=float).reshape(len(xs), self.theta_size)
 
-    def bernoulli_grads(self):
-        """``(choices, p (m,), ∂p/∂θ (m, θ.size))`` of the θ-dependent Bernoulli choices, computed once.
-
-        The stochastic derivative's weights and the score are both built from
-        these gradients, so a run differentiates its Bernoulli parameters once.
-        """
-        return bernoulli_family.grads(self)
-
-    def outcome_moves(self, c, v) -> bool:
-        """Whether the probability of outcome ``v`` of the recorded choice ``c`` depends on θ."""
-        return bool(c.family.moves(self, c, v))
-
     def by_family(self):
         """The θ-dependent discrete choices grouped by family, in order of first appearance: ``[(family, [choices])]``."""
         groups: dict = {}
@@ -186,15 +170,19 @@ class Run:
         return any(node is target for node in toposort(self.out._node))
 
 
-def run_plain(fn, theta, args, kwargs, trace: Trace, where: str) -> Run:
-    """Run ``fn`` inside ``trace`` with θ as plain numbers (no autograd)."""
+def _call(fn, theta, args, kwargs, trace):
+    """``fn(theta, *args, **kwargs)`` with ``trace`` the innermost trace of this thread."""
     stack = trace_stack_of_thread()
     stack.append(trace)
     try:
-        out = (fn.fn if type(fn) is StochasticFunction else fn)(theta, *args, **kwargs)  # (its __call__, inlined)
+        return (fn.fn if type(fn) is StochasticFunction else fn)(theta, *args, **kwargs)  # (its __call__, inlined)
     finally:
         stack.pop()
-    return Run(check_value(out, where), trace)
+
+
+def run_plain(fn, theta, args, kwargs, trace: Trace, where: str) -> Run:
+    """Run ``fn`` inside ``trace`` with θ as plain numbers (no autograd)."""
+    return Run(check_value(_call(fn, theta, args, kwargs, trace), where), trace)
 
 
 _CMP = ("__lt__", "__le__", "__gt__", "__ge__")
@@ -268,8 +256,8 @@ def run_boxed(fn, theta, args, kwargs, trace: Trace, where: str, forward=None, t
     comparisons: list = []
     with trace_stack.new_trace() as t:
         box = new_box(start, t, root)
-        with trace.active(), _watch_comparisons(t, comparisons):
-            out = fn(box, *args, **kwargs)
+        with _watch_comparisons(t, comparisons):
+            out = _call(fn, box, args, kwargs, trace)
     return Run(check_value(out, where), trace, out, t, theta.shape, comparisons, forward)
 
 
@@ -283,15 +271,7 @@ class DualRun(Run):
     __slots__ = ("_size",)
 
     def __init__(self, value, trace, out, theta_shape, size, comparisons=()):
-        self.forward = True
-        self.value = value
-        self.trace = trace
-        self.out = out
-        self._t = None
-        self._start_shape = theta_shape
-        self.comparisons = comparisons
-        self._boundary = None
-        self._bern = None
+        super().__init__(value, trace, out, None, theta_shape, comparisons, True)
         self._size = size
 
     owns = staticmethod(is_dual)  # whether x carries a tangent (so depends on θ)
@@ -315,62 +295,8 @@ class DualRun(Run):
                 out[i] = x.t
         return out
 
-    def by_family(self):
-        """As :meth:`Run.by_family`; Bernoulli choices with a :class:`Dual` parameter are recognised inline."""
-        tr = self.trace
-        if tr.n_scored == len(tr._records):  # all Bernoullis with a dual-number p (see bernoulli()): one group
-            return [(_BERNOULLI, list(self.records))] if tr.n_scored else []
-        groups: dict = {}
-        bern = None
-        for c in self.records:
-            fam = c[6]
-            if fam is _BERNOULLI:
-                p = c[2]
-                if type(p) is Dual or (type(p) is not float and is_dual(p)):
-                    if bern is None:
-                        bern = groups.setdefault(fam, [])
-                    bern.append(c)
-            elif fam.discrete and fam.depends(self, c.params):
-                groups.setdefault(fam, []).append(c)
-        return list(groups.items())
-
-    def _dual_bernoulli(self) -> bool:
-        """Fill ``_bern`` (see :meth:`Run.bernoulli_grads`) from the :class:`Dual` parameters in one pass.
-
-        Returns ``False`` (and fills nothing) when a θ-dependent Bernoulli
-        parameter is not a plain :class:`Dual` (a 0-d object array), which the
-        general path handles.
-        """
-        tr = self.trace
-        if tr.n_scored == len(tr._records):  # all Bernoullis with a dual-number p and a scalar tangent
-            raw = tr._records
-            params = [r[2] for r in raw]
-            G = np.empty((len(raw), self._size))
-            G[:] = np.array([p.t for p in params], dtype=float).reshape(-1, 1)
-            self._bern = (list(self.records), np.array([p.v for p in params], dtype=float), G)
-            return True
-        bern, pv, tl = [], [], []
-        for c in self.records:
-            if c[6] is _BERNOULLI:
-                p = c[2]
-                if type(p) is Dual:
-                    bern.append(c)
-                    pv.append(p.v)
-                    tl.append(p.t)
-                elif not (type(p) is float or type(p) is np.float64) and is_dual(p):
-                    return False
-        m = len(bern)
-        G = np.zeros((m, self._size))
-        if m and self._size == 1:
-            G[:, 0] = tl
-        else:
-            for i, t in enumerate(tl):
-                G[i] = t
-        self._bern = (bern, np.array(pv, dtype=float), G)
-        return True
-
     def score(self) -> np.ndarray:
-        """∇θ log p(trace) from the tangents on the choice parameters (one call per choice to its family)."""
+        """∇θ log p(trace) from the tangents on the choice parameters (its family's ``dual_score`` per choice)."""
         tr = self.trace
         if tr.n_scored == len(tr._records):  # every choice a Bernoulli whose term bernoulli() already added, in order
             total, edge = tr.score_sum, list(tr.score_edge)
@@ -379,22 +305,8 @@ class DualRun(Run):
             total, edge = 0.0, []
             records = tr.records
         for c in records:
-            fam = c[6]
-            if fam is _BERNOULLI:  # inline, the common case
-                p = c[2]
-                if type(p) is Dual:
-                    g = p.t
-                    if type(g) is float:
-                        if g != 0.0:
-                            pv = p.v
-                            total = total + score_term(c[3], pv, g)
-                            if pv == 0.0 or pv == 1.0:
-                                edge.append(c[0])
-                        continue
-                elif type(p) is float or type(p) is np.float64:  # a θ-free probability: no score
-                    continue
-            if fam.discrete:
-                s, e = fam.dual_score(self, c)
+            if c.family.discrete:
+                s, e = c.family.dual_score(self, c)
                 total = total + s
                 if e:
                     edge.append(c.site)
@@ -403,9 +315,6 @@ class DualRun(Run):
         if not self._start_shape:
             return np.float64(t if t.ndim == 0 else t.reshape(-1)[0])
         return np.reshape(t * np.ones(self._size), self._start_shape)
-
-    def depends_on(self, x) -> bool:
-        raise RuntimeError("depends_on needs a reverse-mode run (forward=False)")
 
 
 def dual_theta(theta: np.ndarray):
@@ -435,16 +344,13 @@ def run_dual(fn, theta, args, kwargs, trace: Trace, where: str) -> DualRun:
     else:
         theta = np.asarray(theta, dtype=float)
         th, shape, size = dual_theta(theta), theta.shape, theta.size
-    stack = trace_stack_of_thread()
-    stack.append(trace)
     found: list = []
     local = _cmp.__dict__  # this thread's: where Dual's ordering comparisons are recorded (stochgrad._dual)
     prev = local.get("found")
     local["found"] = found
     try:
-        out = (fn.fn if type(fn) is StochasticFunction else fn)(th, *args, **kwargs)  # (its __call__, inlined)
+        out = _call(fn, th, args, kwargs, trace)
     finally:
-        stack.pop()
         local["found"] = prev
     if type(out) is Dual and type(out.v) is float and math.isfinite(out.v):
         value = out.v  # the common case, without check_value's general path

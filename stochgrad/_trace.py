@@ -26,7 +26,6 @@ Sampling conventions (the coupling every estimator relies on):
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import functools
 import sys
@@ -68,16 +67,15 @@ class Choice(NamedTuple):
 
     Attributes:
         site: position of the choice in the run (0, 1, 2, ...).
-        kind: ``"bernoulli"`` or ``"categorical"``.
-        params: ``p`` (Bernoulli) or the probability vector (categorical), possibly
-            an autograd box carrying its dependence on θ.
-        value: the sampled outcome (0/1 or a category index).
-        noise: the uniform (inverse-CDF coupling) or the Gumbel vector used.
+        kind: the family's name (``"bernoulli"``, ``"categorical"``, ``"binomial"``, ...).
+        params: ``p`` (Bernoulli), the probability vector (categorical) or the family's parameter
+            tuple, possibly autograd boxes or dual numbers carrying their dependence on θ.
+        value: the sampled outcome (0/1, a category index, an integer, or a continuous sample).
+        noise: the uniform (inverse-CDF coupling), the Gumbel vector used, or ``None`` (enumerated).
         n_outcomes: 2 for a Bernoulli, K for a categorical, ``n + 1`` for a
             binomial, ``-1`` for a countable support, ``0`` for a continuous choice.
         family: the distribution family (:mod:`stochgrad.distributions`) that owns
-            the choice's sampling, score, support, alternatives and enumeration;
-            ``kind`` is its name.
+            the choice's sampling, score, support, alternatives, enumeration and relaxation.
     """
 
     site: int
@@ -169,21 +167,12 @@ class NoiseTape:
             self.keyed[slot] = value
 
     def uniform(self, slot) -> float:
-        if type(slot) is int:
-            entries = self.entries
-            n = len(entries)
-            if slot < n:  # fast path: a replayed positional uniform
-                u = entries[slot]
-                if type(u) is float:
-                    return u
-            elif slot == n:  # fast path: the next new positional uniform
-                u = self._random()
-                entries.append(u)
-                return u
-            else:
-                u = self._get(slot)
-        else:
-            u = self._get(slot)
+        """The uniform at ``slot`` (one drawn now for a new slot)."""
+        if type(slot) is int and slot == len(self.entries):  # fast path: the next new positional uniform
+            u = self._random()
+            self.entries.append(u)
+            return u
+        u = self._get(slot)
         if not isinstance(u, float):  # a Gumbel vector recorded at this slot
             u = float(np.exp(-np.exp(-u[0])))
             self._set(slot, u)
@@ -246,15 +235,6 @@ class Trace:
     def key_slot(self, key, kind: str):
         """The noise slot ``(kind, key)`` of a keyed draw; each key once per run."""
         return claim_key(self.keys, kind, key)
-
-    @contextlib.contextmanager
-    def active(self):
-        stack = _stack()
-        stack.append(self)
-        try:
-            yield self
-        finally:
-            stack.pop()
 
     def bernoulli(self, p, pv: float, key):
         """Record ``bernoulli(p)`` (``pv``: p's plain value) and return its value: 1 iff the slot's uniform < ``pv``.

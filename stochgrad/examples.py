@@ -13,7 +13,6 @@ from autograd import grad as _agrad
 
 from ._batched import BatchSamples, batched
 from ._trace import bernoulli, categorical, select, stochastic
-from .backend import array_module
 
 __all__ = [
     "sincos", "sincos_arith", "sincos_batched", "sincos_exact",

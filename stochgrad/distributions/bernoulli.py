@@ -46,9 +46,6 @@ def logistic_slope(pv, u, temperature, xp=np):
 def grads(run):
     """``(choices, p (m,), ∂p/∂θ (m, θ.size))`` of the run's θ-dependent Bernoulli choices, computed once."""
     if run._bern is None:
-        dual = getattr(run, "_dual_bernoulli", None)  # a dual-number run reads them off its values in one pass
-        if dual is not None and dual():
-            return run._bern
         bern = [c for c in run.records if c.family is BERNOULLI and run.owns(c.params)]
         pv = np.array([plain(c.params) for c in bern], dtype=float)
         run._bern = (bern, pv, run.scalar_grads([c.params for c in bern]))

@@ -28,10 +28,6 @@ class TooManyTraces(ValueError):
         self.estimate = estimate
 
 
-def _prob(choice):
-    return choice.family.prob(choice.params, choice.value)
-
-
 class Exact(Estimator):
     """Exact ``E[f]`` and ``∇θ E[f]`` by enumerating every trace (depth-first).
 
@@ -88,12 +84,12 @@ class Exact(Estimator):
             return
         est = self.estimate_traces(fn, theta, args, kwargs)
         if est > self.max_traces:
-            raise TooManyTraces(
-                f"Exact: the program has more than {self.max_traces} traces (about {est:.3g} estimated from "
-                f"{self.probes} random paths before enumerating). Raise Exact(max_traces=...) or use a sampling "
-                "estimator (ScoreFunction, StochasticDerivative).",
-                est,
-            )
+            self._refuse(f"about {est:.3g} estimated from {self.probes} random paths before enumerating", est)
+
+    def _refuse(self, how, estimate=None):
+        raise TooManyTraces(f"Exact: the program has more than {self.max_traces} traces ({how}). Raise "
+                            "Exact(max_traces=...) or use a sampling estimator (ScoreFunction, StochasticDerivative).",
+                            estimate)
 
     def enumerate(self, fn, theta, args=(), kwargs=None):
         """Yield ``(run, probability_box)`` for every trace of positive probability (or moving zero probability)."""
@@ -105,17 +101,12 @@ class Exact(Estimator):
             if count == PROBE_AFTER + 1:  # not a small program: estimate its size before going on
                 self._refuse_up_front(fn, theta, args, kwargs)
             if count > self.max_traces:
-                raise TooManyTraces(
-                    f"Exact: the program has more than {self.max_traces} traces (enumerated "
-                    f"{self.max_traces} so far, choices per trace up to {len(forced) + 1}). Raise "
-                    "Exact(max_traces=...) or use a sampling estimator (ScoreFunction, "
-                    "StochasticDerivative)."
-                )
+                self._refuse(f"enumerated {self.max_traces} so far, choices per trace up to {len(forced) + 1}")
             run = run_boxed(fn, theta, args, kwargs, Enumeration(dict(forced)),
                             f"trace {count}")
             prob = 1.0
             for c in run.records:
-                prob = prob * _prob(c)
+                prob = prob * c.family.prob(c.params, c.value)
             yield run, prob
             forced = _next_prefix(run)
             if forced is None:

@@ -60,6 +60,31 @@ def test_distributions_import_nothing_from_the_tracer_and_nothing_imports_extend
         assert mod == "stochgrad" or "stochgrad.extend" not in deps, mod  # the package only makes it reachable
 
 
+LAYERS = [  # docs/architecture.md, top to bottom; a module imports only from its own layer or below
+    ["stochgrad._api", "stochgrad.testing", "stochgrad.optim", "stochgrad.examples"],
+    ["stochgrad.estimators"],
+    ["stochgrad.distributed", "stochgrad._chunks", "stochgrad._crossfit", "stochgrad._exact", "stochgrad._estimate"],
+    ["stochgrad._run", "stochgrad._vectorized"],
+    ["stochgrad._trace", "stochgrad._primitives"],
+    ["stochgrad.distributions"],
+    ["stochgrad._dual", "stochgrad._streams", "stochgrad._batched", "stochgrad.numpy", "stochgrad.backend",
+     "stochgrad._vectorized._context"],
+]
+
+
+def _layer(mod):
+    found = [(len(p), i) for i, layer in enumerate(LAYERS) for p in layer if mod == p or mod.startswith(p + ".")]
+    return max(found)[1] if found else None
+
+
+def test_every_module_imports_only_its_layer_or_below():
+    for mod, deps in GRAPH.items():
+        if mod not in ("stochgrad", "stochgrad.extend"):  # the package and extend re-export
+            assert _layer(mod) is not None, f"{mod} is in no layer of docs/architecture.md"
+            up = [d for d in deps if d not in ("stochgrad",) and _layer(d) < _layer(mod)]
+            assert not up, f"{mod} imports {up} from a layer above it"
+
+
 class Highest(Trace):
     """A new mode in a few lines: every discrete choice takes its largest outcome of positive probability."""
 
