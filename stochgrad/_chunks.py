@@ -283,13 +283,7 @@ def _grad_task(chunk, c, with_samples):
     gradients."""
     g, extra = chunk.est.chunk_gradients(chunk, c)
     d = g.shape[1]
-    red_extra = _reduce(list(extra), chunk.start) if len(extra) else None
-    del extra
-    red = _reduce([g[:, j] for j in range(d)] + [g[:, j] * g[:, j] for j in range(d)], chunk.start)
-    if red_extra is not None:  # the columns g, g², extra side by side (the same blocks)
-        red = {"sums": red["sums"] + red_extra["sums"],
-               "pieces": [(a, np.concatenate([ra, rb], axis=1))
-                          for (a, ra), (_, rb) in zip(red["pieces"], red_extra["pieces"])]}
+    red = _reduce([g[:, j] for j in range(d)] + [g[:, j] * g[:, j] for j in range(d)] + list(extra), chunk.start)
     return red, (chunk.value, g) if with_samples else None
 
 

@@ -170,19 +170,15 @@ class Run:
         return any(node is target for node in toposort(self.out._node))
 
 
-def _call(fn, theta, args, kwargs, trace):
-    """``fn(theta, *args, **kwargs)`` with ``trace`` the innermost trace of this thread."""
+def run_plain(fn, theta, args, kwargs, trace: Trace, where: str) -> Run:
+    """Run ``fn`` inside ``trace`` with θ as plain numbers (no autograd)."""
     stack = trace_stack_of_thread()
     stack.append(trace)
     try:
-        return (fn.fn if type(fn) is StochasticFunction else fn)(theta, *args, **kwargs)  # (its __call__, inlined)
+        out = (fn.fn if type(fn) is StochasticFunction else fn)(theta, *args, **kwargs)  # (its __call__, inlined)
     finally:
         stack.pop()
-
-
-def run_plain(fn, theta, args, kwargs, trace: Trace, where: str) -> Run:
-    """Run ``fn`` inside ``trace`` with θ as plain numbers (no autograd)."""
-    return Run(check_value(_call(fn, theta, args, kwargs, trace), where), trace)
+    return Run(check_value(out, where), trace)
 
 
 _CMP = ("__lt__", "__le__", "__gt__", "__ge__")
@@ -257,7 +253,12 @@ def run_boxed(fn, theta, args, kwargs, trace: Trace, where: str, forward=None, t
     with trace_stack.new_trace() as t:
         box = new_box(start, t, root)
         with _watch_comparisons(t, comparisons):
-            out = _call(fn, box, args, kwargs, trace)
+            stack = trace_stack_of_thread()
+            stack.append(trace)
+            try:
+                out = fn(box, *args, **kwargs)
+            finally:
+                stack.pop()
     return Run(check_value(out, where), trace, out, t, theta.shape, comparisons, forward)
 
 
@@ -271,7 +272,15 @@ class DualRun(Run):
     __slots__ = ("_size",)
 
     def __init__(self, value, trace, out, theta_shape, size, comparisons=()):
-        super().__init__(value, trace, out, None, theta_shape, comparisons, True)
+        self.forward = True
+        self.value = value
+        self.trace = trace
+        self.out = out
+        self._t = None
+        self._start_shape = theta_shape
+        self.comparisons = comparisons
+        self._boundary = None
+        self._bern = None
         self._size = size
 
     owns = staticmethod(is_dual)  # whether x carries a tangent (so depends on θ)
@@ -344,13 +353,16 @@ def run_dual(fn, theta, args, kwargs, trace: Trace, where: str) -> DualRun:
     else:
         theta = np.asarray(theta, dtype=float)
         th, shape, size = dual_theta(theta), theta.shape, theta.size
+    stack = trace_stack_of_thread()
+    stack.append(trace)
     found: list = []
     local = _cmp.__dict__  # this thread's: where Dual's ordering comparisons are recorded (stochgrad._dual)
     prev = local.get("found")
     local["found"] = found
     try:
-        out = _call(fn, th, args, kwargs, trace)
+        out = (fn.fn if type(fn) is StochasticFunction else fn)(th, *args, **kwargs)  # (its __call__, inlined)
     finally:
+        stack.pop()
         local["found"] = prev
     if type(out) is Dual and type(out.v) is float and math.isfinite(out.v):
         value = out.v  # the common case, without check_value's general path

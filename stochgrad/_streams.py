@@ -244,9 +244,13 @@ class PCGStream:
             if tape is not None and tape._src is self:
                 tape._random = nxt
             return nxt()
-        self._n += 1
-        self._state, u = _step(self._state, self._inc)
-        return u
+        self._n += 1  # (the PCG64 step of _step, inlined: the first draws of every sample)
+        s = (self._state * _MULT128 + self._inc) & _M128
+        self._state = s
+        x = ((s >> 64) ^ s) & _M64
+        r = s >> 122
+        x = ((x >> r) | (x << ((-r) & 63))) & _M64
+        return (x >> 11) * (1.0 / 9007199254740992.0)
 
     @property
     def generator(self) -> np.random.Generator:

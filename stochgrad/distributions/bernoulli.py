@@ -14,6 +14,7 @@ vectorised mode (``p`` of shape ``()`` or ``(n,)``, one entry per sample).
 
 from __future__ import annotations
 
+import autograd.numpy as anp
 import numpy as np
 
 from .._dual import Dual
@@ -74,7 +75,6 @@ class Bernoulli(Family):
         return 1 if u < plain(p) else 0
 
     def log_prob(self, p, k):
-        import autograd.numpy as anp
         return anp.log(p) if k else anp.log(1.0 - p)
 
     def prob(self, p, k):
@@ -111,7 +111,6 @@ class Bernoulli(Family):
             total = score_terms(np.array([c.value for c in bern])[:, None], pv[:, None], G).sum(axis=0)
             edge += [c.site for c, p, g in zip(bern, pv, G) if (p == 0.0 or p == 1.0) and np.any(g != 0)]
             return total, edge
-        import autograd.numpy as anp
         for c in choices:
             pv = plain(c.params)
             if (pv == 0.0 or pv == 1.0) and self.moves(run, c, 1):

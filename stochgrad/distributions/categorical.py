@@ -80,7 +80,6 @@ class Categorical(Family):
         return inverse_cdf(np.asarray(plain(probs), dtype=float), u)
 
     def log_prob(self, probs, k):
-        import autograd.numpy as anp
         return anp.log(probs[k])
 
     def prob(self, probs, k):
@@ -122,7 +121,6 @@ class Categorical(Family):
             if any(self.moves(run, c, j) for j in np.flatnonzero(pv == 0.0)):
                 edge.append(c.site)
         if parts:
-            import autograd.numpy as anp
             flat = parts[0] if len(parts) == 1 else anp.concatenate(parts)
             total += np.ravel(run.grad_of(flat, np.concatenate(cots)))
         return total, edge

@@ -33,7 +33,7 @@ from .._trace import Trace
 from ..distributions.bernoulli import flip_weights
 from .base import Estimator
 
-__all__ = ["StochasticDerivative", "alternatives", "alternative_arrays"]
+__all__ = ["StochasticDerivative", "alternatives"]
 
 
 FORMS = ("rao_blackwell", "inverse_cdf")
@@ -59,22 +59,14 @@ def alternatives(run, form="rao_blackwell"):
     Raises:
         ValueError: for an unknown ``form``.
     """
-    sites, values, W = alternative_arrays(run, form)
+    sites, values, W = _alternatives_and_score(run, form, False)[:3]
     return [(int(a), int(b), w) for a, b, w in zip(sites, values, W)]
 
 
-def alternative_arrays(run, form="rao_blackwell"):
-    """:func:`alternatives` as arrays ``(sites (m,), values (m,), weights (m, θ.size))``, in choice order.
-
-    Bernoulli choices are weighted together with array operations on their
-    parameters' gradients (:meth:`~stochgrad._run.Run.scalar_grads`);
-    categorical choices one by one.
-    """
-    return _alternatives_and_score(run, form, False)[:3]
-
-
 def _alternatives_and_score(run, form, with_score):
-    """:func:`alternative_arrays` plus, if ``with_score``, the run's score ``∇θ log p`` (θ.size,) and a boundary flag.
+    """:func:`alternatives` as arrays ``(sites (m,), values (m,), weights (m, θ.size))`` in choice order (each family
+    weighs its own choices: Bernoullis together with array operations, categoricals one by one), plus, if
+    ``with_score``, the run's score ``∇θ log p`` (θ.size,) and a boundary flag.
 
     The flag says whether some choice has an outcome of probability 0 whose
     probability moves with θ: there the score is not mean-zero (and the score
@@ -156,7 +148,7 @@ def _dual_bernoulli_pick(run, u):
     if not idx:
         return None, 0, 0.0, 0.0, 0.0, tr.score_sum, bool(tr.score_edge)
     mass = [abs(gs[j]) for j in idx]
-    total = float(np.fromiter(mass, float, len(mass)).sum())
+    total = mass[0] if len(mass) == 1 else float(np.fromiter(mass, float, len(mass)).sum())
     c, pick = 0.0, len(mass) - 1
     for j, mj in enumerate(mass):
         c += mj
@@ -277,15 +269,16 @@ class StochasticDerivative(Estimator):
             if fast is not None:  # dual Bernoullis, scalar θ: Python floats or small arrays (the same numbers)
                 sites, alt_values, W, mass, total, picks, score, edge = fast
                 paths.append(_one(run.grad_of(run.out)))
+                alt, score = 0.0, [score]
             else:
                 paths.append(run.grad_of(run.out).ravel())
                 sites, alt_values, W, score, edge = _alternatives_and_score(run, self.form, cv)
                 mass = np.abs(W).sum(axis=1)
                 total, picks = _picks(mass, u, m) if len(sites) else (0.0, ())
+                alt = np.zeros(size)  # the alternatives' part, kept apart from a possibly large pathwise term
             on_boundary = on_boundary or edge
             if cv:
-                scores.append(np.ravel(score))
-            alt = np.zeros(size)  # the alternatives' part, kept apart so it is not lost next to a large pathwise term
+                scores.append(score)
             for j, c in picks:  # an alternative drawn c times is run once
                 site = int(sites[j])
                 tr = Trace(tape, forced={site: int(alt_values[j])})
@@ -293,7 +286,7 @@ class StochasticDerivative(Estimator):
                 delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
                 alt_runs += 1
                 alt = alt + W[j] * (delta * total * c / (mass[j] * m))
-            discretes.append(alt)
+            discretes.append([alt] if fast is not None else alt)
         shape = (len(values), size)
         return {"value": np.array(values, dtype=float), "pathwise": np.array(paths, dtype=float).reshape(shape),
                 "discrete": np.array(discretes, dtype=float).reshape(shape),
