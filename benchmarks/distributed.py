@@ -94,7 +94,6 @@ def main(argv=None):
     from apps.jets import Events, load_default_events, load_events
     from apps.jets.study import distributed as jd
     from stochgrad import _chunks as sd
-    from stochgrad import _crossfit as cfit
 
     base = load_default_events() if args.events == "default" else load_events(args.events)
     idx = np.arange(args.n_events) % len(base.counts)
@@ -138,7 +137,7 @@ def main(argv=None):
     red = sd._grad_task(chunk, np.ones((2, 1, 3)), False)[0]  # the gradient pass's reduction (worker side)
     t0 = time.perf_counter()  # driver side, per partition: merge its statistics, coefficients, finish its sums
     merged = sd._merge([chunk.stats], [chunk.meta])
-    cfit._coefficients(est, merged, 1)
+    est.chunk_coefficients(merged, 1)
     sd._finish([red], 2)
     t_reduce = time.perf_counter() - t0
 

@@ -106,14 +106,7 @@ def value_and_grad(f, estimator="score", n: int = 1000, seed=None, *, executor=N
         if distributed.supports(est, f):  # local or not, one exact (chunking-independent) reduction
             return distributed.estimate(f, est, th, args, kwargs, n, seed, executor, chunk_size, return_samples)
         if isinstance(f, BatchedProgram):
-            prog = f
-            if args or kwargs:
-                if not hasattr(f, "bind"):  # a VectorizedProgram binds them (stochgrad/_vectorized)
-                    raise TypeError("batched programs take θ only; bind other arguments in the program")
-                prog = f.bind(*args, **kwargs)
-            s = seed.integers(2**63) if isinstance(seed, np.random.Generator) else seed
-            if s is None:  # one seed for all of the estimator's calls (finite differences need the same noise)
-                s = int(np.random.SeedSequence().entropy % (2**63))
+            prog, s = distributed.bind_batched(f, args, kwargs, seed)  # one seed for all of the estimator's calls
             return est.batched(prog, th, n, s)
         if isinstance(seed, np.random.Generator):
             return est.traced(f, th, args, kwargs, n, seed)

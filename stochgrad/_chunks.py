@@ -144,31 +144,24 @@ def _flat(a, m):
     return None if a is None else np.asarray(to_numpy(a), dtype=float).reshape(m, -1)
 
 
-def _alt_discrete(out, theta, m):
-    """``Σ_r w_r · Δ_r`` per sample ``(m, θ.size)`` from a batched program's alternatives."""
-    w, delta = np.asarray(to_numpy(out.alt_weight), dtype=float), np.asarray(to_numpy(out.alt_delta), dtype=float)
-    d = np.shape(theta)
-    if delta.ndim == 1:
-        w, delta = w[:, None], delta[:, None]
-    return (w * delta.reshape(delta.shape + (1,) * len(d))).sum(axis=1).reshape(m, -1)
+def batch_arrays(spec, start, stop, want) -> dict:
+    """A batched program's per-sample arrays of samples ``start..stop-1`` (NumPy): ``value (m,)``, ``pathwise`` and
+    ``score`` ``(m, θ.size)``, ``discrete`` (``Σ_r w_r · Δ_r`` of its alternatives, ``(m, θ.size)``, when ``want``
+    asks for them) and ``group``."""
+    theta, m = spec["theta"], stop - start
+    out = _call_range(spec["program"], theta, start, stop, spec["n"], spec["seed"], want)
+    arr = {"value": np.asarray(to_numpy(out.value), dtype=float), "pathwise": _flat(out.pathwise, m),
+           "score": _flat(out.score, m), "group": None if out.group is None else np.asarray(to_numpy(out.group))}
+    if want.alternatives:
+        w, delta = np.asarray(to_numpy(out.alt_weight), dtype=float), np.asarray(to_numpy(out.alt_delta), dtype=float)
+        if delta.ndim == 1:
+            w, delta = w[:, None], delta[:, None]
+        arr["discrete"] = (w * delta.reshape(delta.shape + (1,) * np.ndim(theta))).sum(axis=1).reshape(m, -1)
+    return arr
 
 
 # ---------------------------------------------------------------------------------------------------------
 # helpers for the estimators' features
-
-
-def _group_centred(value, group, baseline):
-    """``v − b`` with ``b`` the mean of the sample's group (``"mean"``) or of the others in it (``"leave_one_out"``)."""
-    ids, inv = np.unique(group, return_inverse=True)
-    inv = inv.ravel()
-    sums = np.bincount(inv, weights=value)
-    counts = np.bincount(inv)
-    total, count = sums[inv], counts[inv]
-    if baseline == "mean":
-        return value - total / count
-    if int(count.min()) < 2:
-        raise ValueError("ScoreFunction(baseline='leave_one_out') needs >= 2 samples (per group)")
-    return value - (total - value) / (count - 1)
 
 
 def _meta(arr, m):
@@ -290,13 +283,7 @@ def _grad_task(chunk, c, with_samples):
     gradients."""
     g, extra = chunk.est.chunk_gradients(chunk, c)
     d = g.shape[1]
-    red_extra = _reduce(list(extra), chunk.start) if len(extra) else None
-    del extra
-    red = _reduce([g[:, j] for j in range(d)] + [g[:, j] * g[:, j] for j in range(d)], chunk.start)
-    if red_extra is not None:  # the columns g, g², extra side by side (the same blocks)
-        red = {"sums": red["sums"] + red_extra["sums"],
-               "pieces": [(a, np.concatenate([ra, rb], axis=1))
-                          for (a, ra), (_, rb) in zip(red["pieces"], red_extra["pieces"])]}
+    red = _reduce([g[:, j] for j in range(d)] + [g[:, j] * g[:, j] for j in range(d)] + list(extra), chunk.start)
     return red, (chunk.value, g) if with_samples else None
 
 

@@ -47,7 +47,8 @@ class ColumnSums:
 
     Each double is ``mi · 2^(e − 53)`` with ``mi`` a 53-bit integer, cut as ``hi·2^27 + lo``
     (``|hi| < 2^26``, ``0 ≤ lo < 2^27``): per column and exponent, float sums of these parts stay
-    exact (< 2^53) for up to 2^26 rows, after which they are flushed into Python integers.
+    exact (< 2^53) for up to 2^26 rows, after which they are flushed into Python integers. The
+    accumulators are laid out exponent-major, so a block only touches the span of its exponents.
     """
 
     _FLUSH = 1 << 26
@@ -55,11 +56,8 @@ class ColumnSums:
     def __init__(self, n_cols):
         self.n_cols = n_cols
         self.out = [0] * n_cols
-        self._reset()
-
-    def _reset(self):
-        self.acc = [np.zeros(self.n_cols * _NEXP) for _ in range(2)]
-        self.rows = 0
+        self.acc = [np.zeros(n_cols * _NEXP) for _ in range(2)]
+        self.rows, self.span = 0, (n_cols * _NEXP, 0)  # the accumulators' entries touched since the last flush
 
     def add(self, M):
         M = np.ascontiguousarray(M, dtype=np.float64)
@@ -72,20 +70,25 @@ class ColumnSums:
         self.rows += M.shape[0]
         m, e = np.frexp(M)
         mi = (m * 9007199254740992.0).astype(np.int64)
-        idx = (e.astype(np.intp) + (_SHIFT - 53) + np.arange(self.n_cols, dtype=np.intp) * _NEXP).ravel()
-        self.acc[0] += np.bincount(idx, weights=(mi >> 27).ravel().astype(np.float64), minlength=self.acc[0].size)
-        self.acc[1] += np.bincount(idx, weights=(mi & 0x7FFFFFF).ravel().astype(np.float64),
-                                   minlength=self.acc[1].size)
+        idx = ((e.astype(np.intp) + (_SHIFT - 53)) * self.n_cols + np.arange(self.n_cols, dtype=np.intp)).ravel()
+        lo, hi = int(idx.min()), int(idx.max()) + 1
+        idx -= lo
+        self.span = (min(lo, self.span[0]), max(hi, self.span[1]))
+        for acc, part in zip(self.acc, (mi >> 27, mi & 0x7FFFFFF)):
+            acc[lo:hi] += np.bincount(idx, weights=part.ravel().astype(np.float64), minlength=hi - lo)
 
     def _flush(self):
+        lo, hi = self.span
         for acc, shift in zip(self.acc, (27, 0)):
-            for k in np.flatnonzero(acc).tolist():
-                c, ex = divmod(k, _NEXP)
-                self.out[c] += int(acc[k]) << (ex + shift)
-        self._reset()
+            part = acc[lo:hi]
+            nz = np.flatnonzero(part)
+            for k, v in zip((nz + lo).tolist(), part[nz].tolist()):
+                ex, c = divmod(k, self.n_cols)
+                self.out[c] += int(v) << (ex + shift)
+            part[nz] = 0.0
+        self.rows, self.span = 0, (self.n_cols * _NEXP, 0)
 
     def totals(self) -> list:
         """The exact sums as integers (value ``K · 2^-1126``), one per column."""
         self._flush()
         return list(self.out)
-

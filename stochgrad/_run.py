@@ -21,10 +21,6 @@ from autograd.tracer import getval, isbox, new_box, toposort, trace_stack
 
 from ._dual import _cmp, Dual, is_dual, tangent_of, value_of as _value_of
 from ._trace import StochasticFunction, Trace, _stack as trace_stack_of_thread
-from .distributions import bernoulli as bernoulli_family
-
-_BERNOULLI = bernoulli_family.BERNOULLI
-score_term = bernoulli_family.score_term
 
 __all__ = ["BiasWarning", "Run", "DualRun", "run_dual", "run_plain", "run_boxed", "run_differentiated", "check_value"]
 
@@ -120,18 +116,6 @@ class Run:
         if self.forward:
             return np.array([x._node.g if self.owns(x) else 0.0 for x in xs], dtype=float).reshape(len(xs), 1)
         return np.array([self.grad_of(x).ravel() for x in xs], dtype=float).reshape(len(xs), self.theta_size)
-
-    def bernoulli_grads(self):
-        """``(choices, p (m,), ∂p/∂θ (m, θ.size))`` of the θ-dependent Bernoulli choices, computed once.
-
-        The stochastic derivative's weights and the score are both built from
-        these gradients, so a run differentiates its Bernoulli parameters once.
-        """
-        return bernoulli_family.grads(self)
-
-    def outcome_moves(self, c, v) -> bool:
-        """Whether the probability of outcome ``v`` of the recorded choice ``c`` depends on θ."""
-        return bool(c.family.moves(self, c, v))
 
     def by_family(self):
         """The θ-dependent discrete choices grouped by family, in order of first appearance: ``[(family, [choices])]``."""
@@ -268,8 +252,13 @@ def run_boxed(fn, theta, args, kwargs, trace: Trace, where: str, forward=None, t
     comparisons: list = []
     with trace_stack.new_trace() as t:
         box = new_box(start, t, root)
-        with trace.active(), _watch_comparisons(t, comparisons):
-            out = fn(box, *args, **kwargs)
+        with _watch_comparisons(t, comparisons):
+            stack = trace_stack_of_thread()
+            stack.append(trace)
+            try:
+                out = fn(box, *args, **kwargs)
+            finally:
+                stack.pop()
     return Run(check_value(out, where), trace, out, t, theta.shape, comparisons, forward)
 
 
@@ -315,62 +304,8 @@ class DualRun(Run):
                 out[i] = x.t
         return out
 
-    def by_family(self):
-        """As :meth:`Run.by_family`; Bernoulli choices with a :class:`Dual` parameter are recognised inline."""
-        tr = self.trace
-        if tr.n_scored == len(tr._records):  # all Bernoullis with a dual-number p (see bernoulli()): one group
-            return [(_BERNOULLI, list(self.records))] if tr.n_scored else []
-        groups: dict = {}
-        bern = None
-        for c in self.records:
-            fam = c[6]
-            if fam is _BERNOULLI:
-                p = c[2]
-                if type(p) is Dual or (type(p) is not float and is_dual(p)):
-                    if bern is None:
-                        bern = groups.setdefault(fam, [])
-                    bern.append(c)
-            elif fam.discrete and fam.depends(self, c.params):
-                groups.setdefault(fam, []).append(c)
-        return list(groups.items())
-
-    def _dual_bernoulli(self) -> bool:
-        """Fill ``_bern`` (see :meth:`Run.bernoulli_grads`) from the :class:`Dual` parameters in one pass.
-
-        Returns ``False`` (and fills nothing) when a θ-dependent Bernoulli
-        parameter is not a plain :class:`Dual` (a 0-d object array), which the
-        general path handles.
-        """
-        tr = self.trace
-        if tr.n_scored == len(tr._records):  # all Bernoullis with a dual-number p and a scalar tangent
-            raw = tr._records
-            params = [r[2] for r in raw]
-            G = np.empty((len(raw), self._size))
-            G[:] = np.array([p.t for p in params], dtype=float).reshape(-1, 1)
-            self._bern = (list(self.records), np.array([p.v for p in params], dtype=float), G)
-            return True
-        bern, pv, tl = [], [], []
-        for c in self.records:
-            if c[6] is _BERNOULLI:
-                p = c[2]
-                if type(p) is Dual:
-                    bern.append(c)
-                    pv.append(p.v)
-                    tl.append(p.t)
-                elif not (type(p) is float or type(p) is np.float64) and is_dual(p):
-                    return False
-        m = len(bern)
-        G = np.zeros((m, self._size))
-        if m and self._size == 1:
-            G[:, 0] = tl
-        else:
-            for i, t in enumerate(tl):
-                G[i] = t
-        self._bern = (bern, np.array(pv, dtype=float), G)
-        return True
-
     def score(self) -> np.ndarray:
-        """∇θ log p(trace) from the tangents on the choice parameters (one call per choice to its family)."""
+        """∇θ log p(trace) from the tangents on the choice parameters (its family's ``dual_score`` per choice)."""
         tr = self.trace
         if tr.n_scored == len(tr._records):  # every choice a Bernoulli whose term bernoulli() already added, in order
             total, edge = tr.score_sum, list(tr.score_edge)
@@ -379,22 +314,8 @@ class DualRun(Run):
             total, edge = 0.0, []
             records = tr.records
         for c in records:
-            fam = c[6]
-            if fam is _BERNOULLI:  # inline, the common case
-                p = c[2]
-                if type(p) is Dual:
-                    g = p.t
-                    if type(g) is float:
-                        if g != 0.0:
-                            pv = p.v
-                            total = total + score_term(c[3], pv, g)
-                            if pv == 0.0 or pv == 1.0:
-                                edge.append(c[0])
-                        continue
-                elif type(p) is float or type(p) is np.float64:  # a θ-free probability: no score
-                    continue
-            if fam.discrete:
-                s, e = fam.dual_score(self, c)
+            if c.family.discrete:
+                s, e = c.family.dual_score(self, c)
                 total = total + s
                 if e:
                     edge.append(c.site)
@@ -403,9 +324,6 @@ class DualRun(Run):
         if not self._start_shape:
             return np.float64(t if t.ndim == 0 else t.reshape(-1)[0])
         return np.reshape(t * np.ones(self._size), self._start_shape)
-
-    def depends_on(self, x) -> bool:
-        raise RuntimeError("depends_on needs a reverse-mode run (forward=False)")
 
 
 def dual_theta(theta: np.ndarray):

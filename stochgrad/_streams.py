@@ -121,12 +121,17 @@ def keyed_uniforms(seed: int, index) -> list:
     shared = [int(w) for w in _coerce_to_uint32_array(int(seed))]
     out = []
     for state, inc in _pcg_seeds(shared, idx):
-        s = (state * _MULT128 + inc) & _M128
-        x = ((s >> 64) ^ s) & _M64
-        r = s >> 122
-        x = ((x >> r) | (x << ((-r) & 63))) & _M64
-        out.append((x >> 11) * (1.0 / 9007199254740992.0))
+        out.append(_step(state, inc)[1])
     return out
+
+
+def _step(state: int, inc: int):
+    """One PCG64 step (128-bit LCG, XSL-RR output): ``(new state, the double Generator.random() makes of it)``."""
+    s = (state * _MULT128 + inc) & _M128
+    x = ((s >> 64) ^ s) & _M64
+    r = s >> 122
+    x = ((x >> r) | (x << ((-r) & 63))) & _M64
+    return s, (x >> 11) * (1.0 / 9007199254740992.0)
 
 
 _local = threading.local()
@@ -239,7 +244,7 @@ class PCGStream:
             if tape is not None and tape._src is self:
                 tape._random = nxt
             return nxt()
-        self._n += 1
+        self._n += 1  # (the PCG64 step of _step, inlined: the first draws of every sample)
         s = (self._state * _MULT128 + self._inc) & _M128
         self._state = s
         x = ((s >> 64) ^ s) & _M64

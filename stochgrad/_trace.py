@@ -9,6 +9,11 @@ derivative replays it with one choice moved to a neighbouring value.
 
 Outside any trace the same calls just sample, so user code runs unchanged.
 
+The trace decides every value through its methods, one class per mode:
+:class:`Trace` samples (inverse CDF of the replayed noise, values forced at some
+sites for replays), :class:`Enumeration` walks the outcomes for
+:class:`~stochgrad.Exact`, :class:`Relaxation` returns GS-STE's relaxed values.
+
 Sampling conventions (the coupling every estimator relies on):
 
 * ``bernoulli(p)`` with uniform noise ``u``: the value is ``1`` iff ``u < p``.
@@ -21,7 +26,6 @@ Sampling conventions (the coupling every estimator relies on):
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import functools
 import sys
@@ -34,20 +38,11 @@ from autograd.tracer import getval, isbox
 from ._dual import Dual, value_of
 from ._streams import PCGStream
 from ._vectorized._context import RUN as _VRUN  # vectorised mode: the primitives delegate to the active run
+from .distributions.bernoulli import BERNOULLI, score_term
+from .distributions.categorical import CATEGORICAL, inverse_cdf, probs_from
 
-__all__ = [
-    "Choice",
-    "Outcome",
-    "bernoulli",
-    "categorical",
-    "one_hot",
-    "select",
-    "uniform",
-    "stochastic",
-    "StochasticFunction",
-    "seed",
-    "sample",
-]
+__all__ = ["Choice", "Outcome", "bernoulli", "categorical", "one_hot", "select", "uniform", "stochastic",
+           "StochasticFunction", "seed", "sample", "Trace", "Enumeration", "Relaxation", "NoiseTape"]
 
 # the traces active in this thread, innermost last (a context variable: per thread, and cheap to read)
 _STACK = contextvars.ContextVar("stochgrad_trace_stack", default=())
@@ -72,16 +67,15 @@ class Choice(NamedTuple):
 
     Attributes:
         site: position of the choice in the run (0, 1, 2, ...).
-        kind: ``"bernoulli"`` or ``"categorical"``.
-        params: ``p`` (Bernoulli) or the probability vector (categorical), possibly
-            an autograd box carrying its dependence on θ.
-        value: the sampled outcome (0/1 or a category index).
-        noise: the uniform (inverse-CDF coupling) or the Gumbel vector used.
+        kind: the family's name (``"bernoulli"``, ``"categorical"``, ``"binomial"``, ...).
+        params: ``p`` (Bernoulli), the probability vector (categorical) or the family's parameter
+            tuple, possibly autograd boxes or dual numbers carrying their dependence on θ.
+        value: the sampled outcome (0/1, a category index, an integer, or a continuous sample).
+        noise: the uniform (inverse-CDF coupling), the Gumbel vector used, or ``None`` (enumerated).
         n_outcomes: 2 for a Bernoulli, K for a categorical, ``n + 1`` for a
             binomial, ``-1`` for a countable support, ``0`` for a continuous choice.
         family: the distribution family (:mod:`stochgrad.distributions`) that owns
-            the choice's sampling, score, support, alternatives and enumeration;
-            ``kind`` is its name.
+            the choice's sampling, score, support, alternatives, enumeration and relaxation.
     """
 
     site: int
@@ -93,7 +87,6 @@ class Choice(NamedTuple):
     family: Any = None
 
 
-_make_choice = tuple.__new__  # Choice(...) without NamedTuple's Python-level __new__
 _to_choice = functools.partial(tuple.__new__, Choice)  # a tuple of a Choice's fields → Choice
 
 
@@ -174,21 +167,12 @@ class NoiseTape:
             self.keyed[slot] = value
 
     def uniform(self, slot) -> float:
-        if type(slot) is int:
-            entries = self.entries
-            n = len(entries)
-            if slot < n:  # fast path: a replayed positional uniform
-                u = entries[slot]
-                if type(u) is float:
-                    return u
-            elif slot == n:  # fast path: the next new positional uniform
-                u = self._random()
-                entries.append(u)
-                return u
-            else:
-                u = self._get(slot)
-        else:
-            u = self._get(slot)
+        """The uniform at ``slot`` (one drawn now for a new slot)."""
+        if type(slot) is int and slot == len(self.entries):  # fast path: the next new positional uniform
+            u = self._random()
+            self.entries.append(u)
+            return u
+        u = self._get(slot)
         if not isinstance(u, float):  # a Gumbel vector recorded at this slot
             u = float(np.exp(-np.exp(-u[0])))
             self._set(slot, u)
@@ -203,37 +187,36 @@ class NoiseTape:
 
 
 class Trace:
-    """The recording context of one run of a stochastic function.
+    """The recording context of one run of a stochastic function, in the sampling mode.
+
+    The primitives ask the innermost trace for every value through its methods
+    (:meth:`bernoulli`, :meth:`categorical`, :meth:`choose`, :meth:`continuous`,
+    :meth:`uniform`), so a trace mode is a class: this one samples by the inverse
+    CDF of the replayed noise (values ``forced`` at some sites for replays);
+    :class:`Enumeration` (Exact) and :class:`Relaxation` (GS-STE) override the
+    per-choice methods. A new mode is a new subclass.
 
     Args:
         tape: noise source (:class:`NoiseTape`).
-        mode: ``"uniform"`` (inverse-CDF coupling), ``"gumbel"`` (GS-STE) or
-            ``"enumerate"`` (values forced by ``forced``; unforced sites take 0).
         forced: ``{site: value}`` overriding the sampled value at those sites.
-        temperature: the GS-STE temperature (mode ``"gumbel"``).
     """
 
     # slots for the attributes the recording primitives read on every choice (``__dict__`` keeps others possible)
-    __slots__ = ("tape", "probe", "branching", "mode", "forced", "temperature", "_records", "_n_choices", "n_uniform",
-                 "relaxed", "keys", "plain", "score_sum", "n_scored", "score_edge", "entries", "__dict__")
+    __slots__ = ("tape", "forced", "_records", "_n_choices", "n_uniform", "relaxed", "keys", "score_sum", "n_scored",
+                 "score_edge", "entries", "__dict__")
 
-    def __init__(self, tape=None, mode="uniform", forced=None, temperature=None, probe=None):
+    def __init__(self, tape=None, forced=None):
         self.tape = tape
         self.entries = getattr(tape, "entries", None)  # the tape's positional uniforms (the same list)
-        self.probe = probe  # enumerate mode: a generator picking unforced outcomes at random (trace-count probes)
-        self.branching = 1.0  # product of the numbers of outcomes of positive probability met (probes)
-        self.mode = mode
         self.forced = forced or {}
-        self.temperature = temperature
-        # the choices in order: :func:`bernoulli` appends plain tuples, made :class:`Choice` by ``records``
+        # the choices in order, as tuples of a Choice's fields (made :class:`Choice` by ``records``)
         self._records: list = []
         self._n_choices = 0  # records before this index are Choice objects
         self.n_uniform = 0
         self.relaxed: dict[int, Any] = {}  # GS-STE straight-through values by site
         self.keys: set = set()  # keys used so far in this run (each at most once)
-        self.plain = mode == "uniform"  # inverse-CDF sampling (forced values, if any, are applied after it)
-        # dual-number runs: Σ ∇θ log π over the first ``n_scored`` records, added by :func:`bernoulli` as it
-        # records them (Bernoullis with a scalar tangent), and the sites among them on a boundary
+        # dual-number runs: Σ ∇θ log π over the first ``n_scored`` records, added by :meth:`bernoulli` as it
+        # records them (positional Bernoullis with a scalar tangent), and the sites among them on a boundary
         self.score_sum = 0.0
         self.n_scored = 0
         self.score_edge = []
@@ -253,14 +236,164 @@ class Trace:
         """The noise slot ``(kind, key)`` of a keyed draw; each key once per run."""
         return claim_key(self.keys, kind, key)
 
-    @contextlib.contextmanager
-    def active(self):
-        stack = _stack()
-        stack.append(self)
-        try:
-            yield self
-        finally:
-            stack.pop()
+    def bernoulli(self, p, pv: float, key):
+        """Record ``bernoulli(p)`` (``pv``: p's plain value) and return its value: 1 iff the slot's uniform < ``pv``.
+
+        The hot path of every traced simulation; in a dual-number run it also adds
+        the choice's score term (see :class:`~stochgrad._run.DualRun`).
+        """
+        records = self._records
+        site = len(records)
+        if key is None:
+            entries = self.entries
+            n = len(entries)
+            if site == n:  # a new positional uniform
+                u = self.tape._random()
+                entries.append(u)
+            elif site < n:  # a replayed uniform (alternative paths, θ ± h)
+                u = entries[site]
+                if type(u) is not float:
+                    u = self.tape.uniform(site)
+            else:
+                u = self.tape.uniform(site)
+        else:
+            u = self.tape.uniform(self.key_slot(key, "bernoulli"))
+        forced = self.forced
+        if forced and site in forced:  # an alternative path: this choice moved (its uniform is still read)
+            k = int(forced[site])
+        else:
+            k = 1 if u < pv else 0
+        records.append((site, "bernoulli", p, k, u, 2, BERNOULLI))  # a Choice's fields (see records)
+        if type(p) is Dual and key is None:  # a dual-number run: add this choice's score term now
+            g = p.t
+            if type(g) is float:
+                if g != 0.0:
+                    self.score_sum += score_term(k, pv, g)
+                    if pv == 0.0 or pv == 1.0:
+                        self.score_edge.append(site)
+                self.n_scored += 1
+        return k
+
+    def categorical(self, probs, pv, key) -> int:
+        """Record ``categorical`` with probabilities ``probs`` (plain values ``pv``); return the index."""
+        return self.choose(CATEGORICAL, probs, key, pv)
+
+    def choose(self, family, params, key, pv=None) -> int:
+        """Record a discrete choice of ``family`` and return its value: the inverse CDF of the slot's uniform.
+
+        ``pv``: the parameters' plain values where the primitive has them (default ``params``).
+        """
+        pv = params if pv is None else pv
+        records = self._records
+        site = len(records)
+        u = self.tape.uniform(site if key is None else self.key_slot(key, family.name))
+        forced = self.forced
+        k = int(forced[site]) if forced and site in forced else family.sample(pv, u)
+        records.append((site, family.name, params, k, u, family.n_outcomes(pv), family))
+        return k
+
+    def continuous(self, family, params, key):
+        """Record a continuous (reparameterised) choice and return its sample, traced in the parameters."""
+        records = self._records
+        site = len(records)
+        u = self.tape.uniform(site if key is None else self.key_slot(key, family.name))
+        x = family.transform(params, u)
+        records.append((site, family.name, params, x, u, 0, family))
+        return x
+
+    def uniform(self, key) -> float:
+        """θ-free noise: the run's next positional uniform, or the keyed one."""
+        if key is not None:
+            return self.tape.extra_uniform(self.key_slot(key, "uniform"))
+        i = self.n_uniform
+        self.n_uniform += 1
+        return self.tape.extra_uniform(i)
+
+
+class Enumeration(Trace):
+    """Exact's mode: each choice takes its ``forced`` value, else its family's first outcome.
+
+    With ``probe`` (a generator) an unforced choice takes an outcome of positive
+    probability picked at random instead, and ``branching`` is multiplied by
+    their number: Knuth's estimate of the number of traces. Continuous choices
+    and θ-free uniforms are refused.
+
+    Args:
+        forced: ``{site: value}``, the prefix of the trace being enumerated.
+        probe: a :class:`numpy.random.Generator` (trace-count probes) or ``None``.
+    """
+
+    def __init__(self, forced=None, probe=None):
+        super().__init__(None, forced)
+        self.probe = probe
+        self.branching = 1.0  # product of the numbers of outcomes of positive probability met (probes)
+
+    def bernoulli(self, p, pv, key):
+        return self.choose(BERNOULLI, p, key, pv)
+
+    def choose(self, family, params, key, pv=None):
+        pv = params if pv is None else pv
+        site = len(self._records)
+        if key is not None:
+            self.key_slot(key, family.name)
+        if site in self.forced:
+            k = int(self.forced[site])
+        elif self.probe is not None:
+            outs = family.outcomes(pv)[0]
+            self.branching *= float(len(outs))
+            k = int(outs[self.probe.integers(len(outs))])
+        else:
+            k = family.first(pv)
+        self._records.append((site, family.name, params, k, None, family.n_outcomes(pv), family))
+        return k
+
+    def continuous(self, family, params, key):
+        raise ValueError(f"stochgrad.{family.name}: Exact() enumerates discrete choices only; a program with "
+                         "continuous choices needs a sampling estimator")
+
+    def uniform(self, key):
+        raise ValueError("stochgrad.uniform: Exact() enumerates discrete choices only; a program with continuous "
+                         "noise needs a sampling estimator")
+
+
+class Relaxation(Trace):
+    """GumbelSTE's mode: the hard sample forward, its family's relaxation (:meth:`Family.relax`) backward.
+
+    A Bernoulli reads the same uniform as every other mode (its value is a float
+    carrying the logistic relaxation's derivative); a categorical draws one
+    Gumbel per category (Gumbel-max); a family without a relaxation whose
+    parameters depend on θ is refused.
+
+    Args:
+        tape: noise source (:class:`NoiseTape`).
+        temperature: the relaxation's temperature ``τ > 0``.
+    """
+
+    def __init__(self, tape, temperature):
+        super().__init__(tape)
+        self.temperature = temperature
+
+    def bernoulli(self, p, pv, key):
+        k = Trace.bernoulli(self, p, pv, key)
+        return BERNOULLI.relax(self, len(self._records) - 1, p, self._records[-1][4], k) if isbox(p) else float(k)
+
+    def categorical(self, probs, pv, key):
+        site = len(self._records)
+        g = self.tape.gumbel(site if key is None else self.key_slot(key, "categorical"), pv.size)
+        with np.errstate(divide="ignore"):
+            k = int(np.argmax(np.log(pv) + g))
+        self._records.append((site, "categorical", probs, k, g, pv.size, CATEGORICAL))
+        return CATEGORICAL.relax(self, site, probs, g, k) if isbox(probs) else k
+
+    def choose(self, family, params, key, pv=None):
+        k = super().choose(family, params, key, pv)
+        if not any(isbox(p) for p in params):
+            return k
+        relaxed = family.relax(self, len(self._records) - 1, params, self._records[-1][4], k)
+        if relaxed is None:
+            raise ValueError(f"GumbelSTE: {family.name} has no Gumbel-softmax relaxation, so its dependence on θ would "
+                             "be silently dropped; use ScoreFunction or StochasticDerivative for this program")
+        return relaxed
 
 
 def claim_key(keys: set, kind: str, key):
@@ -361,55 +494,7 @@ def bernoulli(p, *, key=None, rng: np.random.Generator | None = None):
         tr = _STACK.get()[-1]
     except IndexError:  # outside any trace
         return int((rng or _default_rng).random() < pv)
-    records = tr._records
-    site = len(records)
-    if key is None and tr.plain:  # inverse-CDF sampling at a positional slot: the common case, inlined
-        entries = tr.entries
-        n = len(entries)
-        if site == n:  # a new positional uniform
-            u = tr.tape._random()
-            entries.append(u)
-        elif site < n:  # a replayed uniform (alternative paths, θ ± h)
-            u = entries[site]
-            if type(u) is not float:
-                u = tr.tape.uniform(site)
-        else:
-            u = tr.tape.uniform(site)
-        forced = tr.forced
-        if forced and site in forced:  # an alternative path: this choice moved (its uniform is still read)
-            k = int(forced[site])
-        else:
-            k = 1 if u < pv else 0
-        records.append((site, "bernoulli", p, k, u, 2, BERNOULLI))  # a Choice's fields (see Trace.records)
-        if tp is Dual:  # a dual-number run: add this choice's score term now (see DualRun.score)
-            g = p.t
-            if type(g) is float:
-                if g != 0.0:
-                    tr.score_sum += score_term(k, pv, g)
-                    if pv == 0.0 or pv == 1.0:
-                        tr.score_edge.append(site)
-                tr.n_scored += 1
-        return k
-    slot = site if key is None else tr.key_slot(key, "bernoulli")
-    if tr.mode == "enumerate":
-        u = None
-        if site in tr.forced:
-            k = int(tr.forced[site])
-        elif tr.probe is not None and 0.0 < pv < 1.0:
-            tr.branching *= 2.0
-            k = int(tr.probe.random() < 0.5)
-        else:
-            k = 0 if pv < 1.0 else 1
-    else:
-        u = tr.tape.uniform(slot)
-        k = 1 if u < pv else 0
-        if tr.forced and site in tr.forced:
-            k = int(tr.forced[site])
-    records.append(_make_choice(Choice, (site, "bernoulli", p, k, u, 2, BERNOULLI)))
-    # boundary between the categories ordered [1, 0]: F = p
-    if tr.mode == "gumbel":
-        return _relaxed_bernoulli(tr, site, p, pv, u, k)
-    return k
+    return tr.bernoulli(p, pv, key)
 
 
 def uniform(*, key=None, rng: np.random.Generator | None = None) -> float:
@@ -440,25 +525,7 @@ def uniform(*, key=None, rng: np.random.Generator | None = None) -> float:
     tr = current_trace()
     if tr is None:
         return float((rng or _default_rng).random())
-    if tr.mode == "enumerate":
-        raise ValueError(
-            "stochgrad.uniform: Exact() enumerates discrete choices only; a program with continuous "
-            "noise needs a sampling estimator"
-        )
-    if key is not None:
-        return tr.tape.extra_uniform(tr.key_slot(key, "uniform"))
-    i = tr.n_uniform
-    tr.n_uniform += 1
-    return tr.tape.extra_uniform(i)
-
-
-def _relaxed_bernoulli(tr: Trace, site, p, pv, u, k):
-    """Hard ``k`` forward, ``d/dp σ((logit p + logistic noise)/τ)`` backward."""
-    if not isbox(p):
-        return float(k)
-    value = straight_through(p, float(k), float(logistic_slope(pv, u, tr.temperature)))
-    tr.relaxed[site] = value
-    return value
+    return tr.uniform(key)
 
 
 def categorical(logits=None, *, probs=None, key=None, rng: np.random.Generator | None = None) -> Outcome:
@@ -495,31 +562,8 @@ def categorical(logits=None, *, probs=None, key=None, rng: np.random.Generator |
     if tr is None:
         u = (rng or _default_rng).random()
         return Outcome(inverse_cdf(pv, u), -1, K)
-    site = len(tr.records)
-    slot = site if key is None else tr.key_slot(key, "categorical")
-    noise = None
-    if tr.mode == "enumerate":
-        if site in tr.forced:
-            k = int(tr.forced[site])
-        elif tr.probe is not None:
-            live = np.flatnonzero(pv > 0)
-            tr.branching *= float(live.size)
-            k = int(live[tr.probe.integers(live.size)])
-        else:
-            k = int(np.argmax(pv > 0))
-    elif tr.mode == "gumbel":
-        noise = tr.tape.gumbel(slot, K)
-        with np.errstate(divide="ignore"):
-            k = int(np.argmax(np.log(pv) + noise))
-    else:
-        noise = tr.tape.uniform(slot)
-        k = inverse_cdf(pv, noise)
-    if site in tr.forced:
-        k = int(tr.forced[site])
-    tr.records.append(_make_choice(Choice, (site, "categorical", probs, k, noise, K, CATEGORICAL)))
-    if tr.mode == "gumbel" and isbox(probs):
-        tr.relaxed[site] = straight_through(probs, np.eye(K)[k], softmax_slope(pv, noise, tr.temperature))
-    return Outcome(k, site, K)
+    k = tr.categorical(probs, pv, key)
+    return Outcome(k, len(tr._records) - 1, K)
 
 
 def sample(family, params, *, key=None, rng: np.random.Generator | None = None):
@@ -551,41 +595,7 @@ def sample(family, params, *, key=None, rng: np.random.Generator | None = None):
     tr = current_trace()
     if tr is None:
         return family.sample(params, float((rng or _default_rng).random()))
-    records = tr.records
-    site = len(records)
-    slot = site if key is None else tr.key_slot(key, family.name)
-    if not family.discrete:
-        if tr.mode == "enumerate":
-            raise ValueError(f"stochgrad.{family.name}: Exact() enumerates discrete choices only; a program with "
-                             "continuous choices needs a sampling estimator")
-        u = tr.tape.uniform(slot)
-        x = family.transform(params, u)
-        records.append(_make_choice(Choice, (site, family.name, params, x, u, 0, family)))
-        return x
-    u = None
-    if tr.mode == "enumerate":
-        if site in tr.forced:
-            k = int(tr.forced[site])
-        elif tr.probe is not None:
-            outs = family.outcomes(params)[0]
-            tr.branching *= float(len(outs))
-            k = int(outs[tr.probe.integers(len(outs))])
-        else:
-            k = family.first(params)
-    else:
-        u = tr.tape.uniform(slot)
-        k = family.sample(params, u)
-        if tr.forced and site in tr.forced:
-            k = int(tr.forced[site])
-    records.append(_make_choice(Choice, (site, family.name, params, k, u, family.n_outcomes(params), family)))
-    if tr.mode == "gumbel" and any(isbox(p) for p in params):
-        relaxed = family.relax(tr, site, params, u, k)
-        if relaxed is None:
-            raise ValueError(
-                f"GumbelSTE: {family.name} has no Gumbel-softmax relaxation, so its dependence on θ would be "
-                "silently dropped; use ScoreFunction or StochasticDerivative for this program")
-        return relaxed
-    return k
+    return tr.choose(family, params, key) if family.discrete else tr.continuous(family, params, key)
 
 
 def one_hot(k):
@@ -691,7 +701,3 @@ def stochastic(fn: Callable) -> StochasticFunction:
         raise TypeError(f"stochastic expects a function, got {type(fn).__name__}")
     return StochasticFunction(fn)
 
-
-from .distributions.bernoulli import BERNOULLI, logistic_slope, score_term  # noqa: E402  (families import this module lazily)
-from .distributions.base import straight_through  # noqa: E402
-from .distributions.categorical import CATEGORICAL, inverse_cdf, probs_from, softmax_slope  # noqa: E402

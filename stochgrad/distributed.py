@@ -138,11 +138,7 @@ def supports(estimator, program=None) -> bool:
     through this module (a batched program needs an estimator whose ``chunk_arrays`` handles one)."""
     if not getattr(estimator, "distributable", False):
         return False
-    if isinstance(program, BatchedProgram):
-        from .estimators import Estimator
-
-        return type(estimator).chunk_arrays is not Estimator.chunk_arrays
-    return True
+    return not isinstance(program, BatchedProgram) or bool(getattr(estimator, "handles_batched", False))
 
 
 def _chunks(n, chunk_size, program=None):
@@ -157,12 +153,23 @@ def _chunks(n, chunk_size, program=None):
     return [(a, min(a + chunk_size, n)) for a in range(0, n, chunk_size)]
 
 
-def estimate(f, est, theta, args, kwargs, n, seed, executor=None, chunk_size=None, return_samples=None) -> Estimate:
-    """Estimate ``E[f]`` and ``∇θ E[f]`` with ``est`` from ``n`` samples cut into chunks (see module docs).
+def bind_batched(program, args, kwargs, seed):
+    """``(program bound to args/kwargs, integer seed)``: the one seed every call of a batched program shares.
 
-    The result is bit-identical for any ``chunk_size`` and any executor: each
-    sample's randomness is keyed by ``(seed, sample index)`` and every reduction
-    runs over fixed blocks of the sample index, exact across blocks (module docs).
+    Raises:
+        TypeError: arguments besides θ for a program that cannot bind them.
+    """
+    if args or kwargs:
+        if not hasattr(program, "bind"):  # a VectorizedProgram binds them (stochgrad/_vectorized)
+            raise TypeError("batched programs take θ only; bind other arguments in the program")
+        program = program.bind(*args, **kwargs)
+    s = seed.integers(2**63) if isinstance(seed, np.random.Generator) else seed
+    return program, int(np.random.SeedSequence().entropy % (1 << 63)) if s is None else s
+
+
+def estimate(f, est, theta, args, kwargs, n, seed, executor=None, chunk_size=None, return_samples=None) -> Estimate:
+    """Estimate ``E[f]`` and ``∇θ E[f]`` with ``est`` from ``n`` samples cut into chunks, bit-identical for any
+    ``chunk_size`` and executor (keyed streams, block reductions exact across blocks: see the module docs).
 
     Args:
         f: a :class:`~stochgrad.StochasticFunction` or a :class:`~stochgrad.BatchedProgram`.
@@ -202,13 +209,7 @@ def estimate(f, est, theta, args, kwargs, n, seed, executor=None, chunk_size=Non
     size = int(np.prod(d))
     batched = isinstance(f, BatchedProgram)
     if batched:
-        if args or kwargs:
-            if not hasattr(f, "bind"):  # a VectorizedProgram binds them (stochgrad/_vectorized)
-                raise TypeError("batched programs take θ only; bind other arguments in the program")
-            f = f.bind(*args, **kwargs)
-        s = seed.integers(2**63) if isinstance(seed, np.random.Generator) else seed
-        if s is None:
-            s = int(np.random.SeedSequence().entropy % (1 << 63))  # one seed for every chunk
+        f, s = bind_batched(f, args, kwargs, seed)
         chunks = _chunks(n, chunk_size, f)
         if len(chunks) > 1 and not callable(getattr(f, "sample_range", None)):
             raise TypeError(f"{f!r} cannot be cut into chunks: give it a sample_range(theta, start, stop, seed, want) "

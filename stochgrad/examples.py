@@ -13,13 +13,9 @@ from autograd import grad as _agrad
 
 from ._batched import BatchSamples, batched
 from ._trace import bernoulli, categorical, select, stochastic
-from .backend import array_module
 
-__all__ = [
-    "sincos", "sincos_arith", "sincos_batched", "sincos_exact",
-    "three_cut", "three_cut_exact",
-    "random_walk", "random_walk_exact",
-]
+__all__ = ["sincos", "sincos_arith", "sincos_batched", "sincos_exact", "three_cut", "three_cut_exact", "random_walk",
+           "random_walk_exact"]
 
 
 def _sigmoid(x):

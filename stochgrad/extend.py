@@ -37,7 +37,7 @@ from ._estimate import Estimate, summarise
 from ._run import Run, run_boxed, run_differentiated, run_plain, value_of
 from ._trace import NoiseTape, Trace, sample
 from .distributions.base import ContinuousFamily, Family, IntegerFamily, implicit
-from .estimators._control import cross_fitted
+from ._crossfit import cross_fitted
 from .estimators.base import Estimator, sample_tapes
 
 __all__ = [

@@ -117,7 +117,10 @@ class Family(abc.ABC):
         return -1
 
     def relax(self, trace, site, params, u, k):
-        """GS-STE relaxation: the value to return under GumbelSTE, or ``None`` if the family has none."""
+        """GS-STE: what a choice whose parameters depend on θ returns under GumbelSTE, or ``None`` (no relaxation).
+
+        ``trace.temperature`` is τ; a relaxed value :func:`~stochgrad.select` needs goes in ``trace.relaxed[site]``.
+        """
         return None
 
     def depends(self, run, params) -> bool:
@@ -136,11 +139,15 @@ class Family(abc.ABC):
         """The outcomes Exact explores at choice ``c``, starting with :meth:`first`."""
         return self.outcomes(c.params)[0]
 
+    def moving_edges(self, run, c) -> list:
+        """Outcomes of choice ``c`` of probability 0 whose probability moves with θ in ``run`` (none by default)."""
+        return []
+
     def dual_score(self, run, c):
         """``(∇θ log π(value), on a boundary)`` of one choice of a dual-number run."""
         if not self.depends(run, c.params):
             return 0.0, False
-        return np.ravel(run.grad_of(self.log_prob(c.params, c.value))), False
+        return np.ravel(run.grad_of(self.log_prob(c.params, c.value))), bool(self.moving_edges(run, c))
 
     def score(self, run, choices):
         """``Σ ∇θ log π(value)`` over ``choices`` (all of this family), shape ``(θ.size,)``, and boundary sites.
@@ -150,7 +157,7 @@ class Family(abc.ABC):
         total = np.zeros(run.theta_size)
         for c in choices:
             total = total + np.ravel(run.grad_of(self.log_prob(c.params, c.value)))
-        return total, []
+        return total, [c.site for c in choices if self.moving_edges(run, c)]
 
     @abc.abstractmethod
     def alternatives(self, run, choices, form):
@@ -260,23 +267,14 @@ class IntegerFamily(Family):
         hi = self.bounds(self.values(params))[1]
         return -1 if hi is None else hi - self.bounds(self.values(params))[0] + 1
 
-    def _moving_edges(self, run, c) -> list:
+    def moving_edges(self, run, c) -> list:
         """The :meth:`edge_outcomes` of choice ``c`` whose probability moves with θ in ``run``."""
         edges = self.edge_outcomes(self.values(c.params))
         return [v for v in edges if self.moves(run, c, v)] if edges else []
 
     def enumeration_order(self, run, c):
         """Outcomes of positive probability, then those of probability 0 that move with θ (their ``f`` enters the gradient)."""
-        return self.outcomes(c.params)[0] + self._moving_edges(run, c)
-
-    def score(self, run, choices):
-        total, edge = super().score(run, choices)
-        return total, [c.site for c in choices if self._moving_edges(run, c)]
-
-    def dual_score(self, run, c):
-        if not self.depends(run, c.params):
-            return 0.0, False
-        return np.ravel(run.grad_of(self.log_prob(c.params, c.value))), bool(self._moving_edges(run, c))
+        return self.outcomes(c.params)[0] + self.moving_edges(run, c)
 
     def alternatives(self, run, choices, form):
         rows = []
@@ -361,8 +359,7 @@ class _Choice:
 class _Probe:
     """The part of a run :meth:`IntegerFamily.alternatives` reads: derivatives off dual numbers."""
 
-    def grad_of(self, x):
-        return np.atleast_1d(x.t) if type(x) is Dual else np.zeros(1)
+    grad_of = staticmethod(_tangent)
 
 
 class ContinuousFamily(Family):

@@ -14,6 +14,7 @@ vectorised mode (``p`` of shape ``()`` or ``(n,)``, one entry per sample).
 
 from __future__ import annotations
 
+import autograd.numpy as anp
 import numpy as np
 
 from .._dual import Dual
@@ -46,9 +47,6 @@ def logistic_slope(pv, u, temperature, xp=np):
 def grads(run):
     """``(choices, p (m,), ∂p/∂θ (m, θ.size))`` of the run's θ-dependent Bernoulli choices, computed once."""
     if run._bern is None:
-        dual = getattr(run, "_dual_bernoulli", None)  # a dual-number run reads them off its values in one pass
-        if dual is not None and dual():
-            return run._bern
         bern = [c for c in run.records if c.family is BERNOULLI and run.owns(c.params)]
         pv = np.array([plain(c.params) for c in bern], dtype=float)
         run._bern = (bern, pv, run.scalar_grads([c.params for c in bern]))
@@ -77,7 +75,6 @@ class Bernoulli(Family):
         return 1 if u < plain(p) else 0
 
     def log_prob(self, p, k):
-        import autograd.numpy as anp
         return anp.log(p) if k else anp.log(1.0 - p)
 
     def prob(self, p, k):
@@ -114,7 +111,6 @@ class Bernoulli(Family):
             total = score_terms(np.array([c.value for c in bern])[:, None], pv[:, None], G).sum(axis=0)
             edge += [c.site for c, p, g in zip(bern, pv, G) if (p == 0.0 or p == 1.0) and np.any(g != 0)]
             return total, edge
-        import autograd.numpy as anp
         for c in choices:
             pv = plain(c.params)
             if (pv == 0.0 or pv == 1.0) and self.moves(run, c, 1):
@@ -189,6 +185,12 @@ class Bernoulli(Family):
     def batch_finish(self, values, weights):
         """Picked raw candidates → (``1 − k``, the Rao-Blackwellised :func:`flip_weights`)."""
         return 1 - values, flip_weights(values[..., None], None, weights)
+
+    def relax(self, trace, site, p, u, k):
+        """GS-STE: ``float(k)`` forward, the derivative of the logistic relaxation of ``u`` backward (kept by site)."""
+        slope = float(logistic_slope(plain(p), u, trace.temperature))
+        value = trace.relaxed[site] = straight_through(p, float(k), slope)
+        return value
 
     def batch_relaxed(self, p, pv, u, hard, temperature):
         """Hard ``k`` forward; the derivative of the logistic relaxation (:func:`logistic_slope`) per sample."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+import autograd.numpy as anp
 import numpy as np
 from scipy.special import betainc, betaincc, ndtri
 
@@ -77,7 +78,6 @@ class Binomial(IntegerFamily):
         return implicit(v, [v * (k / pv - (n - k) / (1 - pv))], [p])
 
     def log_prob(self, params, k):
-        import autograd.numpy as anp
         n, p = params
         if _small_comb(n, k) is not None:
             return anp.log(self.prob(params, k))

@@ -80,7 +80,6 @@ class Categorical(Family):
         return inverse_cdf(np.asarray(plain(probs), dtype=float), u)
 
     def log_prob(self, probs, k):
-        import autograd.numpy as anp
         return anp.log(probs[k])
 
     def prob(self, probs, k):
@@ -122,7 +121,6 @@ class Categorical(Family):
             if any(self.moves(run, c, j) for j in np.flatnonzero(pv == 0.0)):
                 edge.append(c.site)
         if parts:
-            import autograd.numpy as anp
             flat = parts[0] if len(parts) == 1 else anp.concatenate(parts)
             total += np.ravel(run.grad_of(flat, np.concatenate(cots)))
         return total, edge
@@ -168,6 +166,12 @@ class Categorical(Family):
                     rows.append((c.site, j, w))
         return rows
 
+
+    def relax(self, trace, site, probs, g, k):
+        """GS-STE: keeps the relaxed one-hot of ``k`` (Gumbel noise ``g``, :func:`softmax_slope`) by site; returns ``k``."""
+        pv = np.asarray(plain(probs), dtype=float)
+        trace.relaxed[site] = straight_through(probs, np.eye(pv.size)[k], softmax_slope(pv, g, trace.temperature))
+        return k
 
     # -- the array form (vectorised mode): π of shape (K,) or (n, K) --------------------------------------------
     def batch_sample(self, pv, u):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+import autograd.numpy as anp
+
 from .base import IntegerFamily, plain, scalar_param
 
 __all__ = ["Geometric", "GEOMETRIC"]
@@ -35,7 +37,6 @@ class Geometric(IntegerFamily):
         return math.ceil(math.log1p(-u) / math.log1p(-pv[0])) - 1
 
     def prob(self, params, k):
-        import autograd.numpy as anp
         (p,) = params
         if k < 0:
             return 0.0
@@ -44,7 +45,6 @@ class Geometric(IntegerFamily):
         return anp.exp(k * anp.log1p(-p)) * p  # (1 − p)^k without rounding 1 − p (p = 1e-300)
 
     def log_prob(self, params, k):
-        import autograd.numpy as anp
         (p,) = params
         return anp.log(p) if k == 0 else k * anp.log1p(-p) + anp.log(p)
 

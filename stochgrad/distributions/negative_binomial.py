@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import autograd.numpy as anp
 from scipy.special import betainc, betaincc, ndtri
 
 from .base import IntegerFamily, plain, scalar_param
@@ -51,7 +52,6 @@ class NegativeBinomial(IntegerFamily):
         return self._coef(r, k) * p ** r * (1 - p) ** k
 
     def log_prob(self, params, k):
-        import autograd.numpy as anp
         return anp.log(self.prob(params, k))
 
     def cdf_value(self, pv, k):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+import autograd.numpy as anp
 from scipy.special import ndtri, pdtr, pdtrc
 
 from .base import IntegerFamily, scalar_param
@@ -41,7 +42,6 @@ class Poisson(IntegerFamily):
         return math.floor(lam + math.sqrt(lam) * max(-40.0, min(40.0, float(ndtri(u)))))
 
     def prob(self, params, k):
-        import autograd.numpy as anp
         (lam,) = params
         if k < 0:
             return 0.0
@@ -51,7 +51,6 @@ class Poisson(IntegerFamily):
             -lam + k * anp.log(lam) - math.lgamma(k + 1))
 
     def log_prob(self, params, k):
-        import autograd.numpy as anp
         (lam,) = params
         return -lam + k * anp.log(lam) - math.lgamma(k + 1) if k else -lam
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._streams import PCGStream, child_seeds, is_private
+from .. import distributed
+from .._chunks import _meta, _Streams, linear_gradients
 from .._estimate import summarise
-from .._trace import NoiseTape
 
 __all__ = ["Estimator", "sample_tapes"]
 
@@ -35,7 +35,10 @@ class Estimator:
         raise TypeError(f"{self!r} cannot estimate gradients of traced programs")
 
     def batched(self, program, theta, n, seed):
-        """Estimate from a :class:`~stochgrad.BatchedProgram`: :meth:`per_sample`, then the summary."""
+        """Estimate from a :class:`~stochgrad.BatchedProgram`: the one-chunk reduction of the chunk protocol (what
+        :func:`~stochgrad.value_and_grad` runs) where the estimator follows it, else :meth:`per_sample` summarised."""
+        if distributed.supports(self, program):
+            return distributed.estimate(program, self, theta, (), {}, n, seed)
         values, grads, info = self.per_sample(program, theta, n, seed)
         return summarise(values, grads, np.shape(theta), self, info)
 
@@ -46,22 +49,28 @@ class Estimator:
     def combine_samples(self, out, theta_shape):
         """Per-sample gradients ``(n, *θ)`` and an info dict from one batched run's :class:`~stochgrad.BatchSamples`.
 
-        Uses ``out.group`` where the estimator has per-group parts (baselines,
-        control-variate folds), so per-event code needs no estimator-specific
-        branches.
+        For estimators outside the chunk protocol (those inside it combine in
+        their chunk hooks). Uses ``out.group`` where the estimator has per-group
+        parts, so per-event code needs no estimator-specific branches.
         """
         raise TypeError(f"{self!r} does not support batched programs; use a traced @stochastic function")
 
     def per_sample(self, program, theta, n, seed):
         """``(values (n,), per-sample gradients (n, *θ), info)`` of a batched program: what the estimate averages.
 
-        One run asking for :meth:`want`, combined by :meth:`combine_samples`
+        An estimator following the chunk protocol runs the program as one chunk
+        (the local path of :func:`~stochgrad.value_and_grad`: the same baselines,
+        control variates and checks); any other makes one run asking for
+        :meth:`want`, combined by :meth:`combine_samples`
         (:class:`~stochgrad.FiniteDifference` runs the program at θ ± h instead).
         For a *separable* program — sample ``i`` depends only on its own
         component, e.g. one jet radius per event — call it with a scalar shift
         ``t = 0`` added to every component: the per-sample derivative along that
         shift is each sample's derivative with respect to its own component.
         """
+        if distributed.supports(self, program):
+            e = self.batched(program, theta, n, seed)
+            return e.values, e.samples, e.info
         out = program(theta, n, seed, self.want())
         grads, info = self.combine_samples(out, np.shape(theta))
         return out.value, grads, info
@@ -76,6 +85,11 @@ class Estimator:
     def distributable(self) -> bool:
         """Whether the estimator follows the chunk protocol: it defines ``traced_arrays`` (or overrides the hooks)."""
         return callable(getattr(self, "traced_arrays", None))
+
+    @property
+    def handles_batched(self) -> bool:
+        """Whether its chunk hooks take batched programs too (it overrides :meth:`chunk_arrays`)."""
+        return type(self).chunk_arrays is not Estimator.chunk_arrays
 
     def chunk_setup(self, spec, rng) -> None:
         """Draw what every chunk of a traced estimate shares from ``rng`` into ``spec`` (before the sample streams)."""
@@ -98,8 +112,6 @@ class Estimator:
 
         The default: ``F = grad`` (``k = 1``), the per-sample gradients averaged as they are.
         """
-        from .._chunks import _meta
-
         v = arr["value"]
         m = v.shape[0]
         meta, _ = _meta(arr, m)
@@ -121,8 +133,6 @@ class Estimator:
 
     def chunk_gradients(self, chunk, c):
         """``(g (m, size), extra columns)`` of a chunk for coefficients ``c``; the extra columns are reduced too."""
-        from .._chunks import linear_gradients
-
         return linear_gradients(chunk, c), []
 
     def chunk_stderr(self, tot, extra_sums, grad_se, n):
@@ -153,16 +163,4 @@ def sample_tapes(rng: np.random.Generator, n: int):
     generator :func:`stochgrad.value_and_grad` made itself from an integer
     seed, which nothing else can see.
     """
-    bg = rng.bit_generator
-    ss = getattr(bg, "seed_seq", None)
-    if not (type(bg) is np.random.PCG64 and isinstance(ss, np.random.SeedSequence)):
-        for child in rng.spawn(n):
-            yield NoiseTape(child)
-        return
-    start = ss.n_children_spawned
-    seeds = child_seeds(ss, start, n)
-    if not is_private(rng):
-        ss.spawn(n)  # advance the counter as rng.spawn(n) would (a generator passed in by the user)
-    hint = [False]  # see PCGStream
-    for state, inc in seeds:
-        yield NoiseTape(PCGStream(state, inc, hint))
+    return _Streams.take(rng, n).tapes(0, n)

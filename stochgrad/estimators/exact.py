@@ -7,7 +7,7 @@ from autograd.tracer import getval
 
 from .._estimate import Estimate
 from .._run import run_boxed, run_plain
-from .._trace import Trace
+from .._trace import Enumeration
 from .base import Estimator
 
 __all__ = ["Exact", "TooManyTraces"]
@@ -26,10 +26,6 @@ class TooManyTraces(ValueError):
     def __init__(self, message, estimate=None):
         super().__init__(message)
         self.estimate = estimate
-
-
-def _prob(choice):
-    return choice.family.prob(choice.params, choice.value)
 
 
 class Exact(Estimator):
@@ -78,7 +74,7 @@ class Exact(Estimator):
         rng = np.random.default_rng(seed)
         total = 0.0
         for i in range(self.probes):
-            tr = Trace(mode="enumerate", probe=rng)
+            tr = Enumeration(probe=rng)
             run_plain(fn, getval(theta), args, kwargs, tr, f"trace-count probe {i}")
             total += tr.branching
         return total / self.probes if self.probes else 1.0
@@ -88,12 +84,12 @@ class Exact(Estimator):
             return
         est = self.estimate_traces(fn, theta, args, kwargs)
         if est > self.max_traces:
-            raise TooManyTraces(
-                f"Exact: the program has more than {self.max_traces} traces (about {est:.3g} estimated from "
-                f"{self.probes} random paths before enumerating). Raise Exact(max_traces=...) or use a sampling "
-                "estimator (ScoreFunction, StochasticDerivative).",
-                est,
-            )
+            self._refuse(f"about {est:.3g} estimated from {self.probes} random paths before enumerating", est)
+
+    def _refuse(self, how, estimate=None):
+        raise TooManyTraces(f"Exact: the program has more than {self.max_traces} traces ({how}). Raise "
+                            "Exact(max_traces=...) or use a sampling estimator (ScoreFunction, StochasticDerivative).",
+                            estimate)
 
     def enumerate(self, fn, theta, args=(), kwargs=None):
         """Yield ``(run, probability_box)`` for every trace of positive probability (or moving zero probability)."""
@@ -105,17 +101,12 @@ class Exact(Estimator):
             if count == PROBE_AFTER + 1:  # not a small program: estimate its size before going on
                 self._refuse_up_front(fn, theta, args, kwargs)
             if count > self.max_traces:
-                raise TooManyTraces(
-                    f"Exact: the program has more than {self.max_traces} traces (enumerated "
-                    f"{self.max_traces} so far, choices per trace up to {len(forced) + 1}). Raise "
-                    "Exact(max_traces=...) or use a sampling estimator (ScoreFunction, "
-                    "StochasticDerivative)."
-                )
-            run = run_boxed(fn, theta, args, kwargs, Trace(mode="enumerate", forced=dict(forced)),
+                self._refuse(f"enumerated {self.max_traces} so far, choices per trace up to {len(forced) + 1}")
+            run = run_boxed(fn, theta, args, kwargs, Enumeration(dict(forced)),
                             f"trace {count}")
             prob = 1.0
             for c in run.records:
-                prob = prob * _prob(c)
+                prob = prob * c.family.prob(c.params, c.value)
             yield run, prob
             forced = _next_prefix(run)
             if forced is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._batched import Want
+from .._chunks import _call_range, _flat
 from .._run import run_plain
 from .._trace import NoiseTape, Trace
 from ..backend import array_module, to_numpy
@@ -77,9 +78,7 @@ class FiniteDifference(Estimator):
 
     def traced_arrays(self, fn, theta, args, kwargs, tapes, index):
         """Per-sample ``value (m,)`` and ``grad (m, θ.size)`` of the samples ``index`` (their ``tapes``).
-
-        The seam used by :mod:`stochgrad.distributed`: each sample depends only on
-        its own tape, so any subset of the samples can run anywhere.
+        Each sample depends only on its own tape: any subset can run anywhere (:mod:`stochgrad.distributed`).
         """
         theta = np.asarray(theta, dtype=float)
         values, grads = [], []
@@ -119,8 +118,6 @@ class FiniteDifference(Estimator):
 
     # the chunk protocol (see Estimator; traced programs: its defaults on traced_arrays)
     def chunk_arrays(self, spec, start, stop):
-        from .._chunks import _call_range, _flat
-
         if "call" in spec:
             return super().chunk_arrays(spec, start, stop)
         program, theta, n, m = spec["program"], spec["theta"], spec["n"], stop - start

@@ -7,7 +7,7 @@ import numpy as np
 from .._batched import Want
 from .._estimate import summarise
 from .._run import run_boxed, warn_comparisons
-from .._trace import Trace
+from .._trace import Relaxation
 from .base import Estimator, sample_tapes
 
 __all__ = ["GumbelSTE"]
@@ -47,7 +47,7 @@ class GumbelSTE(Estimator):
         used = False
         any_relaxed = False
         for i, tape in enumerate(sample_tapes(rng, n)):
-            tr = Trace(tape, mode="gumbel", temperature=self.temperature)
+            tr = Relaxation(tape, self.temperature)
             # reverse mode until some run shows that a relaxed choice reaches f
             run = run_boxed(fn, theta, args, kwargs, tr, f"sample {i}", forward=None if used else False)
             values[i] = run.value

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import numbers
+from fractions import Fraction
 
 import numpy as np
 
 from .._batched import Want
-from .._estimate import summarise
+from .._chunks import _meta, batch_arrays
+from .._exact import exact_value
 from .._run import run_differentiated
-from ..backend import array_module, to_numpy
+from ..backend import array_module
 from .base import Estimator
 
 __all__ = ["ScoreFunction"]
@@ -116,22 +119,10 @@ class ScoreFunction(Estimator):
         xp = array_module(value, score)
         n = value.shape[0]
         q = self._centred(xp, value, group).reshape((n,) + (1,) * (score.ndim - 1)) * score
-        q = q.reshape(n, -1)
-        if group is None:
-            if n < 2:
-                return None
-            Q = xp.sum(q, axis=0)
-            extra = Q * Q / (float(n) ** 2 * float(n - 1) ** 2)
-        else:
-            ids, inv = xp.unique(group, return_inverse=True)
-            inv = inv.ravel()
-            m = xp.bincount(inv).astype(float)
-            extra = xp.zeros(q.shape[1])
-            for j in range(q.shape[1]):
-                Q = xp.bincount(inv, weights=q[:, j])
-                Q2 = xp.bincount(inv, weights=q[:, j] * q[:, j])
-                big = m > 1
-                extra[j] = xp.sum(((Q * Q - Q2) * m / xp.where(big, m - 1, 1.0) ** 3)[big]) / float(n) ** 2
+        if group is None and n < 2:
+            return None
+        sums = xp.stack([xp.sum(col) for col in _shared_baseline_columns(xp, q.reshape(n, -1), group)])
+        extra = sums * sums / (float(n) ** 2 * float(n - 1) ** 2) if group is None else sums / float(n) ** 2
         return xp.maximum(extra, 0.0).reshape(score.shape[1:])
 
     def combine(self, value, pathwise, score, group=None):
@@ -151,9 +142,7 @@ class ScoreFunction(Estimator):
 
     def traced_arrays(self, fn, theta, args, kwargs, tapes, index):
         """Per-sample ``value (m,)``, ``pathwise``/``score`` ``(m, θ.size)`` of the samples ``index`` (their ``tapes``).
-
-        The seam used by :mod:`stochgrad.distributed`: each sample depends only on
-        its own tape, so any subset of the samples can run anywhere.
+        Each sample depends only on its own tape: any subset can run anywhere (:mod:`stochgrad.distributed`).
         """
         values, path, score, cmp, edge = [], [], [], [], set()
         for i, tape in zip(index, tapes):
@@ -183,34 +172,16 @@ class ScoreFunction(Estimator):
                 "score function cannot estimate its part of the gradient. Use StochasticDerivative, Exact or "
                 "FiniteDifference here, or keep θ inside the parameter space.")
 
-    def batched(self, program, theta, n, seed):
-        """Estimate from a :class:`~stochgrad.BatchedProgram` (stderr with :meth:`baseline_variance`)."""
-        out = program(theta, n, seed, self.want())
-        grads, info = self.combine_samples(out, np.shape(theta))
-        return summarise(out.value, grads, np.shape(theta), self, info,
-                         extra_variance=self.baseline_variance(out.value, out.score, out.group))
-
     def want(self):
         return Want(score=True, pathwise=True)
 
-    def combine_samples(self, out, theta_shape):
-        return self.combine(out.value, out.pathwise, out.score, out.group), {}
-
     # the chunk protocol (see Estimator): features (p, x, s) kept unstacked, g = p + s·(x·c1 + c2)
     def chunk_arrays(self, spec, start, stop):
-        from .._chunks import _call_range, _flat
-
-        if "call" in spec:
-            fn, theta, args, kwargs = spec["call"]
-            return self.traced_arrays(fn, theta, args, kwargs, spec["streams"].tapes(start, stop), range(start, stop))
-        program, theta, m = spec["program"], spec["theta"], stop - start
-        out = _call_range(program, theta, start, stop, spec["n"], spec["seed"], self.want())
-        return {"value": np.asarray(to_numpy(out.value), dtype=float), "pathwise": _flat(out.pathwise, m),
-                "score": _flat(out.score, m), "group": None if out.group is None else np.asarray(to_numpy(out.group))}
+        if "program" in spec:
+            return batch_arrays(spec, start, stop, self.want())
+        return super().chunk_arrays(spec, start, stop)
 
     def chunk_features(self, arr, start, size):
-        from .._chunks import _group_centred, _meta
-
         v = arr["value"]
         m = v.shape[0]
         meta, group = _meta(arr, m)
@@ -218,16 +189,13 @@ class ScoreFunction(Estimator):
         meta["shared_baseline"] = b in ("mean", "leave_one_out")  # correlated samples: see chunk_gradients
         if group is not None and b in ("mean", "leave_one_out"):
             meta["k"] = 2  # per-group baselines already in x = v − b_group
-            return v, ("sf", p, _group_centred(v, group, b), s, group), np.zeros(m, dtype=np.int8), meta
+            centred = self._centred(np, v, np.unique(group, return_inverse=True)[1].ravel())  # per-group baselines
+            return v, ("sf", p, centred, s, group), np.zeros(m, dtype=np.int8), meta
         meta["k"] = 3
         return v, ("sf", p, v, s, None), np.zeros(m, dtype=np.int8), meta
 
     def chunk_coefficients(self, tot, size):
         """``(1, a, −b)`` per component, exact (fractions): ``g = p + s·(v·a − b)`` with the global baseline."""
-        from fractions import Fraction
-
-        from .._exact import exact_value
-
         n, k = tot["n"], tot["k"]
         c = np.empty((2, size, k), dtype=object)
         if k == 2:  # per-group baselines already in the features
@@ -252,32 +220,15 @@ class ScoreFunction(Estimator):
         """``g = s·(x·c1 + c2) + p`` and, with a shared baseline, the columns of :meth:`baseline_variance`'s sums."""
         _, p, x, s, group = chunk.F
         cc = np.asarray(c[0], dtype=float)
-        d = s.shape[1]
         if cc.shape[1] == 3:
             q = s * (x[:, None] * cc[:, 1] + cc[:, 2])
         else:
             q = s * (x[:, None] * cc[:, 1])
-        extra = []
-        if chunk.meta.get("shared_baseline"):
-            if group is None:  # Σq over all samples
-                extra = [q[:, j] for j in range(d)]
-            else:  # per sample q_i (Q_g − q_i) m_g / (m_g − 1)³: summed over a group, its part (a group is in one chunk)
-                ids, inv = np.unique(group, return_inverse=True)
-                inv = inv.ravel()
-                mg = np.bincount(inv).astype(float)[inv]
-                w = np.where(mg > 1, mg / np.maximum(mg - 1, 1.0) ** 3, 0.0)
-                for j in range(d):
-                    Q = np.bincount(inv, weights=q[:, j])[inv]
-                    extra.append(q[:, j] * (Q - q[:, j]) * w)
+        extra = _shared_baseline_columns(np, q, group) if chunk.meta.get("shared_baseline") else []
         return (q if p is None else q + p), extra
 
     def chunk_stderr(self, tot, extra_sums, grad_se, n):
         """:meth:`baseline_variance` computed exactly from the sums of the extra columns of :meth:`chunk_gradients`."""
-        import math
-        from fractions import Fraction
-
-        from .._exact import exact_value
-
         if self.baseline not in ("mean", "leave_one_out") or not extra_sums or n < 2:
             return grad_se
         out = np.array(grad_se, dtype=float)
@@ -295,3 +246,17 @@ class ScoreFunction(Estimator):
         edge = set().union(*[m["edge"] for m in metas if isinstance(m["edge"], set)]) if metas else set()
         self.refuse_edge(edge)
         return {}
+
+
+def _shared_baseline_columns(xp, q, group):
+    """Per θ component, the per-sample column whose sum gives :meth:`ScoreFunction.baseline_variance`.
+
+    Without groups ``q`` itself (``Σq``); with groups ``q_i (Q_g − q_i) m_g / (m_g − 1)³``, whose sum over a
+    group is its part ``(Q_g² − Σ q_i²) m_g / (m_g − 1)³`` (a group lies in one chunk).
+    """
+    if group is None:
+        return [q[:, j] for j in range(q.shape[1])]
+    inv = xp.unique(group, return_inverse=True)[1].ravel()
+    mg = xp.bincount(inv).astype(float)[inv]
+    w = xp.where(mg > 1, mg / xp.maximum(mg - 1, 1.0) ** 3, 0.0)
+    return [q[:, j] * (xp.bincount(inv, weights=q[:, j])[inv] - q[:, j]) * w for j in range(q.shape[1])]

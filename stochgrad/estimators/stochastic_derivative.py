@@ -25,16 +25,15 @@ import operator
 import numpy as np
 
 from .._batched import Want
+from .._chunks import _gram, _loo_or_zero, _meta, batch_arrays
+from .._crossfit import _cross_fit
 from .._streams import keyed_uniforms
 from .._run import DualRun, run_differentiated, run_plain
 from .._trace import Trace
-from ..backend import array_module, to_numpy
-from ..distributions import BERNOULLI
-from ..distributions.bernoulli import flip_weights, score_term
-from ._control import cross_fitted
+from ..distributions.bernoulli import flip_weights
 from .base import Estimator
 
-__all__ = ["StochasticDerivative", "alternatives", "alternative_arrays"]
+__all__ = ["StochasticDerivative", "alternatives"]
 
 
 FORMS = ("rao_blackwell", "inverse_cdf")
@@ -60,29 +59,21 @@ def alternatives(run, form="rao_blackwell"):
     Raises:
         ValueError: for an unknown ``form``.
     """
-    sites, values, W = alternative_arrays(run, form)
+    sites, values, W = _alternatives_and_score(run, form, False)[:3]
     return [(int(a), int(b), w) for a, b, w in zip(sites, values, W)]
 
 
-def alternative_arrays(run, form="rao_blackwell"):
-    """:func:`alternatives` as arrays ``(sites (m,), values (m,), weights (m, θ.size))``, in choice order.
-
-    Bernoulli choices are weighted together with array operations on their
-    parameters' gradients (:meth:`~stochgrad._run.Run.scalar_grads`);
-    categorical choices one by one.
-    """
-    return _alternatives_and_score(run, form, False)[:3]
-
-
 def _alternatives_and_score(run, form, with_score):
-    """:func:`alternative_arrays` plus, if ``with_score``, the run's score ``∇θ log p`` (θ.size,) and a boundary flag.
+    """:func:`alternatives` as arrays ``(sites (m,), values (m,), weights (m, θ.size))`` in choice order (each family
+    weighs its own choices: Bernoullis together with array operations, categoricals one by one), plus, if
+    ``with_score``, the run's score ``∇θ log p`` (θ.size,) and a boundary flag.
 
     The flag says whether some choice has an outcome of probability 0 whose
     probability moves with θ: there the score is not mean-zero (and the score
     function is biased), so it must not serve as a control variate.
 
     The weights and :meth:`~stochgrad._run.Run.score` share the run's Bernoulli
-    gradients (:meth:`~stochgrad._run.Run.bernoulli_grads`), so in reverse mode
+    gradients (:func:`stochgrad.distributions.bernoulli.grads`), so in reverse mode
     the score costs one extra pass for the categorical choices only.
     """
     if form not in FORMS:
@@ -101,8 +92,7 @@ def _alternatives_and_score(run, form, with_score):
     if not parts:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, size)), score, edge
     if len(parts) == 1:
-        sites, values, W = parts[0]
-        return sites, values, W, score, edge
+        return (*parts[0], score, edge)
     sites = np.concatenate([p[0] for p in parts])
     values = np.concatenate([p[1] for p in parts])
     W = np.concatenate([p[2] for p in parts])
@@ -111,7 +101,7 @@ def _alternatives_and_score(run, form, with_score):
 
 
 def _dual_bernoullis(run, form):
-    """For a dual run of two or more choices, all Bernoullis with a dual ``p`` and a scalar tangent:
+    """For a dual run whose choices are all Bernoullis with a dual ``p`` and a scalar tangent:
     ``(sites, flipped values, weights (m,), score, edge)`` of the alternatives with a non-zero weight.
 
     The same numbers as :func:`_alternatives_and_score` for that case (one θ
@@ -121,7 +111,7 @@ def _dual_bernoullis(run, form):
         return None
     tr = run.trace
     raw = tr._records
-    if tr.n_scored != len(raw) or len(raw) < 2:  # see stochgrad._trace.bernoulli: scored = dual p, float tangent
+    if tr.n_scored != len(raw):  # see Trace.bernoulli: scored = a positional Bernoulli with a dual p, float tangent
         return None
     n = len(raw)
     ps = list(map(_item2, raw))
@@ -151,14 +141,14 @@ def _dual_bernoulli_pick(run, u):
         return None
     tr = run.trace
     raw = tr._records
-    if tr.n_scored != len(raw) or len(raw) < 2:
+    if tr.n_scored != len(raw):
         return None
     gs = list(map(_attr_t, map(_item2, raw)))
     idx = [j for j, g in enumerate(gs) if g != 0.0]
     if not idx:
         return None, 0, 0.0, 0.0, 0.0, tr.score_sum, bool(tr.score_edge)
     mass = [abs(gs[j]) for j in idx]
-    total = float(np.fromiter(mass, float, len(mass)).sum())
+    total = mass[0] if len(mass) == 1 else float(np.fromiter(mass, float, len(mass)).sum())
     c, pick = 0.0, len(mass) - 1
     for j, mj in enumerate(mass):
         c += mj
@@ -175,29 +165,13 @@ _item2, _item3 = operator.itemgetter(2), operator.itemgetter(3)
 _attr_t, _attr_v = operator.attrgetter("t"), operator.attrgetter("v")
 
 
-def _one_bernoulli(run, form):
-    """For a dual run whose only θ-dependent choice is one Bernoulli: ``(site, flipped value, weight, score, edge)``.
-
-    The same numbers as :func:`_alternatives_and_score` for that case, computed
-    on Python floats; ``None`` when the run is not of that kind.
-    """
-    if not isinstance(run, DualRun):
-        return None
-    found = None
-    for c in run.records:
-        if c.family.discrete and c.family.depends(run, c.params):
-            if found is not None or c.family is not BERNOULLI or type(c.params.t) is not float:
-                return None
-            found = c
-    if found is None:
-        return None
-    g, p, k = found.params.t, found.params.v, found.value
-    if g == 0.0:
-        return found.site, 1 - k, 0.0, 0.0, False
-    edge = p == 0.0 or p == 1.0
-    score = score_term(k, p, g)
-    w = (-g if k else g) if form == "rao_blackwell" else float(flip_weights(k, p, g, form))
-    return found.site, 1 - k, w, score, edge
+def _picks(mass, u, m):
+    """``(total mass, [(index, times drawn)])``: ``m`` systematic picks ∝ ``mass`` at uniform ``u``, each index once."""
+    total = mass.sum()
+    if m == 1:  # the same index as the general form, without np.unique
+        return total, ((min(int(np.searchsorted(np.cumsum(mass) / total, u, side="right")), len(mass) - 1), 1),)
+    picks = np.searchsorted(np.cumsum(mass) / total, (u + np.arange(m)) / m, side="right")
+    return total, zip(*np.unique(np.minimum(picks, len(mass) - 1), return_counts=True))
 
 
 class StochasticDerivative(Estimator):
@@ -283,148 +257,77 @@ class StochasticDerivative(Estimator):
         """
         size = int(np.prod(np.shape(theta)))
         values, paths, discretes, scores = [], [], [], []
-        cv = self.control_variates
+        cv, m = self.control_variates, self.n_alternatives
         cmp, alt_runs, on_boundary = [], 0, False
         index = range(index.start, index.stop) if isinstance(index, range) else list(index)
         picks_u = keyed_uniforms(int(pick_seed), index)  # = np.random.default_rng([pick_seed, i]).random()
-        rb = self.form == "rao_blackwell"
         for i, tape, u in zip(index, tapes, picks_u):
             run = run_differentiated(fn, theta, args, kwargs, tape, f"sample {i}")
             values.append(run.value)
             cmp += run.comparisons
-            one = _dual_bernoulli_pick(run, u) if size == 1 and self.n_alternatives == 1 and rb else None
-            if one is not None:  # all dual Bernoullis, one Rao-Blackwellised pick: Python floats (same numbers)
-                site, value, wj, total, mj, score, edge = one
-                on_boundary = on_boundary or edge
-                alt = 0.0
-                if site is not None:
-                    tr = Trace(tape, forced={site: value})
-                    where = f"sample {i}, alternative at choice {site}"
-                    delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
-                    alt_runs += 1
-                    alt = alt + wj * (delta * total * 1 / (mj * 1))
+            fast = self._dual_alternatives(run, u) if size == 1 else None
+            if fast is not None:  # dual Bernoullis, scalar θ: Python floats or small arrays (the same numbers)
+                sites, alt_values, W, mass, total, picks, score, edge = fast
                 paths.append(_one(run.grad_of(run.out)))
-                discretes.append([alt])
-                if cv:
-                    scores.append([score])
-                continue
-            many = _dual_bernoullis(run, self.form) if size == 1 else None
-            if many is not None:  # every choice a Bernoulli with a dual p, scalar θ: the arrays below, in one pass
-                sites, alt_values, w, score, edge = many
-                on_boundary = on_boundary or edge
-                alt = 0.0
-                if len(w):
-                    mass = np.abs(w)
-                    total = mass.sum()
-                    m = self.n_alternatives
-                    if m == 1:  # the same index as the general form below, for one systematic pick
-                        pc = ((min(int(np.searchsorted(np.cumsum(mass) / total, u, side="right")), len(w) - 1), 1),)
-                    else:
-                        picks = np.searchsorted(np.cumsum(mass) / total, (u + np.arange(m)) / m, side="right")
-                        pc = zip(*np.unique(np.minimum(picks, len(w) - 1), return_counts=True))
-                    for j, c in pc:  # an alternative drawn c times is run once
-                        site = int(j if sites is None else sites[j])
-                        tr = Trace(tape, forced={site: int(alt_values[j])})
-                        where = f"sample {i}, alternative at choice {site}"
-                        delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
-                        alt_runs += 1
-                        alt = alt + float(w[j]) * (delta * float(total) * int(c) / (float(mass[j]) * m))
-                paths.append(_one(run.grad_of(run.out)))
-                discretes.append([alt])
-                if cv:
-                    scores.append([score])
-                continue
-            quick = _one_bernoulli(run, self.form) if size == 1 else None
-            if quick is not None:  # a single θ-dependent Bernoulli, scalar θ: Python floats, no arrays
-                site, value, w, score, edge = quick
-                on_boundary = on_boundary or edge
-                alt = 0.0
-                if w != 0.0:  # one site: every systematic pick lands on it (no keyed uniform needed)
-                    a, m = abs(w), self.n_alternatives
-                    tr = Trace(tape, forced={site: value})
-                    where = f"sample {i}, alternative at choice {site}"
-                    delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
-                    alt_runs += 1
-                    alt = 0.0 + w * (delta * a * m / (a * m))
-                paths.append(_one(run.grad_of(run.out)))
-                discretes.append([alt])
-                if cv:
-                    scores.append([score])
-                continue
-            paths.append(run.grad_of(run.out).ravel())
-            alt = np.zeros(size)  # the alternatives' part, kept apart so it is not lost next to a large pathwise term
-            sites, alt_values, W, score, edge = _alternatives_and_score(run, self.form, cv)
+                alt, score = 0.0, [score]
+            else:
+                paths.append(run.grad_of(run.out).ravel())
+                sites, alt_values, W, score, edge = _alternatives_and_score(run, self.form, cv)
+                mass = np.abs(W).sum(axis=1)
+                total, picks = _picks(mass, u, m) if len(sites) else (0.0, ())
+                alt = np.zeros(size)  # the alternatives' part, kept apart from a possibly large pathwise term
             on_boundary = on_boundary or edge
             if cv:
                 scores.append(score)
-            if len(sites):
-                mass = np.abs(W).sum(axis=1)
-                total = mass.sum()
-                m = self.n_alternatives
-                picks = np.searchsorted(np.cumsum(mass) / total, (u + np.arange(m)) / m, side="right")
-                picks, counts = np.unique(np.minimum(picks, len(sites) - 1), return_counts=True)
-                for j, c in zip(picks, counts):  # an alternative drawn c times is run once
-                    site = int(sites[j])
-                    tr = Trace(tape, forced={site: int(alt_values[j])})
-                    where = f"sample {i}, alternative at choice {site}"
-                    delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
-                    alt_runs += 1
-                    alt = alt + W[j] * (delta * total * c / (mass[j] * m))
-            discretes.append(alt)
+            for j, c in picks:  # an alternative drawn c times is run once
+                site = int(sites[j])
+                tr = Trace(tape, forced={site: int(alt_values[j])})
+                where = f"sample {i}, alternative at choice {site}"
+                delta = run_plain(fn, theta, args, kwargs, tr, where).value - run.value
+                alt_runs += 1
+                alt = alt + W[j] * (delta * total * c / (mass[j] * m))
+            discretes.append([alt] if fast is not None else alt)
         shape = (len(values), size)
         return {"value": np.array(values, dtype=float), "pathwise": np.array(paths, dtype=float).reshape(shape),
                 "discrete": np.array(discretes, dtype=float).reshape(shape),
                 "score": np.array(scores, dtype=float).reshape(shape) if cv else None,
                 "comparisons": cmp, "edge": on_boundary, "alt_runs": alt_runs}
 
+    def _dual_alternatives(self, run, u):
+        """The alternatives of a dual run (scalar θ) made of Bernoulli choices, without the general path's arrays.
+
+        Returns ``(sites, values, weights, masses, total mass, [(index, times picked)], score, edge)`` with the
+        numbers of :func:`_alternatives_and_score` and :func:`_picks`, or ``None`` for any other run.
+        """
+        m = self.n_alternatives
+        if m == 1 and self.form == "rao_blackwell":  # all dual Bernoullis, one pick: on Python floats
+            one = _dual_bernoulli_pick(run, u)
+            if one is not None:
+                site, value, wj, total, mj, score, edge = one
+                return [site], [value], [wj], [mj], total, ([(0, 1)] if site is not None else ()), score, edge
+        many = _dual_bernoullis(run, self.form)
+        if many is not None:  # every choice a Bernoulli with a dual p
+            sites, values, w, score, edge = many
+            mass = np.abs(w)
+            total, picks = _picks(mass, u, m) if len(w) else (0.0, ())
+            return (range(len(w)) if sites is None else sites), values, w, mass, total, picks, score, edge
+        return None
+
     def want(self):
         return Want(score=self.control_variates, pathwise=True, alternatives=True, n_alternatives=self.n_alternatives)
-
-    def combine_samples(self, out, theta_shape):
-        """Per sample: pathwise + Σ weight·difference over the returned alternatives, then the control variates.
-
-        The control variates apply when ``control_variates`` is set and the
-        program returned its score (folds by ``out.group`` when given).
-        """
-        xp = array_module(out.value, out.alt_weight, out.alt_delta)
-        d = tuple(theta_shape)
-        w, delta = out.alt_weight, out.alt_delta
-        if delta.ndim == 1:
-            w, delta = w[:, None], delta[:, None]
-        contrib = (w * delta.reshape(delta.shape + (1,) * len(d))).sum(axis=1)
-        discrete = contrib
-        if out.pathwise is not None:
-            contrib = contrib + out.pathwise
-        info = {}
-        if self.control_variates and out.score is not None:
-            n = out.value.shape[0]
-            flat, cv_info = _score_controls(out.value, xp.reshape(contrib, (n, -1)), xp.reshape(out.score, (n, -1)),
-                                            xp.reshape(discrete, (n, -1)), out.group)
-            contrib = xp.reshape(flat, contrib.shape)
-            info.update(cv_info)
-        return xp.asarray(contrib), info
-
 
     # the chunk protocol (see Estimator): features (g, s, v·s − discrete) with cross-fitted coefficients
     def chunk_setup(self, spec, rng):
         spec["pick_seed"] = int(rng.integers(2**63))  # as the traced path draws it
 
     def chunk_arrays(self, spec, start, stop):
-        from .._chunks import _alt_discrete, _call_range, _flat
-
-        if "call" in spec:
-            fn, theta, args, kwargs = spec["call"]
-            return self.traced_arrays(fn, theta, args, kwargs, spec["streams"].tapes(start, stop), range(start, stop),
-                                      spec["pick_seed"])
-        theta, m = spec["theta"], stop - start
-        out = _call_range(spec["program"], theta, start, stop, spec["n"], spec["seed"], self.want())
-        return {"value": np.asarray(to_numpy(out.value), dtype=float), "pathwise": _flat(out.pathwise, m),
-                "discrete": _alt_discrete(out, theta, m), "score": _flat(out.score, m),
-                "group": None if out.group is None else np.asarray(to_numpy(out.group))}
+        if "program" in spec:
+            return batch_arrays(spec, start, stop, self.want())
+        fn, theta, args, kwargs = spec["call"]
+        return self.traced_arrays(fn, theta, args, kwargs, spec["streams"].tapes(start, stop), range(start, stop),
+                                  spec["pick_seed"])
 
     def chunk_features(self, arr, start, size):
-        from .._chunks import _loo_or_zero, _meta
-
         v = arr["value"]
         m = v.shape[0]
         meta, group = _meta(arr, m)
@@ -445,8 +348,6 @@ class StochasticDerivative(Estimator):
 
     def chunk_sums(self, value, F, fold, meta):
         if self.control_variates and meta.get("has_score", False):
-            from .._chunks import _gram
-
             return {"folds": _gram(value, F, fold)["folds"]}
         return {}
 
@@ -455,20 +356,7 @@ class StochasticDerivative(Estimator):
             return c, {}
         if any(m["edge"] is True for m in metas):
             return c, {"control_variates": CV_BOUNDARY}
-        from .._crossfit import _cross_fit, _moments
-
-        base = c
-        c, info = _cross_fit(ex, handles, tot, size)
-        if info["control_variates"].startswith("cross"):
-            s1b, s2b = _moments(tot, base)
-            s1a, s2a = _moments(tot, c)
-            ratio = []
-            for j in range(size):
-                before = (s2b[j] - s1b[j] ** 2 / n) / n
-                after = (s2a[j] - s1a[j] ** 2 / n) / n
-                ratio.append(float(after / before) if before > 0 else 1.0)
-            info["variance_ratio"] = ratio
-        return c, info
+        return _cross_fit(ex, handles, tot, size)
 
     def chunk_info(self, metas, n, size, batched):
         return {} if batched else {"alternative_runs_per_sample": sum(m["alt_runs"] for m in metas) / n}
@@ -477,27 +365,3 @@ class StochasticDerivative(Estimator):
 def _one(g) -> list:
     """``[∂f/∂θ]`` of a θ with one component (shape ``()`` or ``(1,)``)."""
     return [g] if type(g) is np.float64 or type(g) is float else [float(np.ravel(g)[0])]
-
-
-def _score_controls(values, grads, scores, discrete, group=None):
-    """Cross-fitted control variates ``s`` and ``(f − b)·s − discrete`` (each of mean zero), per component.
-
-    ``values (n,)``, ``grads``/``scores``/``discrete`` ``(n, d)``: ``discrete`` is
-    the alternatives' part of each sample's gradient. Without ``group``, ``b = 0``
-    (a constant baseline is already in the span of ``s``); with ``group`` (integer
-    ids), ``b`` is the mean of the *other* samples of the sample's group — the
-    score function's per-group leave-one-out baseline — and the two folds are
-    whole groups, so no sample's coefficient depends on it.
-    """
-    xp = array_module(values, grads, scores, discrete)
-    fold = None
-    if group is not None:
-        ids = np.unique(np.asarray(to_numpy(group)), return_inverse=True)[1].ravel()
-        gid = xp.asarray(ids)
-        sums = xp.bincount(gid, weights=values)
-        counts = xp.bincount(gid).astype(float)
-        others = counts[gid] - 1
-        values = values - xp.where(others > 0, (sums[gid] - values) / xp.maximum(others, 1), 0.0)
-        fold = ids % 2
-    X = xp.stack([scores, values[:, None] * scores - discrete], axis=-1)
-    return cross_fitted(grads, X, fold)

@@ -62,6 +62,12 @@ def test_grouped_baselines_stderr_counts_each_group():
     # the same as four independent single-group estimates averaged
     one = [_split(theta, 10, 5)] * 4
     assert e.grad_stderr == pytest.approx(math.sqrt(sum(o.grad_stderr**2 for o in one)) / 4, rel=1e-12)
+    # batched() and per_sample() are the same one-chunk estimate (with the baseline's part of the stderr)
+    est = sg.ScoreFunction()
+    direct = est.batched(prog, theta, n, 0)
+    assert (direct.grad, direct.grad_stderr) == (e.grad, e.grad_stderr)
+    values, samples, _ = est.per_sample(prog, theta, n, 0)
+    assert np.array_equal(values, e.values) and np.array_equal(samples, e.samples)
 
 
 def test_zscores_over_seeds_on_the_traced_coin():

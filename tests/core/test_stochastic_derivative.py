@@ -34,7 +34,7 @@ def test_categorical_many_outcomes(K):
         assert exact.info["traces"] == 3 * K
         for m, form in ((1, "rao_blackwell"), (3, "rao_blackwell"), (1, "inverse_cdf"), (3, "inverse_cdf")):
             est = sg.StochasticDerivative(m, form)
-            assert_unbiased(sg.value_and_grad(f, est, n=4000, seed=9)(theta), exact.grad)
+            assert_unbiased(sg.value_and_grad(f, est, n=2000, seed=9)(theta), exact.grad)  # detects a bias ≥ 15 %
 
 
 def test_alternative_weights_are_the_coupling_densities():
@@ -170,7 +170,7 @@ def test_control_variates_keep_the_walk_unbiased_and_cut_its_variance():
 
 def test_cross_fitting_corrects_a_sample_with_the_other_fold_only():
     """Changing one sample moves its own corrected value one for one and no other sample of its fold."""
-    from stochgrad.estimators._control import MIN_SAMPLES, cross_fitted
+    from stochgrad._crossfit import MIN_SAMPLES, cross_fitted
 
     rng = np.random.default_rng(0)
     n, d = 300, 2
@@ -264,8 +264,6 @@ def test_score_from_the_alternatives_pass_equals_the_runs_score(form, theta):
 
 def test_grouped_control_variates_use_whole_groups_as_folds_and_stay_unbiased():
     """With groups, the baseline is the group's leave-one-out mean and folds are whole groups."""
-    from stochgrad.estimators.stochastic_derivative import _score_controls
-
     offsets = np.repeat(np.linspace(-5, 5, 50), 10)  # 50 groups of 10 samples, each with its own level
 
     @sg.batched
@@ -292,12 +290,15 @@ def test_grouped_control_variates_use_whole_groups_as_folds_and_stay_unbiased():
     rng = np.random.default_rng(0)
     n = 600
     group = np.arange(n) // 10
-    v, sc, disc = rng.normal(size=n), rng.normal(size=(n, 1)), rng.normal(size=(n, 1))
-    g = disc + 0.5 * sc
-    out, _ = _score_controls(v, g, sc, disc, group)
+    v, sc, disc = rng.normal(size=n), rng.normal(size=n), rng.normal(size=n)
+
+    def given(values):  # the per-sample arrays as a batched program: g = 0.5·s + disc
+        return sg.batched(lambda t, n_, seed, want: sg.BatchSamples(values, 0.5 * sc, sc, disc, np.ones(n), group))
+
+    out = sg.StochasticDerivative().per_sample(given(v), 0.0, n, 0)[1]
     v2 = v.copy()
     v2[3] += 1.0  # group 0, fold 0
-    out2, _ = _score_controls(v2, g, sc, disc, group)
+    out2 = sg.StochasticDerivative().per_sample(given(v2), 0.0, n, 0)[1]
     fold0_other_groups = (group % 2 == 0) & (group != 0)
     np.testing.assert_array_equal(out2[fold0_other_groups], out[fold0_other_groups])
     assert not np.allclose(out2[group % 2 == 1], out[group % 2 == 1])
