@@ -3,8 +3,8 @@
 One clustering keeps FastJet's N2Plain bookkeeping: every jet knows its geometric
 nearest neighbour (NN) and the ΔR² to it, and after a merge or a beam step only the
 jets whose NN disappeared are rescanned (O(N) each). The deterministic clustering
-searches NNs over 3×3 tiles of the (y, φ) plane instead where tiles pay (``_numba_tiles``:
-FastJet's N2Tiled idea, the same merges and doubles). Distances are kept in FastJet's
+searches NNs over 3×3 tiles of the (y, φ) plane instead (``_numba_tiles``: FastJet's
+N2Tiled idea, initial NNs from vectorised rows; the same merges and doubles). Distances are kept in FastJet's
 units (d̃ = R²·d): pairs ``min(s_i, s_j)·ΔR²``, beams ``s_i·R²`` with
 ``s = kt^(2p)`` (anti-kT p = −1: ``1/kt²``, ``1e300`` when ``kt² ≤ 1e-300``; C/A p = 0:
 1; kt p = 1: ``kt²``), so the comparisons are bit-for-bit the ones FastJet makes.
