@@ -364,7 +364,8 @@ def replay(p4, counts, n_samples, hist, jets_out, njets_out, label_out):
         N = max(2 * n, 1)
         mom = np.empty((N, 4))
         final = np.full(N, -1, np.int64)
-        parent = np.full(N, -1, np.int64)
+        ma = np.empty(max(n, 1), np.int64)  # the parents of merge j (jet n + j)
+        mb = np.empty(max(n, 1), np.int64)
         fid = np.empty(max(n, 1), np.int64)
         pt2 = np.empty(max(n, 1))
         for i in range(n):
@@ -378,8 +379,8 @@ def replay(p4, counts, n_samples, hist, jets_out, njets_out, label_out):
             if b >= 0:
                 for q in range(4):
                     mom[nxt, q] = mom[a, q] + mom[b, q]
-                parent[a] = nxt
-                parent[b] = nxt
+                ma[nxt - n] = a
+                mb[nxt - n] = b
                 nxt += 1
             else:
                 fid[nj] = a
@@ -401,11 +402,11 @@ def replay(p4, counts, n_samples, hist, jets_out, njets_out, label_out):
             for q in range(4):
                 jets_out[it, k, q] = mom[fid[k], q]
         njets_out[it] = nj
+        for h in range(nxt - 1, n - 1, -1):  # top-down: a merge's parents end in the jet it ends in (O(n))
+            final[ma[h - n]] = final[h]
+            final[mb[h - n]] = final[h]
         for i in range(n):
-            k = i
-            while final[k] < 0:
-                k = parent[k]
-            label_out[it, i] = final[k]
+            label_out[it, i] = final[i]
 
 
 class CpuBackend:
