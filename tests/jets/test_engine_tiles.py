@@ -94,3 +94,20 @@ def test_tiled_tie_rule_is_exercised():
     for R in (0.31, 0.5, 0.8):
         hist = _same(p4, -1, R)
         assert (hist[:, 1] >= 0).any()
+
+
+def _overlay(ev, first, k):
+    return np.concatenate([ev.p4[e, :ev.counts[e]] for e in range(first, first + k)])
+
+
+@pytest.mark.parametrize("R", [0.3, 0.4, 0.8])
+def test_both_initial_nn_searches_equal_plain(R):
+    """Above ``ROWS_UP_TO`` particles (and with many tiles) the initial NNs come from the tile
+    scans, below from vectorised rows; both paths give the plain kernel's history."""
+    from apps.jets.clustering.backends import _numba_tiles as T
+
+    ev = J.load_default_events()
+    big = _overlay(ev, 10, 7)  # ≈ 730 particles
+    assert len(big) > T.ROWS_UP_TO
+    _same(big, -1, R, 400.0)
+    _same(big[: T.ROWS_UP_TO], -1, R, 400.0)

@@ -82,7 +82,6 @@ class ClusterSequence:
         """Nest flat per-item output into events [* samples] * ... (counts innermost first)."""
         from ..io.records import momentum4d
 
-        t = self._tab()
         if flat_p4 is not None:
             out = momentum4d(flat_p4, layout_counts)
         else:
@@ -91,7 +90,8 @@ class ClusterSequence:
             out = ak.Array(flat_values)
             for c in layout_counts:
                 out = ak.unflatten(out, np.asarray(c, dtype=np.int64))
-        return t.expand(out, self.n_samples)
+        res = self.result
+        return _expand(out, res.history.shape[0], 1 if res.alpha is None else res.history.shape[1], self.n_samples)
 
     # ----- fastjet's methods -----------------------------------------------------------------------
     def n_particles(self):
@@ -100,9 +100,12 @@ class ClusterSequence:
 
     def inclusive_jets(self, min_pt=0.0):
         """Jets that reached the beam with ``pT ≥ min_pt``, in FastJet's order (``events [* samples] * var``)."""
-        t = self._tab()
-        h, cnt = t.inclusive(_nonneg(min_pt, "min_pt"))
-        return self._shape([cnt], flat_p4=t.mom[h[0], h[1]])
+        min_pt = _nonneg(min_pt, "min_pt")
+        if self._table is not None:
+            h, cnt = self._table.inclusive(min_pt)
+            return self._shape([cnt], flat_p4=self._table.mom[h[0], h[1]])
+        flat, cnt = _inclusive(self.result, min_pt)
+        return self._shape([cnt], flat_p4=flat)
 
     def exclusive_jets(self, n_jets=-1, dcut=-1.0):
         """Jets after clustering down to ``n_jets`` jets, or until every distance exceeds ``dcut``.
@@ -184,6 +187,38 @@ def _nonneg(x, name):
     return x
 
 
+def _expand(arr, n_ev, k_ns, ns_out):
+    """Items → ``events * var`` (one sample) or ``events * samples * var`` (copies for deterministic)."""
+    import awkward as ak
+
+    if k_ns == 1 and ns_out > 1:
+        arr = arr[np.repeat(np.arange(n_ev), ns_out)]
+    if ns_out > 1:
+        arr = ak.to_regular(ak.unflatten(arr, np.full(n_ev, ns_out, np.int64)), axis=1)
+    return arr
+
+
+def _inclusive(res, min_pt):
+    """``(flat jets (n, 4), jets per item)`` of ``inclusive_jets(min_pt)``, straight from the merge history.
+
+    The same jets, doubles and order as the history table's (FastJet's order: latest beam
+    step first), without building the table.
+    """
+    from .backends._numba_inclusive import inclusive_from_history
+
+    n_ev, ns, n_max = res.history.shape[:3]
+    k_ns = 1 if res.alpha is None else ns
+    hist = np.ascontiguousarray(np.asarray(res.history[:, :k_ns]).reshape(n_ev * k_ns, n_max, 2), dtype=np.int64)
+    p4 = np.ascontiguousarray(np.asarray(res.p4), dtype=np.float64)
+    counts = np.ascontiguousarray(np.asarray(res.counts), dtype=np.int64)
+    out = np.empty((int(counts.sum()) * k_ns, 4))
+    n_out = np.zeros(n_ev * k_ns, np.int64)
+    tot = inclusive_from_history(p4, counts, k_ns, hist, min_pt * min_pt, out, n_out) if len(hist) else 0
+    if tot < 0:
+        raise RuntimeError("corrupt merge history from the engine (step with a negative jet index)")
+    return out[:tot], n_out
+
+
 def _cluster(events, jetdef, n_samples, seed, backend):
     from .engine import cluster
 
@@ -224,16 +259,6 @@ class _HistoryTable:
         self.used = self.hidx < 2 * N[:, None]
         self.max_dij = np.fmax.accumulate(np.where(self.used, self.dij, -np.inf), axis=1)
         self._cons = {}
-
-    def expand(self, arr, ns_out):
-        """Items → ``events * var`` (one sample) or ``events * samples * var`` (copies for deterministic)."""
-        import awkward as ak
-
-        if self.k_ns == 1 and ns_out > 1:
-            arr = arr[np.repeat(np.arange(self.n_ev), ns_out)]
-        if ns_out > 1:
-            arr = ak.to_regular(ak.unflatten(arr, np.full(self.n_ev, ns_out, np.int64)), axis=1)
-        return arr
 
     def _flat(self, mask_rows, values):
         """(item, value) pairs of ``values`` where ``mask_rows`` holds, item-major; and counts per item."""

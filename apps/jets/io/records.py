@@ -180,8 +180,12 @@ def to_padded(arr, field=None, select=None, precision=None):
     elif depth != 2:
         raise ValueError(f"awkward events must be events * var * particle records (or one event, var * record); "
                          f"got {ak.type(arr)} — select one axis first, e.g. arr[:, 0] for the first sample")
-    comps = cartesian(arr)
-    counts = np.asarray(ak.num(comps[0], axis=1), dtype=np.int64)
+    fast = _cartesian_columns(arr)
+    if fast is not None:  # plain (px, py, pz, E) columns: read the buffers, no awkward passes
+        flat, counts, stored = fast
+    else:
+        comps = cartesian(arr)
+        counts = np.asarray(ak.num(comps[0], axis=1), dtype=np.int64)
     pt_field = coordinate_fields(ak.fields(arr)).get("pt")
     if pt_field is not None:  # a negative transverse momentum is not a direction vector would silently flip
         pt = ak.to_numpy(ak.flatten(arr[pt_field], axis=1))
@@ -190,15 +194,17 @@ def to_padded(arr, field=None, select=None, precision=None):
             e = int(np.searchsorted(np.cumsum(counts), k, side="right"))
             raise ValueError(f"event {e}, particle {k - int(np.sum(counts[:e]))}: {pt_field} = {pt[k]:g} < 0; a "
                              "transverse momentum is >= 0 (flip φ by π instead)")
-    cols = []
-    for comp in comps:
-        flat = ak.to_numpy(ak.flatten(comp, axis=1))
-        if isinstance(flat, np.ma.MaskedArray):
-            raise ValueError("missing (None) particle momenta in the awkward input: drop them first (ak.drop_none)")
-        cols.append(np.asarray(flat, dtype=np.float64))
-    flat = np.stack(cols, axis=1) if cols else np.zeros((0, 4))
+    if fast is None:
+        cols = []
+        for comp in comps:
+            flat = ak.to_numpy(ak.flatten(comp, axis=1))
+            if isinstance(flat, np.ma.MaskedArray):
+                raise ValueError("missing (None) particle momenta in the awkward input: drop them first "
+                                 "(ak.drop_none)")
+            cols.append(np.asarray(flat, dtype=np.float64))
+        flat = np.stack(cols, axis=1) if cols else np.zeros((0, 4))
     if precision is None:
-        precision = stored_precision(arr)
+        precision = stored if fast is not None else stored_precision(arr)
     sel = Selection.of(select)
     columns = _columns(arr, flat)
     pos = np.arange(len(flat))  # each kept particle's position among all the particles
@@ -215,11 +221,50 @@ def to_padded(arr, field=None, select=None, precision=None):
     return pad(flat, counts), counts
 
 
+def _cartesian_columns(arr):
+    """``(flat (n, 4) float64, counts, stored dtype)`` read from the buffers of plain (px, py, pz, E) records.
+
+    For ``events * var * record`` whose layout is a list-offset array of records with
+    px, py, pz, E (any accepted spelling) held as 1-d numeric NumPy buffers, the usual
+    case; None for anything else (options, unions, other coordinates, indexed or
+    sliced layouts), which :func:`cartesian` handles. The same values as
+    :func:`cartesian` + flatten (a float64 cast of the same numbers).
+    """
+    import awkward as ak
+
+    c = coordinate_fields(ak.fields(arr))
+    if not {"px", "py", "pz", "E"} <= set(c):
+        return None
+    layout = arr.layout
+    if not isinstance(layout, ak.contents.ListOffsetArray) or not isinstance(layout.content, ak.contents.RecordArray):
+        return None
+    offsets = np.asarray(layout.offsets)
+    if offsets.ndim != 1 or not len(offsets) or offsets[0] < 0 or np.any(np.diff(offsets) < 0):
+        return None
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    flat = np.empty((hi - lo, 4))
+    stored = np.dtype(np.float64)
+    for q, name in enumerate(("px", "py", "pz", "E")):
+        col = layout.content.content(c[name])
+        if not isinstance(col, ak.contents.NumpyArray) or col.parameters or col.data.ndim != 1:
+            return None
+        data = np.asarray(col.data)
+        if data.dtype.kind not in "iuf" or len(data) < hi:
+            return None
+        flat[:, q] = data[lo:hi]
+        if data.dtype.kind == "f" and np.finfo(data.dtype).eps > np.finfo(stored).eps:
+            stored = data.dtype
+    return flat, np.diff(offsets).astype(np.int64), stored
+
+
 def pad(flat, counts):
     """``(n_events, n_max, 4)`` zero-padded array from the particles ``flat`` ``(n, 4)`` of events with ``counts``."""
     n_max = int(counts.max()) if counts.size else 0
     p4 = np.zeros((len(counts), n_max, 4))
-    p4[np.arange(n_max)[None, :] < counts[:, None]] = flat
+    if len(flat):
+        first = np.cumsum(counts) - counts  # each event's first particle in flat
+        row = np.arange(len(flat)) + np.repeat(np.arange(len(counts)) * n_max - first, counts)
+        p4.reshape(-1, 4)[row] = flat
     return p4
 
 
@@ -287,6 +332,8 @@ def check_clusterable(flat, counts, pos=None, counts_in=None, selection=None, co
     if not len(flat):
         return
     with np.errstate(all="ignore"):
+        if np.isfinite(np.sum(flat)) and not np.any(flat[:, 0] == 0):
+            return  # a quick screen: every component finite, and no particle with px = 0 (so pT > 0)
         finite = np.all(np.isfinite(flat), axis=1)
         beam = (flat[:, 0] == 0) & (flat[:, 1] == 0) & (flat[:, 3] <= np.abs(flat[:, 2]))
     bad = ~finite | beam

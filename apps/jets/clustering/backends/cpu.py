@@ -3,8 +3,8 @@
 One clustering keeps FastJet's N2Plain bookkeeping: every jet knows its geometric
 nearest neighbour (NN) and the ΔR² to it, and after a merge or a beam step only the
 jets whose NN disappeared are rescanned (O(N) each). The deterministic clustering
-searches NNs over 3×3 tiles of the (y, φ) plane instead where tiles pay (``_numba_tiles``:
-FastJet's N2Tiled idea, the same merges and doubles). Distances are kept in FastJet's
+searches NNs over 3×3 tiles of the (y, φ) plane instead (``_numba_tiles``: FastJet's
+N2Tiled idea, initial NNs from vectorised rows; the same merges and doubles). Distances are kept in FastJet's
 units (d̃ = R²·d): pairs ``min(s_i, s_j)·ΔR²``, beams ``s_i·R²`` with
 ``s = kt^(2p)`` (anti-kT p = −1: ``1/kt²``, ``1e300`` when ``kt² ≤ 1e-300``; C/A p = 0:
 1; kt p = 1: ``kt²``), so the comparisons are bit-for-bit the ones FastJet makes.
@@ -364,7 +364,8 @@ def replay(p4, counts, n_samples, hist, jets_out, njets_out, label_out):
         N = max(2 * n, 1)
         mom = np.empty((N, 4))
         final = np.full(N, -1, np.int64)
-        parent = np.full(N, -1, np.int64)
+        ma = np.empty(max(n, 1), np.int64)  # the parents of merge j (jet n + j)
+        mb = np.empty(max(n, 1), np.int64)
         fid = np.empty(max(n, 1), np.int64)
         pt2 = np.empty(max(n, 1))
         for i in range(n):
@@ -378,8 +379,8 @@ def replay(p4, counts, n_samples, hist, jets_out, njets_out, label_out):
             if b >= 0:
                 for q in range(4):
                     mom[nxt, q] = mom[a, q] + mom[b, q]
-                parent[a] = nxt
-                parent[b] = nxt
+                ma[nxt - n] = a
+                mb[nxt - n] = b
                 nxt += 1
             else:
                 fid[nj] = a
@@ -401,11 +402,11 @@ def replay(p4, counts, n_samples, hist, jets_out, njets_out, label_out):
             for q in range(4):
                 jets_out[it, k, q] = mom[fid[k], q]
         njets_out[it] = nj
+        for h in range(nxt - 1, n - 1, -1):  # top-down: a merge's parents end in the jet it ends in (O(n))
+            final[ma[h - n]] = final[h]
+            final[mb[h - n]] = final[h]
         for i in range(n):
-            k = i
-            while final[k] < 0:
-                k = parent[k]
-            label_out[it, i] = final[k]
+            label_out[it, i] = final[i]
 
 
 class CpuBackend:
