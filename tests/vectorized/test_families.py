@@ -1,4 +1,5 @@
-"""Every discrete family in the vectorised mode: draws equal scipy's inverse CDF of the same uniforms, and each
+"""Every discrete family in the vectorised mode (continuous ones: tests/core/test_vectorised_continuous.py): draws
+equal scipy's inverse CDF of the same uniforms, and each
 estimator agrees with Exact; the device's counter-based (hash) noise run through the estimators on NumPy."""
 
 import numpy as np
@@ -50,11 +51,6 @@ def test_a_gradient_of_two_components():
     exact = sg.value_and_grad(sg.stochastic(prog), sg.Exact())(t).grad
     for est in (sg.ScoreFunction(), sg.StochasticDerivative(control_variates=False)):
         assert_unbiased(sg.value_and_grad(sg.vectorized(prog), est, n=4000, seed=2)(t), exact)
-
-
-def test_a_continuous_family_is_refused_clearly():
-    with pytest.raises(TypeError, match="normal.*per-sample mode"):
-        sg.vectorized(lambda t: sg.normal(t, 1.0)).sample(1.0, 4, 0)
 
 
 @pytest.mark.parametrize("est", [sg.ScoreFunction(), sg.StochasticDerivative(4)], ids=repr)
