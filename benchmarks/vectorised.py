@@ -55,7 +55,7 @@ def walk(p, steps=STEPS):
 
 
 def smeared_walk(p, steps=STEPS):
-    """The walk with its end point smeared, X + Z with Z ~ N(0, 1) (a continuous choice): E[f] = E[X²] + 1, same dE/dp."""
+    """The walk with its end point smeared, X + Z, Z ~ N(0, 1) (a continuous choice): E[f] = E[X²] + 1, same dE/dp."""
     x = 0
     for _ in range(steps):
         k = sg.bernoulli(anp.exp(-x / p))

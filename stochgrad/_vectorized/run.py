@@ -176,7 +176,7 @@ class VecRun:
         """A choice of another family (the generic primitive), through the family's array form."""
         if family is BERNOULLI:
             return self.bernoulli(params[0] if isinstance(params, tuple) else params, key=key)
-        if not getattr(family, "discrete", True):  # reparameterised: the family's formula on the uniforms, pathwise in θ
+        if not getattr(family, "discrete", True):  # reparameterised: its formula on the uniforms, pathwise in θ
             if self.xp is not np:
                 raise TypeError(f"stochgrad.vectorized: {family.name} runs on NumPy only; on {self.xp.__name__} "
                                 "transform stochgrad.uniform() with its special functions")
