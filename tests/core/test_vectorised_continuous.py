@@ -86,3 +86,14 @@ def test_a_continuous_draw_feeding_a_choice(est):
 def test_per_sample_parameters_are_refused_clearly():
     with pytest.raises(ValueError, match="mean must be a scalar"):
         sg.vectorized(lambda t: sg.normal(sg.uniform() * t, 1.0)).sample(1.0, 4, 0)
+
+
+def test_another_array_module_is_refused_clearly():
+    """On CuPy the families' scipy special functions would need a host round trip: refused, naming the way out."""
+    import types
+
+    from stochgrad._vectorized.run import VecRun
+
+    run = VecRun(4, Noise(0, 0, 4), xp=types.SimpleNamespace(__name__="cupy"))
+    with pytest.raises(TypeError, match="normal runs on NumPy only.*stochgrad.uniform"):
+        run.sample(NORMAL, (0.0, 1.0))
