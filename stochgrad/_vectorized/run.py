@@ -176,20 +176,21 @@ class VecRun:
         """A choice of another family (the generic primitive), through the family's array form."""
         if family is BERNOULLI:
             return self.bernoulli(params[0] if isinstance(params, tuple) else params, key=key)
-        if not getattr(family, "discrete", True):  # reparameterised: its formula on the uniforms, pathwise in θ
-            if self.xp is not np:
-                raise TypeError(f"stochgrad.vectorized: {family.name} runs on NumPy only; on {self.xp.__name__} "
-                                "transform stochgrad.uniform() with its special functions")
-            x = family.transform(params, self.noise.uniform(self._slot("sample", key)[1]))
-            return x if isbox(x) else per_sample(x)
-        if not hasattr(family, "batch_sample"):
+        continuous = not getattr(family, "discrete", True)
+        if not (continuous or hasattr(family, "batch_sample")):
             raise TypeError(f"stochgrad.vectorized: the {family.name} family has no array form (batch_sample). "
                             "Use the per-sample mode (@stochgrad.stochastic) for this program.")
+        if continuous and self.xp is not np:
+            raise TypeError(f"stochgrad.vectorized: {family.name} runs on NumPy only; on {self.xp.__name__} "
+                            "transform stochgrad.uniform() with its special functions")
         pv = tuple(p if isinstance(p, (int, np.integer)) else _host(plain(getval(p))) for p in params)
         for v in pv:
             if np.ndim(v) not in (0, 1) or (np.ndim(v) == 1 and v.shape[0] != self.n):
                 raise ValueError(f"{family.name} (vectorised): each parameter must be a scalar or have one entry "
                                  f"per sample, shape ({self.n},), got shape {np.shape(v)}")
+        if continuous:  # reparameterised: the family's formula on the uniforms, pathwise in θ
+            x = family.transform(params, self.noise.uniform(self._slot("sample", key)[1]))
+            return x if isbox(x) else per_sample(x)
         site, stream = self._slot("sample", key)
         u = _host(self.noise.uniform(stream))
         k = self._force(site, family.batch_sample(pv, u))

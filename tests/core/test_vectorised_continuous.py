@@ -97,3 +97,15 @@ def test_another_array_module_is_refused_clearly():
     run = VecRun(4, Noise(0, 0, 4), xp=types.SimpleNamespace(__name__="cupy"))
     with pytest.raises(TypeError, match="normal runs on NumPy only.*stochgrad.uniform"):
         run.sample(NORMAL, (0.0, 1.0))
+
+
+def test_a_family_module_with_per_sample_parameters_through_the_generic_primitive():
+    """sg.extend.sample (what a new family's primitive calls) may pass one parameter per sample: checked, then the
+    same transform (here the normal's) on each sample's own parameters."""
+    from stochgrad.extend import sample
+
+    x = sg.vectorized(lambda t: sample(NORMAL, (np.arange(4.0) * t, 1.0))).sample(2.0, 4, seed=0)
+    z = stats.norm.ppf(Noise(0, 0, 4).uniform(stream_id("site", 0)))
+    np.testing.assert_allclose(x, np.arange(4.0) * 2.0 + z, rtol=1e-12)
+    with pytest.raises(ValueError, match=r"one entry per sample, shape \(4,\), got shape \(3,\)"):
+        sg.vectorized(lambda t: sample(NORMAL, (np.arange(3.0), 1.0))).sample(2.0, 4, seed=0)
