@@ -232,37 +232,6 @@ class Dual:
         a, b = inputs
         return op(_scalar(a), _scalar(b))
 
-    # methods NumPy's object-array loops call (np.exp(array of Duals) calls .exp() on each)
-    def exp(self):
-        return _exp(self)
-
-    def log(self):
-        return _log(self)
-
-    def sin(self):
-        return _sin(self)
-
-    def cos(self):
-        return _cos(self)
-
-    def tan(self):
-        return _tan(self)
-
-    def sqrt(self):
-        return _sqrt(self)
-
-    def tanh(self):
-        return _tanh(self)
-
-    def log1p(self):
-        return _log1p(self)
-
-    def expm1(self):
-        return _expm1(self)
-
-    def arctan(self):
-        return _arctan(self)
-
 
 _BOOLEAN = {np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal}
 
@@ -409,6 +378,11 @@ _UNARY = {
     np.negative: _negative, np.absolute: _absolute, np.reciprocal: _reciprocal,
     np.positive: lambda x: x,
 }
+# NumPy's object-array loops call a method of the ufunc's name on each item (np.exp(array of Duals) calls .exp())
+for _ufunc, _rule in _UNARY.items():
+    setattr(Dual, _ufunc.__name__, lambda self, _rule=_rule: _rule(self))
+del _ufunc, _rule
+
 _BINARY = {
     np.add: lambda a, b: a + b,
     np.subtract: lambda a, b: a - b,

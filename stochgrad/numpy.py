@@ -53,7 +53,7 @@ def _fast_unary(name):
                     return r
                 if t is float or t is _np.float64 or t is int:
                     return ufunc(x)
-            return slow(x, *args, **kwargs)
+            return slow(_items(x), *args, **kwargs)
     else:
         def f(x, *args, **kwargs):
             t = type(x)
@@ -62,13 +62,18 @@ def _fast_unary(name):
                     return rule(x)
                 if t is float or t is _np.float64 or t is int:
                     return ufunc(x)
-            return slow(x, *args, **kwargs)
+            return slow(_items(x), *args, **kwargs)
 
     f.__name__ = f.__qualname__ = name
     f.__module__ = __name__
     f.__doc__ = slow.__doc__
     f.__wrapped__ = slow
     return f
+
+
+def _items(x):
+    """An object array as dual numbers (``autograd.numpy.array`` nests them in 0-d arrays); anything else as is."""
+    return _normalise(x) if type(x) is _np.ndarray and x.dtype == object else x
 
 
 #: The functions of this namespace that differ from ``autograd.numpy``'s (same numbers, less overhead).

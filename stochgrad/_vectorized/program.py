@@ -33,7 +33,7 @@ from autograd.tracer import getval
 from .._batched import BatchedProgram, BatchSamples, Want, _check
 from ..backend import array_module
 from .noise import Noise, stream_id
-from .run import VecRun
+from .run import FORWARD, Gumbel, VecRun
 from .values import plain, register_array_module
 
 __all__ = ["VectorizedProgram"]
@@ -130,9 +130,9 @@ class VectorizedProgram(BatchedProgram):
         forward = want.score or want.pathwise or want.alternatives or want.temperature is not None
         if not forward:
             return BatchSamples(self._run(VecRun(n, noise, xp), theta)[1])
-        mode = "forward" if want.temperature is None else "gumbel"
-        want_score = want.score and mode == "forward"
-        want_alt = want.alternatives and mode == "forward"
+        mode = FORWARD if want.temperature is None else Gumbel(want.temperature)
+        want_score = want.score and not mode.relaxed
+        want_alt = want.alternatives and not mode.relaxed
         path = xp.zeros((n, size))
         score = xp.zeros((n, size)) if want_score else None
         cands = []  # per θ-dependent choice: [site, family, p, [tangent of p per θ component], value]
@@ -144,7 +144,7 @@ class VectorizedProgram(BatchedProgram):
                 tangent = np.zeros(size)
                 tangent[j] = 1.0
                 tangent = tangent.reshape(shape)
-            run = VecRun(n, noise, xp, mode, want.temperature, score=want_score, alternatives=want_alt)
+            run = VecRun(n, noise, xp, mode, score=want_score, alternatives=want_alt)
             out, v = self._run(run, theta, tangent)
             if value is None:
                 value = v
@@ -170,7 +170,7 @@ class VectorizedProgram(BatchedProgram):
                 rows = xp.flatnonzero(sites[:, r] >= 0)
                 if not rows.size:
                     continue
-                run = VecRun(n, noise, xp, "plain", forced=_forced(sites[rows, r], rows, values[rows, r], xp))
+                run = VecRun(n, noise, xp, forced=_forced(sites[rows, r], rows, values[rows, r], xp))
                 f_alt = self._run(run, theta)[1]
                 delta[rows, r] = f_alt[rows] - value[rows]
             out.alt_weight = weights.reshape((n, m) + shape)

@@ -3,13 +3,13 @@
 A :class:`VecRun` is what the primitives (:func:`~stochgrad.bernoulli`,
 :func:`~stochgrad.categorical`, :func:`~stochgrad.uniform`,
 :func:`~stochgrad.select`, :func:`~stochgrad.one_hot`) delegate to while it is
-active. Modes:
+active. Its mode is an object that owns what differs between runs:
 
-* ``"plain"``: θ is a number; values only (finite differences, replays).
-* ``"forward"``: θ is an autograd forward-mode box along one direction; the
+* :data:`PLAIN`: θ is a number; values only (finite differences, replays).
+* :data:`FORWARD`: θ is an autograd forward-mode box along one direction; the
   run records each θ-dependent choice with its parameter tangent, from which
   the score and the alternative weights follow (no reverse pass).
-* ``"gumbel"``: forward mode with GS-STE straight-through choices.
+* :class:`Gumbel`: forward mode with GS-STE straight-through choices.
 
 ``forced`` maps a choice position to ``(sample indices, values)``: those samples
 take the given value there (the alternative paths of the stochastic derivative,
@@ -31,16 +31,74 @@ from ._context import RUN
 from .noise import stream_id
 from .values import per_sample, plain
 
-__all__ = ["VecRun"]
+__all__ = ["VecRun", "PLAIN", "FORWARD", "Gumbel"]
+
+
+class Plain:
+    """Values only: θ a number, choices hard (finite differences, the stochastic derivative's replays)."""
+
+    relaxed = False  # whether choices are relaxed (no score, no alternatives)
+
+    def call(self, run, fn, theta, args, kwargs, tangent):
+        return fn(theta, *args, **kwargs)
+
+    def categorical(self, run, fam, pv, stream, K):
+        """``(outcomes (n,), noise for the relaxation or None)`` of a categorical choice."""
+        return fam.batch_sample(pv, run.noise.uniform(stream)), None
+
+    def bernoulli_value(self, run, fam, p, pv, u, k):
+        """What :func:`~stochgrad.bernoulli` returns for the outcomes ``k``."""
+        return per_sample(k.astype(np.int64))
+
+    def relax(self, run, site, fam, probs, pv, g, k, K):
+        """Record the relaxed one-hot of a categorical choice (GS-STE only)."""
+
+    def hard(self, family):
+        """A θ-dependent choice of a family without a relaxation (refused under GS-STE)."""
+
+
+class Forward(Plain):
+    """θ an autograd forward-mode box along one direction (the tangents give pathwise term and score)."""
+
+    def call(self, run, fn, theta, args, kwargs, tangent):
+        with trace_stack.new_trace() as t:
+            run.t = t
+            return fn(new_box(theta, t, JVPNode.new_root(tangent)), *args, **kwargs)
+
+
+class Gumbel(Forward):
+    """Forward mode with GS-STE straight-through choices at ``temperature``."""
+
+    relaxed = True
+
+    def __init__(self, temperature):
+        self.temperature = temperature
+
+    def categorical(self, run, fam, pv, stream, K):
+        return fam.batch_gumbel_sample(pv, run.noise.uniform(stream, K))
+
+    def bernoulli_value(self, run, fam, p, pv, u, k):
+        if not run.owns(p):
+            return super().bernoulli_value(run, fam, p, pv, u, k)
+        return fam.batch_relaxed(p, pv, u, per_sample(k.astype(float)), self.temperature)
+
+    def relax(self, run, site, fam, probs, pv, g, k, K):
+        if run.owns(probs):
+            run.relaxed[site] = fam.batch_relaxed(probs, pv, g, per_sample(run.xp.eye(K)[k]), self.temperature)
+
+    def hard(self, family):
+        raise ValueError(f"GumbelSTE: {family.name} has no Gumbel-softmax relaxation, so its dependence on θ would "
+                         "be silently dropped; use ScoreFunction or StochasticDerivative for this program")
+
+
+PLAIN, FORWARD = Plain(), Forward()
 
 
 class VecRun:
     """The recording context of one vectorised run (see module docs)."""
 
-    def __init__(self, n, noise, xp=np, mode="plain", temperature=None, forced=None, score=False,
-                 alternatives=False):
+    def __init__(self, n, noise, xp=np, mode=PLAIN, forced=None, score=False, alternatives=False):
         self.n, self.noise, self.xp, self.mode = n, noise, xp, mode
-        self.temperature = temperature
         self.forced = forced or {}
         self.score = xp.zeros(n) if score else None  # ∂ log p(trajectory) along this run's direction
         self.score_edge = False  # a choice on an edge of its parameters: the score is not mean-zero (dropped)
@@ -56,12 +114,7 @@ class VecRun:
         """Run ``fn(θ, *args, **kwargs)`` once for all samples; returns the raw output."""
         token = RUN.set(self)
         try:
-            if self.mode == "plain":
-                return fn(theta, *args, **kwargs)
-            with trace_stack.new_trace() as t:
-                self.t = t
-                box = new_box(theta, t, JVPNode.new_root(tangent))
-                return fn(box, *args, **kwargs)
+            return self.mode.call(self, fn, theta, args, kwargs, tangent)
         finally:
             RUN.reset(token)
 
@@ -102,9 +155,7 @@ class VecRun:
         k = self._force(site, fam.batch_sample(pv, u))
         if self.owns(p):
             self._derivatives(site, fam, pv, self.tangent(p), k, edge)
-        if self.mode == "gumbel" and self.owns(p):
-            return fam.batch_relaxed(p, pv, u, per_sample(k.astype(float)), self.temperature)
-        return per_sample(k.astype(np.int64))
+        return self.mode.bernoulli_value(self, fam, p, pv, u, k)
 
     def categorical(self, logits=None, probs=None, key=None):
         fam = CATEGORICAL
@@ -112,37 +163,39 @@ class VecRun:
         pv = plain(getval(probs))
         K = pv.shape[-1]
         site, stream = self._slot("categorical", key)
-        if self.mode == "gumbel":
-            u = self.noise.uniform(stream, K)
-            k, g = fam.batch_gumbel_sample(pv, u)
-        else:
-            k = fam.batch_sample(pv, self.noise.uniform(stream))
+        k, g = self.mode.categorical(self, fam, pv, stream, K)
         k = self._force(site, k)
         if self.owns(probs):
             self._derivatives(site, fam, pv, self.tangent(probs), k)
         out = per_sample(k.astype(np.int64))
         out._site, out._n_outcomes = site, K
-        if self.mode == "gumbel" and self.owns(probs):
-            self.relaxed[site] = fam.batch_relaxed(probs, pv, g, per_sample(self.xp.eye(K)[k]), self.temperature)
+        self.mode.relax(self, site, fam, probs, pv, g, k, K)
         return out
 
     def sample(self, family, params, key=None):
         """A choice of another family (the generic primitive), through the family's array form."""
         if family is BERNOULLI:
             return self.bernoulli(params[0] if isinstance(params, tuple) else params, key=key)
-        if not hasattr(family, "batch_sample"):
-            raise TypeError(
-                f"stochgrad.vectorized: the {family.name} family has no array form (continuous families are "
-                "per-sample only). Use the per-sample mode (@stochgrad.stochastic) for this program.")
+        continuous = not getattr(family, "discrete", True)
+        if not (continuous or hasattr(family, "batch_sample")):
+            raise TypeError(f"stochgrad.vectorized: the {family.name} family has no array form (batch_sample). "
+                            "Use the per-sample mode (@stochgrad.stochastic) for this program.")
+        if continuous and self.xp is not np:
+            raise TypeError(f"stochgrad.vectorized: {family.name} runs on NumPy only; on {self.xp.__name__} "
+                            "transform stochgrad.uniform() with its special functions")
         pv = tuple(p if isinstance(p, (int, np.integer)) else _host(plain(getval(p))) for p in params)
         for v in pv:
             if np.ndim(v) not in (0, 1) or (np.ndim(v) == 1 and v.shape[0] != self.n):
                 raise ValueError(f"{family.name} (vectorised): each parameter must be a scalar or have one entry "
                                  f"per sample, shape ({self.n},), got shape {np.shape(v)}")
+        if continuous:  # reparameterised: the family's formula on the uniforms, pathwise in θ
+            x = family.transform(params, self.noise.uniform(self._slot("sample", key)[1]))
+            return x if isbox(x) else per_sample(x)
         site, stream = self._slot("sample", key)
         u = _host(self.noise.uniform(stream))
         k = self._force(site, family.batch_sample(pv, u))
         if any(self.owns(p) for p in params):
+            self.mode.hard(family)
             self._derivatives(site, family, pv, tuple(_host(self.tangent(p)) for p in params), k)
         return per_sample(self.xp.asarray(k))
 

@@ -1,12 +1,15 @@
 """Exponential(rate), reparameterised: ``x = −log(1 − u) / rate``.
 
 θ-derivatives flow through the sample (``∂x/∂rate = −x/rate``). Exact cannot
-enumerate it.
+enumerate it. The same formula serves a traced choice (``u`` a float) and the
+vectorised mode (``u`` one uniform per sample).
 """
 
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 from .base import ContinuousFamily, scalar_param
 
@@ -24,7 +27,7 @@ class Exponential(ContinuousFamily):
 
     def transform(self, params, u):
         (rate,) = params
-        return -math.log1p(-u) / rate
+        return -(math.log1p(-u) if type(u) is float else np.log1p(-u)) / rate
 
 
 EXPONENTIAL = Exponential()

@@ -4,16 +4,17 @@
 with respect to ``α`` is the implicit one (Figurnov et al. 2018):
 ``∂x₀/∂α = −∂P(α, x₀)/∂α / p(x₀; α)``, with ``∂P/∂α`` by a central difference
 in ``α`` (relative step 1e-5, error ~1e-10) and ``p`` the standard gamma
-density; ``∂x/∂β = −x/β``. Exact cannot enumerate it.
+density; ``∂x/∂β = −x/β``. Exact cannot enumerate it. The same formula serves
+a traced choice (``u`` a float) and the vectorised mode (``u`` one uniform per
+sample).
 """
 
 from __future__ import annotations
 
-import math
+import numpy as np
+from scipy.special import gammainc, gammaincinv, gammaln
 
-from scipy.special import gammainc, gammaincinv
-
-from .base import ContinuousFamily, implicit, plain, scalar_param
+from .base import ContinuousFamily, plain, scalar_param
 
 __all__ = ["Gamma", "GAMMA"]
 
@@ -30,14 +31,14 @@ class Gamma(ContinuousFamily):
 
     def transform(self, params, u):
         shape, rate = params
-        a = float(plain(shape))
-        x0 = float(gammaincinv(a, u))
-        if x0 > 0.0 and not isinstance(shape, (int, float)):
+        a, scalar = float(plain(shape)), type(u) is float
+        x0 = float(gammaincinv(a, u)) if scalar else gammaincinv(a, u)
+        if not isinstance(shape, (int, float)):
             h = 1e-5 * a
             dP = (gammainc(a + h, x0) - gammainc(a - h, x0)) / (2 * h)
-            dens = math.exp((a - 1) * math.log(x0) - x0 - math.lgamma(a))
-            x0 = implicit(x0, [-dP / dens], [shape])
+            with np.errstate(divide="ignore", invalid="ignore"):  # x0 = 0 (u = 0): no derivative
+                d = np.where(x0 > 0.0, -dP / np.exp((a - 1) * np.log(x0) - x0 - gammaln(a)), 0.0)
+            x0 = x0 + (float(d) if scalar else d) * (shape - a)  # the implicit derivative (value x0)
         return x0 / rate
-
 
 GAMMA = Gamma()

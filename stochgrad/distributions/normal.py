@@ -2,11 +2,13 @@
 
 θ-derivatives flow through the sample (pathwise: ``∂x/∂μ = 1``,
 ``∂x/∂σ = Φ⁻¹(u)``); the choice adds nothing to the score and has no
-alternatives. Exact cannot enumerate it.
+alternatives. Exact cannot enumerate it. The same formula serves a traced
+choice (``u`` a float) and the vectorised mode (``u`` one uniform per sample).
 """
 
 from __future__ import annotations
 
+import numpy as np
 from scipy.special import ndtri
 
 from .base import ContinuousFamily, scalar_param
@@ -28,7 +30,8 @@ class Normal(ContinuousFamily):
 
     def transform(self, params, u):
         mean, sd = params
-        return mean + sd * float(ndtri(max(u, _TINY)))
+        z = ndtri(np.maximum(u, _TINY))
+        return mean + sd * (float(z) if type(u) is float else z)
 
 
 NORMAL = Normal()

@@ -1,4 +1,5 @@
-"""Every discrete family in the vectorised mode: draws equal scipy's inverse CDF of the same uniforms, and each
+"""Every discrete family in the vectorised mode (continuous ones: tests/core/test_vectorised_continuous.py): draws
+equal scipy's inverse CDF of the same uniforms, and each
 estimator agrees with Exact; the device's counter-based (hash) noise run through the estimators on NumPy."""
 
 import numpy as np
@@ -52,11 +53,6 @@ def test_a_gradient_of_two_components():
         assert_unbiased(sg.value_and_grad(sg.vectorized(prog), est, n=4000, seed=2)(t), exact)
 
 
-def test_a_continuous_family_is_refused_clearly():
-    with pytest.raises(TypeError, match="normal.*per-sample mode"):
-        sg.vectorized(lambda t: sg.normal(t, 1.0)).sample(1.0, 4, 0)
-
-
 @pytest.mark.parametrize("est", [sg.ScoreFunction(), sg.StochasticDerivative(4)], ids=repr)
 def test_the_device_noise_scheme_through_an_estimator_on_numpy(est):
     """noise="hash" is the scheme CuPy runs (counter-based, computed with array operations): unbiased, and the
@@ -69,3 +65,12 @@ def test_the_device_noise_scheme_through_an_estimator_on_numpy(est):
     plain = sg.value_and_grad(prog, est, n=200, seed=1)(20.0)
     other = sg.value_and_grad(sg.vectorized(walk).bind(30), est, n=200, seed=1)(20.0)
     assert not np.array_equal(plain.samples, other.samples)  # the scheme is really the other one
+
+
+def test_gs_ste_refuses_a_theta_dependent_family_without_a_relaxation():
+    """As the per-sample mode does: the integer families have no Gumbel-softmax relaxation, so GS-STE would drop
+    their θ-dependence silently (it returned a zero gradient)."""
+    with pytest.raises(ValueError, match="poisson has no Gumbel-softmax relaxation"):
+        sg.value_and_grad(sg.vectorized(lambda t: sg.poisson(t) * 1.0), sg.GumbelSTE(0.5), n=10, seed=0)(1.0)
+    e = sg.value_and_grad(sg.vectorized(lambda t: sg.poisson(2.0) * t), sg.GumbelSTE(0.5), n=10, seed=0)(1.0)
+    np.testing.assert_array_equal(e.samples[:, 0] if e.samples.ndim == 2 else e.samples, e.values)
