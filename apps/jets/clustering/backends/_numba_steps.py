@@ -35,6 +35,7 @@ import numpy as np
 from ._numba_util import CAP_GROWTH, LOGW_CUT, OPTS, dist, exp_neg, exp_split, set_jet
 
 _opts = OPTS
+PAD = 32  # the weight loops run to a multiple of PAD (no scalar remainder); the list has PAD spare entries
 _INF_BITS = np.int64(0x7FF0000000000000)  # +inf as int64: above every non-negative finite double
 
 Jets = namedtuple("Jets", "jp rap phi s nnd nni jid dij slot_of flag row")
@@ -47,7 +48,7 @@ Pairs.__doc__ = """The candidate-pair list (jet ids ``pa``, ``pb``; ``pd`` d̃; 
 def new_state(n, det):
     """Scratch of one clustering of n particles: ``(Jets, Pairs, beam weights)``."""
     N = max(n, 1)
-    ncap = 1 if det else n * (n + 1) // 2 + n + 1
+    ncap = 1 if det else n * (n + 1) // 2 + n + 1 + PAD
     J = Jets(np.empty((N, 4)), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n, np.int64),
              np.empty(n, np.int64), np.empty(N), np.full(max(2 * n, 1), -1, np.int64), np.zeros(n, np.bool_),
              np.empty(N))
@@ -252,12 +253,15 @@ def _exp_weights(pw, pk, pd, npair, alpha, ia, D):
     The same doubles as ``exp_neg(log_weight(alpha, d, ia))``: the polynomial into ``pw``
     and the exponent's bits ``(1023 + k) << 52`` (2^k, exact) into ``pk``, then the product.
     """
-    for c in range(npair):
+    nv = (npair + PAD - 1) // PAD * PAD  # whole vectors only: the entries past npair are scratch (pd = 0)
+    for c in range(npair, nv):
+        pd[c] = 0.0
+    for c in range(nv):
         k, p = exp_split(log_weight(alpha, pd[c], ia))
         pw[c] = p
         pk[c] = (np.int64(k) + 1023) << 52
     two_k = pk.view(np.float64)
-    for c in range(npair):
+    for c in range(nv):
         pw[c] = pw[c] * two_k[c] if pd[c] <= D else 0.0
 
 
