@@ -35,6 +35,8 @@ import numpy as np
 from ._numba_util import CAP_GROWTH, LOGW_CUT, OPTS, dist, exp_neg, exp_split, set_jet
 
 _opts = OPTS
+PAD = 32  # the weight loops run to a multiple of PAD (no scalar remainder); the list has PAD spare entries
+_INF_BITS = np.int64(0x7FF0000000000000)  # +inf as int64: above every non-negative finite double
 
 Jets = namedtuple("Jets", "jp rap phi s nnd nni jid dij slot_of flag row")
 Jets.__doc__ = """One clustering's jets by slot (structure of arrays; twin of the CUDA ``Item``)."""
@@ -46,7 +48,7 @@ Pairs.__doc__ = """The candidate-pair list (jet ids ``pa``, ``pb``; ``pd`` d̃; 
 def new_state(n, det):
     """Scratch of one clustering of n particles: ``(Jets, Pairs, beam weights)``."""
     N = max(n, 1)
-    ncap = 1 if det else n * (n + 1) // 2 + n + 1
+    ncap = 1 if det else n * (n + 1) // 2 + n + 1 + PAD
     J = Jets(np.empty((N, 4)), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n, np.int64),
              np.empty(n, np.int64), np.empty(N), np.full(max(2 * n, 1), -1, np.int64), np.zeros(n, np.bool_),
              np.empty(N))
@@ -87,6 +89,28 @@ def diJ(k, s, nnd, nni, R2):
 
 
 @nb.njit(inline="always", **_opts)
+def first_min(row, m):
+    """``(value, index)`` of the first smallest of ``row[0..m)`` (``(inf, −1)`` if all are inf).
+
+    ``row`` holds ΔR² (non-negative, never NaN) or +inf, whose bit patterns as int64 are
+    ordered as the doubles are: the minimum is an integer reduction (it vectorises
+    without reassociating anything), then the first index holding it is searched. The
+    same result as the strict ``<`` scan from inf in slot order.
+    """
+    bits = row.view(np.int64)
+    mn = _INF_BITS
+    for j in range(m):
+        v = bits[j]
+        mn = v if v < mn else mn
+    if mn == _INF_BITS:
+        return np.inf, -1
+    j = 0
+    while bits[j] != mn:
+        j += 1
+    return row[j], j
+
+
+@nb.njit(inline="always", **_opts)
 def nn_scan(k, m, rap, phi, nnd, nni, row, rows):
     """NN of slot k among slots 0..m−1 (first index wins ties).
 
@@ -100,10 +124,8 @@ def nn_scan(k, m, rap, phi, nnd, nni, row, rows):
     if rows:
         for j in range(m):
             row[j] = dist(rap, phi, k, j)
-        for j in range(m):
-            if row[j] < best and j != k:
-                best = row[j]
-                bi = j
+        row[k] = np.inf
+        best, bi = first_min(row, m)
     else:
         for j in range(m):
             if j != k:
@@ -231,12 +253,15 @@ def _exp_weights(pw, pk, pd, npair, alpha, ia, D):
     The same doubles as ``exp_neg(log_weight(alpha, d, ia))``: the polynomial into ``pw``
     and the exponent's bits ``(1023 + k) << 52`` (2^k, exact) into ``pk``, then the product.
     """
-    for c in range(npair):
+    nv = (npair + PAD - 1) // PAD * PAD  # whole vectors only: the entries past npair are scratch (pd = 0)
+    for c in range(npair, nv):
+        pd[c] = 0.0
+    for c in range(nv):
         k, p = exp_split(log_weight(alpha, pd[c], ia))
         pw[c] = p
         pk[c] = (np.int64(k) + 1023) << 52
     two_k = pk.view(np.float64)
-    for c in range(npair):
+    for c in range(nv):
         pw[c] = pw[c] * two_k[c] if pd[c] <= D else 0.0
 
 
@@ -251,13 +276,14 @@ def pair_weights(npair, alpha, ia, D, J, P):
     slot_of = J.slot_of
     pa, pb, pd, pw, pc = P.pa, P.pb, P.pd, P.pw, P.pc
     q = 0
-    for c in range(npair):
-        if slot_of[pa[c]] < 0 or slot_of[pb[c]] < 0:
-            continue  # a jet of this pair is gone: drop it
-        pa[q] = pa[c]
-        pb[q] = pb[c]
-        pd[q] = pd[c]
-        q += 1
+    for c in range(npair):  # a pair whose jet is gone is dropped (written always, kept when both live; q ≤ c)
+        x = pa[c]
+        y = pb[c]
+        d = pd[c]
+        pa[q] = x
+        pb[q] = y
+        pd[q] = d
+        q += (slot_of[x] >= 0) & (slot_of[y] >= 0)
     _exp_weights(pw, P.pk, pd, q, alpha, ia, D)
     W = 0.0
     WG = 0.0
@@ -438,27 +464,29 @@ def apply_step(t, ci, cj, dch, n, nmerge, m, npair, det, p, C, R2, ptmin2, J, P,
                     nni[k] = a
                     dij[k] = diJ(k, s, nnd, nni, R2)
         else:
-            row = J.row  # sampled: ΔR² first, in one loop without branches (measured faster there)
+            # sampled: loops without branches (ΔR² row; renames and NN updates by selects;
+            # appends written always, kept when d̃ ≤ C), then the merged jet's NN
+            row = J.row
             for k in range(m):
                 row[k] = dist(rap, phi, a, k)
+            row[a] = np.inf
+            moved = rem != last
             for k in range(m):
-                if nni[k] == last and rem != last:
-                    nni[k] = rem
-                if k == a:
-                    continue
+                x = nni[k]
+                x = rem if (x == last) & moved else x
                 d = row[k]
-                if d < nnd[a]:
-                    nnd[a] = d
-                    nni[a] = k
-                dp = (s[a] if s[a] < s[k] else s[k]) * d
-                if dp <= C:
-                    pa[npair] = jid[a]
-                    pb[npair] = jid[k]
-                    pd[npair] = dp
-                    npair += 1
-                if not flag[k] and d < nnd[k]:
-                    nnd[k] = d
-                    nni[k] = a
+                upd = (not flag[k]) & (d < nnd[k])
+                nnd[k] = d if upd else nnd[k]
+                nni[k] = a if upd else x
+            ja = jid[a]
+            sa = s[a]
+            for k in range(m):
+                dp = (sa if sa < s[k] else s[k]) * row[k]
+                pa[npair] = ja
+                pb[npair] = jid[k]
+                pd[npair] = dp
+                npair += (dp <= C) & (k != a)
+            nnd[a], nni[a] = first_min(row, m)
     if det:
         for k in range(m):
             if flag[k] and k != a:
@@ -475,4 +503,4 @@ def apply_step(t, ci, cj, dch, n, nmerge, m, npair, det, p, C, R2, ptmin2, J, P,
 
 __all__ = ["Jets", "Pairs", "new_state", "copy_state", "CAP_GROWTH", "init_jets", "det_choice", "min_candidate",
            "cut_distance", "rebuild_pairs", "pair_weights", "beam_weights", "log_weight", "pick_candidate",
-           "forced_candidate", "score_term", "apply_step", "diJ", "nn_scan"]
+           "forced_candidate", "score_term", "apply_step", "diJ", "nn_scan", "first_min"]
