@@ -33,44 +33,22 @@ import math
 import numba as nb
 import numpy as np
 
+from .backends._numba_util import dist, jet_scale, rap_phi_kt2
+
 __all__ = ["StoredCandidates", "replay_candidates", "history_log_prob", "DEFAULT_CUT"]
 
 DEFAULT_CUT = 37.0
-_TWOPI = 2.0 * math.pi
 
 
 @nb.njit(cache=True, inline="always")
 def _rap_phi_s(px, py, pz, E, power):
-    kt2 = px * px + py * py
-    phi = 0.0 if kt2 == 0.0 else math.atan2(py, px)
-    if phi < 0.0:
-        phi += _TWOPI
-    if phi >= _TWOPI:
-        phi -= _TWOPI
-    if E == abs(pz) and kt2 == 0.0:
-        rap = (1e5 + abs(pz)) * (1.0 if pz >= 0 else -1.0)
-    else:
-        m2 = max(0.0, (E + pz) * (E - pz) - kt2)
-        epz = E + abs(pz)
-        rap = 0.5 * math.log((kt2 + m2) / (epz * epz))
-        if pz > 0:
-            rap = -rap
-    if power < 0:
-        s = 1.0 / kt2 if kt2 > 1e-300 else 1e300
-    elif power == 0:
-        s = 1.0
-    else:
-        s = kt2
-    return rap, phi, s
+    rap, phi, kt2 = rap_phi_kt2(px, py, pz, E)
+    return rap, phi, jet_scale(kt2, power)
 
 
 @nb.njit(cache=True, inline="always")
 def _pair_base(rap, phi, s, a, b):
-    dphi = abs(phi[a] - phi[b])
-    if dphi > math.pi:
-        dphi = _TWOPI - dphi
-    dy = rap[a] - rap[b]
-    return min(s[a], s[b]) * (dphi * dphi + dy * dy)
+    return min(s[a], s[b]) * dist(rap, phi, a, b)
 
 
 @nb.njit(cache=True, nogil=True)
