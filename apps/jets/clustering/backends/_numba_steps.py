@@ -32,7 +32,7 @@ from collections import namedtuple
 import numba as nb
 import numpy as np
 
-from ._numba_util import CAP_GROWTH, LOGW_CUT, OPTS, dist, exp_neg, exp_split, set_jet
+from ._numba_util import CAP_GROWTH, LOGW_CUT, OPTS, TWOPI, dist, exp_neg, exp_split, set_jet
 
 _opts = OPTS
 PAD = 32  # the weight loops run to a multiple of PAD (no scalar remainder); the list has PAD spare entries
@@ -89,15 +89,52 @@ def diJ(k, s, nnd, nni, R2):
 
 
 @nb.njit(inline="always", **_opts)
-def first_min(row, m):
+def fill_row(k, m, rap, phi, row):
+    """``row[j]`` ← ΔR² of slots k and j for j < m (``dist``'s operations, the same doubles), ``row[k]`` ← inf.
+
+    One loop without branches: it vectorises.
+    """
+    yk = rap[k]
+    fk = phi[k]
+    for j in range(m):
+        dphi = abs(fk - phi[j])
+        other = TWOPI - dphi
+        dphi = other if other < dphi else dphi
+        deta = yk - rap[j]
+        row[j] = dphi * dphi + deta * deta
+    row[k] = np.inf
+
+
+@nb.njit(**_opts)
+def keep_top(ci, jp, ptmin2, top, topst):
+    """Final jet ci into the two hardest with pt² ≥ ptmin2 (``top``; ``topst = [pt²_1, pt²_2, n_top]``)."""
+    px = jp[ci, 0]
+    py = jp[ci, 1]
+    pt2 = px * px + py * py
+    if pt2 >= ptmin2:
+        if pt2 > topst[0]:
+            for q in range(4):
+                top[1, q] = top[0, q]
+                top[0, q] = jp[ci, q]
+            topst[1] = topst[0]
+            topst[0] = pt2
+        elif pt2 > topst[1]:
+            for q in range(4):
+                top[1, q] = jp[ci, q]
+            topst[1] = pt2
+        topst[2] += 1.0
+
+
+@nb.njit(inline="always", **_opts)
+def first_min_bits(row, bits, m):
     """``(value, index)`` of the first smallest of ``row[0..m)`` (``(inf, −1)`` if all are inf).
 
-    ``row`` holds ΔR² (non-negative, never NaN) or +inf, whose bit patterns as int64 are
-    ordered as the doubles are: the minimum is an integer reduction (it vectorises
-    without reassociating anything), then the first index holding it is searched. The
-    same result as the strict ``<`` scan from inf in slot order.
+    ``row`` holds ΔR² (non-negative, never NaN) or +inf, whose bit patterns as int64
+    (``bits``: the same memory, ``row.view(np.int64)``, made once by a caller with many
+    rows) are ordered as the doubles are: the minimum is an integer reduction (it
+    vectorises without reassociating anything), then the first index holding it is
+    searched. The same result as the strict ``<`` scan from inf in slot order.
     """
-    bits = row.view(np.int64)
     mn = _INF_BITS
     for j in range(m):
         v = bits[j]
@@ -108,6 +145,12 @@ def first_min(row, m):
     while bits[j] != mn:
         j += 1
     return row[j], j
+
+
+@nb.njit(inline="always", **_opts)
+def first_min(row, m):
+    """:func:`first_min_bits` of ``row``."""
+    return first_min_bits(row, row.view(np.int64), m)
 
 
 @nb.njit(inline="always", **_opts)
@@ -122,9 +165,7 @@ def nn_scan(k, m, rap, phi, nnd, nni, row, rows):
     best = np.inf
     bi = -1
     if rows:
-        for j in range(m):
-            row[j] = dist(rap, phi, k, j)
-        row[k] = np.inf
+        fill_row(k, m, rap, phi, row)
         best, bi = first_min(row, m)
     else:
         for j in range(m):
@@ -406,21 +447,7 @@ def apply_step(t, ci, cj, dch, n, nmerge, m, npair, det, p, C, R2, ptmin2, J, P,
         hist[t, 0] = jid[ci]
         hist[t, 1] = -1
         hdist[t] = dch
-        px = jp[ci, 0]
-        py = jp[ci, 1]
-        pt2 = px * px + py * py
-        if pt2 >= ptmin2:
-            if pt2 > topst[0]:
-                for q in range(4):
-                    top[1, q] = top[0, q]
-                    top[0, q] = jp[ci, q]
-                topst[1] = topst[0]
-                topst[0] = pt2
-            elif pt2 > topst[1]:
-                for q in range(4):
-                    top[1, q] = jp[ci, q]
-                topst[1] = pt2
-            topst[2] += 1.0
+        keep_top(ci, jp, ptmin2, top, topst)
         for k in range(m):
             flag[k] = nni[k] == ci
         slot_of[jid[ci]] = -1
@@ -467,9 +494,7 @@ def apply_step(t, ci, cj, dch, n, nmerge, m, npair, det, p, C, R2, ptmin2, J, P,
             # sampled: loops without branches (ΔR² row; renames and NN updates by selects;
             # appends written always, kept when d̃ ≤ C), then the merged jet's NN
             row = J.row
-            for k in range(m):
-                row[k] = dist(rap, phi, a, k)
-            row[a] = np.inf
+            fill_row(a, m, rap, phi, row)
             moved = rem != last
             for k in range(m):
                 x = nni[k]
@@ -503,4 +528,4 @@ def apply_step(t, ci, cj, dch, n, nmerge, m, npair, det, p, C, R2, ptmin2, J, P,
 
 __all__ = ["Jets", "Pairs", "new_state", "copy_state", "CAP_GROWTH", "init_jets", "det_choice", "min_candidate",
            "cut_distance", "rebuild_pairs", "pair_weights", "beam_weights", "log_weight", "pick_candidate",
-           "forced_candidate", "score_term", "apply_step", "diJ", "nn_scan", "first_min"]
+           "forced_candidate", "score_term", "apply_step", "diJ", "nn_scan", "first_min", "first_min_bits", "fill_row", "keep_top"]

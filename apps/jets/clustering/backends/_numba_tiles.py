@@ -32,7 +32,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._numba_steps import det_choice, diJ
+from ._numba_steps import det_choice, diJ, fill_row, first_min_bits, keep_top
 from ._numba_util import OPTS, TWOPI, dist, set_jet
 
 _opts = OPTS
@@ -142,71 +142,17 @@ def tiled_scan(k, rap, phi, nnd, nni, head, nxt, tile, ny, nf):
 
 
 @nb.njit(inline="always", **_opts)
-def _fill_row(k, m, rap, phi, row):
-    """``row[j]`` ← ΔR² of slots k and j for j < m (``dist``'s operations, the same doubles), ``row[k]`` ← inf.
-
-    One loop without branches: it vectorises.
-    """
-    yk = rap[k]
-    fk = phi[k]
-    for j in range(m):
-        dphi = abs(fk - phi[j])
-        other = TWOPI - dphi
-        dphi = other if other < dphi else dphi
-        deta = yk - rap[j]
-        row[j] = dphi * dphi + deta * deta
-    row[k] = np.inf
-
-
-@nb.njit(inline="always", **_opts)
-def _first_min(m, row, bits):
-    """``(row[j], j)`` of the first smallest ``row[j]``, j < m; ``(inf, −1)`` when all are inf.
-
-    ΔR² ≥ +0, so the order of the doubles is the order of their bits as int64
-    (``bits``: the same memory): the minimum is an integer reduction, which vectorises.
-    """
-    b = bits[0]
-    for j in range(m):
-        b = bits[j] if bits[j] < b else b
-    j = 0
-    while bits[j] != b:
-        j += 1
-    if row[j] < np.inf:
-        return row[j], j
-    return np.inf, -1
-
-
-@nb.njit(inline="always", **_opts)
 def rows_nn(n, rap, phi, nnd, nni, row):
     """Every jet's exact NN (ΔR², slot; smallest slot wins ties, ``(inf, −1)`` alone), row by row.
 
-    Each row of ΔR² is one vectorised loop (:func:`_fill_row`), its first minimum a
-    vectorised integer reduction (:func:`_first_min`). The same NNs and doubles as
+    Each row of ΔR² is one vectorised loop (:func:`fill_row`), its first minimum a
+    vectorised integer reduction (:func:`first_min_bits`). The same NNs and doubles as
     ``init_jets``' pair loop and ``nn_scan`` (exact NNs satisfy the tiles' invariant).
     """
     bits = row.view(np.int64)
     for i in range(n):
-        _fill_row(i, n, rap, phi, row)
-        nnd[i], nni[i] = _first_min(n, row, bits)
-
-
-@nb.njit(**_opts)
-def _keep_top(ci, jp, ptmin2, top, topst):
-    px = jp[ci, 0]
-    py = jp[ci, 1]
-    pt2 = px * px + py * py
-    if pt2 >= ptmin2:
-        if pt2 > topst[0]:
-            for q in range(4):
-                top[1, q] = top[0, q]
-                top[0, q] = jp[ci, q]
-            topst[1] = topst[0]
-            topst[0] = pt2
-        elif pt2 > topst[1]:
-            for q in range(4):
-                top[1, q] = jp[ci, q]
-            topst[1] = pt2
-        topst[2] += 1.0
+        fill_row(i, n, rap, phi, row)
+        nnd[i], nni[i] = first_min_bits(row, bits, n)
 
 
 @nb.njit(**_opts)
@@ -299,7 +245,7 @@ def cluster_det_tiled(p4, n, p, R, ptmin2, J, hist, hdist, top):
             hist[t, 0] = jid[ci]
             hist[t, 1] = -1
             hdist[t] = dch
-            _keep_top(ci, jp, ptmin2, top, topst)
+            keep_top(ci, jp, ptmin2, top, topst)
             for k in range(m):
                 flag[k] = nni[k] == ci
             slot_of[jid[ci]] = -1
@@ -326,14 +272,14 @@ def cluster_det_tiled(p4, n, p, R, ptmin2, J, hist, hdist, top):
         if m == 0:
             break
         if a >= 0 and rows:  # the merged jet's row: its NN, and it replaces the NN of the jets it is closer to
-            _fill_row(a, m, rap, phi, row)
+            fill_row(a, m, rap, phi, row)
             for k in range(m):
                 d = row[k]
                 if d < nnd[k] and not flag[k] and k != a:
                     nnd[k] = d
                     nni[k] = a
                     dij[k] = diJ(k, s, nnd, nni, R2)
-            nnd[a], nni[a] = _first_min(m, row, bits)
+            nnd[a], nni[a] = first_min_bits(row, bits, m)
         elif a >= 0:
             nnd[a] = np.inf
             nni[a] = -1
@@ -359,8 +305,8 @@ def cluster_det_tiled(p4, n, p, R, ptmin2, J, hist, hdist, top):
         for k in range(m):
             if flag[k] and k != a:
                 if rows:
-                    _fill_row(k, m, rap, phi, row)
-                    nnd[k], nni[k] = _first_min(m, row, bits)
+                    fill_row(k, m, rap, phi, row)
+                    nnd[k], nni[k] = first_min_bits(row, bits, m)
                 else:
                     tiled_scan(k, rap, phi, nnd, nni, head, nxt, tile, ny, nf)
                 dij[k] = diJ(k, s, nnd, nni, R2)
