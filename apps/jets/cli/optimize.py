@@ -19,11 +19,16 @@ from .progress import OptimizeProgress, bar
 __all__ = ["register"]
 
 
-def _common(p):
+def _events(p):
+    """The event-input options: --events, --n-events and the file options (branches, selection, ...)."""
     p.add_argument("--events", default="default",
                    help="events file (.npz/.parquet/.root) or 'default' (embedded sample)")
     p.add_argument("--n-events", type=positive_int, default=None, help="use the first N events")
     add_input_arguments(p)
+
+
+def _common(p):
+    _events(p)
     p.add_argument("--alpha", type=positive_float, default=1.0, help="Qanti-kT α (> 0)")
     p.add_argument("--samples", type=samples, default=16, help="sampled histories per event and step (>= 2)")
     p.add_argument("--loss", choices=opt.LOSSES, default="window",
@@ -397,10 +402,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("widths", help="mjj histograms and robust resonance summaries (median, IQR, window fraction "
                                       "± bootstrap) for fixed, global, mapped and per-event R")
-    p.add_argument("--events", default="default",
-                   help="events file (.npz/.parquet/.root) or 'default' (embedded sample)")
-    p.add_argument("--n-events", type=positive_int, default=None, help="use the first N events")
-    add_input_arguments(p)
+    _events(p)
     p.add_argument("--ptmin", type=nonneg_float, default=20.0, help="jet pT threshold in GeV")
     p.add_argument("--r-fixed", type=positive_float, default=0.4, help="the fixed radius shown for reference")
     p.add_argument("--global-json", default=None, help="an `optimize` result (without --per-event): its R*")
